@@ -1,0 +1,2 @@
+// Workflow entry module bundled by the worker (workflowsPath). Export every workflow function here.
+export {};
