@@ -1,7 +1,11 @@
 import type { Pool } from 'pg';
 import type { Client } from '@temporalio/client';
-import type { Config } from '../config';
+import { encryptionKeyBytes, type Config } from '../config';
 import type { Logger } from '../logger';
+import { createSecretBox } from '../crypto/secret-box';
+import { InstallContexts } from './install-context';
+import { createImportActivities } from './import-page';
+import { createSyncActivities } from './sync-customers';
 
 /** Everything activities need, passed explicitly (no module-level clients). */
 export interface ActivityDeps {
@@ -11,9 +15,16 @@ export interface ActivityDeps {
   temporal: Client;
 }
 
-// Filled in by the import/sync work; the worker registers whatever this returns.
-export function createActivities(_deps: ActivityDeps) {
-  return {};
+export function createActivities(deps: ActivityDeps) {
+  const contexts = new InstallContexts({
+    pool: deps.pool,
+    config: deps.config,
+    secrets: createSecretBox(encryptionKeyBytes(deps.config)),
+  });
+  return {
+    ...createImportActivities({ pool: deps.pool, contexts }),
+    ...createSyncActivities({ pool: deps.pool, contexts }),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

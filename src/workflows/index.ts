@@ -1,2 +1,3 @@
 // Workflow entry module bundled by the worker (workflowsPath). Export every workflow function here.
-export {};
+export { syncWorkflow } from './sync';
+export { importWorkflow } from './import';

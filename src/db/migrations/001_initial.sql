@@ -48,6 +48,7 @@ CREATE TABLE stripe_customers (
   deleted           boolean NOT NULL DEFAULT false,
   customer          jsonb NOT NULL,
   latest_charge     jsonb,
+  latest_charge_observed_at timestamptz,
   observed_at       timestamptz NOT NULL,
   PRIMARY KEY (install_id, customer_id)
 );
@@ -113,4 +114,15 @@ CREATE TABLE ignored_webhooks (
   count             bigint NOT NULL DEFAULT 0,
   last_at           timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (install_id, reason)
+);
+
+-- Products and prices as observed: subscription items cannot expand their product name or price tiers from a customer
+-- list (Stripe's 4-level expansion limit), so the import lists them once and refreshes fetch what is missing.
+CREATE TABLE stripe_catalog (
+  install_id        text NOT NULL REFERENCES installs (id),
+  object_id         text NOT NULL,
+  kind              text NOT NULL CHECK (kind IN ('product', 'price')),
+  data              jsonb NOT NULL,
+  observed_at       timestamptz NOT NULL,
+  PRIMARY KEY (install_id, object_id)
 );

@@ -1,0 +1,295 @@
+import type { Pool, PoolClient } from 'pg';
+import type Stripe from 'stripe';
+import {
+  attributesHash,
+  catalogFromLists,
+  customerAttributes,
+  dataEventFor,
+  pickContactCustomer,
+} from '../mapping';
+import {
+  findContact,
+  findContactsByEmail,
+  forgetContact,
+  getLinks,
+  linkCustomers,
+  linkedCustomerIds,
+  recordContact,
+  recordContactWrite,
+  type ContactRecord,
+} from '../db/contacts';
+import { getCatalog, getCustomers, getCustomersByEmail, type MirroredCustomer } from '../db/mirror';
+import { getEvents, markEventsProcessed, markIntercomEventSent } from '../db/events';
+import { clearFailures, recordFailure } from '../db/failures';
+import { withAdvisoryLock } from '../db/locks';
+import type { Install } from '../db/installs';
+import type { SyncCounters } from '../shared/messages';
+import type { WorkItem } from '../workflows/work-queue';
+import { IntercomRejected, type ContactFields, type FoundContact, type IntercomGateway } from './intercom-gateway';
+
+/** Customers of one batch that end up on the same Intercom contact. */
+interface ContactGroup {
+  /** Linked contact, when one of the customers already has a link. */
+  contactId: string | null;
+  email: string | null;
+  externalId: string | null;
+  items: WorkItem[];
+}
+
+/**
+ * Writes a batch of customers to Intercom: resolves each customer's contact (link, known contact, search, create),
+ * computes the attributes from the current mirror, writes only when they changed, then sends the data events.
+ */
+export class ContactWriter {
+  private readonly searchedByEmail = new Map<string, FoundContact>();
+  private readonly searchedByExternalId = new Map<string, FoundContact>();
+
+  constructor(
+    private readonly install: Install,
+    private readonly intercom: IntercomGateway,
+    private readonly pool: Pool,
+    private readonly counters: SyncCounters,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Groups the batch by contact and runs the batched searches for customers not linked yet. */
+  async plan(items: WorkItem[]): Promise<ContactGroup[]> {
+    const ids = items.map((item) => item.customerId);
+    const [mirrored, links] = await Promise.all([
+      getCustomers(this.pool, this.install.id, ids),
+      getLinks(this.pool, this.install.id, ids),
+    ]);
+    const byId = new Map(mirrored.map((customer) => [customer.customerId, customer]));
+    const groups = new Map<string, ContactGroup>();
+    for (const item of items) {
+      const customer = byId.get(item.customerId);
+      const contactId = links.get(item.customerId) ?? null;
+      const email = customer?.emailNormalized ?? null;
+      if (!contactId && (!customer || customer.deleted || !email)) {
+        if (customer && !customer.deleted && !email) this.counters.skippedNoEmail += 1;
+        await markEventsProcessed(this.pool, this.install.id, item.eventIds, 'processed', 'no Intercom contact');
+        continue;
+      }
+      const key = contactId ? `contact:${contactId}` : `email:${email}`;
+      const group = groups.get(key) ?? { contactId, email, externalId: this.externalIdOf(customer), items: [] };
+      group.items.push(item);
+      groups.set(key, group);
+    }
+    await this.searchUnlinked([...groups.values()].filter((group) => !group.contactId));
+    return [...groups.values()];
+  }
+
+  /** Writes one group's contact and events; a rejection by Intercom is recorded against its customers. */
+  async write(group: ContactGroup): Promise<void> {
+    const lockKey = `${this.install.id}:${await this.lockSubject(group)}`;
+    let contactId: string | null;
+    try {
+      contactId = await withAdvisoryLock(this.pool, lockKey, (client) => this.writeContact(client, group));
+    } catch (err) {
+      if (!(err instanceof IntercomRejected)) throw err;
+      this.counters.failed += 1;
+      for (const item of group.items) {
+        await recordFailure(this.pool, this.install.id, { customerId: item.customerId, reason: err.message, code: err.code });
+        await markEventsProcessed(this.pool, this.install.id, item.eventIds, 'failed', err.message);
+      }
+      return;
+    }
+    await clearFailures(this.pool, this.install.id, group.items.map((item) => item.customerId));
+    for (const item of group.items) await this.sendEvents(contactId, item.eventIds);
+  }
+
+  private async lockSubject(group: ContactGroup): Promise<string> {
+    if (!group.contactId) return group.email ?? '';
+    const contact = await findContact(this.pool, this.install.id, group.contactId);
+    return contact?.emailNormalized ?? group.contactId;
+  }
+
+  /** Returns the contact id written, or null when the group has nothing to show (every customer deleted, unlinked). */
+  private async writeContact(db: PoolClient, group: ContactGroup, isRetry = false): Promise<string | null> {
+    const installId = this.install.id;
+    let contact = group.contactId ? await findContact(db, installId, group.contactId) : undefined;
+    if (!contact && group.email) contact = (await findContactsByEmail(db, installId, [group.email]))[0];
+    const found = contact ? undefined : this.searchResultFor(group);
+    if (found) {
+      await recordContact(db, installId, { contactId: found.id, emailNormalized: group.email, createdByUs: false });
+      contact = { contactId: found.id, emailNormalized: group.email, createdByUs: false, attributesHash: null };
+    }
+
+    const members = await this.members(db, contact, group);
+    const shown = pickContactCustomer(members.filter((member) => !member.deleted));
+    const fields = await this.fieldsFor(db, shown ?? members.find((member) => member.deleted), contact);
+    if (!fields) return contact?.contactId ?? null;
+    const hash = attributesHash(fields);
+
+    if (!contact) {
+      const created = await this.intercom.createUser(fields);
+      contact = { contactId: created.id, emailNormalized: group.email, createdByUs: created.created, attributesHash: null };
+      await recordContact(db, installId, contact);
+      if (created.created) {
+        this.counters.created += 1;
+        await this.recordWrite(db, contact, members, hash, group.email);
+        return contact.contactId;
+      }
+      // Intercom already had this user (created by a retried attempt of ours, or missed by a lagging search).
+      return this.updateExisting(db, group, contact, members, isRetry);
+    }
+    if (contact.attributesHash === hash) {
+      this.counters.unchanged += 1;
+      await linkCustomers(db, installId, members.map((member) => member.customerId), contact.contactId);
+      return contact.contactId;
+    }
+    return this.updateExisting(db, group, contact, members, isRetry);
+  }
+
+  private async updateExisting(
+    db: PoolClient,
+    group: ContactGroup,
+    contact: ContactRecord,
+    members: MirroredCustomer[],
+    isRetry: boolean,
+  ): Promise<string | null> {
+    const shown = pickContactCustomer(members.filter((member) => !member.deleted));
+    const fields = await this.fieldsFor(db, shown ?? members.find((member) => member.deleted), contact);
+    if (!fields) return contact.contactId;
+    const updated = await this.intercom.updateContact(contact.contactId, fields);
+    if (!updated) {
+      // Deleted in Intercom since we linked it: forget it and resolve the group afresh, once.
+      await forgetContact(db, this.install.id, contact.contactId);
+      if (isRetry) throw new IntercomRejected(404, 'not_found', `contact ${contact.contactId} vanished twice`);
+      return this.writeContact(db, { ...group, contactId: null }, true);
+    }
+    if (contact.attributesHash === null) this.counters.matched += 1;
+    else this.counters.updated += 1;
+    await this.recordWrite(db, contact, members, attributesHash(fields), group.email);
+    return contact.contactId;
+  }
+
+  private async recordWrite(
+    db: PoolClient,
+    contact: ContactRecord,
+    members: MirroredCustomer[],
+    hash: string,
+    email: string | null,
+  ): Promise<void> {
+    await linkCustomers(db, this.install.id, members.map((member) => member.customerId), contact.contactId);
+    await recordContactWrite(db, this.install.id, contact.contactId, {
+      attributesHash: hash,
+      emailNormalized: contact.createdByUs ? email : contact.emailNormalized,
+    });
+  }
+
+  /**
+   * Every mirrored customer that shows on this contact: those linked to it, plus unlinked customers sharing its
+   * email (customers linked to another contact keep their link).
+   */
+  private async members(db: PoolClient, contact: ContactRecord | undefined, group: ContactGroup) {
+    const installId = this.install.id;
+    const linkedIds = contact ? await linkedCustomerIds(db, installId, contact.contactId) : [];
+    const email = group.email ?? contact?.emailNormalized ?? null;
+    const sameEmail = email ? await getCustomersByEmail(db, installId, [email]) : [];
+    const links = await getLinks(db, installId, sameEmail.map((customer) => customer.customerId));
+    const unlinkedSameEmail = sameEmail.filter((customer) => {
+      const linkedTo = links.get(customer.customerId);
+      return !linkedTo || linkedTo === contact?.contactId;
+    });
+    const ids = new Set([
+      ...linkedIds,
+      ...unlinkedSameEmail.map((customer) => customer.customerId),
+      ...group.items.map((item) => item.customerId),
+    ]);
+    return getCustomers(db, installId, [...ids]);
+  }
+
+  /** The fields to write for the customer shown; email and name only on contacts this service created. */
+  private async fieldsFor(
+    db: PoolClient,
+    shown: MirroredCustomer | undefined,
+    contact: ContactRecord | undefined,
+  ): Promise<ContactFields | undefined> {
+    if (!shown) return undefined;
+    const customer = shown.customer;
+    const itemIds = subscriptionCatalogIds(customer);
+    const catalog = await getCatalog(db, this.install.id, itemIds);
+    const attributes = customerAttributes({
+      customer,
+      latestCharge: shown.latestCharge,
+      catalog: catalogFromLists(catalog.products, catalog.prices),
+      prefix: this.install.attributePrefix,
+      metadataKeys: this.install.metadataAttributes,
+      now: Math.floor(this.now().getTime() / 1000),
+    });
+    const fields: ContactFields = { custom_attributes: attributes };
+    const ownsIdentity = !contact || contact.createdByUs;
+    if (ownsIdentity && !shown.deleted) {
+      const live = customer as Stripe.Customer;
+      if (live.email) fields.email = live.email.trim();
+      if (live.name) fields.name = live.name;
+      const externalId = this.externalIdOf(shown);
+      if (externalId) fields.external_id = externalId;
+    }
+    return fields;
+  }
+
+  private async sendEvents(contactId: string | null, eventIds: string[]): Promise<void> {
+    if (eventIds.length === 0) return;
+    const installId = this.install.id;
+    const events = await getEvents(this.pool, installId, eventIds);
+    for (const event of events) {
+      if (event.intercomEventAt || !contactId) continue;
+      const dataEvent = dataEventFor(event.payload);
+      if (!dataEvent) continue;
+      await this.intercom.sendEvent({
+        contactId,
+        name: dataEvent.event_name,
+        createdAt: dataEvent.created_at,
+        metadata: dataEvent.metadata,
+      });
+      await markIntercomEventSent(this.pool, installId, event.eventId);
+      this.counters.eventsSent += 1;
+    }
+    await markEventsProcessed(this.pool, installId, eventIds);
+  }
+
+  private async searchUnlinked(groups: ContactGroup[]): Promise<void> {
+    const emails = groups.flatMap((group) => (group.email ? [group.email] : []));
+    if (emails.length === 0) return;
+    const known = new Set(
+      (await findContactsByEmail(this.pool, this.install.id, emails)).map((contact) => contact.emailNormalized),
+    );
+    const externalIds = groups.flatMap((group) =>
+      group.externalId && !known.has(group.email) ? [group.externalId] : [],
+    );
+    if (externalIds.length > 0) {
+      for (const [key, contact] of await this.intercom.findUsers('external_id', externalIds)) {
+        this.searchedByExternalId.set(key, contact);
+      }
+    }
+    const toSearch = groups
+      .filter((group) => group.email && !known.has(group.email) && !this.searchResultFor(group))
+      .map((group) => group.email as string);
+    for (const [key, contact] of await this.intercom.findUsers('email', toSearch)) this.searchedByEmail.set(key, contact);
+  }
+
+  private searchResultFor(group: ContactGroup): FoundContact | undefined {
+    const byExternalId = group.externalId ? this.searchedByExternalId.get(group.externalId.toLowerCase()) : undefined;
+    return byExternalId ?? (group.email ? this.searchedByEmail.get(group.email) : undefined);
+  }
+
+  /** The app's user id from Stripe metadata when the install matches by it (`metadata:<key>`). */
+  private externalIdOf(customer: MirroredCustomer | undefined): string | null {
+    const key = this.install.matchBy.startsWith('metadata:') ? this.install.matchBy.slice('metadata:'.length) : null;
+    if (!key || !customer || customer.deleted) return null;
+    const value = (customer.customer as Stripe.Customer).metadata?.[key];
+    return value ? String(value) : null;
+  }
+}
+
+/** Price and product ids a customer's subscription items refer to (looked up in the mirrored catalogue). */
+function subscriptionCatalogIds(customer: Stripe.Customer | Stripe.DeletedCustomer): string[] {
+  if ('deleted' in customer && customer.deleted) return [];
+  const items = ((customer as Stripe.Customer).subscriptions?.data ?? []).flatMap((subscription) => subscription.items.data);
+  return items.flatMap((item) => [
+    item.price.id,
+    typeof item.price.product === 'string' ? item.price.product : item.price.product.id,
+  ]);
+}

@@ -1,0 +1,64 @@
+import type Stripe from 'stripe';
+import type { IntercomClient } from 'intercom-client';
+import type { Pool } from 'pg';
+import type { Config } from '../config';
+import type { SecretBox } from '../crypto/secret-box';
+import { findInstall, type Install } from '../db/installs';
+import { createStripeClient } from './clients/stripe';
+import { createIntercomClient } from './clients/intercom';
+import { IntercomGateway } from './intercom-gateway';
+import { RateWindows } from './rate-window';
+import { installFailure } from './failures';
+
+export interface InstallContext {
+  install: Install;
+  stripe: Stripe;
+  intercom: IntercomGateway;
+}
+
+interface CachedClients {
+  sealedKey: string;
+  sealedToken: string;
+  stripe: Stripe;
+  intercom: IntercomClient;
+}
+
+/**
+ * Loads an install with its secrets opened into API clients. Clients are reused across activities of this worker
+ * (keeping HTTP connections warm) until the install's credentials change.
+ */
+export class InstallContexts {
+  private readonly clients = new Map<string, CachedClients>();
+  private readonly rateWindows = new RateWindows();
+
+  constructor(
+    private readonly deps: { pool: Pool; config: Config; secrets: SecretBox },
+  ) {}
+
+  async load(installId: string, onRateWait?: () => void): Promise<InstallContext> {
+    const install = await findInstall(this.deps.pool, installId);
+    if (!install) throw installFailure(`install ${installId} does not exist`);
+    const clients = this.clientsFor(install);
+    return {
+      install,
+      stripe: clients.stripe,
+      intercom: new IntercomGateway(clients.intercom, this.rateWindows.for(install.intercomWorkspaceId), onRateWait),
+    };
+  }
+
+  private clientsFor(install: Install): CachedClients {
+    const cached = this.clients.get(install.id);
+    if (cached && cached.sealedKey === install.stripeApiKeySealed && cached.sealedToken === install.intercomTokenSealed) {
+      return cached;
+    }
+    const { config, secrets } = this.deps;
+    const fresh: CachedClients = {
+      sealedKey: install.stripeApiKeySealed,
+      sealedToken: install.intercomTokenSealed,
+      stripe: createStripeClient(secrets.open(install.stripeApiKeySealed), config),
+      intercom: createIntercomClient(secrets.open(install.intercomTokenSealed), install.intercomRegion, config),
+    };
+    this.clients.set(install.id, fresh);
+    return fresh;
+  }
+}

@@ -1,0 +1,184 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { IntercomError, type IntercomClient, type Intercom } from 'intercom-client';
+import type { RateWindow } from './rate-window';
+
+/** Intercom answered 429: retry after `retryAfterMs`. */
+export class IntercomRateLimited extends Error {
+  override name = 'IntercomRateLimited';
+  constructor(readonly retryAfterMs: number) {
+    super(`Intercom rate limit exceeded; retry in ${retryAfterMs} ms`);
+  }
+}
+
+/** A 4xx that retrying cannot fix (invalid email, attribute type clash…): recorded per customer. */
+export class IntercomRejected extends Error {
+  override name = 'IntercomRejected';
+  constructor(
+    readonly status: number,
+    readonly code: string | null,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The token no longer works (revoked app, deleted workspace). */
+export class IntercomUnauthorized extends Error {
+  override name = 'IntercomUnauthorized';
+}
+
+export interface FoundContact {
+  id: string;
+  email: string | null;
+  externalId: string | null;
+}
+
+export interface ContactFields {
+  email?: string;
+  name?: string;
+  external_id?: string;
+  custom_attributes?: Record<string, unknown>;
+}
+
+export type AttributeType = 'string' | 'integer' | 'float' | 'boolean' | 'date' | 'datetime';
+
+/** Intercom's search allows at most 15 filters per AND/OR group. */
+export const SEARCH_FILTERS_PER_GROUP = 15;
+const CONFLICT_ID = /already exists with id=([\w-]+)/;
+
+/**
+ * The Intercom calls the sync makes, each paced by the workspace's rate window and with Intercom's errors turned
+ * into the three outcomes the caller cares about: retry later, reject this customer, or fail the install.
+ */
+export class IntercomGateway {
+  constructor(
+    private readonly client: IntercomClient,
+    private readonly rate: RateWindow,
+    private readonly onWait: () => void = () => undefined,
+  ) {}
+
+  /** Finds user contacts whose `field` equals one of `values` (15 per search call). Keys are lower-cased. */
+  async findUsers(field: 'email' | 'external_id', values: string[]): Promise<Map<string, FoundContact>> {
+    const found = new Map<string, FoundContact>();
+    for (let start = 0; start < values.length; start += SEARCH_FILTERS_PER_GROUP) {
+      const chunk = values.slice(start, start + SEARCH_FILTERS_PER_GROUP);
+      // The SDK's types cannot express a group mixing a filter and a nested group, which the API accepts.
+      const query = {
+        operator: 'AND',
+        value: [
+          { field: 'role', operator: '=', value: 'user' },
+          { operator: 'OR', value: chunk.map((value) => ({ field, operator: '=', value })) },
+        ],
+      } as Intercom.SearchRequest['query'];
+      let startingAfter: string | undefined;
+      do {
+        const list = await this.call(() =>
+          this.client.contacts
+            .search({ query, pagination: { per_page: 150, ...(startingAfter && { starting_after: startingAfter }) } })
+            .then((page) => ({ data: page.response, rawResponse: page.rawResponse })),
+        );
+        for (const contact of list.data ?? []) {
+          const key = (field === 'email' ? contact.email : contact.external_id)?.trim().toLowerCase();
+          // Several users may share a key (Intercom allows it for emails): the oldest one is the canonical user.
+          if (key && (!found.has(key) || (found.get(key)?.id ?? '') > contact.id)) {
+            found.set(key, { id: contact.id, email: contact.email ?? null, externalId: contact.external_id ?? null });
+          }
+        }
+        startingAfter = list.pages?.next?.starting_after ?? undefined;
+      } while (startingAfter);
+    }
+    return found;
+  }
+
+  /** Creates a user; when Intercom says one already exists (409), returns that one instead. */
+  async createUser(fields: ContactFields): Promise<{ id: string; created: boolean }> {
+    try {
+      const contact = await this.call(() => this.client.contacts.create({ role: 'user', ...fields } as Intercom.CreateContactRequest).withRawResponse());
+      return { id: contact.id, created: true };
+    } catch (err) {
+      const existingId = err instanceof IntercomRejected && err.status === 409 ? CONFLICT_ID.exec(err.message)?.[1] : undefined;
+      if (existingId) return { id: existingId, created: false };
+      throw err;
+    }
+  }
+
+  /** Updates a contact; resolves false when the contact no longer exists in Intercom. */
+  async updateContact(contactId: string, fields: ContactFields): Promise<boolean> {
+    try {
+      await this.call(() => this.client.contacts.update({ contact_id: contactId, ...fields }).withRawResponse());
+      return true;
+    } catch (err) {
+      if (err instanceof IntercomRejected && err.status === 404) return false;
+      throw err;
+    }
+  }
+
+  async sendEvent(event: { contactId: string; name: string; createdAt: number; metadata: Record<string, unknown> }) {
+    await this.call(() =>
+      this.client.events
+        .create({
+          id: event.contactId,
+          event_name: event.name,
+          created_at: event.createdAt,
+          metadata: event.metadata as Intercom.CreateDataEventRequest['metadata'],
+        })
+        .withRawResponse(),
+    );
+  }
+
+  async listContactAttributes(): Promise<Map<string, { type: string; custom: boolean }>> {
+    const list = await this.call(() => this.client.dataAttributes.list({ model: 'contact' }).withRawResponse());
+    return new Map(
+      (list.data ?? []).map((attribute) => [
+        attribute.name,
+        { type: attribute.data_type, custom: attribute.custom ?? false },
+      ]),
+    );
+  }
+
+  async createContactAttribute(name: string, type: AttributeType, description: string): Promise<void> {
+    await this.call(() =>
+      this.client.dataAttributes
+        .create({ name, model: 'contact', data_type: type, description } as Intercom.CreateDataAttributeRequest)
+        .withRawResponse(),
+    );
+  }
+
+  private async call<T>(send: () => Promise<{ data: T; rawResponse: { headers: Headers } }>): Promise<T> {
+    for (let wait = this.rate.reserve(); wait > 0; wait = this.rate.reserve()) {
+      this.onWait();
+      await sleep(Math.min(wait, 5_000));
+    }
+    try {
+      const { data, rawResponse } = await send();
+      this.rate.observe(rawResponse.headers);
+      return data;
+    } catch (err) {
+      throw this.classify(err);
+    }
+  }
+
+  private classify(err: unknown): unknown {
+    if (!(err instanceof IntercomError) || err.statusCode === undefined) return err;
+    const headers = err.rawResponse?.headers;
+    this.rate.observe(headers);
+    const status = err.statusCode;
+    if (status === 429) {
+      const resetSeconds = Number(headers?.get('x-ratelimit-reset'));
+      const retryAfterMs = Number.isFinite(resetSeconds) ? Math.max(resetSeconds * 1000 - Date.now(), 250) : 10_000;
+      this.rate.exhaust(Date.now() + retryAfterMs);
+      return new IntercomRateLimited(retryAfterMs);
+    }
+    if (status === 401 || status === 403) return new IntercomUnauthorized(`Intercom rejected the access token (${status})`);
+    if (status >= 400 && status < 500) {
+      const first = firstError(err.body);
+      return new IntercomRejected(status, first.code, first.message ?? err.message);
+    }
+    return err;
+  }
+}
+
+function firstError(body: unknown): { code: string | null; message: string | null } {
+  const errors = (body as { errors?: { code?: string; message?: string }[] } | undefined)?.errors;
+  return { code: errors?.[0]?.code ?? null, message: errors?.[0]?.message ?? null };
+}

@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { importWorkflowId, installIdSearchAttribute, syncWorkflowId } from '../shared/ids';
+import {
+  disableSignal,
+  importProgressQuery,
+  stripeEventsSignal,
+  syncStatusQuery,
+  type ImportProgress,
+  type StripeEventRef,
+  type SyncStatus,
+} from '../shared/messages';
+import type { importWorkflow, syncWorkflow } from '../workflows';
+
+export interface WorkflowsOptions {
+  client: Client;
+  taskQueue: string;
+  namespace: string;
+  temporalUiUrl: string;
+}
+
+export const newImportId = (): string => `imp_${randomBytes(9).toString('base64url')}`;
+
+/** How the API and activities start, signal and query an install's workflows. */
+export class InstallWorkflows {
+  constructor(private readonly options: WorkflowsOptions) {}
+
+  uiLink(workflowId: string): string {
+    const { temporalUiUrl, namespace } = this.options;
+    return `${temporalUiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  }
+
+  links(installId: string): { sync: string; import: string } {
+    return { sync: this.uiLink(syncWorkflowId(installId)), import: this.uiLink(importWorkflowId(installId)) };
+  }
+
+  /** Starts the install's sync workflow unless it runs already. */
+  async ensureSync(installId: string): Promise<void> {
+    await this.options.client.workflow.start<typeof syncWorkflow>('syncWorkflow', {
+      workflowId: syncWorkflowId(installId),
+      taskQueue: this.options.taskQueue,
+      args: [{ installId }],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      typedSearchAttributes: [{ key: installIdSearchAttribute, value: installId }],
+      staticSummary: `Sync to Intercom for install ${installId}`,
+    });
+  }
+
+  /** Starts a backfill; when one is running, returns its id instead. */
+  async startImport(installId: string, importId: string): Promise<{ importId: string; started: boolean }> {
+    try {
+      await this.options.client.workflow.start<typeof importWorkflow>('importWorkflow', {
+        workflowId: importWorkflowId(installId),
+        taskQueue: this.options.taskQueue,
+        args: [{ installId, importId }],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        typedSearchAttributes: [{ key: installIdSearchAttribute, value: installId }],
+        staticSummary: `Import ${importId} of install ${installId}`,
+      });
+      return { importId, started: true };
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      const running = await this.importProgress(installId);
+      return { importId: running?.importId ?? importId, started: false };
+    }
+  }
+
+  /** Hands recorded events to the sync workflow, starting it if needed (signal-with-start). */
+  async signalEvents(installId: string, refs: StripeEventRef[]): Promise<void> {
+    await this.options.client.workflow.signalWithStart<typeof syncWorkflow, [StripeEventRef[]]>('syncWorkflow', {
+      workflowId: syncWorkflowId(installId),
+      taskQueue: this.options.taskQueue,
+      args: [{ installId }],
+      signal: stripeEventsSignal,
+      signalArgs: [refs],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      typedSearchAttributes: [{ key: installIdSearchAttribute, value: installId }],
+      staticSummary: `Sync to Intercom for install ${installId}`,
+    });
+  }
+
+  /** Stops the install's workflows and waits (up to `waitMs`) for in-flight writes to finish. */
+  async disable(installId: string, waitMs = 30_000): Promise<void> {
+    const sync = this.options.client.workflow.getHandle(syncWorkflowId(installId));
+    await ignoreNotFound(() => this.options.client.workflow.getHandle(importWorkflowId(installId)).cancel());
+    await ignoreNotFound(() => sync.signal(disableSignal));
+    await ignoreNotFound(() => withTimeout(sync.result(), waitMs));
+  }
+
+  async syncStatus(installId: string): Promise<SyncStatus | null> {
+    const handle = this.options.client.workflow.getHandle(syncWorkflowId(installId));
+    return queryIfRunning(handle, () => handle.query(syncStatusQuery));
+  }
+
+  async importProgress(installId: string): Promise<ImportProgress | null> {
+    const handle = this.options.client.workflow.getHandle(importWorkflowId(installId));
+    return queryIfRunning(handle, () => handle.query(importProgressQuery));
+  }
+}
+
+async function queryIfRunning<T>(handle: WorkflowHandle, query: () => Promise<T>): Promise<T | null> {
+  try {
+    const description = await handle.describe();
+    if (description.status.name !== 'RUNNING') return null;
+    return await query();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
+}
+
+async function ignoreNotFound(work: () => Promise<unknown>): Promise<void> {
+  try {
+    await work();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return;
+    // A workflow that already finished cannot be signalled or cancelled: the goal is reached.
+    if (err instanceof Error && /already completed|not found|workflow execution already/i.test(err.message)) return;
+    throw err;
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,107 @@
+import type { Queryable } from './queryable';
+
+export interface ContactRecord {
+  contactId: string;
+  emailNormalized: string | null;
+  createdByUs: boolean;
+  attributesHash: string | null;
+}
+
+interface ContactRow {
+  contact_id: string;
+  email_normalized: string | null;
+  created_by_us: boolean;
+  attributes_hash: string | null;
+}
+
+const toContact = (row: ContactRow): ContactRecord => ({
+  contactId: row.contact_id,
+  emailNormalized: row.email_normalized,
+  createdByUs: row.created_by_us,
+  attributesHash: row.attributes_hash,
+});
+
+export async function findContactsByEmail(db: Queryable, installId: string, emails: string[]): Promise<ContactRecord[]> {
+  const result = await db.query<ContactRow>(
+    `SELECT contact_id, email_normalized, created_by_us, attributes_hash FROM intercom_contacts
+     WHERE install_id = $1 AND email_normalized = ANY($2)`,
+    [installId, emails],
+  );
+  return result.rows.map(toContact);
+}
+
+export async function findContact(db: Queryable, installId: string, contactId: string): Promise<ContactRecord | undefined> {
+  const result = await db.query<ContactRow>(
+    `SELECT contact_id, email_normalized, created_by_us, attributes_hash FROM intercom_contacts
+     WHERE install_id = $1 AND contact_id = $2`,
+    [installId, contactId],
+  );
+  return result.rows[0] && toContact(result.rows[0]);
+}
+
+/** Records a contact once; a later record of the same contact keeps the first `created_by_us`. */
+export async function recordContact(
+  db: Queryable,
+  installId: string,
+  contact: { contactId: string; emailNormalized: string | null; createdByUs: boolean },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO intercom_contacts (install_id, contact_id, email_normalized, created_by_us)
+     VALUES ($1, $2, $3, $4) ON CONFLICT (install_id, contact_id) DO NOTHING`,
+    [installId, contact.contactId, contact.emailNormalized, contact.createdByUs],
+  );
+}
+
+export async function recordContactWrite(
+  db: Queryable,
+  installId: string,
+  contactId: string,
+  write: { attributesHash: string; emailNormalized: string | null },
+): Promise<void> {
+  await db.query(
+    `UPDATE intercom_contacts SET attributes_hash = $3, email_normalized = $4, written_at = now()
+     WHERE install_id = $1 AND contact_id = $2`,
+    [installId, contactId, write.attributesHash, write.emailNormalized],
+  );
+}
+
+/** Forgets a contact that no longer exists in Intercom (deleted there), with its links. */
+export async function forgetContact(db: Queryable, installId: string, contactId: string): Promise<void> {
+  await db.query(`DELETE FROM contact_links WHERE install_id = $1 AND contact_id = $2`, [installId, contactId]);
+  await db.query(`DELETE FROM intercom_contacts WHERE install_id = $1 AND contact_id = $2`, [installId, contactId]);
+}
+
+export async function linkCustomers(db: Queryable, installId: string, customerIds: string[], contactId: string): Promise<void> {
+  if (customerIds.length === 0) return;
+  await db.query(
+    `INSERT INTO contact_links (install_id, customer_id, contact_id)
+     SELECT $1, unnest($2::text[]), $3
+     ON CONFLICT (install_id, customer_id) DO NOTHING`,
+    [installId, customerIds, contactId],
+  );
+}
+
+export async function getLinks(db: Queryable, installId: string, customerIds: string[]): Promise<Map<string, string>> {
+  const result = await db.query<{ customer_id: string; contact_id: string }>(
+    `SELECT customer_id, contact_id FROM contact_links WHERE install_id = $1 AND customer_id = ANY($2)`,
+    [installId, customerIds],
+  );
+  return new Map(result.rows.map((row) => [row.customer_id, row.contact_id]));
+}
+
+export async function linkedCustomerIds(db: Queryable, installId: string, contactId: string): Promise<string[]> {
+  const result = await db.query<{ customer_id: string }>(
+    `SELECT customer_id FROM contact_links WHERE install_id = $1 AND contact_id = $2`,
+    [installId, contactId],
+  );
+  return result.rows.map((row) => row.customer_id);
+}
+
+export async function contactCounts(db: Queryable, installId: string): Promise<{ created: number; matched: number }> {
+  const result = await db.query<{ created: string; matched: string }>(
+    `SELECT count(*) FILTER (WHERE created_by_us) AS created, count(*) FILTER (WHERE NOT created_by_us) AS matched
+     FROM intercom_contacts WHERE install_id = $1`,
+    [installId],
+  );
+  return { created: Number(result.rows[0]?.created ?? 0), matched: Number(result.rows[0]?.matched ?? 0) };
+}

@@ -1,0 +1,148 @@
+import type Stripe from 'stripe';
+import type { Queryable } from './queryable';
+
+export type EventSource = 'webhook' | 'catch-up';
+
+export interface RecordedEvent {
+  eventId: string;
+  type: string;
+  customerId: string | null;
+  created: Date;
+  payload: Stripe.Event;
+  intercomEventAt: Date | null;
+}
+
+/** Records a Stripe event once; returns false when it was already recorded. */
+export async function recordEvent(
+  db: Queryable,
+  installId: string,
+  event: Stripe.Event,
+  customerId: string | null,
+  source: EventSource,
+): Promise<boolean> {
+  const result = await db.query(
+    `INSERT INTO stripe_events (install_id, event_id, type, customer_id, livemode, created, payload, source)
+     VALUES ($1, $2, $3, $4, $5, to_timestamp($6), $7, $8) ON CONFLICT (install_id, event_id) DO NOTHING`,
+    [installId, event.id, event.type, customerId, event.livemode, event.created, JSON.stringify(event), source],
+  );
+  return (result.rowCount ?? 0) > 0;
+}
+
+export async function getEvents(db: Queryable, installId: string, eventIds: string[]): Promise<RecordedEvent[]> {
+  if (eventIds.length === 0) return [];
+  const result = await db.query<{
+    event_id: string;
+    type: string;
+    customer_id: string | null;
+    created: Date;
+    payload: Stripe.Event;
+    intercom_event_at: Date | null;
+  }>(
+    `SELECT event_id, type, customer_id, created, payload, intercom_event_at FROM stripe_events
+     WHERE install_id = $1 AND event_id = ANY($2)`,
+    [installId, eventIds],
+  );
+  const byId = new Map(result.rows.map((row) => [row.event_id, row]));
+  return eventIds.flatMap((id) => {
+    const row = byId.get(id);
+    return row
+      ? [
+          {
+            eventId: row.event_id,
+            type: row.type,
+            customerId: row.customer_id,
+            created: row.created,
+            payload: row.payload,
+            intercomEventAt: row.intercom_event_at,
+          },
+        ]
+      : [];
+  });
+}
+
+export async function markEventsProcessed(
+  db: Queryable,
+  installId: string,
+  eventIds: string[],
+  status: 'processed' | 'failed' = 'processed',
+  reason: string | null = null,
+): Promise<void> {
+  if (eventIds.length === 0) return;
+  await db.query(
+    `UPDATE stripe_events SET status = $3, status_reason = $4, processed_at = now()
+     WHERE install_id = $1 AND event_id = ANY($2)`,
+    [installId, eventIds, status, reason],
+  );
+}
+
+export async function markIntercomEventSent(db: Queryable, installId: string, eventId: string): Promise<void> {
+  await db.query(
+    `UPDATE stripe_events SET intercom_event_at = now() WHERE install_id = $1 AND event_id = $2 AND intercom_event_at IS NULL`,
+    [installId, eventId],
+  );
+}
+
+/** The newest event already recorded, where catch-up resumes. */
+export async function newestEventCreated(db: Queryable, installId: string): Promise<Date | null> {
+  const result = await db.query<{ created: Date | null }>(
+    `SELECT max(created) AS created FROM stripe_events WHERE install_id = $1`,
+    [installId],
+  );
+  return result.rows[0]?.created ?? null;
+}
+
+export interface WebhookCounts {
+  received: number;
+  processed: number;
+  failed: number;
+  pending: number;
+  lastEventAt: Date | null;
+  /** Mean seconds from the Stripe event's creation to its processing, over the last hour. */
+  recentLagSeconds: number | null;
+}
+
+export async function webhookCounts(db: Queryable, installId: string): Promise<WebhookCounts> {
+  const result = await db.query<{
+    received: string;
+    processed: string;
+    failed: string;
+    pending: string;
+    last_event_at: Date | null;
+    lag: number | null;
+  }>(
+    `SELECT count(*) AS received,
+            count(*) FILTER (WHERE status = 'processed') AS processed,
+            count(*) FILTER (WHERE status = 'failed') AS failed,
+            count(*) FILTER (WHERE status = 'received') AS pending,
+            max(created) AS last_event_at,
+            avg(extract(epoch FROM processed_at - created)) FILTER (WHERE processed_at > now() - interval '1 hour') AS lag
+     FROM stripe_events WHERE install_id = $1`,
+    [installId],
+  );
+  const row = result.rows[0];
+  return {
+    received: Number(row?.received ?? 0),
+    processed: Number(row?.processed ?? 0),
+    failed: Number(row?.failed ?? 0),
+    pending: Number(row?.pending ?? 0),
+    lastEventAt: row?.last_event_at ?? null,
+    recentLagSeconds: row?.lag == null ? null : Number(row.lag),
+  };
+}
+
+/** Counts an acknowledged-but-ignored delivery (unknown install, wrong livemode, unhandled type, duplicate). */
+export async function countIgnoredWebhook(db: Queryable, installId: string | null, reason: string): Promise<void> {
+  await db.query(
+    `INSERT INTO ignored_webhooks (install_id, reason, count) VALUES ($1, $2, 1)
+     ON CONFLICT (install_id, reason) DO UPDATE SET count = ignored_webhooks.count + 1, last_at = now()`,
+    [installId ?? '', reason],
+  );
+}
+
+export async function ignoredWebhookCounts(db: Queryable, installId: string): Promise<Record<string, number>> {
+  const result = await db.query<{ reason: string; count: string }>(
+    `SELECT reason, count FROM ignored_webhooks WHERE install_id = $1`,
+    [installId],
+  );
+  return Object.fromEntries(result.rows.map((row) => [row.reason, Number(row.count)]));
+}

@@ -1,0 +1,76 @@
+import type { Queryable } from './queryable';
+
+export interface ImportRecord {
+  id: string;
+  installId: string;
+  status: 'running' | 'completed' | 'failed' | 'canceled';
+  pages: number;
+  customersSeen: number;
+  estimatedTotal: number | null;
+  cursor: string | null;
+  startedAt: Date;
+  finishedAt: Date | null;
+}
+
+export async function createImport(db: Queryable, installId: string, importId: string): Promise<void> {
+  await db.query(`INSERT INTO imports (id, install_id) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, [
+    importId,
+    installId,
+  ]);
+}
+
+/**
+ * Records progress after a page (absolute figures, so a retried page cannot count twice). The cursor is what an
+ * operator sees; the workflow holds the durable one.
+ */
+export async function recordImportProgress(
+  db: Queryable,
+  importId: string,
+  progress: { pages: number; customersSeen: number; cursor: string | null; estimatedTotal: number | null },
+): Promise<void> {
+  await db.query(
+    `UPDATE imports SET pages = $2, customers_seen = $3, cursor = $4, estimated_total = $5 WHERE id = $1`,
+    [importId, progress.pages, progress.customersSeen, progress.cursor, progress.estimatedTotal],
+  );
+}
+
+export async function completeImport(db: Queryable, importId: string, customersSeen: number): Promise<Date> {
+  const result = await db.query<{ finished_at: Date }>(
+    `UPDATE imports SET status = 'completed', finished_at = COALESCE(finished_at, now()), estimated_total = $2
+     WHERE id = $1 RETURNING finished_at`,
+    [importId, customersSeen],
+  );
+  return result.rows[0]?.finished_at ?? new Date();
+}
+
+export async function latestImport(db: Queryable, installId: string): Promise<ImportRecord | undefined> {
+  const result = await db.query<{
+    id: string;
+    install_id: string;
+    status: ImportRecord['status'];
+    pages: number;
+    customers_seen: number;
+    estimated_total: number | null;
+    cursor: string | null;
+    started_at: Date;
+    finished_at: Date | null;
+  }>(
+    `SELECT id, install_id, status, pages, customers_seen, estimated_total, cursor, started_at, finished_at
+     FROM imports WHERE install_id = $1 ORDER BY started_at DESC LIMIT 1`,
+    [installId],
+  );
+  const row = result.rows[0];
+  return (
+    row && {
+      id: row.id,
+      installId: row.install_id,
+      status: row.status,
+      pages: row.pages,
+      customersSeen: row.customers_seen,
+      estimatedTotal: row.estimated_total,
+      cursor: row.cursor,
+      startedAt: row.started_at,
+      finishedAt: row.finished_at,
+    }
+  );
+}

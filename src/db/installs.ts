@@ -1,0 +1,167 @@
+import type { Queryable } from './queryable';
+
+export type InstallStatus = 'importing' | 'live' | 'disabled' | 'failed';
+export type IntercomRegion = 'us' | 'eu' | 'au';
+
+/** An install as stored: secrets stay sealed until an activity opens them. */
+export interface Install {
+  id: string;
+  stripeAccountId: string;
+  livemode: boolean;
+  stripeApiKeySealed: string;
+  intercomWorkspaceId: string;
+  intercomRegion: IntercomRegion;
+  intercomTokenSealed: string;
+  webhookEndpointId: string | null;
+  webhookSecretSealed: string | null;
+  attributePrefix: string;
+  /** `email`, or `metadata:<key>` naming the Stripe metadata key that holds the app's user id. */
+  matchBy: string;
+  metadataAttributes: string[];
+  status: InstallStatus;
+  lastError: string | null;
+  attributesReadyAt: Date | null;
+  createdAt: Date;
+  disabledAt: Date | null;
+}
+
+const COLUMNS = `id, stripe_account_id, livemode, stripe_api_key_enc, intercom_workspace_id, intercom_region,
+  intercom_token_enc, webhook_endpoint_id, webhook_secret_enc, attribute_prefix, match_by, metadata_attributes,
+  status, last_error, attributes_ready_at, created_at, disabled_at`;
+
+interface InstallRow {
+  id: string;
+  stripe_account_id: string;
+  livemode: boolean;
+  stripe_api_key_enc: string;
+  intercom_workspace_id: string;
+  intercom_region: IntercomRegion;
+  intercom_token_enc: string;
+  webhook_endpoint_id: string | null;
+  webhook_secret_enc: string | null;
+  attribute_prefix: string;
+  match_by: string;
+  metadata_attributes: string[];
+  status: InstallStatus;
+  last_error: string | null;
+  attributes_ready_at: Date | null;
+  created_at: Date;
+  disabled_at: Date | null;
+}
+
+function toInstall(row: InstallRow): Install {
+  return {
+    id: row.id,
+    stripeAccountId: row.stripe_account_id,
+    livemode: row.livemode,
+    stripeApiKeySealed: row.stripe_api_key_enc,
+    intercomWorkspaceId: row.intercom_workspace_id,
+    intercomRegion: row.intercom_region,
+    intercomTokenSealed: row.intercom_token_enc,
+    webhookEndpointId: row.webhook_endpoint_id,
+    webhookSecretSealed: row.webhook_secret_enc,
+    attributePrefix: row.attribute_prefix,
+    matchBy: row.match_by,
+    metadataAttributes: row.metadata_attributes,
+    status: row.status,
+    lastError: row.last_error,
+    attributesReadyAt: row.attributes_ready_at,
+    createdAt: row.created_at,
+    disabledAt: row.disabled_at,
+  };
+}
+
+export type NewInstall = Pick<
+  Install,
+  | 'id'
+  | 'stripeAccountId'
+  | 'livemode'
+  | 'stripeApiKeySealed'
+  | 'intercomWorkspaceId'
+  | 'intercomRegion'
+  | 'intercomTokenSealed'
+  | 'attributePrefix'
+  | 'matchBy'
+  | 'metadataAttributes'
+>;
+
+/** Inserts the install, or returns the active one for the same Stripe account, mode and Intercom workspace. */
+export async function insertInstall(db: Queryable, install: NewInstall): Promise<{ install: Install; created: boolean }> {
+  const inserted = await db.query<InstallRow>(
+    `INSERT INTO installs (id, stripe_account_id, livemode, stripe_api_key_enc, intercom_workspace_id, intercom_region,
+       intercom_token_enc, attribute_prefix, match_by, metadata_attributes)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+     ON CONFLICT (stripe_account_id, livemode, intercom_workspace_id) WHERE status <> 'disabled' DO NOTHING
+     RETURNING ${COLUMNS}`,
+    [
+      install.id,
+      install.stripeAccountId,
+      install.livemode,
+      install.stripeApiKeySealed,
+      install.intercomWorkspaceId,
+      install.intercomRegion,
+      install.intercomTokenSealed,
+      install.attributePrefix,
+      install.matchBy,
+      install.metadataAttributes,
+    ],
+  );
+  if (inserted.rows[0]) return { install: toInstall(inserted.rows[0]), created: true };
+  const existing = await db.query<InstallRow>(
+    `SELECT ${COLUMNS} FROM installs
+     WHERE stripe_account_id = $1 AND livemode = $2 AND intercom_workspace_id = $3 AND status <> 'disabled'`,
+    [install.stripeAccountId, install.livemode, install.intercomWorkspaceId],
+  );
+  if (!existing.rows[0]) throw new Error('install conflict without an existing row');
+  return { install: toInstall(existing.rows[0]), created: false };
+}
+
+export async function findInstall(db: Queryable, id: string): Promise<Install | undefined> {
+  const result = await db.query<InstallRow>(`SELECT ${COLUMNS} FROM installs WHERE id = $1`, [id]);
+  return result.rows[0] && toInstall(result.rows[0]);
+}
+
+export async function findActiveInstallsByAccount(db: Queryable, stripeAccountId: string): Promise<Install[]> {
+  const result = await db.query<InstallRow>(
+    `SELECT ${COLUMNS} FROM installs WHERE stripe_account_id = $1 AND status <> 'disabled'`,
+    [stripeAccountId],
+  );
+  return result.rows.map(toInstall);
+}
+
+export async function listInstallsByStatus(db: Queryable, statuses: InstallStatus[]): Promise<Install[]> {
+  const result = await db.query<InstallRow>(`SELECT ${COLUMNS} FROM installs WHERE status = ANY($1) ORDER BY created_at`, [
+    statuses,
+  ]);
+  return result.rows.map(toInstall);
+}
+
+/** Moves an install to a new status; a disabled install never leaves that state. */
+export async function setInstallStatus(
+  db: Queryable,
+  id: string,
+  status: InstallStatus,
+  lastError: string | null = null,
+): Promise<void> {
+  await db.query(
+    `UPDATE installs SET status = $2, last_error = COALESCE($3, last_error), updated_at = now(),
+       disabled_at = CASE WHEN $2 = 'disabled' THEN now() ELSE disabled_at END
+     WHERE id = $1 AND (status <> 'disabled' OR $2 = 'disabled')`,
+    [id, status, lastError],
+  );
+}
+
+export async function markAttributesReady(db: Queryable, id: string): Promise<void> {
+  await db.query(`UPDATE installs SET attributes_ready_at = now(), updated_at = now() WHERE id = $1`, [id]);
+}
+
+export async function setWebhookEndpoint(
+  db: Queryable,
+  id: string,
+  endpoint: { endpointId: string; secretSealed: string } | null,
+): Promise<void> {
+  await db.query(
+    `UPDATE installs SET webhook_endpoint_id = $2, webhook_secret_enc = $3, updated_at = now() WHERE id = $1`,
+    [id, endpoint?.endpointId ?? null, endpoint?.secretSealed ?? null],
+  );
+}

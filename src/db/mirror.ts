@@ -1,0 +1,167 @@
+import type Stripe from 'stripe';
+import type { Queryable } from './queryable';
+
+export interface LatestCharge {
+  id: string;
+  status: Stripe.Charge.Status;
+  created: number;
+}
+
+export interface MirroredCustomer {
+  customerId: string;
+  emailNormalized: string | null;
+  deleted: boolean;
+  customer: Stripe.Customer | Stripe.DeletedCustomer;
+  latestCharge: LatestCharge | null;
+  observedAt: Date;
+}
+
+export type CustomerObservation = Omit<MirroredCustomer, 'latestCharge'>;
+
+/**
+ * Writes customers as observed. A row observed earlier than the stored one is ignored, so a slow import page can
+ * never overwrite what a later webhook refresh read.
+ */
+export async function upsertCustomers(db: Queryable, installId: string, rows: CustomerObservation[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.query(
+    `INSERT INTO stripe_customers (install_id, customer_id, email_normalized, deleted, customer, observed_at)
+     SELECT $1, r.customer_id, r.email_normalized, r.deleted, r.customer, r.observed_at
+     FROM jsonb_to_recordset($2::jsonb)
+       AS r(customer_id text, email_normalized text, deleted boolean, customer jsonb, observed_at timestamptz)
+     ON CONFLICT (install_id, customer_id) DO UPDATE
+       SET email_normalized = EXCLUDED.email_normalized, deleted = EXCLUDED.deleted,
+           customer = EXCLUDED.customer, observed_at = EXCLUDED.observed_at
+       WHERE stripe_customers.observed_at <= EXCLUDED.observed_at`,
+    [
+      installId,
+      JSON.stringify(
+        rows.map((row) => ({
+          customer_id: row.customerId,
+          email_normalized: row.emailNormalized,
+          deleted: row.deleted,
+          customer: row.customer,
+          observed_at: row.observedAt.toISOString(),
+        })),
+      ),
+    ],
+  );
+}
+
+/**
+ * Records each customer's latest charge. Charges are never deleted, so a later-created charge always wins; the same
+ * charge observed later wins too (its status moves from pending). A customer not yet mirrored gets a placeholder row
+ * that the customer import fills in.
+ */
+export async function upsertLatestCharges(
+  db: Queryable,
+  installId: string,
+  rows: { customerId: string; charge: LatestCharge; observedAt: Date }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db.query(
+    `INSERT INTO stripe_customers (install_id, customer_id, deleted, customer, observed_at, latest_charge, latest_charge_observed_at)
+     SELECT $1, r.customer_id, false, jsonb_build_object('id', r.customer_id, 'object', 'customer'),
+            'epoch'::timestamptz, r.charge, r.observed_at
+     FROM jsonb_to_recordset($2::jsonb) AS r(customer_id text, charge jsonb, observed_at timestamptz)
+     ON CONFLICT (install_id, customer_id) DO UPDATE
+       SET latest_charge = EXCLUDED.latest_charge, latest_charge_observed_at = EXCLUDED.latest_charge_observed_at
+       WHERE stripe_customers.latest_charge IS NULL
+          OR (EXCLUDED.latest_charge->>'created')::bigint > (stripe_customers.latest_charge->>'created')::bigint
+          OR (EXCLUDED.latest_charge->>'id' = stripe_customers.latest_charge->>'id'
+              AND stripe_customers.latest_charge_observed_at <= EXCLUDED.latest_charge_observed_at)`,
+    [
+      installId,
+      JSON.stringify(
+        rows.map((row) => ({
+          customer_id: row.customerId,
+          charge: row.charge,
+          observed_at: row.observedAt.toISOString(),
+        })),
+      ),
+    ],
+  );
+}
+
+interface CustomerRow {
+  customer_id: string;
+  email_normalized: string | null;
+  deleted: boolean;
+  customer: Stripe.Customer | Stripe.DeletedCustomer;
+  latest_charge: LatestCharge | null;
+  observed_at: Date;
+}
+
+function toMirrored(row: CustomerRow): MirroredCustomer {
+  return {
+    customerId: row.customer_id,
+    emailNormalized: row.email_normalized,
+    deleted: row.deleted,
+    customer: row.customer,
+    latestCharge: row.latest_charge,
+    observedAt: row.observed_at,
+  };
+}
+
+const MIRROR_COLUMNS = 'customer_id, email_normalized, deleted, customer, latest_charge, observed_at';
+
+/** Mirrored customers by id; placeholder rows (a charge seen before its customer) are left out. */
+export async function getCustomers(db: Queryable, installId: string, customerIds: string[]): Promise<MirroredCustomer[]> {
+  const result = await db.query<CustomerRow>(
+    `SELECT ${MIRROR_COLUMNS} FROM stripe_customers
+     WHERE install_id = $1 AND customer_id = ANY($2) AND observed_at > 'epoch'`,
+    [installId, customerIds],
+  );
+  return result.rows.map(toMirrored);
+}
+
+export async function getCustomersByEmail(db: Queryable, installId: string, emails: string[]): Promise<MirroredCustomer[]> {
+  const result = await db.query<CustomerRow>(
+    `SELECT ${MIRROR_COLUMNS} FROM stripe_customers
+     WHERE install_id = $1 AND email_normalized = ANY($2) AND observed_at > 'epoch'`,
+    [installId, emails],
+  );
+  return result.rows.map(toMirrored);
+}
+
+export async function countCustomersWithoutEmail(db: Queryable, installId: string): Promise<number> {
+  const result = await db.query<{ count: string }>(
+    `SELECT count(*) FROM stripe_customers
+     WHERE install_id = $1 AND email_normalized IS NULL AND NOT deleted AND observed_at > 'epoch'`,
+    [installId],
+  );
+  return Number(result.rows[0]?.count ?? 0);
+}
+
+export type CatalogKind = 'product' | 'price';
+
+export async function upsertCatalog(
+  db: Queryable,
+  installId: string,
+  objects: { id: string; kind: CatalogKind; data: unknown }[],
+  observedAt: Date,
+): Promise<void> {
+  if (objects.length === 0) return;
+  await db.query(
+    `INSERT INTO stripe_catalog (install_id, object_id, kind, data, observed_at)
+     SELECT $1, r.id, r.kind, r.data, $3 FROM jsonb_to_recordset($2::jsonb) AS r(id text, kind text, data jsonb)
+     ON CONFLICT (install_id, object_id) DO UPDATE SET data = EXCLUDED.data, observed_at = EXCLUDED.observed_at
+       WHERE stripe_catalog.observed_at <= EXCLUDED.observed_at`,
+    [installId, JSON.stringify(objects), observedAt.toISOString()],
+  );
+}
+
+export async function getCatalog(
+  db: Queryable,
+  installId: string,
+  ids: string[],
+): Promise<{ products: Stripe.Product[]; prices: Stripe.Price[] }> {
+  const result = await db.query<{ kind: CatalogKind; data: Stripe.Product | Stripe.Price }>(
+    `SELECT kind, data FROM stripe_catalog WHERE install_id = $1 AND object_id = ANY($2)`,
+    [installId, ids],
+  );
+  return {
+    products: result.rows.filter((row) => row.kind === 'product').map((row) => row.data as Stripe.Product),
+    prices: result.rows.filter((row) => row.kind === 'price').map((row) => row.data as Stripe.Price),
+  };
+}

@@ -1,0 +1,106 @@
+/** Intercom `data_type` values for custom data attributes (`POST /data_attributes`). */
+export type IntercomDataType = 'string' | 'float' | 'boolean' | 'integer' | 'date';
+
+export type AttributeValue = string | number | boolean | null;
+
+/** Custom attributes for one contact, keyed by full attribute name (prefix included). */
+export type CustomAttributes = Record<string, AttributeValue>;
+
+export interface AttributeDefinition {
+  name: string;
+  dataType: IntercomDataType;
+  description: string;
+}
+
+export const DEFAULT_ATTRIBUTE_PREFIX = 'STRIPE_';
+
+/** Design §4. Types cannot be changed once created in Intercom: never change a row, add new ones. */
+export const ATTRIBUTE_DEFINITIONS = [
+  { suffix: 'id', dataType: 'string', description: 'Stripe customer id' },
+  { suffix: 'account_balance', dataType: 'float', description: 'Stripe customer balance (positive = owed)' },
+  { suffix: 'currency', dataType: 'string', description: 'Stripe customer currency' },
+  { suffix: 'delinquent', dataType: 'boolean', description: 'Stripe customer is delinquent' },
+  { suffix: 'plan_name', dataType: 'string', description: 'Primary subscription plan' },
+  { suffix: 'plan_price', dataType: 'float', description: 'Primary subscription item price per period' },
+  { suffix: 'plan_interval', dataType: 'string', description: 'Primary subscription billing interval' },
+  { suffix: 'subscription_status', dataType: 'string', description: 'Primary subscription status' },
+  { suffix: 'subscription_period_start', dataType: 'date', description: 'Primary subscription current period start' },
+  { suffix: 'card_brand', dataType: 'string', description: 'Default card brand' },
+  { suffix: 'card_expires_at', dataType: 'date', description: 'End of the default card expiry month' },
+  { suffix: 'last_charge_failed', dataType: 'boolean', description: 'Latest Stripe charge failed' },
+  { suffix: 'mrr', dataType: 'float', description: 'Monthly recurring revenue, discounts applied' },
+  { suffix: 'subscription_count', dataType: 'integer', description: 'Subscriptions not canceled' },
+  { suffix: 'trial_end', dataType: 'date', description: 'Primary subscription trial end' },
+  { suffix: 'cancel_at_period_end', dataType: 'boolean', description: 'Primary subscription cancels at period end' },
+  { suffix: 'customer_since', dataType: 'date', description: 'Stripe customer created' },
+  { suffix: 'deleted', dataType: 'boolean', description: 'Customer deleted in Stripe' },
+] as const satisfies ReadonlyArray<{ suffix: string; dataType: IntercomDataType; description: string }>;
+
+export type AttributeSuffix = (typeof ATTRIBUTE_DEFINITIONS)[number]['suffix'];
+
+const METADATA_SUFFIX_PREFIX = 'meta_';
+const VALID_NAME = /^[A-Za-z0-9_-]+$/;
+const VALID_PREFIX = /^[A-Za-z0-9_-]*$/;
+
+/** Intercom attribute names may hold letters, digits, `_` and `-` only. */
+export function isValidAttributeName(name: string): boolean {
+  return VALID_NAME.test(name);
+}
+
+export function assertValidPrefix(prefix: string): void {
+  if (!VALID_PREFIX.test(prefix)) {
+    throw new AttributeNameError(`attribute prefix ${JSON.stringify(prefix)} may only hold letters, digits, _ and -`);
+  }
+}
+
+/** Every character Intercom would reject becomes `_`, so a given key always maps to the same attribute. */
+export function sanitizeMetadataKey(key: string): string {
+  return key.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+/**
+ * Attribute name per Stripe metadata key (`<prefix>meta_<sanitised key>`). Throws when a key is empty or two keys
+ * sanitise to the same name: that is an install configuration error, better refused when it is saved.
+ */
+export function metadataAttributeNames(prefix: string, metadataKeys: ReadonlyArray<string>): Map<string, string> {
+  assertValidPrefix(prefix);
+  const names = new Map<string, string>();
+  const keysByName = new Map<string, string>();
+  for (const key of metadataKeys) {
+    if (key === '') throw new AttributeNameError('metadata key must not be empty');
+    const name = `${prefix}${METADATA_SUFFIX_PREFIX}${sanitizeMetadataKey(key)}`;
+    const clash = keysByName.get(name);
+    if (clash !== undefined && clash !== key) {
+      throw new AttributeNameError(
+        `metadata keys ${JSON.stringify(clash)} and ${JSON.stringify(key)} both map to attribute ${name}`,
+      );
+    }
+    keysByName.set(name, key);
+    names.set(key, name);
+  }
+  return names;
+}
+
+export function attributeName(prefix: string, suffix: AttributeSuffix): string {
+  return `${prefix}${suffix}`;
+}
+
+/** Everything to create in Intercom before the first contact write: the §4 table plus one string per metadata key. */
+export function attributeDefinitions(prefix: string, metadataKeys: ReadonlyArray<string>): AttributeDefinition[] {
+  assertValidPrefix(prefix);
+  const standard = ATTRIBUTE_DEFINITIONS.map(({ suffix, dataType, description }) => ({
+    name: attributeName(prefix, suffix),
+    dataType,
+    description,
+  }));
+  const metadata = [...metadataAttributeNames(prefix, metadataKeys)].map(([key, name]) => ({
+    name,
+    dataType: 'string' as const,
+    description: `Stripe customer metadata "${key}"`,
+  }));
+  return [...standard, ...metadata];
+}
+
+export class AttributeNameError extends Error {
+  override name = 'AttributeNameError';
+}

@@ -1,0 +1,6 @@
+/** Stripe and Intercom emails are matched case-insensitively after trimming (design §1); empty means no email. */
+export function normalizeEmail(raw: string | null | undefined): string | null {
+  if (raw == null) return null;
+  const normalized = raw.trim().toLowerCase();
+  return normalized === '' ? null : normalized;
+}

@@ -1,0 +1,12 @@
+/** Stripe's maximum list page; one import page is one Stripe call. */
+export const IMPORT_PAGE_SIZE = 100;
+/** Import pages handed to the sync workflow but not yet written to Intercom: the import waits beyond this. */
+export const IMPORT_MAX_OUTSTANDING_PAGES = 4;
+/** Customers the sync workflow may hold from imports; webhooks coalesce per customer on top of this. */
+export const SYNC_QUEUE_BOUND = IMPORT_PAGE_SIZE * IMPORT_MAX_OUTSTANDING_PAGES;
+/** Customers per sync activity: amortises Temporal overhead and lets one Intercom search cover 15 emails. */
+export const SYNC_BATCH_SIZE = 30;
+/** Sync activities running at once per install. */
+export const SYNC_MAX_CONCURRENT_BATCHES = 6;
+/** Stripe event ids remembered across continue-as-new to drop duplicate deliveries before they cost an activity. */
+export const RECENT_EVENT_WINDOW = 2000;

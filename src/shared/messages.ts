@@ -1,0 +1,61 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+
+/** A recorded Stripe event, by reference: its body stays in Postgres to keep workflow history small. */
+export interface StripeEventRef {
+  eventId: string;
+  customerId: string;
+  /** The event can change the customer's attributes, so the customer is re-read from Stripe. */
+  refresh: boolean;
+}
+
+export interface ImportBatch {
+  importId: string;
+  /** Page sequence number within the import, acknowledged back once every customer of the page is written. */
+  seq: number;
+  customerIds: string[];
+  /** Workflow id of the import to acknowledge. */
+  replyTo: string;
+}
+
+export interface SyncCounters {
+  created: number;
+  matched: number;
+  updated: number;
+  unchanged: number;
+  skippedNoEmail: number;
+  failed: number;
+  deleted: number;
+  eventsSent: number;
+  refreshed: number;
+}
+
+export interface SyncStatus {
+  installId: string;
+  disabled: boolean;
+  queueDepth: number;
+  maxQueueDepth: number;
+  queueBound: number;
+  inFlightCustomers: number;
+  counters: SyncCounters;
+  lastError: string | null;
+}
+
+export interface ImportProgress {
+  importId: string;
+  phase: 'products' | 'prices' | 'charges' | 'customers' | 'draining' | 'done';
+  pages: number;
+  customersSeen: number;
+  estimatedTotal: number | null;
+  outstandingPages: number;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export const stripeEventsSignal = defineSignal<[StripeEventRef[]]>('stripeEvents');
+export const importBatchSignal = defineSignal<[ImportBatch]>('importBatch');
+export const importBatchDoneSignal = defineSignal<[{ seq: number }]>('importBatchDone');
+/** Stops all writing for the install; queued work is dropped. */
+export const disableSignal = defineSignal('disable');
+
+export const syncStatusQuery = defineQuery<SyncStatus>('syncStatus');
+export const importProgressQuery = defineQuery<ImportProgress>('importProgress');
