@@ -10,7 +10,10 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports', fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { prefer: 'type-imports', fixStyle: 'inline-type-imports' },
+      ],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
       'no-console': 'off',
     },
@@ -23,7 +26,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['../activities/*', '../db/*', '../api/*', 'pg', 'stripe', 'intercom-client', 'koa', 'node:*'], allowTypeImports: true },
+            {
+              group: ['../activities/*', '../db/*', '../api/*', 'pg', 'stripe', 'intercom-client', 'koa', 'node:*'],
+              allowTypeImports: true,
+            },
           ],
         },
       ],

@@ -47,7 +47,8 @@ export class Conditions {
   update(changes: FaultChanges): void {
     const { failNext, ...settings } = faultChangesSchema.parse(changes);
     Object.assign(this.settings, settings);
-    if (failNext) this.failNext = { remaining: failNext.count, status: failNext.status, afterEffect: failNext.afterEffect };
+    if (failNext)
+      this.failNext = { remaining: failNext.count, status: failNext.status, afterEffect: failNext.afterEffect };
   }
 
   snapshot(): Settings & { failNextRemaining: number } {

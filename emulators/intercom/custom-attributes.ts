@@ -3,7 +3,7 @@ import { findContactAttribute } from './data-attributes';
 import type { DataType, Workspace } from './workspace';
 
 /** Intercom's limit on a string attribute value. */
-export const MAX_STRING_LENGTH = 255;
+const MAX_STRING_LENGTH = 255;
 
 /**
  * Checks a contact write's `custom_attributes` against the workspace's definitions, as Intercom does: the

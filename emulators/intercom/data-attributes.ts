@@ -2,7 +2,7 @@ import { invalidParameter } from './errors';
 import type { AttributeModel, DataType, StoredDataAttribute, Workspace } from './workspace';
 
 /** Intercom's cap on custom data attributes per model in one workspace. */
-export const MAX_CUSTOM_ATTRIBUTES = 250;
+const MAX_CUSTOM_ATTRIBUTES = 250;
 const NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
 const DATA_TYPES: readonly DataType[] = ['string', 'integer', 'float', 'boolean', 'date', 'datetime'];
 const MODELS: readonly AttributeModel[] = ['contact', 'company'];
@@ -17,17 +17,77 @@ interface BuiltIn {
 
 /** The standard contact attributes Intercom lists next to the custom ones (a representative subset). */
 const BUILT_IN_CONTACT_ATTRIBUTES: readonly BuiltIn[] = [
-  { name: 'id', label: 'ID', description: 'The Intercom defined id representing the contact', dataType: 'string', apiWritable: false },
-  { name: 'external_id', label: 'User ID', description: 'A unique identifier given to Intercom', dataType: 'string', apiWritable: true },
-  { name: 'role', label: 'Role', description: 'The role of the contact: user or lead', dataType: 'string', apiWritable: false },
+  {
+    name: 'id',
+    label: 'ID',
+    description: 'The Intercom defined id representing the contact',
+    dataType: 'string',
+    apiWritable: false,
+  },
+  {
+    name: 'external_id',
+    label: 'User ID',
+    description: 'A unique identifier given to Intercom',
+    dataType: 'string',
+    apiWritable: true,
+  },
+  {
+    name: 'role',
+    label: 'Role',
+    description: 'The role of the contact: user or lead',
+    dataType: 'string',
+    apiWritable: false,
+  },
   { name: 'name', label: 'Name', description: 'The name of the contact', dataType: 'string', apiWritable: true },
-  { name: 'email', label: 'Email', description: 'The email address of the contact', dataType: 'string', apiWritable: true },
-  { name: 'phone', label: 'Phone', description: 'The phone number of the contact', dataType: 'string', apiWritable: true },
-  { name: 'created_at', label: 'Created at', description: 'When the contact was added', dataType: 'date', apiWritable: false },
-  { name: 'updated_at', label: 'Updated at', description: 'When the contact last changed', dataType: 'date', apiWritable: false },
-  { name: 'signed_up_at', label: 'Signed up', description: 'When the contact signed up', dataType: 'date', apiWritable: true },
-  { name: 'last_seen_at', label: 'Last seen', description: 'When the contact was last seen', dataType: 'date', apiWritable: true },
-  { name: 'owner_id', label: 'Owner', description: 'The admin who owns the contact', dataType: 'integer', apiWritable: true },
+  {
+    name: 'email',
+    label: 'Email',
+    description: 'The email address of the contact',
+    dataType: 'string',
+    apiWritable: true,
+  },
+  {
+    name: 'phone',
+    label: 'Phone',
+    description: 'The phone number of the contact',
+    dataType: 'string',
+    apiWritable: true,
+  },
+  {
+    name: 'created_at',
+    label: 'Created at',
+    description: 'When the contact was added',
+    dataType: 'date',
+    apiWritable: false,
+  },
+  {
+    name: 'updated_at',
+    label: 'Updated at',
+    description: 'When the contact last changed',
+    dataType: 'date',
+    apiWritable: false,
+  },
+  {
+    name: 'signed_up_at',
+    label: 'Signed up',
+    description: 'When the contact signed up',
+    dataType: 'date',
+    apiWritable: true,
+  },
+  {
+    name: 'last_seen_at',
+    label: 'Last seen',
+    description: 'When the contact was last seen',
+    dataType: 'date',
+    apiWritable: true,
+  },
+  {
+    name: 'owner_id',
+    label: 'Owner',
+    description: 'The admin who owns the contact',
+    dataType: 'integer',
+    apiWritable: true,
+  },
   {
     name: 'unsubscribed_from_emails',
     label: 'Unsubscribed from emails',
@@ -62,7 +122,10 @@ export function createDataAttribute(
   // A second create with the same name is how a type change would be attempted: the type stays immutable.
   if (isNameTaken(workspace, model, input.name)) {
     const data = model === 'contact' ? 'people data' : 'company data';
-    throw invalidParameter(`You already have '${input.name}' in your ${data}. To save this as new ${data}, use a different name.`, 'name');
+    throw invalidParameter(
+      `You already have '${input.name}' in your ${data}. To save this as new ${data}, use a different name.`,
+      'name',
+    );
   }
   if (customAttributes(workspace, model).length >= MAX_CUSTOM_ATTRIBUTES) {
     throw invalidParameter(`You have reached the limit of ${MAX_CUSTOM_ATTRIBUTES} custom attributes for this model`);
@@ -84,10 +147,12 @@ export function createDataAttribute(
 function isNameTaken(workspace: Workspace, model: AttributeModel, name: string): boolean {
   const wanted = name.toLowerCase();
   const builtIns = model === 'contact' ? BUILT_IN_CONTACT_ATTRIBUTES : [];
-  return [...builtIns, ...customAttributes(workspace, model)].some((attribute) => attribute.name.toLowerCase() === wanted);
+  return [...builtIns, ...customAttributes(workspace, model)].some(
+    (attribute) => attribute.name.toLowerCase() === wanted,
+  );
 }
 
-export function customAttributes(workspace: Workspace, model: AttributeModel): StoredDataAttribute[] {
+function customAttributes(workspace: Workspace, model: AttributeModel): StoredDataAttribute[] {
   return workspace.dataAttributes.filter((attribute) => attribute.model === model);
 }
 

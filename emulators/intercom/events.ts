@@ -3,8 +3,8 @@ import { invalidParameter, userNotFound } from './errors';
 import type { StoredContact, Workspace } from './workspace';
 
 /** Intercom's limits on data events (design §5, §6). */
-export const MAX_METADATA_KEYS = 10;
-export const MAX_EVENT_NAMES = 120;
+const MAX_METADATA_KEYS = 10;
+const MAX_EVENT_NAMES = 120;
 
 export interface EventInput {
   eventName: string;

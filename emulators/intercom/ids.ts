@@ -1,11 +1,18 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 
-/** 24 hex characters like Intercom's (Mongo ObjectId-style) contact ids: seconds, then randomness. */
+const PROCESS_PART = randomBytes(5).toString('hex');
+let counter = 0;
+
+/**
+ * 24 hex characters built like the ObjectIds Intercom uses for contacts (seconds, per-process randomness, counter),
+ * so ids sort by creation as callers comparing "the oldest contact" by id expect.
+ */
 export function newContactId(nowMs: number): string {
   const seconds = Math.floor(nowMs / 1000)
     .toString(16)
     .padStart(8, '0');
-  return seconds + randomBytes(8).toString('hex');
+  counter = (counter + 1) % 0x1000000;
+  return seconds + PROCESS_PART + counter.toString(16).padStart(6, '0');
 }
 
 /** Intercom app `id_code`s are 8 lowercase alphanumerics. */

@@ -36,7 +36,9 @@ export function workspaceSnapshot(workspace: Workspace): WorkspaceSnapshot {
 }
 
 export function contactsOf(workspace: Workspace): ContactJson[] {
-  return [...workspace.contacts.values()].sort((a, b) => a.seq - b.seq).map((contact) => contactJson(workspace, contact));
+  return [...workspace.contacts.values()]
+    .sort((a, b) => a.seq - b.seq)
+    .map((contact) => contactJson(workspace, contact));
 }
 
 export function eventsOf(workspace: Workspace): EventRecord[] {

@@ -1,5 +1,5 @@
 /** Intercom enforces its per-minute limit in 10-second windows of a sixth of it. */
-export const WINDOW_MS = 10_000;
+const WINDOW_MS = 10_000;
 
 export interface RateLimitDecision {
   allowed: boolean;

@@ -45,10 +45,6 @@ export class Registry {
     return workspace;
   }
 
-  find(workspaceId: string): Workspace | undefined {
-    return this.workspaces.get(workspaceId);
-  }
-
   list(): Workspace[] {
     return [...this.workspaces.values()];
   }

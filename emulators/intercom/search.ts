@@ -4,9 +4,9 @@ import { invalidParameter } from './errors';
 import type { StoredContact, Workspace } from './workspace';
 
 /** Intercom's documented search limits. */
-export const MAX_FILTERS_PER_GROUP = 15;
-export const MAX_NESTING = 2;
-export const MAX_PER_PAGE = 150;
+const MAX_FILTERS_PER_GROUP = 15;
+const MAX_NESTING = 2;
+const MAX_PER_PAGE = 150;
 const DEFAULT_PER_PAGE = 50;
 
 type Predicate = (contact: StoredContact) => boolean;
@@ -24,7 +24,8 @@ export function searchContacts(workspace: Workspace, body: SearchBody, nowMs: nu
   if (!Number.isInteger(perPage) || perPage < 1 || perPage > MAX_PER_PAGE) {
     throw invalidParameter(`per_page must be between 1 and ${MAX_PER_PAGE}`, 'per_page');
   }
-  const cursor = body.pagination?.starting_after === undefined ? undefined : decodeCursor(body.pagination.starting_after);
+  const cursor =
+    body.pagination?.starting_after === undefined ? undefined : decodeCursor(body.pagination.starting_after);
   const visible = [...workspace.contacts.values()]
     .filter((contact) => contact.searchableFromMs <= nowMs && matches(contact))
     .sort((a, b) => a.seq - b.seq);

@@ -13,10 +13,6 @@ export class Collection<T extends { id: string; created: number }> {
   private positions = new Map<string, number>();
   private seq = 0;
 
-  get size(): number {
-    return this.entries.size;
-  }
-
   get(id: string): T | undefined {
     return this.entries.get(id)?.value;
   }

@@ -1,5 +1,5 @@
 /** Stripe's error types as they appear in `{ error: { type } }`. */
-export type StripeErrorType = 'invalid_request_error' | 'api_error' | 'card_error' | 'idempotency_error';
+type StripeErrorType = 'invalid_request_error' | 'api_error';
 
 /** An error answered with Stripe's envelope `{ error: { type, code, message, param } }`. */
 export class StripeApiError extends Error {

@@ -3,9 +3,11 @@ import type Stripe from 'stripe';
 import {
   attributesHash,
   catalogFromLists,
+  catalogReferences,
   customerAttributes,
   dataEventFor,
   pickContactCustomer,
+  type Catalog,
 } from '../mapping';
 import {
   findContact,
@@ -89,12 +91,20 @@ export class ContactWriter {
       if (!(err instanceof IntercomRejected)) throw err;
       this.counters.failed += 1;
       for (const item of group.items) {
-        await recordFailure(this.pool, this.install.id, { customerId: item.customerId, reason: err.message, code: err.code });
+        await recordFailure(this.pool, this.install.id, {
+          customerId: item.customerId,
+          reason: err.message,
+          code: err.code,
+        });
         await markEventsProcessed(this.pool, this.install.id, item.eventIds, 'failed', err.message);
       }
       return;
     }
-    await clearFailures(this.pool, this.install.id, group.items.map((item) => item.customerId));
+    await clearFailures(
+      this.pool,
+      this.install.id,
+      group.items.map((item) => item.customerId),
+    );
     for (const item of group.items) await this.sendEvents(contactId, item.eventIds);
   }
 
@@ -116,14 +126,18 @@ export class ContactWriter {
     }
 
     const members = await this.members(db, contact, group);
-    const shown = pickContactCustomer(members.filter((member) => !member.deleted));
-    const fields = await this.fieldsFor(db, shown ?? members.find((member) => member.deleted), contact);
+    const fields = await this.fieldsFor(db, members, contact);
     if (!fields) return contact?.contactId ?? null;
     const hash = attributesHash(fields);
 
     if (!contact) {
       const created = await this.intercom.createUser(fields);
-      contact = { contactId: created.id, emailNormalized: group.email, createdByUs: created.created, attributesHash: null };
+      contact = {
+        contactId: created.id,
+        emailNormalized: group.email,
+        createdByUs: created.created,
+        attributesHash: null,
+      };
       await recordContact(db, installId, contact);
       if (created.created) {
         this.counters.created += 1;
@@ -135,7 +149,12 @@ export class ContactWriter {
     }
     if (contact.attributesHash === hash) {
       this.counters.unchanged += 1;
-      await linkCustomers(db, installId, members.map((member) => member.customerId), contact.contactId);
+      await linkCustomers(
+        db,
+        installId,
+        members.map((member) => member.customerId),
+        contact.contactId,
+      );
       return contact.contactId;
     }
     return this.updateExisting(db, group, contact, members, isRetry);
@@ -148,8 +167,7 @@ export class ContactWriter {
     members: MirroredCustomer[],
     isRetry: boolean,
   ): Promise<string | null> {
-    const shown = pickContactCustomer(members.filter((member) => !member.deleted));
-    const fields = await this.fieldsFor(db, shown ?? members.find((member) => member.deleted), contact);
+    const fields = await this.fieldsFor(db, members, contact);
     if (!fields) return contact.contactId;
     const updated = await this.intercom.updateContact(contact.contactId, fields);
     if (!updated) {
@@ -171,7 +189,12 @@ export class ContactWriter {
     hash: string,
     email: string | null,
   ): Promise<void> {
-    await linkCustomers(db, this.install.id, members.map((member) => member.customerId), contact.contactId);
+    await linkCustomers(
+      db,
+      this.install.id,
+      members.map((member) => member.customerId),
+      contact.contactId,
+    );
     await recordContactWrite(db, this.install.id, contact.contactId, {
       attributesHash: hash,
       emailNormalized: contact.createdByUs ? email : contact.emailNormalized,
@@ -187,7 +210,11 @@ export class ContactWriter {
     const linkedIds = contact ? await linkedCustomerIds(db, installId, contact.contactId) : [];
     const email = group.email ?? contact?.emailNormalized ?? null;
     const sameEmail = email ? await getCustomersByEmail(db, installId, [email]) : [];
-    const links = await getLinks(db, installId, sameEmail.map((customer) => customer.customerId));
+    const links = await getLinks(
+      db,
+      installId,
+      sameEmail.map((customer) => customer.customerId),
+    );
     const unlinkedSameEmail = sameEmail.filter((customer) => {
       const linkedTo = links.get(customer.customerId);
       return !linkedTo || linkedTo === contact?.contactId;
@@ -200,23 +227,29 @@ export class ContactWriter {
     return getCustomers(db, installId, [...ids]);
   }
 
-  /** The fields to write for the customer shown; email and name only on contacts this service created. */
+  /**
+   * The fields to write: the attributes of the customer the contact shows (design §4: the live customer whose primary
+   * subscription ranks highest; a deleted one only when all are deleted), plus email and name on contacts this
+   * service created.
+   */
   private async fieldsFor(
     db: PoolClient,
-    shown: MirroredCustomer | undefined,
+    members: MirroredCustomer[],
     contact: ContactRecord | undefined,
   ): Promise<ContactFields | undefined> {
+    const now = Math.floor(this.now().getTime() / 1000);
+    const catalog = await this.catalogFor(db, members);
+    const live = members.filter((member) => !member.deleted);
+    const shown = pickContactCustomer(live, { catalog, now }) ?? members.find((member) => member.deleted);
     if (!shown) return undefined;
     const customer = shown.customer;
-    const itemIds = subscriptionCatalogIds(customer);
-    const catalog = await getCatalog(db, this.install.id, itemIds);
     const attributes = customerAttributes({
       customer,
       latestCharge: shown.latestCharge,
-      catalog: catalogFromLists(catalog.products, catalog.prices),
+      catalog,
       prefix: this.install.attributePrefix,
       metadataKeys: this.install.metadataAttributes,
-      now: Math.floor(this.now().getTime() / 1000),
+      now,
     });
     const fields: ContactFields = { custom_attributes: attributes };
     const ownsIdentity = !contact || contact.createdByUs;
@@ -228,6 +261,17 @@ export class ContactWriter {
       if (externalId) fields.external_id = externalId;
     }
     return fields;
+  }
+
+  /** The mirrored products, prices and coupons these customers' subscriptions refer to. */
+  private async catalogFor(db: PoolClient, members: MirroredCustomer[]): Promise<Catalog> {
+    const ids = members.flatMap((member) => {
+      if (member.customer.deleted) return [];
+      const references = catalogReferences(member.customer.subscriptions?.data ?? [], member.customer.discount);
+      return [...references.productIds, ...references.priceIds, ...references.couponIds];
+    });
+    const catalog = await getCatalog(db, this.install.id, [...new Set(ids)]);
+    return catalogFromLists(catalog.products, catalog.prices, catalog.coupons);
   }
 
   private async sendEvents(contactId: string | null, eventIds: string[]): Promise<void> {
@@ -267,7 +311,8 @@ export class ContactWriter {
     const toSearch = groups
       .filter((group) => group.email && !known.has(group.email) && !this.searchResultFor(group))
       .map((group) => group.email as string);
-    for (const [key, contact] of await this.intercom.findUsers('email', toSearch)) this.searchedByEmail.set(key, contact);
+    for (const [key, contact] of await this.intercom.findUsers('email', toSearch))
+      this.searchedByEmail.set(key, contact);
   }
 
   private searchResultFor(group: ContactGroup): FoundContact | undefined {
@@ -282,14 +327,4 @@ export class ContactWriter {
     const value = (customer.customer as Stripe.Customer).metadata?.[key];
     return value ? String(value) : null;
   }
-}
-
-/** Price and product ids a customer's subscription items refer to (looked up in the mirrored catalogue). */
-function subscriptionCatalogIds(customer: Stripe.Customer | Stripe.DeletedCustomer): string[] {
-  if ('deleted' in customer && customer.deleted) return [];
-  const items = ((customer as Stripe.Customer).subscriptions?.data ?? []).flatMap((subscription) => subscription.items.data);
-  return items.flatMap((item) => [
-    item.price.id,
-    typeof item.price.product === 'string' ? item.price.product : item.price.product.id,
-  ]);
 }

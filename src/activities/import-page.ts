@@ -10,7 +10,7 @@ import { CUSTOMER_LIST_EXPANSIONS } from './clients/stripe';
 import type { InstallContexts } from './install-context';
 import { installFailure, withFailureMapping } from './failures';
 
-export type ImportPageKind = 'products' | 'prices' | 'charges' | 'customers';
+export type ImportPageKind = 'products' | 'prices' | 'coupons' | 'charges' | 'customers';
 
 /** Charges older than this cannot be a customer's latest with a monthly or shorter billing cycle. */
 const RECENT_CHARGES_DAYS = 35;
@@ -54,12 +54,32 @@ export function createImportActivities(deps: { pool: Pool; contexts: InstallCont
       switch (input.kind) {
         case 'products': {
           const page = await stripe.products.list({ limit: IMPORT_PAGE_SIZE, ...cursor });
-          await upsertCatalog(pool, install.id, page.data.map((data) => ({ id: data.id, kind: 'product', data })), observedAt);
+          await upsertCatalog(
+            pool,
+            install.id,
+            page.data.map((data) => ({ id: data.id, kind: 'product', data })),
+            observedAt,
+          );
           return listResult(page);
         }
         case 'prices': {
           const page = await stripe.prices.list({ limit: IMPORT_PAGE_SIZE, expand: ['data.tiers'], ...cursor });
-          await upsertCatalog(pool, install.id, page.data.map((data) => ({ id: data.id, kind: 'price', data })), observedAt);
+          await upsertCatalog(
+            pool,
+            install.id,
+            page.data.map((data) => ({ id: data.id, kind: 'price', data })),
+            observedAt,
+          );
+          return listResult(page);
+        }
+        case 'coupons': {
+          const page = await stripe.coupons.list({ limit: IMPORT_PAGE_SIZE, ...cursor });
+          await upsertCatalog(
+            pool,
+            install.id,
+            page.data.map((data) => ({ id: data.id, kind: 'coupon', data })),
+            observedAt,
+          );
           return listResult(page);
         }
         case 'charges': {
@@ -69,7 +89,11 @@ export function createImportActivities(deps: { pool: Pool; contexts: InstallCont
           return listResult(page);
         }
         case 'customers': {
-          const page = await stripe.customers.list({ limit: IMPORT_PAGE_SIZE, expand: CUSTOMER_LIST_EXPANSIONS, ...cursor });
+          const page = await stripe.customers.list({
+            limit: IMPORT_PAGE_SIZE,
+            expand: CUSTOMER_LIST_EXPANSIONS,
+            ...cursor,
+          });
           await upsertCustomers(
             pool,
             install.id,

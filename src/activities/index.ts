@@ -1,11 +1,13 @@
 import type { Pool } from 'pg';
 import type { Client } from '@temporalio/client';
-import { encryptionKeyBytes, type Config } from '../config';
+import { encryptionKeyBytes, temporalUiUrl, type Config } from '../config';
 import type { Logger } from '../logger';
 import { createSecretBox } from '../crypto/secret-box';
+import { InstallWorkflows } from '../client/workflows';
 import { InstallContexts } from './install-context';
 import { createImportActivities } from './import-page';
 import { createSyncActivities } from './sync-customers';
+import { createCatchUpActivities } from './catch-up';
 
 /** Everything activities need, passed explicitly (no module-level clients). */
 export interface ActivityDeps {
@@ -15,15 +17,30 @@ export interface ActivityDeps {
   temporal: Client;
 }
 
-export function createActivities(deps: ActivityDeps) {
-  const contexts = new InstallContexts({
+export function createInstallContexts(deps: Pick<ActivityDeps, 'config' | 'pool'>): InstallContexts {
+  return new InstallContexts({
     pool: deps.pool,
     config: deps.config,
     secrets: createSecretBox(encryptionKeyBytes(deps.config)),
   });
+}
+
+export function createInstallWorkflows(deps: Pick<ActivityDeps, 'config' | 'temporal'>): InstallWorkflows {
+  return new InstallWorkflows({
+    client: deps.temporal,
+    taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+    namespace: deps.config.TEMPORAL_NAMESPACE,
+    temporalUiUrl: temporalUiUrl(deps.config),
+  });
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const contexts = createInstallContexts(deps);
+  const workflows = createInstallWorkflows(deps);
   return {
     ...createImportActivities({ pool: deps.pool, contexts }),
     ...createSyncActivities({ pool: deps.pool, contexts }),
+    ...createCatchUpActivities({ pool: deps.pool, contexts, workflows }),
   };
 }
 

@@ -31,9 +31,7 @@ export class InstallContexts {
   private readonly clients = new Map<string, CachedClients>();
   private readonly rateWindows = new RateWindows();
 
-  constructor(
-    private readonly deps: { pool: Pool; config: Config; secrets: SecretBox },
-  ) {}
+  constructor(private readonly deps: { pool: Pool; config: Config; secrets: SecretBox }) {}
 
   async load(installId: string, onRateWait?: () => void): Promise<InstallContext> {
     const install = await findInstall(this.deps.pool, installId);
@@ -48,7 +46,11 @@ export class InstallContexts {
 
   private clientsFor(install: Install): CachedClients {
     const cached = this.clients.get(install.id);
-    if (cached && cached.sealedKey === install.stripeApiKeySealed && cached.sealedToken === install.intercomTokenSealed) {
+    if (
+      cached &&
+      cached.sealedKey === install.stripeApiKeySealed &&
+      cached.sealedToken === install.intercomTokenSealed
+    ) {
       return cached;
     }
     const { config, secrets } = this.deps;

@@ -93,10 +93,13 @@ export class IntercomGateway {
   /** Creates a user; when Intercom says one already exists (409), returns that one instead. */
   async createUser(fields: ContactFields): Promise<{ id: string; created: boolean }> {
     try {
-      const contact = await this.call(() => this.client.contacts.create({ role: 'user', ...fields } as Intercom.CreateContactRequest).withRawResponse());
+      const contact = await this.call(() =>
+        this.client.contacts.create({ role: 'user', ...fields } as Intercom.CreateContactRequest).withRawResponse(),
+      );
       return { id: contact.id, created: true };
     } catch (err) {
-      const existingId = err instanceof IntercomRejected && err.status === 409 ? CONFLICT_ID.exec(err.message)?.[1] : undefined;
+      const existingId =
+        err instanceof IntercomRejected && err.status === 409 ? CONFLICT_ID.exec(err.message)?.[1] : undefined;
       if (existingId) return { id: existingId, created: false };
       throw err;
     }
@@ -169,7 +172,8 @@ export class IntercomGateway {
       this.rate.exhaust(Date.now() + retryAfterMs);
       return new IntercomRateLimited(retryAfterMs);
     }
-    if (status === 401 || status === 403) return new IntercomUnauthorized(`Intercom rejected the access token (${status})`);
+    if (status === 401 || status === 403)
+      return new IntercomUnauthorized(`Intercom rejected the access token (${status})`);
     if (status >= 400 && status < 500) {
       const first = firstError(err.body);
       return new IntercomRejected(status, first.code, first.message ?? err.message);

@@ -1,12 +1,12 @@
 import type Stripe from 'stripe';
 import type { Pool } from 'pg';
-import { normalizeEmail } from '../mapping';
-import { getCatalog, upsertCatalog, upsertCustomers, upsertLatestCharges } from '../db/mirror';
+import { catalogReferences, normalizeEmail } from '../mapping';
+import { getCatalog, upsertCatalog, upsertCustomers, upsertLatestCharges, type CatalogKind } from '../db/mirror';
 import { CUSTOMER_EXPANSIONS } from './clients/stripe';
 
 /**
  * Re-reads customers from Stripe into the mirror (current state, the convergence rule): the customer with its
- * subscriptions and payment method, its latest charge, and any price or product the mirror does not know yet.
+ * subscriptions and payment method, its latest charge, and any price, product or coupon the mirror lacks.
  */
 export async function refreshCustomers(
   stripe: Stripe,
@@ -19,26 +19,23 @@ export async function refreshCustomers(
     const observedAt = new Date();
     const customer = await retrieveCustomer(stripe, customerId);
     if (!customer) continue;
-    const deleted = 'deleted' in customer && customer.deleted === true;
-    await upsertCustomers(pool, installId, [
-      {
-        customerId,
-        emailNormalized: deleted ? null : normalizeEmail((customer as Stripe.Customer).email),
-        deleted,
-        customer,
-        observedAt,
-      },
-    ]);
-    if (!deleted) {
-      const charges = await stripe.charges.list({ customer: customerId, limit: 1 });
-      const latest = charges.data[0];
-      if (latest) {
-        await upsertLatestCharges(pool, installId, [
-          { customerId, charge: { id: latest.id, status: latest.status, created: latest.created }, observedAt },
-        ]);
-      }
-      await fillCatalog(stripe, pool, installId, customer as Stripe.Customer);
+    if (customer.deleted) {
+      await upsertCustomers(pool, installId, [
+        { customerId, emailNormalized: null, deleted: true, customer, observedAt },
+      ]);
+      continue;
     }
+    await upsertCustomers(pool, installId, [
+      { customerId, emailNormalized: normalizeEmail(customer.email), deleted: false, customer, observedAt },
+    ]);
+    const charges = await stripe.charges.list({ customer: customerId, limit: 1 });
+    const latest = charges.data[0];
+    if (latest) {
+      await upsertLatestCharges(pool, installId, [
+        { customerId, charge: { id: latest.id, status: latest.status, created: latest.created }, observedAt },
+      ]);
+    }
+    await fillCatalog(stripe, pool, installId, customer);
     onProgress();
   }
 }
@@ -53,24 +50,25 @@ async function retrieveCustomer(stripe: Stripe, customerId: string) {
   }
 }
 
+/** Fetches the catalogue objects this customer's subscriptions refer to that the mirror does not hold yet. */
 async function fillCatalog(stripe: Stripe, pool: Pool, installId: string, customer: Stripe.Customer) {
-  const prices = (customer.subscriptions?.data ?? []).flatMap((subscription) =>
-    subscription.items.data.map((item) => item.price),
-  );
-  const productIds = prices.map((price) => (typeof price.product === 'string' ? price.product : price.product.id));
-  const known = await getCatalog(pool, installId, [...prices.map((price) => price.id), ...productIds]);
-  const knownIds = new Set([...known.prices, ...known.products].map((object) => object.id));
+  const references = catalogReferences(customer.subscriptions?.data ?? [], customer.discount);
+  const known = await getCatalog(pool, installId, [
+    ...references.productIds,
+    ...references.priceIds,
+    ...references.couponIds,
+  ]);
+  const knownIds = new Set([...known.products, ...known.prices, ...known.coupons].map((object) => object.id));
+  const fetchers: [CatalogKind, string[], (id: string) => Promise<{ id: string }>][] = [
+    ['product', references.productIds, (id) => stripe.products.retrieve(id)],
+    ['price', references.priceIds, (id) => stripe.prices.retrieve(id, { expand: ['tiers'] })],
+    ['coupon', references.couponIds, (id) => stripe.coupons.retrieve(id)],
+  ];
   const observedAt = new Date();
-  for (const price of prices) {
-    if (knownIds.has(price.id)) continue;
-    const full = await stripe.prices.retrieve(price.id, { expand: ['tiers'] });
-    await upsertCatalog(pool, installId, [{ id: full.id, kind: 'price', data: full }], observedAt);
-    knownIds.add(price.id);
-  }
-  for (const productId of productIds) {
-    if (knownIds.has(productId)) continue;
-    const product = await stripe.products.retrieve(productId);
-    await upsertCatalog(pool, installId, [{ id: product.id, kind: 'product', data: product }], observedAt);
-    knownIds.add(productId);
+  for (const [kind, ids, fetch] of fetchers) {
+    for (const id of ids.filter((candidate) => !knownIds.has(candidate))) {
+      const data = await fetch(id);
+      await upsertCatalog(pool, installId, [{ id: data.id, kind, data }], observedAt);
+    }
   }
 }

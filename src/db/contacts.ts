@@ -21,7 +21,11 @@ const toContact = (row: ContactRow): ContactRecord => ({
   attributesHash: row.attributes_hash,
 });
 
-export async function findContactsByEmail(db: Queryable, installId: string, emails: string[]): Promise<ContactRecord[]> {
+export async function findContactsByEmail(
+  db: Queryable,
+  installId: string,
+  emails: string[],
+): Promise<ContactRecord[]> {
   const result = await db.query<ContactRow>(
     `SELECT contact_id, email_normalized, created_by_us, attributes_hash FROM intercom_contacts
      WHERE install_id = $1 AND email_normalized = ANY($2)`,
@@ -30,7 +34,11 @@ export async function findContactsByEmail(db: Queryable, installId: string, emai
   return result.rows.map(toContact);
 }
 
-export async function findContact(db: Queryable, installId: string, contactId: string): Promise<ContactRecord | undefined> {
+export async function findContact(
+  db: Queryable,
+  installId: string,
+  contactId: string,
+): Promise<ContactRecord | undefined> {
   const result = await db.query<ContactRow>(
     `SELECT contact_id, email_normalized, created_by_us, attributes_hash FROM intercom_contacts
      WHERE install_id = $1 AND contact_id = $2`,
@@ -71,7 +79,12 @@ export async function forgetContact(db: Queryable, installId: string, contactId:
   await db.query(`DELETE FROM intercom_contacts WHERE install_id = $1 AND contact_id = $2`, [installId, contactId]);
 }
 
-export async function linkCustomers(db: Queryable, installId: string, customerIds: string[], contactId: string): Promise<void> {
+export async function linkCustomers(
+  db: Queryable,
+  installId: string,
+  customerIds: string[],
+  contactId: string,
+): Promise<void> {
   if (customerIds.length === 0) return;
   await db.query(
     `INSERT INTO contact_links (install_id, customer_id, contact_id)

@@ -130,7 +130,7 @@ export async function webhookCounts(db: Queryable, installId: string): Promise<W
   };
 }
 
-/** Counts an acknowledged-but-ignored delivery (unknown install, wrong livemode, unhandled type, duplicate). */
+/** Counts an acknowledged-but-ignored delivery (unknown install, wrong livemode, unhandled type). */
 export async function countIgnoredWebhook(db: Queryable, installId: string | null, reason: string): Promise<void> {
   await db.query(
     `INSERT INTO ignored_webhooks (install_id, reason, count) VALUES ($1, $2, 1)
@@ -145,4 +145,21 @@ export async function ignoredWebhookCounts(db: Queryable, installId: string): Pr
     [installId],
   );
   return Object.fromEntries(result.rows.map((row) => [row.reason, Number(row.count)]));
+}
+
+/**
+ * Of the given events, those recorded but not yet processed. A redelivered or re-listed event in this state may
+ * never have reached the sync workflow (recorded, then the signal failed), so it is handed over again.
+ */
+export async function eventIdsStillReceived(
+  db: Queryable,
+  installId: string,
+  eventIds: string[],
+): Promise<Set<string>> {
+  if (eventIds.length === 0) return new Set();
+  const result = await db.query<{ event_id: string }>(
+    `SELECT event_id FROM stripe_events WHERE install_id = $1 AND event_id = ANY($2) AND status = 'received'`,
+    [installId, eventIds],
+  );
+  return new Set(result.rows.map((row) => row.event_id));
 }

@@ -86,7 +86,10 @@ export type NewInstall = Pick<
 >;
 
 /** Inserts the install, or returns the active one for the same Stripe account, mode and Intercom workspace. */
-export async function insertInstall(db: Queryable, install: NewInstall): Promise<{ install: Install; created: boolean }> {
+export async function insertInstall(
+  db: Queryable,
+  install: NewInstall,
+): Promise<{ install: Install; created: boolean }> {
   const inserted = await db.query<InstallRow>(
     `INSERT INTO installs (id, stripe_account_id, livemode, stripe_api_key_enc, intercom_workspace_id, intercom_region,
        intercom_token_enc, attribute_prefix, match_by, metadata_attributes)
@@ -130,9 +133,10 @@ export async function findActiveInstallsByAccount(db: Queryable, stripeAccountId
 }
 
 export async function listInstallsByStatus(db: Queryable, statuses: InstallStatus[]): Promise<Install[]> {
-  const result = await db.query<InstallRow>(`SELECT ${COLUMNS} FROM installs WHERE status = ANY($1) ORDER BY created_at`, [
-    statuses,
-  ]);
+  const result = await db.query<InstallRow>(
+    `SELECT ${COLUMNS} FROM installs WHERE status = ANY($1) ORDER BY created_at`,
+    [statuses],
+  );
   return result.rows.map(toInstall);
 }
 

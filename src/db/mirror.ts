@@ -106,7 +106,11 @@ function toMirrored(row: CustomerRow): MirroredCustomer {
 const MIRROR_COLUMNS = 'customer_id, email_normalized, deleted, customer, latest_charge, observed_at';
 
 /** Mirrored customers by id; placeholder rows (a charge seen before its customer) are left out. */
-export async function getCustomers(db: Queryable, installId: string, customerIds: string[]): Promise<MirroredCustomer[]> {
+export async function getCustomers(
+  db: Queryable,
+  installId: string,
+  customerIds: string[],
+): Promise<MirroredCustomer[]> {
   const result = await db.query<CustomerRow>(
     `SELECT ${MIRROR_COLUMNS} FROM stripe_customers
      WHERE install_id = $1 AND customer_id = ANY($2) AND observed_at > 'epoch'`,
@@ -115,7 +119,11 @@ export async function getCustomers(db: Queryable, installId: string, customerIds
   return result.rows.map(toMirrored);
 }
 
-export async function getCustomersByEmail(db: Queryable, installId: string, emails: string[]): Promise<MirroredCustomer[]> {
+export async function getCustomersByEmail(
+  db: Queryable,
+  installId: string,
+  emails: string[],
+): Promise<MirroredCustomer[]> {
   const result = await db.query<CustomerRow>(
     `SELECT ${MIRROR_COLUMNS} FROM stripe_customers
      WHERE install_id = $1 AND email_normalized = ANY($2) AND observed_at > 'epoch'`,
@@ -133,7 +141,7 @@ export async function countCustomersWithoutEmail(db: Queryable, installId: strin
   return Number(result.rows[0]?.count ?? 0);
 }
 
-export type CatalogKind = 'product' | 'price';
+export type CatalogKind = 'product' | 'price' | 'coupon';
 
 export async function upsertCatalog(
   db: Queryable,
@@ -155,13 +163,15 @@ export async function getCatalog(
   db: Queryable,
   installId: string,
   ids: string[],
-): Promise<{ products: Stripe.Product[]; prices: Stripe.Price[] }> {
-  const result = await db.query<{ kind: CatalogKind; data: Stripe.Product | Stripe.Price }>(
+): Promise<{ products: Stripe.Product[]; prices: Stripe.Price[]; coupons: Stripe.Coupon[] }> {
+  const result = await db.query<{ kind: CatalogKind; data: Stripe.Product | Stripe.Price | Stripe.Coupon }>(
     `SELECT kind, data FROM stripe_catalog WHERE install_id = $1 AND object_id = ANY($2)`,
     [installId, ids],
   );
+  const ofKind = <T>(kind: CatalogKind) => result.rows.filter((row) => row.kind === kind).map((row) => row.data as T);
   return {
-    products: result.rows.filter((row) => row.kind === 'product').map((row) => row.data as Stripe.Product),
-    prices: result.rows.filter((row) => row.kind === 'price').map((row) => row.data as Stripe.Price),
+    products: ofKind<Stripe.Product>('product'),
+    prices: ofKind<Stripe.Price>('price'),
+    coupons: ofKind<Stripe.Coupon>('coupon'),
   };
 }

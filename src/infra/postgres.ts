@@ -14,6 +14,8 @@ const SUPERUSER = 'postgres';
 
 export interface PostgresHandle {
   connectionString: string;
+  /** False for DATABASE_URL. */
+  started: boolean;
   /** Stops the embedded server if we started it; a no-op for DATABASE_URL. */
   stop(): Promise<void>;
 }
@@ -24,7 +26,7 @@ export async function ensurePostgres(
   logger: Logger,
 ): Promise<PostgresHandle> {
   if (config.DATABASE_URL !== undefined) {
-    return { connectionString: config.DATABASE_URL, stop: async () => undefined };
+    return { connectionString: config.DATABASE_URL, started: false, stop: async () => undefined };
   }
   const server = await startEmbeddedPostgres({
     dataDir: path.join(config.DATA_DIR, 'postgres'),
@@ -37,7 +39,7 @@ export async function ensurePostgres(
     await server.stop();
     throw error;
   }
-  return { connectionString: server.connectionString(DATABASE_NAME), stop: server.stop };
+  return { connectionString: server.connectionString(DATABASE_NAME), started: true, stop: server.stop };
 }
 
 export async function createDatabaseIfMissing(adminConnectionString: string, name: string): Promise<void> {
@@ -116,7 +118,6 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   const stop = async () => {
     await runOrThrow(bin.pg_ctl, ['stop', '-D', dataDir, '-m', 'fast', '-w'], spawnOptions);
-    logger.info({ dataDir }, 'stopped the embedded PostgreSQL');
   };
 
   // Left running by a run that was killed (the server outlives us by design): adopt it rather than fail on its lock.

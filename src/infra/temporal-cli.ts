@@ -4,11 +4,12 @@ import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import type { Config } from '../config';
+import { Connection } from '@temporalio/client';
+import { temporalUiUrl, type Config } from '../config';
 import type { Logger } from '../logger';
 import { hasExited, run, stopChild, tailBuffer } from './child-process';
-import { pollUntil } from './poll';
-import { isTemporalReachable, searchAttributeCliArgs } from './temporal';
+import { pollUntil } from './timing';
+import { ensureSearchAttributes, isTemporalReachable, searchAttributeCliArgs, splitHostPort } from './temporal';
 
 /** Newer tags use a `replace` directive and cannot be `go install`ed (design §6). */
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
@@ -35,11 +36,10 @@ async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string 
   return undefined;
 }
 
-/** Go's own installer puts it in /usr/local/go/bin, which a fresh shell may not have on PATH. */
+/** Go's own installer puts it in /usr/local/go/bin (its GOROOT), which a fresh shell may not have on PATH. */
 async function findGo(env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  return (
-    (await findOnPath('go', env)) ?? ((await isExecutable('/usr/local/go/bin/go')) ? '/usr/local/go/bin/go' : undefined)
-  );
+  const inGoRoot = path.join(env.GOROOT || '/usr/local/go', 'bin', 'go');
+  return (await findOnPath('go', env)) ?? ((await isExecutable(inGoRoot)) ? inGoRoot : undefined);
 }
 
 /**
@@ -102,21 +102,16 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-function splitAddress(address: string): { host: string; port: string } {
-  const at = address.lastIndexOf(':');
-  return { host: address.slice(0, at), port: address.slice(at + 1) };
-}
-
 /** Starts `temporal server start-dev` and resolves once `namespace` answers. */
 export async function startTemporalDevServer(options: DevServerOptions): Promise<DevServer> {
   const { cliPath, dataDir, address, uiPort, namespace, logger } = options;
-  const { host, port } = splitAddress(address);
+  const { host, port } = splitHostPort(address);
   await mkdir(dataDir, { recursive: true });
   const args = [
     'server',
     'start-dev',
     ...['--db-filename', path.join(dataDir, 'temporal.db')],
-    ...['--ip', host, '--port', port],
+    ...['--ip', host, '--port', String(port)],
     ...(options.headless ? ['--headless'] : ['--ui-port', String(uiPort)]),
     ...['--namespace', namespace],
     ...searchAttributeCliArgs(),
@@ -134,14 +129,18 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     const entry = parseJsonLine(line);
     // Its pollers complain while it shuts down; that is expected, not a warning.
     const level = stopping ? 'debug' : entry?.level === 'ERROR' ? 'error' : entry?.level === 'WARN' ? 'warn' : 'debug';
-    log[level]({ server: entry ?? undefined }, entry?.msg ?? line);
+    log[level]({ server: entry }, entry?.msg ?? line);
   };
   createInterface({ input: child.stdout }).on('line', forward);
   createInterface({ input: child.stderr }).on('line', forward);
   let spawnError: Error | undefined;
   child.on('error', (error) => (spawnError = error));
+  // Exiting without stop() (a crash, a test runner's process.exit) must not leave a server behind holding the port.
+  const killOnExit = () => child.kill('SIGTERM');
+  process.once('exit', killOnExit);
   const stop = async () => {
     stopping = true;
+    process.off('exit', killOnExit);
     await stopChild(child);
   };
 
@@ -165,4 +164,56 @@ function parseJsonLine(line: string): { level?: string; msg?: string } | undefin
   } catch {
     return undefined;
   }
+}
+
+export interface TemporalServer {
+  address: string;
+  /** The Web UI, when known. */
+  uiUrl?: string;
+  /** False when we reused a server that was already running. */
+  started: boolean;
+  /** Stops the dev server if we started it; a no-op for a server we reused. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A Temporal server with our search attributes on TEMPORAL_ADDRESS: the one answering there, else a dev server we
+ * start with its SQLite file under DATA_DIR/temporal (so workflows survive restarts).
+ */
+export async function ensureTemporalServer(
+  config: Pick<
+    Config,
+    | 'TEMPORAL_ADDRESS'
+    | 'TEMPORAL_NAMESPACE'
+    | 'TEMPORAL_CLI_PATH'
+    | 'TEMPORAL_UI_PORT'
+    | 'TEMPORAL_UI_URL'
+    | 'DATA_DIR'
+  >,
+  logger: Logger,
+  options: { headless?: boolean } = {},
+): Promise<TemporalServer> {
+  const address = config.TEMPORAL_ADDRESS;
+  const namespace = config.TEMPORAL_NAMESPACE;
+  if (await isTemporalReachable(address, namespace)) {
+    logger.info({ address, namespace }, 'using the Temporal server already running');
+    const connection = await Connection.connect({ address });
+    try {
+      await ensureSearchAttributes(connection, namespace, logger);
+    } finally {
+      await connection.close();
+    }
+    return { address, uiUrl: temporalUiUrl(config), started: false, stop: async () => undefined };
+  }
+  const cliPath = await findTemporalCli(config, logger);
+  const server = await startTemporalDevServer({
+    cliPath,
+    dataDir: path.join(config.DATA_DIR, 'temporal'),
+    address,
+    uiPort: config.TEMPORAL_UI_PORT,
+    namespace,
+    logger,
+    headless: options.headless,
+  });
+  return { ...server, started: true, uiUrl: options.headless ? undefined : temporalUiUrl(config) };
 }

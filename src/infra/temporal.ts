@@ -28,11 +28,16 @@ export function searchAttributeCliArgs(): string[] {
   return SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${cliTypeNames[key.type]}`]);
 }
 
+/** `host:port` (TEMPORAL_ADDRESS) apart. */
+export function splitHostPort(address: string): { host: string; port: number } {
+  const at = address.lastIndexOf(':');
+  return { host: address.slice(0, at), port: Number(address.slice(at + 1)) };
+}
+
 /** Whether anything accepts TCP connections there: refused fails at once, where gRPC would retry until its timeout. */
 export function isPortOpen(address: string, timeoutMs: number): Promise<boolean> {
-  const at = address.lastIndexOf(':');
   return new Promise((resolve) => {
-    const socket = createConnection({ host: address.slice(0, at), port: Number(address.slice(at + 1)) });
+    const socket = createConnection(splitHostPort(address));
     const done = (open: boolean) => {
       socket.destroy();
       resolve(open);
@@ -48,7 +53,8 @@ export async function isTemporalReachable(address: string, namespace: string, ti
   if (!(await isPortOpen(address, timeoutMs))) return false;
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ address, connectTimeout: timeoutMs });
+    // No retry interceptor: a probe answers for now, and its retry timers would outlive the connection it closes.
+    connection = await Connection.connect({ address, connectTimeout: timeoutMs, interceptors: [] });
     const client = connection;
     await client.withDeadline(Date.now() + timeoutMs, () => client.workflowService.describeNamespace({ namespace }));
     return true;
@@ -67,9 +73,11 @@ export async function ensureSearchAttributes(connection: ConnectionLike, namespa
   for (const key of SEARCH_ATTRIBUTES) {
     const wanted = encodeSearchAttributeIndexedValueType(key.type) as IndexedValueType;
     const registered = known[key.name];
-    if (registered === undefined) missing[key.name] = wanted;
-    else if (registered !== wanted)
+    if (registered === undefined) {
+      missing[key.name] = wanted;
+    } else if (registered !== wanted) {
       throw new Error(`search attribute ${key.name} is registered with a type other than ${key.type}`);
+    }
   }
   if (Object.keys(missing).length === 0) return;
   await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });

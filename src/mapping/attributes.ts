@@ -8,7 +8,8 @@ export type CustomAttributes = Record<string, AttributeValue>;
 
 export interface AttributeDefinition {
   name: string;
-  dataType: IntercomDataType;
+  /** Intercom `data_type`. */
+  type: IntercomDataType;
   description: string;
 }
 
@@ -16,25 +17,25 @@ export const DEFAULT_ATTRIBUTE_PREFIX = 'STRIPE_';
 
 /** Design §4. Types cannot be changed once created in Intercom: never change a row, add new ones. */
 export const ATTRIBUTE_DEFINITIONS = [
-  { suffix: 'id', dataType: 'string', description: 'Stripe customer id' },
-  { suffix: 'account_balance', dataType: 'float', description: 'Stripe customer balance (positive = owed)' },
-  { suffix: 'currency', dataType: 'string', description: 'Stripe customer currency' },
-  { suffix: 'delinquent', dataType: 'boolean', description: 'Stripe customer is delinquent' },
-  { suffix: 'plan_name', dataType: 'string', description: 'Primary subscription plan' },
-  { suffix: 'plan_price', dataType: 'float', description: 'Primary subscription item price per period' },
-  { suffix: 'plan_interval', dataType: 'string', description: 'Primary subscription billing interval' },
-  { suffix: 'subscription_status', dataType: 'string', description: 'Primary subscription status' },
-  { suffix: 'subscription_period_start', dataType: 'date', description: 'Primary subscription current period start' },
-  { suffix: 'card_brand', dataType: 'string', description: 'Default card brand' },
-  { suffix: 'card_expires_at', dataType: 'date', description: 'End of the default card expiry month' },
-  { suffix: 'last_charge_failed', dataType: 'boolean', description: 'Latest Stripe charge failed' },
-  { suffix: 'mrr', dataType: 'float', description: 'Monthly recurring revenue, discounts applied' },
-  { suffix: 'subscription_count', dataType: 'integer', description: 'Subscriptions not canceled' },
-  { suffix: 'trial_end', dataType: 'date', description: 'Primary subscription trial end' },
-  { suffix: 'cancel_at_period_end', dataType: 'boolean', description: 'Primary subscription cancels at period end' },
-  { suffix: 'customer_since', dataType: 'date', description: 'Stripe customer created' },
-  { suffix: 'deleted', dataType: 'boolean', description: 'Customer deleted in Stripe' },
-] as const satisfies ReadonlyArray<{ suffix: string; dataType: IntercomDataType; description: string }>;
+  { suffix: 'id', type: 'string', description: 'Stripe customer id' },
+  { suffix: 'account_balance', type: 'float', description: 'Stripe customer balance (positive = owed)' },
+  { suffix: 'currency', type: 'string', description: 'Stripe customer currency' },
+  { suffix: 'delinquent', type: 'boolean', description: 'Stripe customer is delinquent' },
+  { suffix: 'plan_name', type: 'string', description: 'Primary subscription plan' },
+  { suffix: 'plan_price', type: 'float', description: 'Primary subscription item price per period' },
+  { suffix: 'plan_interval', type: 'string', description: 'Primary subscription billing interval' },
+  { suffix: 'subscription_status', type: 'string', description: 'Primary subscription status' },
+  { suffix: 'subscription_period_start', type: 'date', description: 'Primary subscription current period start' },
+  { suffix: 'card_brand', type: 'string', description: 'Default card brand' },
+  { suffix: 'card_expires_at', type: 'date', description: 'End of the default card expiry month' },
+  { suffix: 'last_charge_failed', type: 'boolean', description: 'Latest Stripe charge failed' },
+  { suffix: 'mrr', type: 'float', description: 'Monthly recurring revenue, discounts applied' },
+  { suffix: 'subscription_count', type: 'integer', description: 'Subscriptions not canceled' },
+  { suffix: 'trial_end', type: 'date', description: 'Primary subscription trial end' },
+  { suffix: 'cancel_at_period_end', type: 'boolean', description: 'Primary subscription cancels at period end' },
+  { suffix: 'customer_since', type: 'date', description: 'Stripe customer created' },
+  { suffix: 'deleted', type: 'boolean', description: 'Customer deleted in Stripe' },
+] as const satisfies ReadonlyArray<{ suffix: string; type: IntercomDataType; description: string }>;
 
 export type AttributeSuffix = (typeof ATTRIBUTE_DEFINITIONS)[number]['suffix'];
 
@@ -88,14 +89,14 @@ export function attributeName(prefix: string, suffix: AttributeSuffix): string {
 /** Everything to create in Intercom before the first contact write: the §4 table plus one string per metadata key. */
 export function attributeDefinitions(prefix: string, metadataKeys: ReadonlyArray<string>): AttributeDefinition[] {
   assertValidPrefix(prefix);
-  const standard = ATTRIBUTE_DEFINITIONS.map(({ suffix, dataType, description }) => ({
+  const standard = ATTRIBUTE_DEFINITIONS.map(({ suffix, type, description }) => ({
     name: attributeName(prefix, suffix),
-    dataType,
+    type,
     description,
   }));
   const metadata = [...metadataAttributeNames(prefix, metadataKeys)].map(([key, name]) => ({
     name,
-    dataType: 'string' as const,
+    type: 'string' as const,
     description: `Stripe customer metadata "${key}"`,
   }));
   return [...standard, ...metadata];

@@ -57,7 +57,7 @@ export function customerAttributes(input: CustomerAttributesInput): CustomAttrib
     [name('currency')]: customer.currency ?? null,
     [name('delinquent')]: customer.delinquent ?? null,
     ...primarySubscriptionAttributes(primary, input.catalog, name),
-    [name('mrr')]: customerMrr(ongoing, customer.currency, context),
+    [name('mrr')]: customerMrr(ongoing, customer.currency ?? primary?.currency, context),
     [name('subscription_count')]: ongoing.length,
     [name('customer_since')]: customer.created,
     [name('deleted')]: false,

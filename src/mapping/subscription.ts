@@ -26,29 +26,41 @@ export function isOngoingSubscription(subscription: Stripe.Subscription): boolea
   return subscription.status !== 'canceled' && subscription.status !== 'incomplete_expired';
 }
 
-/**
- * Orders subscriptions best first: status rank, then monthly value (discounts applied; for a trialing subscription
- * the value it will bring, since its MRR is 0 for everyone), then newest `created`, then id so that the order never
- * depends on input order.
- */
-export function compareSubscriptionPriority(
-  a: Stripe.Subscription,
-  b: Stripe.Subscription,
-  context: PricingContext,
-): number {
-  return (
-    subscriptionStatusRank(b.status) - subscriptionStatusRank(a.status) ||
-    subscriptionMonthlyValue(b, context) - subscriptionMonthlyValue(a, context) ||
-    b.created - a.created ||
-    compareIds(a.id, b.id)
-  );
+/** What subscriptions are ranked on, computed once per subscription. */
+export interface SubscriptionRankKey {
+  statusRank: number;
+  /** Monthly value in minor units, discounts applied, whatever the status (see `subscriptionMonthlyValue`). */
+  monthlyValue: number;
+  created: number;
 }
 
+export function subscriptionRankKey(subscription: Stripe.Subscription, context: PricingContext): SubscriptionRankKey {
+  return {
+    statusRank: subscriptionStatusRank(subscription.status),
+    monthlyValue: subscriptionMonthlyValue(subscription, context),
+    created: subscription.created,
+  };
+}
+
+/**
+ * Best first: status rank, then monthly value (a trialing subscription's MRR is 0, so its value after the trial is
+ * what separates two of them), then newest.
+ */
+export function compareRankKeys(a: SubscriptionRankKey, b: SubscriptionRankKey): number {
+  return b.statusRank - a.statusRank || b.monthlyValue - a.monthlyValue || b.created - a.created;
+}
+
+/** Design §4's primary subscription; the id settles exact ties so the choice never depends on input order. */
 export function primarySubscription(
   subscriptions: ReadonlyArray<Stripe.Subscription>,
   context: PricingContext,
 ): Stripe.Subscription | null {
-  return [...subscriptions].sort((a, b) => compareSubscriptionPriority(a, b, context))[0] ?? null;
+  const ranked = subscriptions.map((subscription) => ({
+    subscription,
+    key: subscriptionRankKey(subscription, context),
+  }));
+  ranked.sort((a, b) => compareRankKeys(a.key, b.key) || compareIds(a.subscription.id, b.subscription.id));
+  return ranked[0]?.subscription ?? null;
 }
 
 /**
@@ -63,8 +75,7 @@ export function primaryItem(subscription: Stripe.Subscription, catalog: Catalog)
     metered: isMetered(item.price),
   }));
   ranked.sort(
-    (a, b) =>
-      b.monthlyValue - a.monthlyValue || Number(a.metered) - Number(b.metered) || a.position - b.position,
+    (a, b) => b.monthlyValue - a.monthlyValue || Number(a.metered) - Number(b.metered) || a.position - b.position,
   );
   return ranked[0]?.item ?? null;
 }

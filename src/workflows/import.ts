@@ -37,7 +37,7 @@ const { finishImport } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
-const PHASES: ImportPageKind[] = ['products', 'prices', 'charges', 'customers'];
+const PHASES: ImportPageKind[] = ['products', 'prices', 'coupons', 'charges', 'customers'];
 
 /**
  * Backfills one install (`import:<installId>`): pages through the Stripe catalogue, recent charges and every

@@ -17,6 +17,7 @@ import {
   importBatchSignal,
   stripeEventsSignal,
   syncStatusQuery,
+  type StripeEventRef,
   type SyncCounters,
 } from '../shared/messages';
 import { RECENT_EVENT_WINDOW, SYNC_BATCH_SIZE, SYNC_MAX_CONCURRENT_BATCHES, SYNC_QUEUE_BOUND } from '../shared/limits';
@@ -32,12 +33,28 @@ export interface SyncWorkflowInput {
     recentEventIds: string[];
     counters: SyncCounters;
     lastError: string | null;
+    /** caughtUpTo of the last catch-up (unix s) and when the next is due (epoch ms). */
+    catchUp?: { caughtUpTo: number | null; nextAt: number };
   };
 }
+
+/** Safety net for deliveries that never arrive (Stripe retries 3 days); each run costs ≥2 Stripe list calls. */
+const CATCH_UP_EVERY_MS = 6 * 60 * 60 * 1000;
 
 const { prepareInstall } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['InstallFailed'] },
+});
+
+const { catchUpEvents, requestResync } = proxyActivities<Activities>({
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: {
+    initialInterval: '5 seconds',
+    maximumInterval: '5 minutes',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: ['InstallFailed'],
+  },
 });
 
 const { syncCustomers } = proxyActivities<Activities>({
@@ -58,13 +75,19 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   let lastError = input.carried?.lastError ?? null;
   let disabled = false;
   let runningBatches = 0;
+  let caughtUpTo = input.carried?.catchUp?.caughtUpTo ?? null;
+  // A fresh run (install, or restart after a failure) catches up at once.
+  let nextCatchUpAt = input.carried?.catchUp?.nextAt ?? Date.now();
+  let catchingUp = false;
 
-  setHandler(stripeEventsSignal, (refs) => {
+  function enqueueEvents(refs: StripeEventRef[]): void {
     for (const ref of refs) {
       if (!recentEventIds.add(ref.eventId)) continue;
       queue.add({ customerId: ref.customerId, refresh: ref.refresh, eventIds: [ref.eventId] });
     }
-  });
+  }
+
+  setHandler(stripeEventsSignal, enqueueEvents);
   setHandler(importBatchSignal, (batch) => {
     const ack = queue.addPage({ replyTo: batch.replyTo, seq: batch.seq }, batch.customerIds);
     if (ack) void acknowledgePages([ack]);
@@ -110,6 +133,29 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     }
   }
 
+  async function catchUp(): Promise<void> {
+    catchingUp = true;
+    try {
+      const result = await catchUpEvents({ installId, since: caughtUpTo });
+      caughtUpTo = result.caughtUpTo;
+      if (result.disabled) {
+        disabled = true;
+        queue.clear();
+        return;
+      }
+      enqueueEvents(result.refs);
+      if (result.resyncNeeded) await requestResync({ installId });
+    } catch (err) {
+      // Tried again next period; webhooks keep flowing meanwhile.
+      lastError = `event catch-up failed: ${err instanceof Error ? err.message : String(err)}`;
+      if (isInstallFailure(err)) disabled = true;
+    } finally {
+      catchingUp = false;
+      nextCatchUpAt = Date.now() + CATCH_UP_EVERY_MS;
+      describe();
+    }
+  }
+
   function describe(): void {
     setCurrentDetails(
       [
@@ -131,27 +177,33 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     throw err;
   }
 
+  const shouldStop = () => disabled || workflowInfo().continueAsNewSuggested;
+  const canTake = () => queue.hasReady() && runningBatches < SYNC_MAX_CONCURRENT_BATCHES;
   for (;;) {
-    await condition(
-      () =>
-        disabled ||
-        workflowInfo().continueAsNewSuggested ||
-        (queue.hasReady() && runningBatches < SYNC_MAX_CONCURRENT_BATCHES),
-    );
-    if (disabled || workflowInfo().continueAsNewSuggested) break;
+    if (!catchingUp && !disabled && Date.now() >= nextCatchUpAt) void catchUp();
+    if (catchingUp) await condition(() => shouldStop() || canTake() || !catchingUp);
+    else await condition(() => shouldStop() || canTake(), Math.max(1, nextCatchUpAt - Date.now()));
+    if (shouldStop()) break;
+    if (!canTake()) continue;
     const items = queue.take(SYNC_BATCH_SIZE);
     runningBatches += 1;
     void runBatch(items);
   }
 
-  await condition(() => runningBatches === 0 && allHandlersFinished());
+  await condition(() => runningBatches === 0 && !catchingUp && allHandlersFinished());
   if (disabled) {
     describe();
     return;
   }
   await continueAsNew<typeof syncWorkflow>({
     installId,
-    carried: { queue: queue.snapshot(), recentEventIds: recentEventIds.toArray(), counters, lastError },
+    carried: {
+      queue: queue.snapshot(),
+      recentEventIds: recentEventIds.toArray(),
+      counters,
+      lastError,
+      catchUp: { caughtUpTo, nextAt: nextCatchUpAt },
+    },
   });
 }
 

@@ -48,7 +48,11 @@ export class WorkQueue {
       existing.eventIds.push(...work.eventIds.filter((id) => !existing.eventIds.includes(id)));
       existing.batchKeys.push(...(work.batchKeys ?? []));
     } else {
-      this.pending.set(work.customerId, { ...work, eventIds: [...work.eventIds], batchKeys: [...(work.batchKeys ?? [])] });
+      this.pending.set(work.customerId, {
+        ...work,
+        eventIds: [...work.eventIds],
+        batchKeys: [...(work.batchKeys ?? [])],
+      });
     }
     this.maxDepthSeen = Math.max(this.maxDepthSeen, this.depth);
   }

@@ -50,14 +50,18 @@ type Handler = (ctx: RouterContext<State>, workspace: Workspace) => Promise<void
 export function createApiRouter(dependencies: GateDependencies): Router<State> {
   const router = new Router<State>();
   const route = (method: 'GET' | 'POST' | 'PUT', path: string, handler: Handler) => {
-    router.register(path, [method], [
-      gate(`${method} ${path}`, dependencies),
-      (ctx: RouterContext<State>) => {
-        // The gate has set the workspace or answered 401.
-        if (!ctx.state.workspace) throw new Error('gate passed without a workspace');
-        return handler(ctx, ctx.state.workspace);
-      },
-    ]);
+    router.register(
+      path,
+      [method],
+      [
+        gate(`${method} ${path}`, dependencies),
+        (ctx: RouterContext<State>) => {
+          // The gate has set the workspace or answered 401.
+          if (!ctx.state.workspace) throw new Error('gate passed without a workspace');
+          return handler(ctx, ctx.state.workspace);
+        },
+      ],
+    );
   };
 
   route('GET', '/me', (ctx, workspace) => {
@@ -66,7 +70,12 @@ export function createApiRouter(dependencies: GateDependencies): Router<State> {
 
   route('POST', '/contacts', async (ctx, workspace) => {
     const body = await parseBody(ctx.req, contactWriteSchema);
-    const contact = createContact(workspace, contactInput(body), Date.now(), dependencies.conditions.settings.searchLagMs);
+    const contact = createContact(
+      workspace,
+      contactInput(body),
+      Date.now(),
+      dependencies.conditions.settings.searchLagMs,
+    );
     ctx.body = contactJson(workspace, contact);
   });
 

@@ -23,7 +23,10 @@ export async function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 /** Reads and validates a body; the first problem becomes a 400 naming the field, like Intercom's errors. */
-export async function parseBody<Schema extends z.ZodType>(req: IncomingMessage, schema: Schema): Promise<z.output<Schema>> {
+export async function parseBody<Schema extends z.ZodType>(
+  req: IncomingMessage,
+  schema: Schema,
+): Promise<z.output<Schema>> {
   const result = schema.safeParse(await readJson(req));
   if (result.success) return result.data;
   const issue = result.error.issues[0];

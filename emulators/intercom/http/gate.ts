@@ -45,7 +45,11 @@ export function gate(endpoint: string, dependencies: GateDependencies): Middlewa
     }
     const version = ctx.get('Intercom-Version');
     if (version !== '' && version !== SUPPORTED_VERSION) {
-      throw new ApiError(400, 'intercom_version_invalid', `The emulator only speaks Intercom-Version ${SUPPORTED_VERSION}`);
+      throw new ApiError(
+        400,
+        'intercom_version_invalid',
+        `The emulator only speaks Intercom-Version ${SUPPORTED_VERSION}`,
+      );
     }
     ctx.state.workspace = workspace;
     await next();

@@ -59,6 +59,14 @@ export function object<S extends ParamSpec>(spec: S): Parser<Parsed<S>> {
   };
 }
 
+/** A hash with free-form keys, such as `metadata[key]=value`. */
+export function recordOf<T>(item: Parser<T>): Parser<Record<string, T>> {
+  return (value, param) => {
+    if (typeof value !== 'object' || Array.isArray(value)) throw invalidRequest(`Invalid object`, param);
+    return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, item(entry, `${param}[${key}]`)]));
+  };
+}
+
 /** `limit`: 1–100, as on every Stripe list. */
 export const limit: Parser<number> = (value, param) => {
   const n = integer(value, param);

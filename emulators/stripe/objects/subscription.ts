@@ -26,23 +26,30 @@ export interface SubscriptionFields {
 }
 
 /** The subscription fields that decide where its items' billing periods fall. */
-type PeriodBasis = Pick<Stripe.Subscription, 'billing_cycle_anchor' | 'status' | 'trial_start' | 'trial_end' | 'ended_at'>;
+type PeriodBasis = Pick<
+  Stripe.Subscription,
+  'billing_cycle_anchor' | 'status' | 'trial_start' | 'trial_end' | 'ended_at'
+>;
 
 /**
  * An item's current period (on the item since API 2025-03-31): the trial while trialing, the last billed
  * period once ended, else the period around `now` counted from the billing cycle anchor.
  */
-export function itemPeriod(subscription: PeriodBasis, price: Stripe.Price, now: number): { start: number; end: number } {
+function itemPeriod(subscription: PeriodBasis, price: Stripe.Price, now: number): { start: number; end: number } {
   if (subscription.status === 'trialing' && subscription.trial_start !== null && subscription.trial_end !== null) {
     return { start: subscription.trial_start, end: subscription.trial_end };
   }
   const recurring = price.recurring ?? { interval: 'month', interval_count: 1 };
   const at = subscription.ended_at !== null ? subscription.ended_at - 1 : now;
-  return periodAt(subscription.billing_cycle_anchor, { interval: recurring.interval, count: recurring.interval_count }, at);
+  return periodAt(
+    subscription.billing_cycle_anchor,
+    { interval: recurring.interval, count: recurring.interval_count },
+    at,
+  );
 }
 
 export function buildSubscriptionItem(
-  subscription: PeriodBasis & { id: string; metadata?: Record<string, string> },
+  subscription: PeriodBasis & { id: string },
   fields: SubscriptionItemFields,
   now: number,
 ): Stripe.SubscriptionItem {
@@ -110,7 +117,13 @@ export function buildSubscription(fields: SubscriptionFields, now: number): Stri
     description: null,
     discounts: fields.discounts ?? [],
     ended_at: basis.ended_at,
-    invoice_settings: { account_tax_ids: null, custom_fields: null, description: null, footer: null, issuer: { type: 'self' } },
+    invoice_settings: {
+      account_tax_ids: null,
+      custom_fields: null,
+      description: null,
+      footer: null,
+      issuer: { type: 'self' },
+    },
     items: {
       object: 'list',
       data: fields.items.map((item) => buildSubscriptionItem(basis, item, now)),

@@ -23,5 +23,10 @@ export function createStripeClient(apiKey: string, config: Pick<Config, 'STRIPE_
 }
 
 /** Expansions that give a customer's attributes from one list or retrieve call (Stripe allows 4 levels). */
-export const CUSTOMER_EXPANSIONS = ['subscriptions', 'invoice_settings.default_payment_method', 'default_source'];
+export const CUSTOMER_EXPANSIONS = [
+  'subscriptions',
+  'subscriptions.data.discounts',
+  'invoice_settings.default_payment_method',
+  'default_source',
+];
 export const CUSTOMER_LIST_EXPANSIONS = CUSTOMER_EXPANSIONS.map((path) => `data.${path}`);

@@ -116,12 +116,13 @@ CREATE TABLE ignored_webhooks (
   PRIMARY KEY (install_id, reason)
 );
 
--- Products and prices as observed: subscription items cannot expand their product name or price tiers from a customer
--- list (Stripe's 4-level expansion limit), so the import lists them once and refreshes fetch what is missing.
+-- Products, prices and coupons as observed: a customer list cannot expand product names, price tiers or discount
+-- coupons (Stripe's 4-level expansion limit; coupons are ids), so the import lists them once and refreshes fetch
+-- what is missing.
 CREATE TABLE stripe_catalog (
   install_id        text NOT NULL REFERENCES installs (id),
   object_id         text NOT NULL,
-  kind              text NOT NULL CHECK (kind IN ('product', 'price')),
+  kind              text NOT NULL CHECK (kind IN ('product', 'price', 'coupon')),
   data              jsonb NOT NULL,
   observed_at       timestamptz NOT NULL,
   PRIMARY KEY (install_id, object_id)

@@ -20,3 +20,16 @@ export async function pollUntil(what: string, check: () => Promise<boolean>, opt
     await sleep(options.intervalMs ?? 250);
   }
 }
+
+/** Rejects with `what timed out` after `ms`; the underlying work is not cancelled, only no longer awaited. */
+export async function withTimeout<T>(what: string, ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,137 @@
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import type { Pool } from 'pg';
+import type { InstallWorkflows } from '../client/workflows';
+import { listInstallsByStatus } from '../db/installs';
+import type { Logger } from '../logger';
+import type { StripeEventRef } from '../shared/messages';
+import { catchUpInstall, type CatchUpOutcome } from '../events/catch-up';
+import { requestInstallResync, type ResyncRequest } from '../events/resync';
+import type { InstallContexts } from './install-context';
+import { withFailureMapping } from './failures';
+
+/**
+ * Refs returned to the workflow at most; beyond it they are signalled in chunks instead, keeping the activity result
+ * (and the history event holding it) well under Temporal's 512 KB payload warning. About 90 bytes per ref.
+ */
+export const MAX_RETURNED_REFS = 1_000;
+/** Refs per signal when signalling directly. */
+const SIGNAL_CHUNK = 500;
+
+export interface CatchUpInput {
+  installId: string;
+  /** `caughtUpTo` from the previous catch-up of this install, carried by the workflow. */
+  since?: number | null;
+}
+
+export interface CatchUpResult {
+  /** For the workflow to enqueue, oldest first (empty when they were signalled instead, see `signalled`). */
+  refs: StripeEventRef[];
+  resyncNeeded: boolean;
+  /** Events added to the event log by this run. */
+  recorded: number;
+  /** Refs sent with signals rather than returned (more than MAX_RETURNED_REFS). */
+  signalled: number;
+  /** The install was uninstalled from Stripe's side: the workflow should stop. */
+  disabled: boolean;
+  /** Pass as `since` next time (unix seconds). */
+  caughtUpTo: number;
+}
+
+export interface CatchUpActivityDeps {
+  pool: Pool;
+  contexts: InstallContexts;
+  /** Needed by requestResync, for large catch-ups (signalled) and to stop the workflows on a deauthorization. */
+  workflows?: InstallWorkflows;
+}
+
+export function createCatchUpActivities(deps: CatchUpActivityDeps) {
+  const { pool, contexts, workflows } = deps;
+
+  /** Records the install's Stripe events missed since the last known-complete point; see events/catch-up.ts. */
+  async function catchUpEvents(input: CatchUpInput): Promise<CatchUpResult> {
+    return withFailureMapping(async () => {
+      const { install, stripe } = await contexts.load(input.installId);
+      const outcome = await catchUpInstall({ pool, workflows }, install, stripe, {
+        since: input.since ?? null,
+        onPage: () => heartbeat(),
+      });
+      return handOver(outcome, install.id, workflows);
+    });
+  }
+
+  /** Starts a resync (new import id and imports row), or reports the import already running. */
+  async function requestResync(input: { installId: string }): Promise<ResyncRequest> {
+    if (!workflows) {
+      throw ApplicationFailure.nonRetryable('requestResync needs InstallWorkflows in createCatchUpActivities');
+    }
+    return requestInstallResync(pool, workflows, input.installId);
+  }
+
+  return { catchUpEvents, requestResync };
+}
+
+async function handOver(
+  outcome: CatchUpOutcome,
+  installId: string,
+  workflows: InstallWorkflows | undefined,
+): Promise<CatchUpResult> {
+  const { refs, ...rest } = outcome;
+  if (refs.length <= MAX_RETURNED_REFS || !workflows) return { ...rest, refs, signalled: 0 };
+  await signalInChunks(workflows, installId, refs);
+  return { ...rest, refs: [], signalled: refs.length };
+}
+
+async function signalInChunks(workflows: InstallWorkflows, installId: string, refs: StripeEventRef[]): Promise<void> {
+  for (let at = 0; at < refs.length; at += SIGNAL_CHUNK) {
+    await workflows.signalEvents(installId, refs.slice(at, at + SIGNAL_CHUNK));
+  }
+}
+
+export interface CatchUpAllDeps {
+  pool: Pool;
+  contexts: InstallContexts;
+  workflows: InstallWorkflows;
+  logger: Logger;
+}
+
+export interface InstallCatchUp {
+  installId: string;
+  recorded: number;
+  signalled: number;
+  resync: ResyncRequest | null;
+  disabled: boolean;
+  error?: string;
+}
+
+/**
+ * At worker start: catches up every live or importing install (events missed while nothing was running), signals
+ * what it found to each sync workflow and starts a resync where the gap exceeds Stripe's 30 days. One install
+ * failing (revoked key, Stripe down) is logged and does not stop the others. Not an activity: call it once the
+ * worker runs, without awaiting it before the worker starts.
+ */
+export async function catchUpAllInstalls(deps: CatchUpAllDeps): Promise<InstallCatchUp[]> {
+  const { pool, contexts, workflows, logger } = deps;
+  const results: InstallCatchUp[] = [];
+  for (const { id: installId } of await listInstallsByStatus(pool, ['live', 'importing'])) {
+    try {
+      const { install, stripe } = await contexts.load(installId);
+      const outcome = await catchUpInstall({ pool, workflows }, install, stripe);
+      await signalInChunks(workflows, installId, outcome.refs);
+      const resync = outcome.resyncNeeded ? await requestInstallResync(pool, workflows, installId) : null;
+      const result = {
+        installId,
+        recorded: outcome.recorded,
+        signalled: outcome.refs.length,
+        resync,
+        disabled: outcome.disabled,
+      };
+      logger.info(result, 'caught up on Stripe events');
+      results.push(result);
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      logger.warn({ installId, err: error }, 'catch-up of Stripe events failed');
+      results.push({ installId, recorded: 0, signalled: 0, resync: null, disabled: false, error });
+    }
+  }
+  return results;
+}

@@ -1,0 +1,25 @@
+import type { Context } from 'koa';
+import { HttpError } from './errors';
+
+/** Request bodies of the admin API are small JSON objects. */
+const MAX_JSON_BYTES = 64 * 1024;
+
+/** Reads and parses a JSON request body, answering 413/415/400 for what cannot be one. */
+export async function readJsonBody(ctx: Context): Promise<unknown> {
+  if (!ctx.is('application/json')) {
+    throw new HttpError(415, 'unsupported_media_type', 'expected Content-Type: application/json', 'content-type');
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_JSON_BYTES)
+      throw new HttpError(413, 'payload_too_large', `body exceeds ${MAX_JSON_BYTES} bytes`, 'body');
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'the body is not valid JSON', 'body');
+  }
+}

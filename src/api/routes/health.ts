@@ -1,0 +1,74 @@
+import Router from '@koa/router';
+import type { Client } from '@temporalio/client';
+import type { Pool } from 'pg';
+import type { Registry } from 'prom-client';
+import { withTimeout } from '../../infra/timing';
+import type { Logger } from '../../logger';
+import type { AppState } from '../app';
+
+export interface HealthDeps {
+  pool: Pool;
+  temporal: Client;
+  metrics?: Registry;
+  /** Per dependency; a probe must answer even when a dependency hangs. */
+  timeoutMs?: number;
+}
+
+type CheckResult = { ok: true; ms: number } | { ok: false; ms: number; error: string };
+
+/**
+ * Each dependency checked on its own, so the answer says which one is down. The detail goes to the log, not the
+ * response: a probe endpoint is reachable by anyone who can reach the API.
+ */
+async function check(
+  name: string,
+  log: Logger,
+  timeoutMs: number,
+  probe: () => Promise<unknown>,
+): Promise<CheckResult> {
+  const started = performance.now();
+  const ms = () => Math.round(performance.now() - started);
+  try {
+    await probe();
+    return { ok: true, ms: ms() };
+  } catch (error) {
+    log.warn({ err: error, dependency: name }, 'health check failed');
+    return { ok: false, ms: ms(), error: ms() >= timeoutMs ? 'timed out' : 'unreachable' };
+  }
+}
+
+export function createHealthRouter(deps: HealthDeps): Router<AppState> {
+  const { pool, temporal, metrics } = deps;
+  const timeoutMs = deps.timeoutMs ?? 1_500;
+  const namespace = temporal.options.namespace;
+  const router = new Router<AppState>();
+
+  router.get('/healthz', async (ctx) => {
+    const { log } = ctx.state;
+    const [temporalResult, postgresResult] = await Promise.all([
+      // A gRPC deadline, not a race: the SDK retries UNAVAILABLE on timers that must not outlive the request (a
+      // retry firing after the connection is closed at shutdown throws an uncaught error).
+      check('temporal', log, timeoutMs, () =>
+        temporal.connection.withDeadline(Date.now() + timeoutMs, () =>
+          temporal.workflowService.describeNamespace({ namespace }),
+        ),
+      ),
+      check('postgres', log, timeoutMs, () => withTimeout('postgres', timeoutMs, pool.query('SELECT 1'))),
+    ]);
+    const ok = temporalResult.ok && postgresResult.ok;
+    ctx.status = ok ? 200 : 503;
+    ctx.body = {
+      status: ok ? 'ok' : 'unavailable',
+      temporal: { ...temporalResult, namespace },
+      postgres: postgresResult,
+    };
+  });
+
+  if (metrics) {
+    router.get('/metrics', async (ctx) => {
+      ctx.type = metrics.contentType;
+      ctx.body = await metrics.metrics();
+    });
+  }
+  return router;
+}

@@ -1,0 +1,205 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Pool } from 'pg';
+import type Stripe from 'stripe';
+import type { Config } from '../../config';
+import type { Logger } from '../../logger';
+import type { SecretBox } from '../../crypto/secret-box';
+import type { InstallWorkflows } from '../../client/workflows';
+import { countIgnoredWebhook } from '../../db/events';
+import { findActiveInstallsByAccount, findInstall, type Install } from '../../db/installs';
+import { accountOfUnverified } from '../../events/envelope';
+import { createEventIntake, type IntakeOutcome } from '../../events/intake';
+import { verifyStripeEvent, WebhookRejected } from '../../events/verify';
+import { HttpError } from '../errors';
+import type { AppState } from '../app';
+
+/** Stripe's own payloads stay far below this; anything larger is not a Stripe event. */
+export const MAX_WEBHOOK_BYTES = 1024 * 1024;
+
+const installIdPattern = /^ins_[A-Za-z0-9_-]{1,40}$/;
+
+export interface WebhookRouterDeps {
+  pool: Pool;
+  config: Config;
+  secrets: SecretBox;
+  workflows: InstallWorkflows;
+  logger: Logger;
+  /** Bound on each Temporal call before answering 503 (default 10 s). */
+  temporalTimeoutMs?: number;
+}
+
+/** Why a delivery was acknowledged without verifying it: there is no install whose secret could verify it. */
+type UnroutedReason = 'unknown_install' | 'install_disabled' | 'account_mismatch';
+
+/**
+ * Stripe's webhook deliveries (design §3). The body is read raw here (no JSON parser may run before it: the signature
+ * covers the exact bytes). Answers:
+ * - 200 `{received: true}` once Temporal has accepted the signal, or once an ignored delivery is counted;
+ * - 400 for a missing, malformed, mismatched or stale signature and for a body that is not a Stripe event, with
+ *   nothing recorded or signalled; 413 above 1 MiB;
+ * - 503 when Postgres or Temporal is unavailable (or the install's endpoint secret is not stored yet), so Stripe
+ *   retries: a delivery is only acknowledged once it cannot be lost.
+ *
+ * An unknown install is acknowledged 2xx rather than 404: Stripe retries anything else for 3 days and eventually
+ * disables the endpoint, and for an endpoint we no longer know there is nothing a retry could achieve. It is counted
+ * under no install id, because the id in the path is unauthenticated input.
+ */
+export function createWebhookRouter(deps: WebhookRouterDeps): Router<AppState> {
+  const { pool, secrets, logger } = deps;
+  const intake = createEventIntake({ pool, workflows: deps.workflows, temporalTimeoutMs: deps.temporalTimeoutMs });
+  const router = new Router<AppState>();
+
+  const logOf = (ctx: Context): Logger => (ctx.state as Partial<AppState>).log ?? logger;
+
+  /** Postgres or Temporal failed: 503 so Stripe delivers again. The cause goes to the log only. */
+  async function orUnavailable<T>(ctx: Context, what: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof HttpError) throw err;
+      logOf(ctx).warn({ err, what }, 'webhook not accepted: dependency unavailable');
+      throw new HttpError(503, 'service_unavailable', `${what} failed; the delivery will be accepted on a retry`);
+    }
+  }
+
+  async function acknowledgeUnrouted(ctx: Context, installId: string | null, reason: UnroutedReason): Promise<void> {
+    await orUnavailable(ctx, 'counting the delivery', () => countIgnoredWebhook(pool, installId, reason));
+    logOf(ctx).info({ installId, reason }, 'webhook ignored');
+    ctx.status = 200;
+    ctx.body = { received: true, ignored: reason };
+  }
+
+  function verify(raw: Buffer, ctx: Context, installs: Install[]): Stripe.Event {
+    const sealed = installs.flatMap((install) => (install.webhookSecretSealed ? [install.webhookSecretSealed] : []));
+    try {
+      return verifyStripeEvent(
+        raw,
+        signatureOf(ctx),
+        sealed.map((secret) => secrets.open(secret)),
+      );
+    } catch (err) {
+      if (err instanceof WebhookRejected) throw new HttpError(400, err.code, err.message, fieldOf(err));
+      throw err;
+    }
+  }
+
+  async function deliver(ctx: Context, installs: Install[], event: Stripe.Event): Promise<void> {
+    const outcomes: Array<{ installId: string; outcome: IntakeOutcome }> = [];
+    for (const install of installs) {
+      const outcome = await orUnavailable(ctx, 'recording and signalling the event', () =>
+        intake.accept(install, event),
+      );
+      outcomes.push({ installId: install.id, outcome });
+    }
+    for (const { installId, outcome } of outcomes) {
+      logOf(ctx).info(
+        { installId, eventId: event.id, type: event.type, outcome: outcome.kind, ...detailOf(outcome) },
+        'webhook accepted',
+      );
+    }
+    ctx.status = 200;
+    ctx.body = { received: true };
+  }
+
+  /** Endpoints registered per install (registerWebhookEndpoint): the path names the install. */
+  router.post('/webhooks/stripe/:installId', async (ctx) => {
+    const raw = await readRawBody(ctx);
+    requireSignatureHeader(ctx);
+    const installId = ctx.params.installId ?? '';
+    const install = installIdPattern.test(installId)
+      ? await orUnavailable(ctx, 'loading the install', () => findInstall(pool, installId))
+      : undefined;
+    if (!install) return acknowledgeUnrouted(ctx, null, 'unknown_install');
+    if (!install.webhookSecretSealed) {
+      if (install.status === 'disabled') return acknowledgeUnrouted(ctx, install.id, 'install_disabled');
+      // Stripe can deliver between creating the endpoint and our storing its secret: have it try again shortly.
+      throw new HttpError(503, 'endpoint_not_ready', 'the webhook endpoint of this install is still being set up');
+    }
+    const event = verify(raw, ctx, [install]);
+    // An account's own endpoint only carries that account's events; a foreign `account` is a misrouted delivery.
+    if (event.account && event.account !== install.stripeAccountId) {
+      return acknowledgeUnrouted(ctx, install.id, 'account_mismatch');
+    }
+    await deliver(ctx, [install], event);
+  });
+
+  /**
+   * Connect-style deliveries (one platform endpoint for every account): routed by the event's `account`, verified
+   * against the secrets of that account's installs, then handed to each of them (each applies its own livemode).
+   */
+  router.post('/webhooks/stripe', async (ctx) => {
+    const raw = await readRawBody(ctx);
+    requireSignatureHeader(ctx);
+    // Read unverified only to find whose secret to verify with; nothing is acted on before verification.
+    const account = accountOfUnverified(parseJsonOrReject(raw));
+    if (!account) return acknowledgeUnrouted(ctx, null, 'unknown_install');
+    const installs = await orUnavailable(ctx, 'loading the installs', () => findActiveInstallsByAccount(pool, account));
+    if (installs.length === 0) return acknowledgeUnrouted(ctx, null, 'unknown_install');
+    if (!installs.some((install) => install.webhookSecretSealed)) {
+      throw new HttpError(503, 'endpoint_not_ready', 'the webhook endpoint of this account is still being set up');
+    }
+    const event = verify(raw, ctx, installs);
+    await deliver(ctx, installs, event);
+  });
+
+  return router;
+}
+
+/** Reads the body as bytes, refusing more than MAX_WEBHOOK_BYTES (by its declared length first, then as it streams). */
+async function readRawBody(ctx: Context): Promise<Buffer> {
+  const tooLarge = () => {
+    // The rest of the body stays unread, so the connection cannot carry another request.
+    ctx.set('Connection', 'close');
+    return new HttpError(413, 'payload_too_large', `the body exceeds ${MAX_WEBHOOK_BYTES} bytes`, 'body');
+  };
+  const declared = Number(ctx.get('content-length'));
+  if (Number.isFinite(declared) && declared > MAX_WEBHOOK_BYTES) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_WEBHOOK_BYTES) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+const signatureOf = (ctx: Context): string | undefined => ctx.get('stripe-signature') || undefined;
+
+/** Without a signature the delivery is not from Stripe, whoever it claims to be for: refused before any lookup. */
+function requireSignatureHeader(ctx: Context): void {
+  if (!signatureOf(ctx)) {
+    throw new HttpError(400, 'missing_signature', 'the Stripe-Signature header is required', 'stripe-signature');
+  }
+}
+
+function parseJsonOrReject(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new HttpError(
+      400,
+      'invalid_json',
+      raw.length === 0 ? 'the body is empty' : 'the body is not valid JSON',
+      'body',
+    );
+  }
+}
+
+function fieldOf(err: WebhookRejected): string {
+  return err.code === 'invalid_json' || err.code === 'invalid_event' ? 'body' : 'stripe-signature';
+}
+
+function detailOf(outcome: IntakeOutcome): Record<string, unknown> {
+  switch (outcome.kind) {
+    case 'ignored':
+      return { reason: outcome.reason };
+    case 'signalled':
+      return { customerId: outcome.ref.customerId, refresh: outcome.ref.refresh, duplicate: outcome.duplicate };
+    case 'catalog':
+      return { duplicate: outcome.duplicate };
+    case 'disabled':
+      return {};
+  }
+}

@@ -1,0 +1,96 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import type { Pool } from 'pg';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config';
+import { migrate } from '../db/migrate';
+import { createPool } from '../db/pool';
+import { createShutdown, loadConfigOrExit, requestShutdownOnSignals } from '../infra/lifecycle';
+import { createMetricsRegistry } from '../infra/metrics';
+import { createLogger, type Logger } from '../logger';
+import { createApp } from './app';
+import { encryptionKeyBytes } from '../config';
+import { createSecretBox } from '../crypto/secret-box';
+import { createInstallWorkflows } from '../activities';
+import { InstallService } from '../installs/install-service';
+import { createInstallRouter } from './routes/installs';
+import { createWebhookRouter } from './routes/webhooks';
+import { requireAdminToken } from './auth';
+
+export interface ApiServerDeps {
+  config: Config;
+  pool: Pool;
+  temporal: Client;
+  logger: Logger;
+  metrics: Registry;
+}
+
+export interface ApiServer {
+  /** Where it listens, with the actual port when PORT is 0. */
+  url: string;
+  /** Stops accepting, lets requests in flight finish (up to a grace period), then closes. */
+  close(): Promise<void>;
+}
+
+/** The API with every router; `npm start` and `npm run api` both start it through here. */
+export async function startApiServer(deps: ApiServerDeps): Promise<ApiServer> {
+  const secrets = createSecretBox(encryptionKeyBytes(deps.config));
+  const workflows = createInstallWorkflows(deps);
+  const service = new InstallService({ ...deps, secrets, workflows });
+  const installRouter = createInstallRouter({
+    service,
+    config: deps.config,
+    requireAdmin: requireAdminToken(deps.config.ADMIN_TOKEN),
+  });
+  const webhookRouter = createWebhookRouter({ ...deps, secrets, workflows });
+  const app = createApp({ ...deps, routers: [installRouter, webhookRouter] });
+  const server = createServer(app.callback());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(deps.config.PORT, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  deps.logger.info({ url }, 'API listening');
+  return { url, close: () => closeServer(server) };
+}
+
+async function closeServer(server: Server, graceMs = 10_000): Promise<void> {
+  const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+  // Keep-alive connections with no request in flight would otherwise hold close() open until they time out.
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+  try {
+    await closed;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `npm run api`: the API alone, against DATABASE_URL and TEMPORAL_ADDRESS (docker-compose runs it this way). */
+async function main() {
+  const config = loadConfigOrExit(process.env, { requireDatabaseUrl: true });
+  const logger = createLogger(config.LOG_LEVEL);
+  const shutdown = createShutdown(logger);
+  requestShutdownOnSignals(shutdown, logger);
+  try {
+    const pool = createPool(config.DATABASE_URL, logger);
+    shutdown.add('postgres pool', () => pool.end());
+    await migrate(pool, logger);
+    // Lazy: the API starts while Temporal is down and reports it on /healthz (webhooks answer 503) until it is back.
+    const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+    shutdown.add('temporal connection', () => connection.close());
+    const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    const api = await startApiServer({ config, pool, temporal, logger, metrics: createMetricsRegistry() });
+    shutdown.add('API', api.close);
+  } catch (error) {
+    shutdown.request('startup failed', error);
+  }
+  await shutdown.requested;
+  process.exit(await shutdown.run());
+}
+
+if (require.main === module) void main();

@@ -1,0 +1,120 @@
+import type Stripe from 'stripe';
+import type { Pool } from 'pg';
+import { countIgnoredWebhook, markEventsProcessed, recordEvent, type EventSource } from '../db/events';
+import { setInstallStatus, type Install } from '../db/installs';
+import { upsertCatalog } from '../db/mirror';
+import type { InstallWorkflows } from '../client/workflows';
+import type { StripeEventRef } from '../shared/messages';
+import { withTimeout } from '../infra/timing';
+import { classifyEvent, type IgnoreReason } from './classify';
+
+/** What recording an event for an install amounted to. `recorded` is false for an event already in the log. */
+export type RecordedOutcome =
+  | { kind: 'ignored'; reason: IgnoreReason }
+  | { kind: 'deauthorize'; recorded: boolean }
+  | { kind: 'catalog'; recorded: boolean }
+  | { kind: 'customer'; ref: StripeEventRef; recorded: boolean };
+
+/**
+ * Classifies an event for an install and writes what it asks for to Postgres, idempotently: the event log row, and
+ * for catalog events the mirror's product or price. Hands nothing to Temporal; ignored events are not stored.
+ */
+export async function recordForInstall(
+  pool: Pool,
+  install: Pick<Install, 'id' | 'livemode' | 'status'>,
+  event: Stripe.Event,
+  source: EventSource,
+): Promise<RecordedOutcome> {
+  const classification = classifyEvent(install, event);
+  switch (classification.kind) {
+    case 'ignored':
+      return classification;
+    case 'deauthorize':
+      return { kind: 'deauthorize', recorded: await recordEvent(pool, install.id, event, null, source) };
+    case 'catalog': {
+      const recorded = await recordEvent(pool, install.id, event, null, source);
+      if (classification.object) {
+        // Observed as of the event: an older delivery arriving late cannot overwrite a newer observation.
+        await upsertCatalog(pool, install.id, [classification.object], new Date(event.created * 1000));
+      }
+      // Nothing queues behind a catalog event, so it is done here (it would otherwise count as pending forever).
+      await markEventsProcessed(pool, install.id, [event.id]);
+      return { kind: 'catalog', recorded };
+    }
+    case 'customer': {
+      const { ref } = classification;
+      return { kind: 'customer', ref, recorded: await recordEvent(pool, install.id, event, ref.customerId, source) };
+    }
+  }
+}
+
+/**
+ * Stops all syncing for an install after Stripe told us it was uninstalled. The workflows first: a repeated
+ * delivery finds the install still active and runs both steps again, whereas the opposite order could leave the
+ * status disabled (so later deliveries are ignored) with the sync workflow never told.
+ */
+export async function disableInstallFromStripe(
+  pool: Pool,
+  workflows: InstallWorkflows,
+  installId: string,
+  eventId: string,
+  temporalTimeoutMs: number,
+): Promise<void> {
+  // No waiting for in-flight writes: Stripe's answer does not depend on it, and activities re-read the status.
+  await withTimeout('disabling the install workflows', temporalTimeoutMs, workflows.disable(installId, 0));
+  await setInstallStatus(pool, installId, 'disabled', 'uninstalled from Stripe (account.application.deauthorized)');
+  await markEventsProcessed(pool, installId, [eventId]);
+}
+
+export type IntakeOutcome =
+  | { kind: 'ignored'; reason: IgnoreReason }
+  | { kind: 'disabled' }
+  | { kind: 'catalog'; duplicate: boolean }
+  | { kind: 'signalled'; ref: StripeEventRef; duplicate: boolean };
+
+export interface EventIntakeDeps {
+  pool: Pool;
+  workflows: InstallWorkflows;
+  /**
+   * Bound on each Temporal call. The SDK retries an unreachable server for tens of seconds; Stripe should get its
+   * 503 well before its own delivery timeout. A call that still lands later only duplicates a signal, which is safe.
+   */
+  temporalTimeoutMs?: number;
+}
+
+export interface EventIntake {
+  /** Turns a verified webhook event into work for the install; resolves only once Temporal has accepted it. */
+  accept(install: Install, event: Stripe.Event): Promise<IntakeOutcome>;
+}
+
+const DEFAULT_TEMPORAL_TIMEOUT_MS = 10_000;
+
+export function createEventIntake(deps: EventIntakeDeps): EventIntake {
+  const { pool, workflows } = deps;
+  const temporalTimeoutMs = deps.temporalTimeoutMs ?? DEFAULT_TEMPORAL_TIMEOUT_MS;
+
+  return {
+    async accept(install, event) {
+      const outcome = await recordForInstall(pool, install, event, 'webhook');
+      switch (outcome.kind) {
+        case 'ignored':
+          await countIgnoredWebhook(pool, install.id, outcome.reason);
+          return outcome;
+        case 'deauthorize':
+          await disableInstallFromStripe(pool, workflows, install.id, event.id, temporalTimeoutMs);
+          return { kind: 'disabled' };
+        case 'catalog':
+          return { kind: 'catalog', duplicate: !outcome.recorded };
+        case 'customer':
+          // Signalled even when already recorded: an earlier delivery may have recorded it and then failed to
+          // signal (answered 503). The workflow drops event ids it has seen, so a second signal costs nothing.
+          await withTimeout(
+            'signalling the sync workflow',
+            temporalTimeoutMs,
+            workflows.signalEvents(install.id, [outcome.ref]),
+          );
+          return { kind: 'signalled', ref: outcome.ref, duplicate: !outcome.recorded };
+      }
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import type { Pool } from 'pg';
+import { createImport } from '../db/imports';
+import { findInstall } from '../db/installs';
+import { newImportId, type InstallWorkflows } from '../client/workflows';
+
+export interface ResyncRequest {
+  /** The import now rebuilding the install's state (a running one is reused), or null when none was started. */
+  importId: string | null;
+  started: boolean;
+}
+
+/**
+ * Starts a backfill when events may have been lost beyond Stripe's 30-day window: attributes are rebuilt from
+ * current state (the convergence rule). A running import already does that, so it is reused.
+ */
+export async function requestInstallResync(
+  pool: Pool,
+  workflows: InstallWorkflows,
+  installId: string,
+): Promise<ResyncRequest> {
+  const install = await findInstall(pool, installId);
+  if (!install || install.status === 'disabled' || install.status === 'failed')
+    return { importId: null, started: false };
+  const running = await workflows.importProgress(installId);
+  if (running) return { importId: running.importId, started: false };
+  const importId = newImportId();
+  // The row exists before the workflow, which records its progress there.
+  await createImport(pool, installId, importId);
+  const result = await workflows.startImport(installId, importId);
+  // Another import started in between: ours never ran, so its row would only mislead the status page.
+  if (!result.started)
+    await pool.query(`DELETE FROM imports WHERE id = $1 AND status = 'running' AND pages = 0`, [importId]);
+  return result;
+}

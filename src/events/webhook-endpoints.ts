@@ -1,0 +1,64 @@
+import Stripe from 'stripe';
+import { SUBSCRIBED_EVENT_TYPES } from '../mapping';
+import { STRIPE_API_VERSION } from '../activities/clients/stripe';
+
+export interface RegisteredEndpoint {
+  endpointId: string;
+  /** `whsec_…`: Stripe returns it only in the create response, so the caller must store it (sealed) now. */
+  secret: string;
+}
+
+/** The URL Stripe delivers an install's events to; the route `POST /webhooks/stripe/:installId` answers it. */
+export function webhookUrl(publicUrl: string, installId: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/webhooks/stripe/${encodeURIComponent(installId)}`;
+}
+
+/**
+ * Creates the install's webhook endpoint on its Stripe account, subscribed to every event type we handle and pinned
+ * to our API version (so payloads have the shape the mapping expects whatever the account's default version is).
+ *
+ * An endpoint already pointing at the same URL is deleted first: it can only be left over from an attempt whose
+ * response (and so whose secret) was lost, and a second endpoint would deliver every event twice.
+ */
+export async function registerWebhookEndpoint(
+  stripe: Stripe,
+  publicUrl: string,
+  installId: string,
+): Promise<RegisteredEndpoint> {
+  const url = webhookUrl(publicUrl, installId);
+  for (const stale of await endpointsWithUrl(stripe, url)) await deleteWebhookEndpoint(stripe, stale.id);
+  const endpoint = await stripe.webhookEndpoints.create({
+    url,
+    enabled_events: [...SUBSCRIBED_EVENT_TYPES] as Stripe.WebhookEndpointCreateParams.EnabledEvent[],
+    api_version: STRIPE_API_VERSION,
+    description: `stripe-intercom-sync install ${installId}`,
+    metadata: { install_id: installId },
+  });
+  if (!endpoint.secret) throw new Error(`Stripe created webhook endpoint ${endpoint.id} without a signing secret`);
+  return { endpointId: endpoint.id, secret: endpoint.secret };
+}
+
+/** Deletes an endpoint; one that no longer exists (deleted in the Dashboard, or by an earlier attempt) is fine. */
+export async function deleteWebhookEndpoint(stripe: Stripe, endpointId: string): Promise<void> {
+  try {
+    await stripe.webhookEndpoints.del(endpointId);
+  } catch (err) {
+    if (err instanceof Stripe.errors.StripeError && (err.statusCode === 404 || err.code === 'resource_missing')) return;
+    throw err;
+  }
+}
+
+async function endpointsWithUrl(stripe: Stripe, url: string): Promise<Stripe.WebhookEndpoint[]> {
+  const found: Stripe.WebhookEndpoint[] = [];
+  let startingAfter: string | undefined;
+  for (;;) {
+    const page = await stripe.webhookEndpoints.list({
+      limit: 100,
+      ...(startingAfter && { starting_after: startingAfter }),
+    });
+    found.push(...page.data.filter((endpoint) => endpoint.url === url));
+    const last = page.data.at(-1);
+    if (!page.has_more || !last) return found;
+    startingAfter = last.id;
+  }
+}

@@ -1,0 +1,96 @@
+import type Stripe from 'stripe';
+
+type EventType = Stripe.Event.Type;
+
+/** Design §5: Stripe event type → Intercom event name, without the configurable name prefix (`stripe-`). */
+export const DATA_EVENT_NAME_SUFFIXES = {
+  'invoice.created': 'invoice-created',
+  'customer.subscription.created': 'subscription-created',
+  'charge.succeeded': 'charged',
+  'charge.refunded': 'charge-refunded',
+  'customer.subscription.deleted': 'subscription-deleted',
+  'charge.failed': 'charge-failed',
+  'invoice.payment_failed': 'invoice-payment-failed',
+} as const satisfies Partial<Record<EventType, string>>;
+
+export type DataEventType = keyof typeof DATA_EVENT_NAME_SUFFIXES;
+
+/** Events that become an Intercom data event on the customer's timeline. */
+export const DATA_EVENT_TYPES: ReadonlySet<EventType> = new Set(Object.keys(DATA_EVENT_NAME_SUFFIXES) as EventType[]);
+
+/** Events after which a customer's §4 attributes may differ: the customer is re-read and re-mapped. */
+export const EVENT_TYPES_AFFECTING_ATTRIBUTES: ReadonlySet<EventType> = new Set<EventType>([
+  'customer.created',
+  'customer.updated',
+  'customer.deleted',
+  'customer.discount.created',
+  'customer.discount.updated',
+  'customer.discount.deleted',
+  'customer.source.created',
+  'customer.source.updated',
+  'customer.source.deleted',
+  'customer.subscription.created',
+  'customer.subscription.updated',
+  'customer.subscription.deleted',
+  'customer.subscription.paused',
+  'customer.subscription.resumed',
+  'customer.subscription.pending_update_applied',
+  'payment_method.attached',
+  'payment_method.detached',
+  'payment_method.updated',
+  'payment_method.automatically_updated',
+  'charge.succeeded',
+  'charge.failed',
+  'charge.pending',
+  'invoice.paid',
+  'invoice.payment_failed',
+]);
+
+/**
+ * Catalog changes (plan names, price tiers, coupons): they concern no single customer; the mirror's catalog is
+ * updated and customers are re-mapped as they next change.
+ */
+export const CATALOG_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
+  'product.created',
+  'product.updated',
+  'product.deleted',
+  'price.created',
+  'price.updated',
+  'price.deleted',
+  'coupon.created',
+  'coupon.updated',
+  'coupon.deleted',
+]);
+
+/** Uninstalling from Stripe's side stops all syncing for the account (design §1). */
+export const INSTALL_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>(['account.application.deauthorized']);
+
+/** Every event type the webhook endpoint subscribes to, sorted. */
+export const SUBSCRIBED_EVENT_TYPES: ReadonlyArray<EventType> = [
+  ...new Set([
+    ...DATA_EVENT_TYPES,
+    ...EVENT_TYPES_AFFECTING_ATTRIBUTES,
+    ...CATALOG_EVENT_TYPES,
+    ...INSTALL_EVENT_TYPES,
+  ]),
+].sort();
+
+/**
+ * The customer an event concerns: the customer itself for `customer.*` events about the customer object, otherwise
+ * the object's `customer` (id or expanded). A detached payment method no longer names its customer, so
+ * `previous_attributes.customer` is read too. Null when the event concerns no customer.
+ */
+export function customerIdOfEvent(event: Stripe.Event): string | null {
+  const object = event.data.object as { id?: unknown; object?: unknown; customer?: unknown };
+  if (object.object === 'customer') return typeof object.id === 'string' ? object.id : null;
+  const previous = event.data.previous_attributes as { customer?: unknown } | undefined;
+  return idOf(object.customer) ?? idOf(previous?.customer);
+}
+
+function idOf(reference: unknown): string | null {
+  if (typeof reference === 'string') return reference === '' ? null : reference;
+  if (typeof reference === 'object' && reference !== null && 'id' in reference && typeof reference.id === 'string') {
+    return reference.id;
+  }
+  return null;
+}

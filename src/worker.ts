@@ -1,0 +1,89 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities, createInstallContexts, createInstallWorkflows, type ActivityDeps } from './activities';
+import { catchUpAllInstalls } from './activities/catch-up';
+import type { Config } from './config';
+import { migrate } from './db/migrate';
+import { createPool } from './db/pool';
+import { createShutdown, loadConfigOrExit, requestShutdownOnSignals, type Shutdown } from './infra/lifecycle';
+import { ensureSearchAttributes } from './infra/temporal';
+import { installTemporalRuntime } from './infra/temporal-runtime';
+import { createLogger } from './logger';
+
+export interface WorkerDeps {
+  config: Pick<Config, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE'>;
+  connection: NativeConnection;
+  /** Whatever createActivities returns: the worker registers every function in it. */
+  activities: object;
+}
+
+/** A worker for every workflow src/workflows exports and the given activities. Call run() to start polling. */
+export function createWorker({ config, connection, activities }: WorkerDeps): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    // Bundled from source at start (a few seconds): workflow code runs in the SDK's deterministic sandbox.
+    workflowsPath: require.resolve('./workflows'),
+    activities,
+    // Running activities get this long to finish after shutdown() before they are cancelled.
+    shutdownGraceTime: '10s',
+  });
+}
+
+/** `npm run worker`: the worker alone, against DATABASE_URL and TEMPORAL_ADDRESS (docker-compose runs it this way). */
+async function main() {
+  const config = loadConfigOrExit(process.env, { requireDatabaseUrl: true });
+  const logger = createLogger(config.LOG_LEVEL);
+  installTemporalRuntime(logger);
+  const shutdown = createShutdown(logger);
+  requestShutdownOnSignals(shutdown, logger);
+  try {
+    const pool = createPool(config.DATABASE_URL, logger);
+    shutdown.add('postgres pool', () => pool.end());
+    await migrate(pool, logger);
+    const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+    shutdown.add('temporal client connection', () => clientConnection.close());
+    await ensureSearchAttributes(clientConnection, config.TEMPORAL_NAMESPACE, logger);
+    const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+    const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    shutdown.add('temporal worker connection', () => connection.close());
+    const activityDeps = { config, pool, logger, temporal };
+    const worker = await createWorker({ config, connection, activities: createActivities(activityDeps) });
+    shutdown.add('worker', runWorker(worker, shutdown));
+    catchUpAtStart(activityDeps);
+    logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE }, 'worker running');
+  } catch (error) {
+    shutdown.request('startup failed', error);
+  }
+  await shutdown.requested;
+  process.exit(await shutdown.run());
+}
+
+/**
+ * Feeds the sync workflows the Stripe events missed while no worker ran (deduplication makes repeats harmless).
+ * Not awaited by callers: the worker polls meanwhile.
+ */
+export function catchUpAtStart(deps: ActivityDeps): void {
+  const { pool, logger } = deps;
+  void catchUpAllInstalls({
+    pool,
+    logger,
+    contexts: createInstallContexts(deps),
+    workflows: createInstallWorkflows(deps),
+  }).catch((err: unknown) => logger.warn({ err }, 'catch-up of Stripe events at start failed'));
+}
+
+/**
+ * Starts polling and returns how to stop: shutdown() then wait for in-flight tasks. A worker that dies on its own
+ * (fatal error) asks for the whole process to stop, with a failure exit code.
+ */
+export function runWorker(worker: Worker, shutdown: Pick<Shutdown, 'request'>): () => Promise<void> {
+  const running = worker.run().catch((error: unknown) => shutdown.request('the worker failed', error));
+  return async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+  };
+}
+
+if (require.main === module) void main();

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import Stripe from 'stripe';
+import { verifyStripeEvent, WebhookRejected, type RejectionCode } from '../../src/events/verify';
+import { accountOfUnverified } from '../../src/events/envelope';
+
+const secret = 'whsec_unit_test_secret';
+const otherSecret = 'whsec_another_install';
+
+const body = JSON.stringify({
+  id: 'evt_1',
+  object: 'event',
+  type: 'customer.updated',
+  livemode: true,
+  created: 1_790_000_000,
+  data: { object: { id: 'cus_1', object: 'customer' } },
+});
+
+function sign(payload: string, options: { secret?: string; timestamp?: number } = {}): string {
+  return Stripe.webhooks.generateTestHeaderString({
+    payload,
+    secret: options.secret ?? secret,
+    timestamp: options.timestamp ?? Math.floor(Date.now() / 1000),
+  });
+}
+
+function rejection(work: () => unknown): RejectionCode {
+  try {
+    work();
+  } catch (err) {
+    assert.ok(err instanceof WebhookRejected, `expected WebhookRejected, got ${String(err)}`);
+    // Our messages never echo the header or the body.
+    assert.doesNotMatch(err.message, /v1=[0-9a-f]|cus_1/);
+    return err.code;
+  }
+  assert.fail('expected a rejection');
+}
+
+describe('events: Stripe-Signature verification', () => {
+  it('returns the event for a valid signature', () => {
+    const event = verifyStripeEvent(Buffer.from(body), sign(body), [secret]);
+    assert.equal(event.id, 'evt_1');
+    assert.equal(event.type, 'customer.updated');
+  });
+
+  it('accepts a signature made with any of the candidate secrets', () => {
+    const event = verifyStripeEvent(Buffer.from(body), sign(body, { secret: otherSecret }), [secret, otherSecret]);
+    assert.equal(event.id, 'evt_1');
+  });
+
+  it('rejects a missing header', () => {
+    assert.equal(
+      rejection(() => verifyStripeEvent(Buffer.from(body), undefined, [secret])),
+      'missing_signature',
+    );
+  });
+
+  it('rejects a header that is not t=…,v1=…', () => {
+    assert.equal(
+      rejection(() => verifyStripeEvent(Buffer.from(body), 'garbage', [secret])),
+      'malformed_signature',
+    );
+  });
+
+  it('rejects a signature made with another secret', () => {
+    assert.equal(
+      rejection(() => verifyStripeEvent(Buffer.from(body), sign(body, { secret: otherSecret }), [secret])),
+      'invalid_signature',
+    );
+  });
+
+  it('rejects a body changed after signing', () => {
+    const tampered = body.replace('cus_1', 'cus_2');
+    assert.equal(
+      rejection(() => verifyStripeEvent(Buffer.from(tampered), sign(body), [secret])),
+      'invalid_signature',
+    );
+  });
+
+  it('rejects a timestamp older than 300 s', () => {
+    const stale = sign(body, { timestamp: Math.floor(Date.now() / 1000) - 301 });
+    assert.equal(
+      rejection(() => verifyStripeEvent(Buffer.from(body), stale, [secret])),
+      'stale_signature',
+    );
+  });
+
+  it('rejects a correctly signed body that is not JSON', () => {
+    const notJson = '{"id": "evt_1",';
+    assert.equal(
+      rejection(() => verifyStripeEvent(Buffer.from(notJson), sign(notJson), [secret])),
+      'invalid_json',
+    );
+  });
+
+  it('rejects a correctly signed JSON body that is not a Stripe event', () => {
+    const notEvent = JSON.stringify({ id: 'evt_1', object: 'event', type: 'customer.updated' });
+    assert.equal(
+      rejection(() => verifyStripeEvent(Buffer.from(notEvent), sign(notEvent), [secret])),
+      'invalid_event',
+    );
+  });
+
+  it('rejects an empty body', () => {
+    assert.equal(
+      rejection(() => verifyStripeEvent(Buffer.alloc(0), sign(''), [secret])),
+      'invalid_json',
+    );
+  });
+
+  it('rejects when the install has no secret at all', () => {
+    assert.equal(
+      rejection(() => verifyStripeEvent(Buffer.from(body), sign(body), [])),
+      'invalid_signature',
+    );
+  });
+});
+
+describe('events: reading the account of an unverified Connect delivery', () => {
+  it('reads a string account', () => assert.equal(accountOfUnverified({ account: 'acct_1' }), 'acct_1'));
+  it('is null without one', () => {
+    assert.equal(accountOfUnverified({ id: 'evt_1' }), null);
+    assert.equal(accountOfUnverified({ account: 42 }), null);
+    assert.equal(accountOfUnverified([]), null);
+    assert.equal(accountOfUnverified(null), null);
+  });
+});
