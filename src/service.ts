@@ -1,0 +1,65 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { Pool } from 'pg';
+import { createActivities } from './activities';
+import { startApiServer } from './api/server';
+import type { Config } from './config';
+import { migrate } from './db/migrate';
+import { createPool } from './db/pool';
+import type { Shutdown } from './infra/lifecycle';
+import { createMetricsRegistry } from './infra/metrics';
+import { ensurePostgres } from './infra/postgres';
+import { ensureTemporalServer } from './infra/temporal-cli';
+import type { Logger } from './logger';
+import { catchUpAtStart, createWorker, runWorker } from './worker';
+
+export interface RunningService {
+  apiUrl: string;
+  temporalUiUrl: string | null;
+  pool: Pool;
+  temporal: Client;
+}
+
+/**
+ * The whole service in one process: reuses the Temporal server on TEMPORAL_ADDRESS or starts a dev server; uses
+ * DATABASE_URL or an embedded PostgreSQL; migrates; runs the worker (unless `worker: false`) and the API. Every
+ * part is registered on `shutdown`, which stops them in reverse: API (no new work), worker (drains), connections,
+ * then the servers it started. Used by `npm start`, the demo and the end-to-end tests.
+ */
+export async function startService(
+  config: Config,
+  logger: Logger,
+  shutdown: Shutdown,
+  options: { worker?: boolean } = {},
+): Promise<RunningService> {
+  const temporalServer = await ensureTemporalServer(config, logger);
+  if (temporalServer.started) shutdown.add('Temporal dev server', temporalServer.stop);
+  const postgres = await ensurePostgres(config, logger);
+  if (postgres.started) shutdown.add('embedded PostgreSQL', postgres.stop);
+
+  const pool = createPool(postgres.connectionString, logger);
+  shutdown.add('postgres pool', () => pool.end());
+  await migrate(pool, logger);
+
+  const address = config.TEMPORAL_ADDRESS;
+  const clientConnection = await Connection.connect({ address });
+  shutdown.add('temporal client connection', () => clientConnection.close());
+  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+
+  if (options.worker !== false) {
+    const workerConnection = await NativeConnection.connect({ address });
+    shutdown.add('temporal worker connection', () => workerConnection.close());
+    const activityDeps = { config, pool, logger, temporal };
+    const worker = await createWorker({
+      config,
+      connection: workerConnection,
+      activities: createActivities(activityDeps),
+    });
+    shutdown.add('worker', runWorker(worker, shutdown));
+    catchUpAtStart(activityDeps);
+  }
+
+  const api = await startApiServer({ config, pool, temporal, logger, metrics: createMetricsRegistry() });
+  shutdown.add('API', api.close);
+  return { apiUrl: api.url, temporalUiUrl: temporalServer.uiUrl ?? null, pool, temporal };
+}
