@@ -4,8 +4,7 @@ import type { Pool } from 'pg';
 import { createActivities } from './activities';
 import { startApiServer } from './api/server';
 import type { Config } from './config';
-import { migrate } from './db/migrate';
-import { createPool } from './db/pool';
+import { openDatabase } from './infra/entry-point';
 import type { Shutdown } from './infra/lifecycle';
 import { createMetricsRegistry } from './infra/metrics';
 import { ensurePostgres } from './infra/postgres';
@@ -37,9 +36,7 @@ export async function startService(
   const postgres = await ensurePostgres(config, logger);
   if (postgres.started) shutdown.add('embedded PostgreSQL', postgres.stop);
 
-  const pool = createPool(postgres.connectionString, logger);
-  shutdown.add('postgres pool', () => pool.end());
-  await migrate(pool, logger);
+  const pool = await openDatabase(postgres.connectionString, logger, shutdown);
 
   const address = config.TEMPORAL_ADDRESS;
   const clientConnection = await Connection.connect({ address });

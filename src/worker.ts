@@ -3,12 +3,9 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, createInstallContexts, createInstallWorkflows, type ActivityDeps } from './activities';
 import { catchUpAllInstalls } from './activities/catch-up';
 import type { Config } from './config';
-import { migrate } from './db/migrate';
-import { createPool } from './db/pool';
-import { createShutdown, loadConfigOrExit, requestShutdownOnSignals, type Shutdown } from './infra/lifecycle';
+import { openDatabase, runProcess } from './infra/entry-point';
+import type { Shutdown } from './infra/lifecycle';
 import { ensureSearchAttributes } from './infra/temporal';
-import { installTemporalRuntime } from './infra/temporal-runtime';
-import { createLogger } from './logger';
 
 export interface WorkerDeps {
   config: Pick<Config, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE'>;
@@ -32,32 +29,24 @@ export function createWorker({ config, connection, activities }: WorkerDeps): Pr
 }
 
 /** `npm run worker`: the worker alone, against DATABASE_URL and TEMPORAL_ADDRESS (docker-compose runs it this way). */
-async function main() {
-  const config = loadConfigOrExit(process.env, { requireDatabaseUrl: true });
-  const logger = createLogger(config.LOG_LEVEL);
-  installTemporalRuntime(logger);
-  const shutdown = createShutdown(logger);
-  requestShutdownOnSignals(shutdown, logger);
-  try {
-    const pool = createPool(config.DATABASE_URL, logger);
-    shutdown.add('postgres pool', () => pool.end());
-    await migrate(pool, logger);
-    const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-    shutdown.add('temporal client connection', () => clientConnection.close());
-    await ensureSearchAttributes(clientConnection, config.TEMPORAL_NAMESPACE, logger);
-    const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
-    const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-    shutdown.add('temporal worker connection', () => connection.close());
-    const activityDeps = { config, pool, logger, temporal };
-    const worker = await createWorker({ config, connection, activities: createActivities(activityDeps) });
-    shutdown.add('worker', runWorker(worker, shutdown));
-    catchUpAtStart(activityDeps);
-    logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE }, 'worker running');
-  } catch (error) {
-    shutdown.request('startup failed', error);
-  }
-  await shutdown.requested;
-  process.exit(await shutdown.run());
+function main() {
+  return runProcess(
+    async ({ config, logger, shutdown }) => {
+      const pool = await openDatabase(config.DATABASE_URL, logger, shutdown);
+      const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+      shutdown.add('temporal client connection', () => clientConnection.close());
+      await ensureSearchAttributes(clientConnection, config.TEMPORAL_NAMESPACE, logger);
+      const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+      const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+      shutdown.add('temporal worker connection', () => connection.close());
+      const activityDeps = { config, pool, logger, temporal };
+      const worker = await createWorker({ config, connection, activities: createActivities(activityDeps) });
+      shutdown.add('worker', runWorker(worker, shutdown));
+      catchUpAtStart(activityDeps);
+      logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE }, 'worker running');
+    },
+    { requireDatabaseUrl: true },
+  );
 }
 
 /**

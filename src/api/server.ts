@@ -3,14 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
-import type { Config } from '../config';
-import { migrate } from '../db/migrate';
-import { createPool } from '../db/pool';
-import { createShutdown, loadConfigOrExit, requestShutdownOnSignals } from '../infra/lifecycle';
+import { openDatabase, runProcess } from '../infra/entry-point';
 import { createMetricsRegistry } from '../infra/metrics';
-import { createLogger, type Logger } from '../logger';
+import type { Logger } from '../logger';
 import { createApp } from './app';
-import { encryptionKeyBytes } from '../config';
+import { encryptionKeyBytes, type Config } from '../config';
 import { createSecretBox } from '../crypto/secret-box';
 import { createInstallWorkflows } from '../activities';
 import { InstallService } from '../installs/install-service';
@@ -71,26 +68,19 @@ async function closeServer(server: Server, graceMs = 10_000): Promise<void> {
 }
 
 /** `npm run api`: the API alone, against DATABASE_URL and TEMPORAL_ADDRESS (docker-compose runs it this way). */
-async function main() {
-  const config = loadConfigOrExit(process.env, { requireDatabaseUrl: true });
-  const logger = createLogger(config.LOG_LEVEL);
-  const shutdown = createShutdown(logger);
-  requestShutdownOnSignals(shutdown, logger);
-  try {
-    const pool = createPool(config.DATABASE_URL, logger);
-    shutdown.add('postgres pool', () => pool.end());
-    await migrate(pool, logger);
-    // Lazy: the API starts while Temporal is down and reports it on /healthz (webhooks answer 503) until it is back.
-    const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
-    shutdown.add('temporal connection', () => connection.close());
-    const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-    const api = await startApiServer({ config, pool, temporal, logger, metrics: createMetricsRegistry() });
-    shutdown.add('API', api.close);
-  } catch (error) {
-    shutdown.request('startup failed', error);
-  }
-  await shutdown.requested;
-  process.exit(await shutdown.run());
+function main() {
+  return runProcess(
+    async ({ config, logger, shutdown }) => {
+      const pool = await openDatabase(config.DATABASE_URL, logger, shutdown);
+      // Lazy: the API starts while Temporal is down and reports it on /healthz (webhooks answer 503) until it is back.
+      const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+      shutdown.add('temporal connection', () => connection.close());
+      const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+      const api = await startApiServer({ config, pool, temporal, logger, metrics: createMetricsRegistry() });
+      shutdown.add('API', api.close);
+    },
+    { requireDatabaseUrl: true },
+  );
 }
 
 if (require.main === module) void main();

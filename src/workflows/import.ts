@@ -17,6 +17,8 @@ import { syncWorkflowId } from '../shared/ids';
 export interface ImportWorkflowInput {
   installId: string;
   importId: string;
+  /** Continue-as-new once the history is this long, before Temporal suggests it (tests); carried along. */
+  historyLimit?: number;
   /** Carried across continue-as-new: where the import stands. */
   resume?: {
     progress: ImportProgress;
@@ -112,11 +114,13 @@ export async function importWorkflow(input: ImportWorkflowInput): Promise<Import
       cursor = page.nextCursor;
       describe();
       if (!page.hasMore) break;
-      if (workflowInfo().continueAsNewSuggested) {
+      const info = workflowInfo();
+      if (info.continueAsNewSuggested || info.historyLength >= (input.historyLimit ?? Infinity)) {
         await condition(allHandlersFinished);
         await continueAsNew<typeof importWorkflow>({
           installId,
           importId,
+          historyLimit: input.historyLimit,
           resume: { progress, cursor, outstandingSeqs: [...outstanding], nextSeq, estimateBasis },
         });
       }

@@ -27,6 +27,11 @@ import { addCounters, emptyCounters } from '../shared/counters';
 
 export interface SyncWorkflowInput {
   installId: string;
+  /**
+   * Continue-as-new once the history is this long, even before Temporal suggests it (at 4,096 events). Lets tests
+   * exercise the hand-over; carried to the next run.
+   */
+  historyLimit?: number;
   /** State carried across continue-as-new. */
   carried?: {
     queue: WorkQueueSnapshot;
@@ -177,7 +182,9 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     throw err;
   }
 
-  const shouldStop = () => disabled || workflowInfo().continueAsNewSuggested;
+  const historyFull = () =>
+    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= (input.historyLimit ?? Infinity);
+  const shouldStop = () => disabled || historyFull();
   const canTake = () => queue.hasReady() && runningBatches < SYNC_MAX_CONCURRENT_BATCHES;
   for (;;) {
     if (!catchingUp && !disabled && Date.now() >= nextCatchUpAt) void catchUp();
@@ -197,6 +204,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   }
   await continueAsNew<typeof syncWorkflow>({
     installId,
+    historyLimit: input.historyLimit,
     carried: {
       queue: queue.snapshot(),
       recentEventIds: recentEventIds.toArray(),

@@ -1,0 +1,51 @@
+import type { Pool } from 'pg';
+import type { Config } from '../config';
+import { migrate } from '../db/migrate';
+import { createPool } from '../db/pool';
+import { createLogger, type Logger } from '../logger';
+import { createShutdown, loadConfigOrExit, requestShutdownOnSignals, type Shutdown } from './lifecycle';
+import { installTemporalRuntime } from './temporal-runtime';
+
+export interface ProcessContext<C extends Config = Config> {
+  config: C;
+  logger: Logger;
+  shutdown: Shutdown;
+}
+
+/**
+ * The life of every entry point (`npm start`, `npm run api`, `npm run worker`): config (one line and exit 1 when
+ * bad), JSON logs, Temporal's runtime logging through pino, `start`, then wait for SIGINT/SIGTERM or a failure and
+ * stop everything `start` registered, in reverse.
+ */
+export function runProcess(start: (context: ProcessContext) => Promise<void>): Promise<never>;
+export function runProcess(
+  start: (context: ProcessContext<Config & { DATABASE_URL: string }>) => Promise<void>,
+  options: { requireDatabaseUrl: true },
+): Promise<never>;
+export async function runProcess(
+  start: (context: ProcessContext<Config & { DATABASE_URL: string }>) => Promise<void>,
+  options: { requireDatabaseUrl?: true } = {},
+): Promise<never> {
+  const config = options.requireDatabaseUrl
+    ? loadConfigOrExit(process.env, { requireDatabaseUrl: true })
+    : (loadConfigOrExit(process.env) as Config & { DATABASE_URL: string });
+  const logger = createLogger(config.LOG_LEVEL);
+  installTemporalRuntime(logger);
+  const shutdown = createShutdown(logger);
+  requestShutdownOnSignals(shutdown, logger);
+  try {
+    await start({ config, logger, shutdown });
+  } catch (error) {
+    shutdown.request('startup failed', error);
+  }
+  await shutdown.requested;
+  process.exit(await shutdown.run());
+}
+
+/** A pool on the service's database with every migration applied, closed on shutdown. */
+export async function openDatabase(connectionString: string, logger: Logger, shutdown: Shutdown): Promise<Pool> {
+  const pool = createPool(connectionString, logger);
+  shutdown.add('postgres pool', () => pool.end());
+  await migrate(pool, logger);
+  return pool;
+}

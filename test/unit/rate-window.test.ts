@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { RateWindow } from '../../src/activities/rate-window';
+
+const headers = (remaining: number, resetSeconds: number) =>
+  new Headers({ 'x-ratelimit-remaining': String(remaining), 'x-ratelimit-reset': String(resetSeconds) });
+
+describe('Intercom rate window', () => {
+  it('goes ahead while the reported window has requests left, then waits for its reset', () => {
+    let now = 1_000_000;
+    const window = new RateWindow(() => now);
+    assert.equal(window.reserve(), 0, 'nothing known yet');
+    window.observe(headers(2, 1_010));
+    assert.equal(window.reserve(), 0);
+    assert.equal(window.reserve(), 0);
+    assert.equal(window.reserve(), 10_000, 'budget spent: wait until the reset at 1,010 s');
+    now = 1_010_000;
+    assert.equal(window.reserve(), 0, 'a new window');
+  });
+
+  it('keeps the most pessimistic view when responses arrive out of order', () => {
+    const now = 1_000_000;
+    const window = new RateWindow(() => now);
+    window.observe(headers(0, 1_005));
+    window.observe(headers(7, 1_005));
+    assert.equal(window.reserve(), 5_000);
+  });
+
+  it('waits after a 429 until the time Intercom gave', () => {
+    const now = 1_000_000;
+    const window = new RateWindow(() => now);
+    window.exhaust(now + 3_000);
+    assert.equal(window.reserve(), 3_000);
+  });
+
+  it('ignores responses without rate-limit headers', () => {
+    const window = new RateWindow(() => 0);
+    window.observe(new Headers());
+    assert.equal(window.reserve(), 0);
+  });
+});

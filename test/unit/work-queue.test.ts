@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { WorkQueue } from '../../src/workflows/work-queue';
+import { RecentIds } from '../../src/workflows/recent-ids';
+
+const event = (customerId: string, eventId: string, refresh = true) => ({ customerId, refresh, eventIds: [eventId] });
+
+describe('sync work queue', () => {
+  it('coalesces queued work for one customer: one entry, refresh kept, events in arrival order, no repeats', () => {
+    const queue = new WorkQueue();
+    queue.add(event('cus_a', 'evt_1', false));
+    queue.add(event('cus_b', 'evt_2'));
+    queue.add(event('cus_a', 'evt_3'));
+    queue.add(event('cus_a', 'evt_1'));
+    assert.equal(queue.depth, 2);
+    const [first, second] = queue.take(10);
+    assert.deepEqual(first, { customerId: 'cus_a', refresh: true, eventIds: ['evt_1', 'evt_3'], batchKeys: [] });
+    assert.equal(second?.customerId, 'cus_b');
+  });
+
+  it('never hands out a customer that is in flight; work arriving meanwhile waits for completion', () => {
+    const queue = new WorkQueue();
+    queue.add(event('cus_a', 'evt_1'));
+    assert.deepEqual(
+      queue.take(5).map((item) => item.customerId),
+      ['cus_a'],
+    );
+    queue.add(event('cus_a', 'evt_2'));
+    queue.add(event('cus_b', 'evt_3'));
+    assert.equal(queue.hasReady(), true);
+    assert.deepEqual(
+      queue.take(5).map((item) => item.customerId),
+      ['cus_b'],
+    );
+    assert.equal(queue.hasReady(), false, 'cus_a is still in flight');
+    queue.complete([{ customerId: 'cus_a', refresh: true, eventIds: ['evt_1'], batchKeys: [] }]);
+    assert.deepEqual(queue.take(5), [{ customerId: 'cus_a', refresh: true, eventIds: ['evt_2'], batchKeys: [] }]);
+  });
+
+  it('acknowledges an import page once every customer of it is written', () => {
+    const queue = new WorkQueue();
+    assert.equal(queue.addPage({ replyTo: 'import:ins_1', seq: 0 }, ['cus_a', 'cus_b', 'cus_a']), undefined);
+    const [a, b] = queue.take(1).concat(queue.take(1));
+    assert.deepEqual(queue.complete([a!]), []);
+    assert.deepEqual(queue.complete([b!]), [{ replyTo: 'import:ins_1', seq: 0 }]);
+    assert.deepEqual(queue.addPage({ replyTo: 'import:ins_1', seq: 1 }, []), { replyTo: 'import:ins_1', seq: 1 });
+  });
+
+  it('tracks the deepest it has been and survives a snapshot (continue-as-new) with pages still pending', () => {
+    const queue = new WorkQueue();
+    queue.addPage({ replyTo: 'import:ins_1', seq: 3 }, ['cus_a', 'cus_b', 'cus_c']);
+    assert.equal(queue.maxDepth, 3);
+    const done = queue.take(1);
+    queue.complete(done);
+    const restored = new WorkQueue(JSON.parse(JSON.stringify(queue.snapshot())));
+    assert.equal(restored.depth, 2);
+    assert.equal(restored.maxDepth, 3);
+    assert.deepEqual(restored.complete(restored.take(2)), [{ replyTo: 'import:ins_1', seq: 3 }]);
+  });
+
+  it('drops everything when cleared (the install was disabled)', () => {
+    const queue = new WorkQueue();
+    queue.add(event('cus_a', 'evt_1'));
+    queue.clear();
+    assert.equal(queue.hasReady(), false);
+    assert.deepEqual(queue.take(5), []);
+  });
+});
+
+describe('recent event ids', () => {
+  it('reports repeats and forgets the oldest beyond its capacity', () => {
+    const recent = new RecentIds(2, ['evt_1']);
+    assert.equal(recent.add('evt_1'), false);
+    assert.equal(recent.add('evt_2'), true);
+    assert.equal(recent.add('evt_3'), true);
+    assert.deepEqual(recent.toArray(), ['evt_2', 'evt_3']);
+    assert.equal(recent.add('evt_1'), true, 'evt_1 was forgotten');
+  });
+});
