@@ -80,6 +80,8 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   let lastError = input.carried?.lastError ?? null;
   let disabled = false;
   let runningBatches = 0;
+  // Acknowledgements being signalled: the run must not continue-as-new before they are sent, or the import waits forever.
+  let acksInFlight = 0;
   let caughtUpTo = input.carried?.catchUp?.caughtUpTo ?? null;
   // A fresh run (install, or restart after a failure) catches up at once.
   let nextCatchUpAt = input.carried?.catchUp?.nextAt ?? Date.now();
@@ -113,6 +115,15 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   }));
 
   async function acknowledgePages(acks: PageAck[]): Promise<void> {
+    acksInFlight += 1;
+    try {
+      await signalAcks(acks);
+    } finally {
+      acksInFlight -= 1;
+    }
+  }
+
+  async function signalAcks(acks: PageAck[]): Promise<void> {
     for (const ack of acks) {
       try {
         await getExternalWorkflowHandle(ack.replyTo).signal(importBatchDoneSignal, { seq: ack.seq });
@@ -197,7 +208,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     void runBatch(items);
   }
 
-  await condition(() => runningBatches === 0 && !catchingUp && allHandlersFinished());
+  await condition(() => runningBatches === 0 && acksInFlight === 0 && !catchingUp && allHandlersFinished());
   if (disabled) {
     describe();
     return;

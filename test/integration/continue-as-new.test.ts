@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { seedCustomers } from '../../emulators/stripe';
+import { syncWorkflowId } from '../../src/shared/ids';
+import { eventually, startTestStack, type TestStack } from '../support/stack';
+
+interface InstallStatus {
+  state: string;
+  import: { id: string; status: string } | null;
+}
+
+describe('sync workflow continue-as-new', function () {
+  this.timeout(300_000);
+  let stack: TestStack;
+
+  before(async () => {
+    stack = await startTestStack();
+  });
+  after(() => stack?.close());
+
+  it('hands its queue and pending import pages to the next run without losing or repeating work', async () => {
+    seedCustomers(stack.stripe, { customers: 20, seed: 11 });
+    const { workspaceId, token } = stack.intercom.createWorkspace();
+    const created = await stack.api('/installs', {
+      body: { stripe: { apiKey: stack.stripe.keys.live }, intercom: { accessToken: token } },
+    });
+    const { id } = (await created.json()) as { id: string };
+    const status = () => stack.api(`/installs/${id}`).then((res) => res.json() as Promise<InstallStatus>);
+    await eventually(async () => ((await status()).state === 'live' ? true : undefined), 120_000, 'first import');
+
+    // Replace the sync workflow by one that continues-as-new every ~40 history events, then backfill 600 more.
+    const handle = stack.service.temporal.workflow.getHandle(syncWorkflowId(id));
+    await handle.terminate('test: restart with a small history limit');
+    await stack.service.temporal.workflow.start('syncWorkflow', {
+      workflowId: syncWorkflowId(id),
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      args: [{ installId: id, historyLimit: 40 }],
+    });
+    const more = seedCustomers(stack.stripe, { customers: 600, seed: 12, deleted: 0 });
+    const resync = await stack.api(`/installs/${id}/resync`, { method: 'POST' });
+    const { importId } = (await resync.json()) as { importId: string };
+    await eventually(
+      async () => {
+        const current = await status();
+        return current.import?.id === importId && current.import.status === 'completed' ? true : undefined;
+      },
+      240_000,
+      'resync completed',
+    );
+
+    let runs = 0;
+    for await (const _ of stack.service.temporal.workflow.list({ query: `WorkflowId = '${syncWorkflowId(id)}'` })) {
+      runs += 1;
+    }
+    assert.ok(runs >= 4, `expected several continued runs, saw ${runs}`);
+
+    const contacts = stack.intercom.workspace(workspaceId).contacts;
+    const emails = contacts.map((contact) => contact.email?.toLowerCase());
+    assert.equal(new Set(emails).size, emails.length, 'no duplicated contact');
+    for (const customer of more.filter((seeded) => seeded.email)) {
+      assert.ok(emails.includes(customer.email!.toLowerCase()), `${customer.id} reached Intercom`);
+    }
+  });
+});
