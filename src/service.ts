@@ -5,6 +5,7 @@ import { createActivities } from './activities';
 import { startApiServer } from './api/server';
 import type { Config } from './config';
 import { openDatabase } from './infra/entry-point';
+import { WORKER_POOL_OPTIONS } from './db/pool';
 import type { Shutdown } from './infra/lifecycle';
 import { createMetricsRegistry } from './infra/metrics';
 import { ensurePostgres } from './infra/postgres';
@@ -36,7 +37,8 @@ export async function startService(
   const postgres = await ensurePostgres(config, logger);
   if (postgres.started) shutdown.add('embedded PostgreSQL', postgres.stop);
 
-  const pool = await openDatabase(postgres.connectionString, logger, shutdown);
+  // The API gets its own pool: contact writes waiting on Intercom's rate limit must never starve status or webhooks.
+  const pool = await openDatabase(postgres.connectionString, logger, shutdown, { applicationName: 'sis-api' });
 
   const address = config.TEMPORAL_ADDRESS;
   const clientConnection = await Connection.connect({ address });
@@ -46,7 +48,8 @@ export async function startService(
   if (options.worker !== false) {
     const workerConnection = await NativeConnection.connect({ address });
     shutdown.add('temporal worker connection', () => workerConnection.close());
-    const activityDeps = { config, pool, logger, temporal };
+    const workerPool = await openDatabase(postgres.connectionString, logger, shutdown, WORKER_POOL_OPTIONS);
+    const activityDeps = { config, pool: workerPool, logger, temporal };
     const worker = await createWorker({
       config,
       connection: workerConnection,

@@ -4,6 +4,7 @@ import { createActivities, createInstallContexts, createInstallWorkflows, type A
 import { catchUpAllInstalls } from './activities/catch-up';
 import type { Config } from './config';
 import { openDatabase, runProcess } from './infra/entry-point';
+import { WORKER_POOL_OPTIONS } from './db/pool';
 import type { Shutdown } from './infra/lifecycle';
 import { ensureSearchAttributes } from './infra/temporal';
 
@@ -32,7 +33,7 @@ export function createWorker({ config, connection, activities }: WorkerDeps): Pr
 function main() {
   return runProcess(
     async ({ config, logger, shutdown }) => {
-      const pool = await openDatabase(config.DATABASE_URL, logger, shutdown);
+      const pool = await openDatabase(config.DATABASE_URL, logger, shutdown, WORKER_POOL_OPTIONS);
       const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
       shutdown.add('temporal client connection', () => clientConnection.close());
       await ensureSearchAttributes(clientConnection, config.TEMPORAL_NAMESPACE, logger);

@@ -1,6 +1,6 @@
 import { type StripeAdmin, createAdmin } from './admin/admin';
 import { createAdminRouter } from './admin/http';
-import { createApiRouter } from './api/router';
+import { type LoggedRequest, RequestLog, createApiRouter } from './api/router';
 import { Clock } from './clock';
 import { DataSet } from './dataset';
 import { EventLog } from './event-log';
@@ -31,6 +31,9 @@ export interface StripeEmulator {
   admin: StripeAdmin;
   /** API requests received per endpoint, e.g. `{ 'GET /v1/customers': 12 }` (failed ones included). */
   requestCounts(): Record<string, number>;
+  /** The API requests themselves, oldest first, with their query parameters (`starting_after`, …). */
+  requestLog(): LoggedRequest[];
+  /** Clears the counts and the request log. */
   resetCounts(): void;
   setFaults(faults: FaultSettings): void;
   close(): Promise<void>;
@@ -68,18 +71,24 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     rateLimits: rateLimits(options.rateLimitPerSecond),
   };
   const counts = new Map<string, number>();
+  const log = new RequestLog();
   const admin = createAdmin({ datasets, ids, clock, random: adminRandom, events, account }, keys, deliverer);
   const emulatorKeys = { live: keys.create('live'), restricted: keys.create('live', true), test: keys.create('test') };
 
   const host = options.host ?? '127.0.0.1';
   const requestCounts = (): Record<string, number> => Object.fromEntries(counts);
-  const resetCounts = (): void => counts.clear();
+  const requestLog = (): LoggedRequest[] => log.snapshot();
+  const resetCounts = (): void => {
+    counts.clear();
+    log.clear();
+  };
   const setFaults = (settings: FaultSettings): void => applyFaults(faults, settings);
   let url = '';
   const adminRouter = createAdminRouter({
     ...admin,
     info: () => ({ url, accountId: account.id, keys: emulatorKeys, now: clock.now(), faults }),
     requestCounts,
+    requestLog,
     resetCounts,
     setFaults,
     seedCustomers: (seedOptions: SeedOptions): SeededCustomer[] => seedCustomers(admin, seedOptions),
@@ -94,6 +103,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     faults,
     limiter: new RateLimiter(),
     counts,
+    log,
   });
   const { server, port } = await listen([adminRouter, apiRouter], ids, host, options.port ?? defaultPort);
   url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -105,6 +115,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     keys: emulatorKeys,
     admin,
     requestCounts,
+    requestLog,
     resetCounts,
     setFaults,
     close: async () => {

@@ -1,4 +1,5 @@
 export { startStripeEmulator, type StripeEmulator } from './emulator';
+export { type LoggedRequest } from './api/router';
 export { type StripeEmulatorOptions, type FaultSettings, type RateLimitSetting, defaultPort } from './options';
 export { type StripeAdmin } from './admin/admin';
 export { type StripeState } from './admin/state';

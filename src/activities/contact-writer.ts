@@ -29,6 +29,9 @@ import type { SyncCounters } from '../shared/messages';
 import type { WorkItem } from '../workflows/work-queue';
 import { IntercomRejected, type ContactFields, type FoundContact, type IntercomGateway } from './intercom-gateway';
 
+/** Allowance between Temporal's clock (when work was scheduled) and Intercom's (when a contact was created). */
+const CLOCK_SKEW_MS = 60_000;
+
 /** Customers of one batch that end up on the same Intercom contact. */
 interface ContactGroup {
   /** Linked contact, when one of the customers already has a link. */
@@ -52,6 +55,8 @@ export class ContactWriter {
     private readonly pool: Pool,
     private readonly counters: SyncCounters,
     private readonly now: () => Date = () => new Date(),
+    /** When this work was first scheduled, if an earlier attempt of it may have created contacts; else null. */
+    private readonly earlierAttemptsSince: Date | null = null,
   ) {}
 
   /** Groups the batch by contact and runs the batched searches for customers not linked yet. */
@@ -135,7 +140,7 @@ export class ContactWriter {
       contact = {
         contactId: created.id,
         emailNormalized: group.email,
-        createdByUs: created.created,
+        createdByUs: created.created || (await this.createdByEarlierAttempt(created.id)),
         attributesHash: null,
       };
       await recordContact(db, installId, contact);
@@ -176,8 +181,9 @@ export class ContactWriter {
       if (isRetry) throw new IntercomRejected(404, 'not_found', `contact ${contact.contactId} vanished twice`);
       return this.writeContact(db, { ...group, contactId: null }, true);
     }
-    if (contact.attributesHash === null) this.counters.matched += 1;
-    else this.counters.updated += 1;
+    if (contact.attributesHash !== null) this.counters.updated += 1;
+    else if (contact.createdByUs) this.counters.created += 1;
+    else this.counters.matched += 1;
     await this.recordWrite(db, contact, members, attributesHash(fields), group.email);
     return contact.contactId;
   }
@@ -199,6 +205,18 @@ export class ContactWriter {
       attributesHash: hash,
       emailNormalized: contact.createdByUs ? email : contact.emailNormalized,
     });
+  }
+
+  /**
+   * Whether a contact Intercom reported as existing (409) was made by an earlier attempt of this work whose answer was
+   * lost or whose worker died before recording it: Intercom created it after the work was first scheduled. A user of
+   * the workspace that a lagging search missed predates that. Checked only on retries: a first attempt made nothing.
+   */
+  private async createdByEarlierAttempt(contactId: string): Promise<boolean> {
+    if (!this.earlierAttemptsSince) return false;
+    const createdAt = await this.intercom.contactCreatedAt(contactId);
+    const since = this.earlierAttemptsSince.getTime() - CLOCK_SKEW_MS;
+    return createdAt !== null && createdAt * 1000 >= since;
   }
 
   /**
@@ -274,13 +292,25 @@ export class ContactWriter {
     return catalogFromLists(catalog.products, catalog.prices, catalog.coupons);
   }
 
+  /**
+   * Product names and price tiers for a subscription event (design §5: plan and price): webhook payloads carry the
+   * product as an id and never a tiered price's tiers, so a price without a nickname would lose its plan name.
+   */
+  private async eventCatalog(event: Stripe.Event): Promise<Catalog | undefined> {
+    const object = event.data.object as { object?: unknown };
+    if (object.object !== 'subscription') return undefined;
+    const references = catalogReferences([object as Stripe.Subscription]);
+    const catalog = await getCatalog(this.pool, this.install.id, [...references.productIds, ...references.priceIds]);
+    return catalogFromLists(catalog.products, catalog.prices, catalog.coupons);
+  }
+
   private async sendEvents(contactId: string | null, eventIds: string[]): Promise<void> {
     if (eventIds.length === 0) return;
     const installId = this.install.id;
     const events = await getEvents(this.pool, installId, eventIds);
     for (const event of events) {
       if (event.intercomEventAt || !contactId) continue;
-      const dataEvent = dataEventFor(event.payload);
+      const dataEvent = dataEventFor(event.payload, { catalog: await this.eventCatalog(event.payload) });
       if (!dataEvent) continue;
       await this.intercom.sendEvent({
         contactId,

@@ -12,9 +12,6 @@ import { installFailure, withFailureMapping } from './failures';
 
 export type ImportPageKind = 'products' | 'prices' | 'coupons' | 'charges' | 'customers';
 
-/** Charges older than this cannot be a customer's latest with a monthly or shorter billing cycle. */
-const RECENT_CHARGES_DAYS = 35;
-
 /** What the estimate of the total customer count rests on (Stripe lists have no total). */
 export interface EstimateBasis {
   accountCreated: number;
@@ -83,8 +80,9 @@ export function createImportActivities(deps: { pool: Pool; contexts: InstallCont
           return listResult(page);
         }
         case 'charges': {
-          const since = Math.floor(observedAt.getTime() / 1000) - RECENT_CHARGES_DAYS * 86_400;
-          const page = await stripe.charges.list({ limit: IMPORT_PAGE_SIZE, created: { gte: since }, ...cursor });
+          // Every charge, not only recent ones: an annual plan's or a one-off customer's latest charge can be a year
+          // old and still decide `last_charge_failed`. One call per 100 charges stays far within Stripe's read quota.
+          const page = await stripe.charges.list({ limit: IMPORT_PAGE_SIZE, ...cursor });
           await upsertLatestCharges(pool, install.id, latestChargePerCustomer(page.data, observedAt));
           return listResult(page);
         }
@@ -105,6 +103,7 @@ export function createImportActivities(deps: { pool: Pool; contexts: InstallCont
               observedAt,
             })),
           );
+          heartbeat();
           const basis = input.estimateBasis ?? {
             accountCreated: (await stripe.accounts.retrieveCurrent()).created ?? 0,
             newestCreated: null,

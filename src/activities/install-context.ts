@@ -6,7 +6,7 @@ import type { SecretBox } from '../crypto/secret-box';
 import { findInstall, type Install } from '../db/installs';
 import { createStripeClient } from './clients/stripe';
 import { createIntercomClient } from './clients/intercom';
-import { IntercomGateway } from './intercom-gateway';
+import { InstallStopped, IntercomGateway } from './intercom-gateway';
 import { RateWindows } from './rate-window';
 import { installFailure } from './failures';
 
@@ -40,8 +40,22 @@ export class InstallContexts {
     return {
       install,
       stripe: clients.stripe,
-      intercom: new IntercomGateway(clients.intercom, this.rateWindows.for(install.intercomWorkspaceId), onRateWait),
+      intercom: new IntercomGateway(
+        clients.intercom,
+        this.rateWindows.for(install.intercomWorkspaceId),
+        onRateWait,
+        () => this.assertEnabled(install.id),
+      ),
     };
+  }
+
+  /**
+   * Disabling stops all writing at once (design §1): a batch that was already running re-reads the status before each
+   * Intercom call (a primary-key read, cheap beside the call), rather than writing the rest of its customers.
+   */
+  private async assertEnabled(installId: string): Promise<void> {
+    const current = await findInstall(this.deps.pool, installId);
+    if (!current || current.status === 'disabled') throw new InstallStopped(`install ${installId} is disabled`);
   }
 
   private clientsFor(install: Install): CachedClients {

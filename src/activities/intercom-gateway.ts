@@ -27,6 +27,11 @@ export class IntercomUnauthorized extends Error {
   override name = 'IntercomUnauthorized';
 }
 
+/** The install was disabled: nothing more may reach Intercom for it, not even from a batch already running. */
+export class InstallStopped extends Error {
+  override name = 'InstallStopped';
+}
+
 export interface FoundContact {
   id: string;
   email: string | null;
@@ -55,6 +60,8 @@ export class IntercomGateway {
     private readonly client: IntercomClient,
     private readonly rate: RateWindow,
     private readonly onWait: () => void = () => undefined,
+    /** Runs right before every call; throws InstallStopped once the install is disabled (design §1: at once). */
+    private readonly beforeCall: () => Promise<void> = async () => undefined,
   ) {}
 
   /** Finds user contacts whose `field` equals one of `values` (15 per search call). Keys are lower-cased. */
@@ -116,6 +123,17 @@ export class IntercomGateway {
     }
   }
 
+  /** When Intercom created the contact (unix seconds); null when it no longer exists. */
+  async contactCreatedAt(contactId: string): Promise<number | null> {
+    try {
+      const contact = await this.call(() => this.client.contacts.find({ contact_id: contactId }).withRawResponse());
+      return contact.created_at;
+    } catch (err) {
+      if (err instanceof IntercomRejected && err.status === 404) return null;
+      throw err;
+    }
+  }
+
   async sendEvent(event: { contactId: string; name: string; createdAt: number; metadata: Record<string, unknown> }) {
     await this.call(() =>
       this.client.events
@@ -152,6 +170,7 @@ export class IntercomGateway {
       this.onWait();
       await sleep(Math.min(wait, 5_000));
     }
+    await this.beforeCall();
     try {
       const { data, rawResponse } = await send();
       this.rate.observe(rawResponse.headers);

@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import type { Pool } from 'pg';
-import { catalogReferences, normalizeEmail } from '../mapping';
+import { DATA_EVENT_TYPES, catalogReferences, normalizeEmail, type CatalogReferences } from '../mapping';
+import { getEvents } from '../db/events';
 import { getCatalog, upsertCatalog, upsertCustomers, upsertLatestCharges, type CatalogKind } from '../db/mirror';
 import { CUSTOMER_EXPANSIONS } from './clients/stripe';
 
@@ -31,11 +32,19 @@ export async function refreshCustomers(
     const charges = await stripe.charges.list({ customer: customerId, limit: 1 });
     const latest = charges.data[0];
     if (latest) {
-      await upsertLatestCharges(pool, installId, [
-        { customerId, charge: { id: latest.id, status: latest.status, created: latest.created }, observedAt },
-      ]);
+      await upsertLatestCharges(
+        pool,
+        installId,
+        [{ customerId, charge: { id: latest.id, status: latest.status, created: latest.created }, observedAt }],
+        { customerLists: true },
+      );
     }
-    await fillCatalog(stripe, pool, installId, customer);
+    await fillCatalog(
+      stripe,
+      pool,
+      installId,
+      catalogReferences(customer.subscriptions?.data ?? [], customer.discount),
+    );
     onProgress();
   }
 }
@@ -50,9 +59,23 @@ async function retrieveCustomer(stripe: Stripe, customerId: string) {
   }
 }
 
-/** Fetches the catalogue objects this customer's subscriptions refer to that the mirror does not hold yet. */
-async function fillCatalog(stripe: Stripe, pool: Pool, installId: string, customer: Stripe.Customer) {
-  const references = catalogReferences(customer.subscriptions?.data ?? [], customer.discount);
+/**
+ * Fetches the products and tiered prices that subscription data events refer to (their plan and price metadata) and
+ * the mirror lacks. A subscription created and canceled before its new product's `product.created` arrives is no
+ * longer among its customer's subscriptions, so refreshing the customer does not fetch them.
+ */
+export async function fillCatalogForEvents(stripe: Stripe, pool: Pool, installId: string, eventIds: string[]) {
+  if (eventIds.length === 0) return;
+  const subscriptions = (await getEvents(pool, installId, eventIds)).flatMap(({ type, payload }) => {
+    const object = payload.data.object as { object?: unknown };
+    const dataEvent = DATA_EVENT_TYPES.has(type as Stripe.Event.Type);
+    return dataEvent && object.object === 'subscription' ? [object as Stripe.Subscription] : [];
+  });
+  if (subscriptions.length > 0) await fillCatalog(stripe, pool, installId, catalogReferences(subscriptions));
+}
+
+/** Fetches the catalogue objects referred to that the mirror does not hold yet. */
+async function fillCatalog(stripe: Stripe, pool: Pool, installId: string, references: CatalogReferences) {
   const known = await getCatalog(pool, installId, [
     ...references.productIds,
     ...references.priceIds,

@@ -1,16 +1,18 @@
-import { heartbeat } from '@temporalio/activity';
+import { activityInfo, heartbeat } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { attributeDefinitions } from '../mapping';
 import { markAttributesReady, setInstallStatus } from '../db/installs';
 import { markEventsProcessed } from '../db/events';
+import { getCustomers } from '../db/mirror';
 import { emptyCounters } from '../shared/counters';
 import type { SyncCounters } from '../shared/messages';
 import type { WorkItem } from '../workflows/work-queue';
 import type { InstallContexts } from './install-context';
 import { ContactWriter } from './contact-writer';
-import { refreshCustomers } from './stripe-refresh';
+import { fillCatalogForEvents, refreshCustomers } from './stripe-refresh';
 import { forEachLimit } from './concurrency';
 import { installFailure, INSTALL_FAILED, withFailureMapping } from './failures';
+import { InstallStopped } from './intercom-gateway';
 import { ApplicationFailure } from '@temporalio/activity';
 
 /** Contacts written at once within one batch: enough to hide Intercom's latency, few enough to share the rate. */
@@ -71,16 +73,42 @@ export function createSyncActivities(deps: { pool: Pool; contexts: InstallContex
         await markEventsProcessed(pool, install.id, eventIds, 'failed', `install ${install.status}`);
         return { counters, lastError: null };
       }
-      const refreshIds = input.items.filter((item) => item.refresh).map((item) => item.customerId);
+      // A customer the mirror has never seen is read too: a data-only event (invoice.created) can overtake the
+      // customer's own events or the import, and without its customer it would be dropped for want of a contact.
+      const unrefreshed = input.items.filter((item) => !item.refresh).map((item) => item.customerId);
+      const known = unrefreshed.length > 0 ? await getCustomers(pool, install.id, unrefreshed) : [];
+      const mirrored = new Set(known.map((customer) => customer.customerId));
+      const refreshIds = input.items
+        .filter((item) => item.refresh || !mirrored.has(item.customerId))
+        .map((item) => item.customerId);
       await refreshCustomers(context.stripe, pool, install.id, refreshIds, () => heartbeat());
       counters.refreshed = refreshIds.length;
+      await fillCatalogForEvents(
+        context.stripe,
+        pool,
+        install.id,
+        input.items.flatMap((item) => item.eventIds),
+      );
 
-      const writer = new ContactWriter(install, context.intercom, pool, counters);
-      const groups = await writer.plan(input.items);
-      await forEachLimit(groups, CONTACT_WRITES_IN_PARALLEL, async (group) => {
-        await writer.write(group);
-        heartbeat();
-      });
+      // A retry may meet contacts its killed or timed-out predecessor created: they are ours, not matched users.
+      const info = activityInfo();
+      const earlierAttemptsSince = info.attempt > 1 ? new Date(info.scheduledTimestampMs) : null;
+      const writer = new ContactWriter(install, context.intercom, pool, counters, undefined, earlierAttemptsSince);
+      let stopped = false;
+      try {
+        const groups = await writer.plan(input.items);
+        await forEachLimit(groups, CONTACT_WRITES_IN_PARALLEL, async (group) => {
+          if (stopped) return;
+          await writer.write(group).catch((err: unknown) => {
+            stopped ||= err instanceof InstallStopped;
+            throw err;
+          });
+          heartbeat();
+        });
+      } catch (err) {
+        // Disabled while the batch ran: the rest of it is dropped, as the workflow drops its queue.
+        if (!(err instanceof InstallStopped)) throw err;
+      }
       return { counters, lastError: null };
     });
   }

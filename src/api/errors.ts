@@ -51,7 +51,9 @@ export function mapError(error: unknown): Mapped {
   }
   if (error instanceof z.ZodError) {
     const issue = error.issues[0];
-    const field = issue && issue.path.length > 0 ? { field: issue.path.map(String).join('.') } : {};
+    // An unknown key is reported on the object holding it: blame the key itself.
+    const path = issue?.code === 'unrecognized_keys' ? [...issue.path, ...issue.keys.slice(0, 1)] : (issue?.path ?? []);
+    const field = path.length > 0 ? { field: path.map(String).join('.') } : {};
     const message = issue?.message ?? 'invalid request';
     return { status: 400, body: { error: { code: 'invalid_request', message, ...field } }, internal: false };
   }

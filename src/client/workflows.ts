@@ -68,7 +68,7 @@ export class InstallWorkflows {
       return { importId, started: true };
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      const running = await this.importProgress(installId);
+      const running = await this.importProgress(installId).catch(() => null);
       return { importId: running?.importId ?? importId, started: false };
     }
   }
@@ -95,27 +95,44 @@ export class InstallWorkflows {
     await ignoreNotFound(() => withTimeout(sync.result(), waitMs));
   }
 
+  /** Waits (up to `waitMs`) for the install's sync workflow to close, however it ends; never throws. */
+  async waitForSyncClosed(installId: string, waitMs: number): Promise<void> {
+    const sync = this.options.client.workflow.getHandle(syncWorkflowId(installId));
+    await withTimeout(
+      sync.result().catch(() => undefined),
+      waitMs,
+    );
+  }
+
   async syncStatus(installId: string): Promise<SyncStatus | null> {
     const handle = this.options.client.workflow.getHandle(syncWorkflowId(installId));
-    return queryIfRunning(handle, () => handle.query(syncStatusQuery));
+    return this.queryIfRunning(handle, () => handle.query(syncStatusQuery));
   }
 
   async importProgress(installId: string): Promise<ImportProgress | null> {
     const handle = this.options.client.workflow.getHandle(importWorkflowId(installId));
-    return queryIfRunning(handle, () => handle.query(importProgressQuery));
+    return this.queryIfRunning(handle, () => handle.query(importProgressQuery));
+  }
+
+  /**
+   * A query needs a worker to answer it; with none polling, Temporal would hold the call for its full timeout.
+   * The deadline keeps status pages responsive: callers fall back to what Postgres knows.
+   */
+  private async queryIfRunning<T>(handle: WorkflowHandle, query: () => Promise<T>): Promise<T | null> {
+    try {
+      return await this.options.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, async () => {
+        const description = await handle.describe();
+        if (description.status.name !== 'RUNNING') return null;
+        return await query();
+      });
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw err;
+    }
   }
 }
 
-async function queryIfRunning<T>(handle: WorkflowHandle, query: () => Promise<T>): Promise<T | null> {
-  try {
-    const description = await handle.describe();
-    if (description.status.name !== 'RUNNING') return null;
-    return await query();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return null;
-    throw err;
-  }
-}
+const QUERY_DEADLINE_MS = 5_000;
 
 async function ignoreNotFound(work: () => Promise<unknown>): Promise<void> {
   try {

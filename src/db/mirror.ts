@@ -52,11 +52,17 @@ export async function upsertCustomers(db: Queryable, installId: string, rows: Cu
  * Records each customer's latest charge. Charges are never deleted, so a later-created charge always wins; the same
  * charge observed later wins too (its status moves from pending). A customer not yet mirrored gets a placeholder row
  * that the customer import fills in.
+ *
+ * `customerLists`: each row is the first of that customer's own charge list, read at `observedAt`. Then a later
+ * observation also wins a tie on `created` (a retry within the same second as the charge it retries is listed first,
+ * and the earlier read may have seen only the first). A row from an import page is only the newest on that page, so
+ * it wins ties only for the same charge.
  */
 export async function upsertLatestCharges(
   db: Queryable,
   installId: string,
   rows: { customerId: string; charge: LatestCharge; observedAt: Date }[],
+  options: { customerLists?: boolean } = {},
 ): Promise<void> {
   if (rows.length === 0) return;
   await db.query(
@@ -68,7 +74,9 @@ export async function upsertLatestCharges(
        SET latest_charge = EXCLUDED.latest_charge, latest_charge_observed_at = EXCLUDED.latest_charge_observed_at
        WHERE stripe_customers.latest_charge IS NULL
           OR (EXCLUDED.latest_charge->>'created')::bigint > (stripe_customers.latest_charge->>'created')::bigint
-          OR (EXCLUDED.latest_charge->>'id' = stripe_customers.latest_charge->>'id'
+          OR ((EXCLUDED.latest_charge->>'id' = stripe_customers.latest_charge->>'id'
+               OR ($3 AND (EXCLUDED.latest_charge->>'created')::bigint
+                          = (stripe_customers.latest_charge->>'created')::bigint))
               AND stripe_customers.latest_charge_observed_at <= EXCLUDED.latest_charge_observed_at)`,
     [
       installId,
@@ -79,6 +87,7 @@ export async function upsertLatestCharges(
           observed_at: row.observedAt.toISOString(),
         })),
       ),
+      options.customerLists ?? false,
     ],
   );
 }

@@ -5,7 +5,20 @@ export interface PoolOptions {
   /** Connections per process. Activities, the API and migrations share it; Postgres' default limit is 100. */
   max?: number;
   applicationName?: string;
+  /** How long a query may wait for a free connection before failing. */
+  connectionTimeoutMillis?: number;
 }
+
+/**
+ * Connections a worker needs: each contact write holds one (its advisory lock) while Intercom answers or its rate
+ * window passes, up to SYNC_MAX_CONCURRENT_BATCHES × CONTACT_WRITES_IN_PARALLEL at once, plus the other queries.
+ */
+export const WORKER_POOL_OPTIONS: PoolOptions = {
+  max: 40,
+  applicationName: 'sis-worker',
+  // Activities may queue for a connection behind writes waiting on Intercom; they have minutes, not seconds.
+  connectionTimeoutMillis: 60_000,
+};
 
 export function createPool(connectionString: string, logger: Logger, options: PoolOptions = {}): pg.Pool {
   const pool = new pg.Pool({
@@ -13,7 +26,7 @@ export function createPool(connectionString: string, logger: Logger, options: Po
     max: options.max ?? 10,
     idleTimeoutMillis: 30_000,
     // Fail fast when the server is down so callers (the health check, webhooks answering 503) can say so.
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5_000,
     application_name: options.applicationName ?? 'stripe-intercom-sync',
   });
   // An idle client losing its connection (server restart) is emitted here; unhandled it would crash the process.

@@ -60,7 +60,6 @@ export async function disableInstallFromStripe(
   eventId: string,
   temporalTimeoutMs: number,
 ): Promise<void> {
-  // No waiting for in-flight writes: Stripe's answer does not depend on it, and activities re-read the status.
   await withTimeout('disabling the install workflows', temporalTimeoutMs, workflows.disable(installId, 0));
   await setInstallStatus(pool, installId, 'disabled', 'uninstalled from Stripe (account.application.deauthorized)');
   await markEventsProcessed(pool, installId, [eventId]);
@@ -102,6 +101,11 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
           return outcome;
         case 'deauthorize':
           await disableInstallFromStripe(pool, workflows, install.id, event.id, temporalTimeoutMs);
+          // Running batches stop at their next Intercom call now that the status says disabled; answering once the
+          // sync workflow has closed means nothing reaches Intercom after Stripe's delivery is acknowledged. Bounded
+          // and never failing: the disable itself is done. (Not in disableInstallFromStripe: the catch-up activity
+          // calls that from within the sync workflow, which cannot close before the activity returns.)
+          await workflows.waitForSyncClosed(install.id, temporalTimeoutMs);
           return { kind: 'disabled' };
         case 'catalog':
           return { kind: 'catalog', duplicate: !outcome.recorded };

@@ -21,7 +21,8 @@ export async function requestInstallResync(
   const install = await findInstall(pool, installId);
   if (!install || install.status === 'disabled' || install.status === 'failed')
     return { importId: null, started: false };
-  const running = await workflows.importProgress(installId);
+  // Without an answer (no worker polling), starting below still finds a running import by its workflow id.
+  const running = await workflows.importProgress(installId).catch(() => null);
   if (running) return { importId: running.importId, started: false };
   const importId = newImportId();
   // The row exists before the workflow, which records its progress there.

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { Config } from '../config';
 import { migrate } from '../db/migrate';
-import { createPool } from '../db/pool';
+import { createPool, type PoolOptions } from '../db/pool';
 import { createLogger, type Logger } from '../logger';
 import { createShutdown, loadConfigOrExit, requestShutdownOnSignals, type Shutdown } from './lifecycle';
 import { installTemporalRuntime } from './temporal-runtime';
@@ -43,9 +43,14 @@ export async function runProcess(
 }
 
 /** A pool on the service's database with every migration applied, closed on shutdown. */
-export async function openDatabase(connectionString: string, logger: Logger, shutdown: Shutdown): Promise<Pool> {
-  const pool = createPool(connectionString, logger);
-  shutdown.add('postgres pool', () => pool.end());
+export async function openDatabase(
+  connectionString: string,
+  logger: Logger,
+  shutdown: Shutdown,
+  options: PoolOptions = {},
+): Promise<Pool> {
+  const pool = createPool(connectionString, logger, options);
+  shutdown.add(`postgres pool${options.applicationName ? ` (${options.applicationName})` : ''}`, () => pool.end());
   await migrate(pool, logger);
   return pool;
 }

@@ -68,18 +68,22 @@ export function createShutdown(logger: Logger): Shutdown {
   };
 }
 
+/** npm and tsx pass a terminal's Ctrl-C on, so one keypress can arrive twice within moments. */
+const REPEATED_SIGNAL_MS = 2_000;
+
 /**
  * SIGINT/SIGTERM ask `shutdown` to stop. Startup steps are not interrupted (a first run may be building the Temporal
- * CLI), so a second signal is the way out: exit at once.
+ * CLI), so a second signal, a while after the first, is the way out: exit at once.
  */
 export function requestShutdownOnSignals(shutdown: Shutdown, logger: Logger): void {
-  let received = false;
+  let firstAt: number | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (received) {
+    if (firstAt !== undefined) {
+      if (Date.now() - firstAt < REPEATED_SIGNAL_MS) return;
       logger.warn({ signal }, 'second signal: exiting without a clean shutdown');
       process.exit(1);
     }
-    received = true;
+    firstAt = Date.now();
     shutdown.request(signal);
   };
   process.on('SIGINT', onSignal);

@@ -11,7 +11,11 @@ const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
 
 /** The SDK's logger interface over pino, so SDK and activity logs are the same JSON lines as ours. */
 export function temporalLogger(logger: Logger): TemporalLogger {
-  const log = (level: LogLevel, message: string, meta?: LogMetadata) => logger[levels[level]](meta ?? {}, message);
+  const log = (level: LogLevel, message: string, meta?: LogMetadata) => {
+    // pino serialises an Error only under `err`; under the SDK's `error` key it would print as {}.
+    const { error, ...rest } = meta ?? {};
+    logger[levels[level]](error === undefined ? rest : { ...rest, err: error }, message);
+  };
   return {
     log,
     trace: (message, meta) => log('TRACE', message, meta),

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import Stripe from 'stripe';
 import type { Pool } from 'pg';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
@@ -20,7 +21,7 @@ import { type InstallWorkflows, newImportId } from '../client/workflows';
 import { createStripeClient } from '../activities/clients/stripe';
 import { deleteWebhookEndpoint, registerWebhookEndpoint } from '../events/webhook-endpoints';
 import { requestInstallResync, type ResyncRequest } from '../events/resync';
-import { verifyIntercomToken, verifyStripeKey } from './credentials';
+import { CredentialRejected, verifyIntercomToken, verifyStripeKey } from './credentials';
 
 export interface InstallRequest {
   stripe: { apiKey: string };
@@ -79,6 +80,12 @@ export class InstallService {
       // Without webhooks the install could never stay current: refuse it rather than half-install.
       if (endpointId) await deleteWebhookEndpoint(stripe, endpointId).catch(() => undefined);
       await pool.query(`DELETE FROM installs WHERE id = $1`, [install.id]);
+      if (err instanceof Stripe.errors.StripeError && (err.statusCode ?? 500) < 500) {
+        throw new CredentialRejected(
+          'stripe.apiKey',
+          `Stripe refused to create the webhook endpoint (the key needs write access to Webhook Endpoints): ${err.message}`,
+        );
+      }
       throw err;
     }
     const importId = newImportId();
@@ -87,6 +94,11 @@ export class InstallService {
     await workflows.startImport(install.id, importId);
     logger.info({ installId: install.id, stripeAccountId: accountId, workspaceId, importId }, 'install created');
     return { install: (await findInstall(pool, install.id)) ?? install, created };
+  }
+
+  /** Temporal UI links to the install's workflows (no call to Temporal). */
+  workflowLinks(installId: string): { sync: string; import: string } {
+    return this.deps.workflows.links(installId);
   }
 
   async find(installId: string): Promise<Install | undefined> {

@@ -342,6 +342,23 @@ describe('Stripe emulator: API through the official SDK', () => {
     assert.deepEqual(emulator.requestCounts(), { 'GET /v1/customers': 2, 'GET /v1/customers/:id': 2 });
   });
 
+  it('logs each request with its query parameters', async () => {
+    emulator.resetCounts();
+    const customer = emulator.admin.createCustomer({ email: 'log@example.com', emitEvents: false });
+    await stripe.customers.list({ limit: 1, starting_after: customer.id });
+    await stripe.customers.retrieve(customer.id);
+    const log = emulator.requestLog();
+    assert.deepEqual(
+      log.map((entry) => [entry.endpoint, entry.query.starting_after ?? null, entry.query.limit ?? null]),
+      [
+        ['GET /v1/customers', customer.id, '1'],
+        ['GET /v1/customers/:id', null, null],
+      ],
+    );
+    emulator.resetCounts();
+    assert.deepEqual(emulator.requestLog(), []);
+  });
+
   it('lists subscriptions without canceled ones unless status=all, with periods on the items', async () => {
     const admin = emulator.admin;
     const product = admin.createProduct({ name: 'Subs', emitEvents: false });

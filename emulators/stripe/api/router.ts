@@ -29,6 +29,35 @@ export interface ApiDeps {
   faults: Faults;
   limiter: RateLimiter;
   counts: Map<string, number>;
+  /** Every API request in arrival order, for tests that assert which page a caller asked for. */
+  log: RequestLog;
+}
+
+/** One API request as received: its endpoint (the `requestCounts()` key) and its query parameters. */
+export interface LoggedRequest {
+  endpoint: string;
+  query: Record<string, string>;
+  atMs: number;
+}
+
+/** The most recent requests, oldest first; bounded so a long-running emulator does not grow without limit. */
+export class RequestLog {
+  private readonly entries: LoggedRequest[] = [];
+
+  constructor(private readonly capacity = 50_000) {}
+
+  record(entry: LoggedRequest): void {
+    this.entries.push(entry);
+    if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity);
+  }
+
+  snapshot(): LoggedRequest[] {
+    return this.entries.map((entry) => ({ ...entry, query: { ...entry.query } }));
+  }
+
+  clear(): void {
+    this.entries.length = 0;
+  }
 }
 
 const routes: Route[] = [
@@ -79,12 +108,17 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  */
 export function createApiRouter(deps: ApiDeps): Router {
   const router = new Router();
-  const count = (key: string): void => {
+  const count = (key: string, ctx: RouterContext): void => {
     deps.counts.set(key, (deps.counts.get(key) ?? 0) + 1);
+    deps.log.record({
+      endpoint: key,
+      query: Object.fromEntries(new URLSearchParams(ctx.querystring)),
+      atMs: Date.now(),
+    });
   };
 
   const handle = (route: Route) => async (ctx: RouterContext) => {
-    count(`${route.method} ${route.path}`);
+    count(`${route.method} ${route.path}`, ctx);
     const mode = authenticate(deps.keys, ctx.get('authorization') || undefined);
     if (!deps.limiter.admit(mode, deps.faults.rateLimits[mode], Date.now())) {
       throw new StripeApiError(
@@ -119,7 +153,7 @@ export function createApiRouter(deps: ApiDeps): Router {
   for (const route of routes) router.register(route.path, [route.method], handle(route));
 
   router.all(/^\/v1\//, (ctx) => {
-    count(`${ctx.method} ${ctx.path}`);
+    count(`${ctx.method} ${ctx.path}`, ctx);
     authenticate(deps.keys, ctx.get('authorization') || undefined);
     throw new StripeApiError(
       404,

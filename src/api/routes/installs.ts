@@ -73,7 +73,8 @@ export function createInstallRouter(deps: {
         state: install.status,
         created,
         statusUrl: statusUrl(install.id),
-        workflows: (await service.status(install)).workflows,
+        // Links only: the full status queries the workflows, which waits for a worker that may not be up yet.
+        workflows: service.workflowLinks(install.id),
       };
     } catch (err) {
       if (err instanceof CredentialRejected) throw new HttpError(422, 'credential_rejected', err.message, err.field);

@@ -1,0 +1,114 @@
+/**
+ * `npm run demo [-- --customers 500 --rate-limit 10000 --keep-running]`: the whole service end to end on this
+ * machine, with nothing configured. Starts (or reuses) a Temporal server, an embedded PostgreSQL in a temp dir
+ * (or a fresh database on DATABASE_URL's server), the Stripe and Intercom emulators in this process, and the service
+ * (worker + API) in this process; seeds a Stripe account with N customers and an Intercom workspace where ~15% of
+ * them are already users (a third with differently-cased emails); installs through the real API; waits until the
+ * install is live; prints one JSON line (the last line on stdout) and stops everything.
+ *
+ * Progress and logs go to stderr (LOG_LEVEL, default warn). Exit status 0 when the import is correct (no duplicate
+ * contacts, every distinct email one contact, pre-existing users matched, nothing failed), 1 otherwise.
+ */
+import { z } from 'zod';
+import { createShutdown } from '../src/infra/lifecycle';
+import { installTemporalRuntime } from '../src/infra/temporal-runtime';
+import { startService } from '../src/service';
+import { freePort, parseOptions, say, stderrLogger, stopOnSignals } from './lib/cli';
+import { startEmulators } from './lib/emulators';
+import { prepareEnvironment } from './lib/environment';
+import { importResult, installAndWait, problems, seedScenario } from './lib/scenario';
+
+const optionsSchema = z.object({
+  customers: z.coerce.number().int().min(1).max(200_000).default(500),
+  'rate-limit': z.coerce.number().int().min(0).default(10_000),
+  'keep-running': z.boolean().default(false),
+  seed: z.coerce.number().int().default(1),
+  'preexisting-share': z.coerce.number().min(0).max(1).default(0.15),
+  /** Seconds to wait for the install to go live; default from the customers and the rate limit. */
+  timeout: z.coerce.number().positive().optional(),
+});
+
+async function main(): Promise<void> {
+  const options = parseOptions(optionsSchema, ['keep-running']);
+  const logger = stderrLogger('demo');
+  installTemporalRuntime(logger);
+  const shutdown = createShutdown(logger);
+  const signals = stopOnSignals(shutdown, logger);
+  const started = performance.now();
+  let failed = false;
+  try {
+    say(`starting: Temporal, PostgreSQL, emulators, the service (${options.customers} customers)`);
+    const environment = await prepareEnvironment({
+      name: 'demo',
+      logger,
+      shutdown,
+      headless: !options['keep-running'],
+    });
+    const emulators = await startEmulators({ rateLimitPerMinute: options['rate-limit'], shutdown });
+    const port = await freePort();
+    const config = {
+      ...environment.config,
+      PORT: port,
+      // Where the Stripe emulator delivers this install's webhooks.
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      STRIPE_API_BASE: emulators.stripe.url,
+      INTERCOM_API_BASE: emulators.intercom.url,
+    };
+    const service = await startService(config, logger, shutdown);
+    say(`ready after ${Math.round((performance.now() - started) / 1000)} s: API ${service.apiUrl}`);
+
+    const scenario = seedScenario(emulators, {
+      customers: options.customers,
+      preexistingShare: options['preexisting-share'],
+      seed: options.seed,
+    });
+    say(
+      `seeded Stripe account ${emulators.stripe.accountId}: ${scenario.customers} customers ` +
+        `(${scenario.withEmail} with an email, ${scenario.withoutEmail} without, ${scenario.deleted} deleted); ` +
+        `Intercom workspace ${scenario.workspaceId}: ${scenario.preexisting} users already`,
+    );
+    // The slowest part is Intercom's rate limit: about 1.1 calls per customer.
+    const minimumSeconds = options['rate-limit'] > 0 ? (options.customers * 1.1) / (options['rate-limit'] / 60) : 0;
+    const timeoutMs = (options.timeout ?? 120 + 3 * minimumSeconds) * 1000;
+    const run = await installAndWait({ url: service.apiUrl, adminToken: config.ADMIN_TOKEN }, scenario, {
+      timeoutMs,
+      stop: shutdown.requested,
+    });
+    const result = importResult(emulators, scenario, run);
+    const found = problems(result, scenario);
+    for (const problem of found) say(`PROBLEM: ${problem}`);
+    failed = found.length > 0;
+    const { intercomCallsByEndpoint, state: _state, installId, ...line } = result;
+    say(`Intercom calls by endpoint: ${JSON.stringify(intercomCallsByEndpoint)}`);
+
+    if (options['keep-running']) {
+      say(
+        [
+          '',
+          'Still running (Ctrl-C stops everything):',
+          `  API            ${service.apiUrl}   (admin token: ${config.ADMIN_TOKEN})`,
+          `  install        curl -H 'Authorization: Bearer ${config.ADMIN_TOKEN}' ${service.apiUrl}/installs/${installId}`,
+          `  Temporal UI    ${environment.temporalUiUrl ?? 'none'}  (namespace ${config.TEMPORAL_NAMESPACE}; ` +
+            `workflows sync:${installId}, import:${installId}; search InstallId="${installId}")`,
+          `  Stripe         ${emulators.stripe.url}  (secret key ${emulators.stripe.keys.live})`,
+          `  Intercom       ${emulators.intercom.url}/_emulator/workspaces/${scenario.workspaceId}/contacts`,
+          '  A webhook end to end (Stripe emits customer.created; the service creates the Intercom user):',
+          `    curl -X POST ${emulators.stripe.url}/_emulator/createCustomer -H 'content-type: application/json' \\`,
+          `      -d '{"email":"new.user@example.com","name":"New User"}'`,
+          '',
+        ].join('\n'),
+      );
+    }
+    console.log(JSON.stringify(line));
+    if (!options['keep-running']) shutdown.request('demo finished');
+  } catch (error) {
+    // Interrupted by a signal before the result: shutdown is requested already; exit 1 without an error report.
+    if (signals.received) failed = true;
+    else shutdown.request('demo failed', error);
+  }
+  await shutdown.requested;
+  const code = await shutdown.run();
+  process.exit(failed ? 1 : code);
+}
+
+void main();

@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Config } from '../../src/config';
+import { stopChild } from '../../src/infra/child-process';
+import { pollUntil } from '../../src/infra/timing';
+import { configEnv } from './environment';
+
+const root = path.resolve(__dirname, '..', '..');
+
+export interface ServiceProcess {
+  url: string;
+  pid: number;
+  /** Peak resident memory (VmHWM) and CPU time so far; null where /proc is not available (not Linux). */
+  usage(): Promise<{ peakRssMb: number | null; cpuSeconds: number | null }>;
+  /** SIGTERM (a clean shutdown: API, worker drain, PostgreSQL) and its exit code. */
+  stop(): Promise<number | null>;
+}
+
+/**
+ * The service as `npm start` runs it (src/main.ts, API and worker in one process), as a child process configured
+ * through its environment, so its memory and CPU are its own and not the emulators'. Its log lines go to our stderr.
+ */
+export async function startServiceProcess(config: Config, options: { logLevel: string }): Promise<ServiceProcess> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: { ...process.env, ...configEnv(config), LOG_LEVEL: options.logLevel },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: a Ctrl-C in the terminal reaches only us, and we stop it with one SIGTERM.
+    detached: true,
+  });
+  const killOnExit = () => child.kill('SIGTERM');
+  process.once('exit', killOnExit);
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream) createInterface({ input: stream }).on('line', (line) => process.stderr.write(`[service] ${line}\n`));
+  }
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
+  const url = `http://127.0.0.1:${config.PORT}`;
+  try {
+    await pollUntil(
+      `the service on ${url}`,
+      async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200,
+      {
+        timeoutMs: 180_000,
+        intervalMs: 500,
+        abortReason: () => (exitCode === undefined ? undefined : `it exited with ${exitCode}`),
+      },
+    );
+  } catch (error) {
+    process.off('exit', killOnExit);
+    await stopChild(child);
+    throw error;
+  }
+  const pid = child.pid as number;
+  return {
+    url,
+    pid,
+    usage: () => processUsage(pid),
+    async stop() {
+      process.off('exit', killOnExit);
+      await stopChild(child, 'SIGTERM', 60_000);
+      return exited;
+    },
+  };
+}
+
+async function processUsage(pid: number) {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const peakKb = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1]);
+    // Fields 14 and 15 of /proc/PID/stat (after the parenthesised command name): user and system time in ticks.
+    const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+    const ticks = Number(stat[11]) + Number(stat[12]);
+    return {
+      peakRssMb: Number.isFinite(peakKb) ? Math.round(peakKb / 1024) : null,
+      cpuSeconds: Number.isFinite(ticks) ? Math.round(ticks) / 100 : null,
+    };
+  } catch {
+    return { peakRssMb: null, cpuSeconds: null };
+  }
+}
