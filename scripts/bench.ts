@@ -22,8 +22,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { createShutdown, type Shutdown } from '../src/infra/lifecycle';
 import type { Logger } from '../src/logger';
-import { freePort, parseOptions, say, stderrLogger, stopOnSignals } from './lib/cli';
-import { startEmulators } from './lib/emulators';
+import { parseOptions, say, stderrLogger, stopOnSignals } from './lib/cli';
+import { configForEmulators, startEmulators } from './lib/emulators';
 import { prepareEnvironment, type ScriptEnvironment } from './lib/environment';
 import { importResult, installAndWait, problems, round, seedScenario } from './lib/scenario';
 import { startServiceProcess } from './lib/service-process';
@@ -75,14 +75,7 @@ async function importRun(
   const runShutdown = createShutdown(logger);
   try {
     const emulators = await startEmulators({ rateLimitPerMinute: options['rate-limit'], shutdown: runShutdown });
-    const port = await freePort();
-    const config = {
-      ...environment.config,
-      PORT: port,
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      STRIPE_API_BASE: emulators.stripe.url,
-      INTERCOM_API_BASE: emulators.intercom.url,
-    };
+    const config = await configForEmulators(environment.config, emulators);
     say(`run ${run}: starting the service`);
     const service = await startServiceProcess(config, { logLevel: process.env.LOG_LEVEL || 'warn' });
     let stopped = false;

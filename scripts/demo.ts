@@ -13,8 +13,8 @@ import { z } from 'zod';
 import { createShutdown } from '../src/infra/lifecycle';
 import { installTemporalRuntime } from '../src/infra/temporal-runtime';
 import { startService } from '../src/service';
-import { freePort, parseOptions, say, stderrLogger, stopOnSignals } from './lib/cli';
-import { startEmulators } from './lib/emulators';
+import { parseOptions, say, stderrLogger, stopOnSignals } from './lib/cli';
+import { configForEmulators, startEmulators } from './lib/emulators';
 import { prepareEnvironment } from './lib/environment';
 import { importResult, installAndWait, problems, seedScenario } from './lib/scenario';
 
@@ -45,15 +45,7 @@ async function main(): Promise<void> {
       headless: !options['keep-running'],
     });
     const emulators = await startEmulators({ rateLimitPerMinute: options['rate-limit'], shutdown });
-    const port = await freePort();
-    const config = {
-      ...environment.config,
-      PORT: port,
-      // Where the Stripe emulator delivers this install's webhooks.
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      STRIPE_API_BASE: emulators.stripe.url,
-      INTERCOM_API_BASE: emulators.intercom.url,
-    };
+    const config = await configForEmulators(environment.config, emulators);
     const service = await startService(config, logger, shutdown);
     say(`ready after ${Math.round((performance.now() - started) / 1000)} s: API ${service.apiUrl}`);
 

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { z } from 'zod';
@@ -40,20 +39,6 @@ export function stderrLogger(name: string): Logger {
 /** A line for a person on stderr (progress, where things are). */
 export function say(line: string): void {
   process.stderr.write(`${line}\n`);
-}
-
-/** A port nothing listens on right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port')),
-      );
-    });
-  });
 }
 
 /**

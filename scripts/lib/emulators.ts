@@ -1,3 +1,5 @@
+import type { Config } from '../../src/config';
+import { freePort } from '../../src/infra/ports';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
@@ -38,6 +40,21 @@ export async function startEmulators(options: { rateLimitPerMinute: number; shut
   });
   const snapshot = (port: number) => Object.fromEntries(byPort.get(port) ?? []);
   return { stripe, intercom, statuses: () => ({ stripe: snapshot(stripe.port), intercom: snapshot(intercom.port) }) };
+}
+
+/**
+ * The service's configuration pointed at the emulators, listening on a free port that is also its public URL (where
+ * the Stripe emulator delivers the install's webhooks).
+ */
+export async function configForEmulators(base: Config, emulators: Emulators): Promise<Config> {
+  const port = await freePort();
+  return {
+    ...base,
+    PORT: port,
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    STRIPE_API_BASE: emulators.stripe.url,
+    INTERCOM_API_BASE: emulators.intercom.url,
+  };
 }
 
 export function sum(counts: Record<string, number>): number {

@@ -9,7 +9,7 @@ import { loadConfigOrExit, type Shutdown } from '../../src/infra/lifecycle';
 import { isTemporalReachable } from '../../src/infra/temporal';
 import { ensureTemporalServer, findTemporalCli } from '../../src/infra/temporal-cli';
 import type { Logger } from '../../src/logger';
-import { freePort } from './cli';
+import { freePort } from '../../src/infra/ports';
 
 /**
  * What a script run uses instead of `npm start`'s defaults, so it never collides with a service running on this

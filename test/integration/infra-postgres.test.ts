@@ -5,7 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { DATABASE_NAME, ensurePostgres } from '../../src/infra/postgres';
 import { testConfig, testLogger } from '../support/config';
-import { freePort } from '../support/ports';
+import { freePort } from '../../src/infra/ports';
 
 describe('ensurePostgres (embedded)', () => {
   let dir: string;

@@ -6,7 +6,7 @@ import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
 import { createDatabaseIfMissing, startEmbeddedPostgres } from '../../src/infra/postgres';
 import { randomSuffix, testLogger } from './config';
-import { freePort } from './ports';
+import { freePort } from '../../src/infra/ports';
 import { registerTeardown } from './teardown';
 
 export interface TestDatabase {

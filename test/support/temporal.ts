@@ -5,7 +5,7 @@ import { isTemporalReachable } from '../../src/infra/temporal';
 import { ensureTemporalServer } from '../../src/infra/temporal-cli';
 import { installTemporalRuntime } from '../../src/infra/temporal-runtime';
 import { testConfig, testLogger } from './config';
-import { freePort } from './ports';
+import { freePort } from '../../src/infra/ports';
 import { registerTeardown } from './teardown';
 
 /** SDK logs (the worker prints its whole webpack report) through the test logger: silent unless LOG_LEVEL is set. */

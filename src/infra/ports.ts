@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 
-/** A port nothing listens on right now (the OS picks it); whoever binds it next wins, which is fine for tests. */
+/** A port nothing listens on right now (the OS picks it); whoever binds it next wins, fine for tests, the demo and the bench. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
