@@ -3,8 +3,8 @@
  * With --token and/or --workspace a workspace is created up front, so a demo can be configured before it starts;
  * otherwise create workspaces with `POST /_emulator/workspaces`.
  */
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { parseCliArgs } from '../cli-args';
 import { DEFAULT_INTERCOM_EMULATOR_PORT, startIntercomEmulator } from './index';
 
 const number = z.coerce.number().finite().min(0);
@@ -21,10 +21,7 @@ const argsSchema = z.object({
 });
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: Object.fromEntries(Object.keys(argsSchema.shape).map((name) => [name, { type: 'string' as const }])),
-  });
-  const args = argsSchema.parse(values);
+  const args = parseCliArgs(argsSchema);
   const emulator = await startIntercomEmulator({
     port: args.port,
     host: args.host,

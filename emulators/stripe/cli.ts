@@ -3,8 +3,8 @@
  * A fixed `--seed` (default 42) keeps the account id and API keys the same across restarts, so a demo can
  * be configured once. Prints the URL and keys as one JSON line.
  */
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { parseCliArgs } from '../cli-args';
 import { defaultPort, seedCustomers, startStripeEmulator } from './index';
 
 const argsSchema = z.object({
@@ -20,10 +20,7 @@ const argsSchema = z.object({
 });
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: Object.fromEntries(Object.keys(argsSchema.shape).map((name) => [name, { type: 'string' as const }])),
-  });
-  const args = argsSchema.parse(values);
+  const args = parseCliArgs(argsSchema);
   const emulator = await startStripeEmulator({
     port: args.port,
     host: args.host,

@@ -38,6 +38,8 @@ export interface DeliveryAttempt {
   duplicate: boolean;
   /** Unix milliseconds when the attempt finished. */
   at: number;
+  /** How long the receiver took to answer (or to fail), in milliseconds. */
+  durationMs: number;
   outcome: 'succeeded' | 'failed';
   httpStatus: number | null;
   error: string | null;
@@ -176,6 +178,7 @@ export class WebhookDeliverer {
     const payload = JSON.stringify(delivery.event, null, 2);
     let httpStatus: number | null = null;
     let error: string | null = null;
+    const startedAt = performance.now();
     try {
       const response = await fetch(delivery.target.url, {
         method: 'POST',
@@ -204,6 +207,7 @@ export class WebhookDeliverer {
       attempt: delivery.attempt,
       duplicate: delivery.duplicate,
       at: Date.now(),
+      durationMs: performance.now() - startedAt,
       outcome: succeeded ? 'succeeded' : 'failed',
       httpStatus,
       error,
