@@ -83,9 +83,10 @@ describe('npm start (src/main.ts)', () => {
     assert.deepEqual(stopped, [
       'API',
       'worker',
+      'postgres pool (sis-worker)',
       'temporal worker connection',
       'temporal client connection',
-      'postgres pool',
+      'postgres pool (sis-api)',
       'embedded PostgreSQL',
     ]);
   });
