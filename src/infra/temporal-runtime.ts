@@ -29,7 +29,13 @@ export function temporalLogger(logger: Logger): TemporalLogger {
 /**
  * Must run before any worker or NativeConnection is created (the SDK creates a default Runtime otherwise). No
  * shutdown signals: by default the SDK stops workers on SIGINT/SIGTERM itself, before we have stopped the API in front.
+ * The native core's own logs (poll retries while Temporal is down, …) are forwarded too: by default the SDK prints
+ * them straight to the console, past our logger and its level.
  */
 export function installTemporalRuntime(logger: Logger): Runtime {
-  return Runtime.install({ logger: temporalLogger(logger.child({ component: 'temporal-sdk' })), shutdownSignals: [] });
+  return Runtime.install({
+    logger: temporalLogger(logger.child({ component: 'temporal-sdk' })),
+    telemetryOptions: { logging: { forward: {} } },
+    shutdownSignals: [],
+  });
 }

@@ -19,7 +19,7 @@ describe('import: smoke', function () {
     });
     const body = (await response.json()) as { id: string };
     assert.equal(response.status, 202, JSON.stringify(body));
-    const status = await eventually(
+    await eventually(
       async () => {
         const res = await stack.api(`/installs/${body.id}`);
         const json = (await res.json()) as { state: string };
@@ -28,7 +28,6 @@ describe('import: smoke', function () {
       120_000,
       'install live',
     );
-    console.log(JSON.stringify(status, null, 2));
     const contacts = stack.intercom.workspace(workspaceId).contacts;
     const withEmail = new Set(seeded.filter((c) => c.email && !c.deleted).map((c) => c.email!.toLowerCase()));
     assert.equal(contacts.length, withEmail.size);
