@@ -1,0 +1,188 @@
+// Live-sync measurement: Stripe event → Intercom latency at a steady event rate, and the webhook endpoint's response
+// time as Stripe sees it. Prints one JSON line on stdout; makes no judgement (no thresholds).
+//
+//   npx tsx scripts/bench-live.ts [--rate 50] [--seconds 60] [--customers 300]
+//
+// The service runs in-process as in the integration tests (API, worker, Temporal on TEMPORAL_ADDRESS or a dev server,
+// PostgreSQL on TEST_DATABASE_URL / 127.0.0.1:5432 or embedded), with both emulators. scripts/bench.ts (imports) can
+// call runLiveBench().
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type Stripe from 'stripe';
+import { startTestStack, type TestStack } from '../test/support/stack';
+import { runTeardowns } from '../test/support/teardown';
+import { CustomerBook, Random, install, seedCustomers, waitForQuiet } from '../test/support/live-sync';
+import { DEFAULT_EVENT_NAME_PREFIX, DATA_EVENT_NAME_SUFFIXES } from '../src/mapping';
+
+export interface LiveBenchOptions {
+  /** Stripe events per second (one charge each). */
+  rate: number;
+  seconds: number;
+  /** Customers the charges go round; enough that none is charged twice within a second. */
+  customers: number;
+}
+
+export interface LiveBenchResult {
+  bench: 'live-sync';
+  rate: number;
+  seconds: number;
+  customers: number;
+  events: number;
+  /** Events whose Intercom event never arrived (should be 0). */
+  missing: number;
+  /** Achieved rate of mutations (the schedule can slip on a loaded machine). */
+  achievedRate: number;
+  /** From the change in Stripe to the Intercom emulator storing the data event. */
+  latencyMs: Percentiles;
+  /** The webhook endpoint's answer time for every delivery attempt, as the Stripe emulator measured it. */
+  webhookResponseMs: Percentiles;
+  /** Delivery attempts not answered 2xx (a 503 when Temporal did not accept the signal in time); Stripe retries. */
+  webhookFailures: number;
+  /** From the end of the load until the last event was in Intercom. */
+  drainMs: number;
+  /** Every event reached Intercom (a correctness check, not a timing one). */
+  ok: boolean;
+}
+
+interface Percentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** Nearest-rank percentiles, in whole milliseconds. */
+function percentiles(values: number[]): Percentiles {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) =>
+    Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN);
+  return { p50: at(50), p90: at(90), p99: at(99), max: Math.round(sorted.at(-1) ?? NaN) };
+}
+
+const chargedEvent = `${DEFAULT_EVENT_NAME_PREFIX}${DATA_EVENT_NAME_SUFFIXES['charge.succeeded']}`;
+
+export async function runLiveBench(options: LiveBenchOptions, stack?: TestStack): Promise<LiveBenchResult> {
+  const own = stack === undefined;
+  const bench =
+    stack ??
+    (await startTestStack({
+      // Stripe delivers in parallel and at once here: the latency measured is ours, not the emulator's knobs.
+      stripe: { seed: 1, webhook: { concurrency: 16, delayMs: [0, 0], duplicateProbability: 0 } },
+      // Intercom's real limits (10,000/min per app) stay on: the service must pace itself under them.
+    }));
+  try {
+    return await measure(bench, options);
+  } finally {
+    if (own) await bench.close();
+  }
+}
+
+async function measure(stack: TestStack, options: LiveBenchOptions): Promise<LiveBenchResult> {
+  const { admin } = stack.stripe;
+  const random = new Random(42);
+  const book = new CustomerBook();
+  seedCustomers(admin, random, book, {
+    customers: options.customers,
+    withoutEmail: 0,
+    sharedPairs: 0,
+    recasedPairs: 0,
+  });
+  const target = await install(stack);
+  await waitForQuiet(stack, target.installId);
+  const customerIds = book.live();
+  const deliveriesBefore = admin.deliveries().length;
+
+  // Each charge: one Stripe event (`charge.succeeded`), one Intercom data event on the customer's contact.
+  const sent: Array<{ customerId: string; charge: Stripe.Charge; at: number }> = [];
+  const total = Math.round(options.rate * options.seconds);
+  const intervalMs = 1000 / options.rate;
+  const started = performance.now();
+  const startedAtMs = Date.now();
+  for (let n = 0; n < total; n++) {
+    const due = started + n * intervalMs;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    const customerId = customerIds[n % customerIds.length] as string;
+    const at = Date.now();
+    const charge = admin.createCharge({ customer: customerId, amount: 100 + (n % 900), description: `bench ${n}` });
+    sent.push({ customerId, charge, at });
+  }
+  const loadEndedAt = Date.now();
+  const achievedRate = total / ((loadEndedAt - startedAtMs) / 1000);
+
+  await waitForQuiet(stack, target.installId, { timeoutMs: 600_000 });
+  const workspace = stack.intercom.workspace(target.workspaceId);
+  const contactOf = new Map(
+    workspace.contacts.map((contact) => [String(contact.custom_attributes.STRIPE_id), contact.id] as const),
+  );
+  const received = new Map(
+    workspace.events
+      .filter((event) => event.event_name === chargedEvent)
+      .map((event) => [`${event.contact_id}|${event.created_at}`, event.received_at_ms] as const),
+  );
+  const latencies: number[] = [];
+  let missing = 0;
+  let lastReceived = loadEndedAt;
+  for (const { customerId, charge, at } of sent) {
+    const receivedAt = received.get(`${contactOf.get(customerId)}|${charge.created}`);
+    if (receivedAt === undefined) {
+      missing += 1;
+      continue;
+    }
+    latencies.push(receivedAt - at);
+    lastReceived = Math.max(lastReceived, receivedAt);
+  }
+  const attempts = admin.deliveries().slice(deliveriesBefore);
+  const responses = attempts.map((delivery) => delivery.durationMs);
+  return {
+    bench: 'live-sync',
+    rate: options.rate,
+    seconds: options.seconds,
+    customers: options.customers,
+    events: total,
+    missing,
+    achievedRate: Math.round(achievedRate * 10) / 10,
+    latencyMs: percentiles(latencies),
+    webhookResponseMs: percentiles(responses),
+    webhookFailures: attempts.filter((delivery) => delivery.outcome === 'failed').length,
+    drainMs: lastReceived - loadEndedAt,
+    ok: missing === 0,
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { rate: { type: 'string' }, seconds: { type: 'string' }, customers: { type: 'string' } },
+    strict: true,
+  });
+  const options: LiveBenchOptions = {
+    rate: Number(values.rate ?? 50),
+    seconds: Number(values.seconds ?? 60),
+    customers: Number(values.customers ?? 300),
+  };
+  for (const [name, value] of Object.entries(options)) {
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
+  }
+  // No charge may share a second with another for the same customer: Intercom would keep only one of the two events.
+  if (options.customers < options.rate * 2) throw new Error('--customers must be at least twice --rate');
+  process.stderr.write(
+    `live-sync bench: ${options.rate} events/s for ${options.seconds} s over ${options.customers} customers\n`,
+  );
+  try {
+    const result = await runLiveBench(options);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    if (!result.ok) process.exitCode = 1;
+  } finally {
+    await runTeardowns();
+  }
+}
+
+if (require.main === module) {
+  main().then(
+    () => process.exit(process.exitCode ?? 0),
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

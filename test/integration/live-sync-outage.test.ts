@@ -1,0 +1,219 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type Stripe from 'stripe';
+import { createActivities, type ActivityDeps } from '../../src/activities';
+import { findTemporalCli, startTemporalDevServer, type DevServer } from '../../src/infra/temporal-cli';
+import { catchUpAtStart, createWorker } from '../../src/worker';
+import { testConfig, testLogger } from '../support/config';
+import { freePort } from '../../src/infra/ports';
+import { eventually, startTestStack, type TestStack } from '../support/stack';
+import { registerTeardown } from '../support/teardown';
+import {
+  CustomerBook,
+  Random,
+  assertConverged,
+  eventIds,
+  install,
+  seedCustomers,
+  waitForQuiet,
+  type LiveInstall,
+} from '../support/live-sync';
+
+const logger = testLogger();
+
+/** How long after a 503 (the route gave up after 10 s) the SDK may still retry the abandoned call, with a margin. */
+const ABANDONED_CALL_TAIL_MS = 16_000;
+
+/** A Temporal dev server of this test's own, on a SQLite file: stopped and started again, it keeps every workflow. */
+class OwnTemporal {
+  private server: DevServer | undefined;
+
+  private constructor(
+    readonly address: string,
+    private readonly dataDir: string,
+    private readonly cliPath: string,
+  ) {}
+
+  static async start(): Promise<OwnTemporal> {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'sis-test-outage-'));
+    const config = testConfig({ TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH || undefined });
+    const temporal = new OwnTemporal(`127.0.0.1:${await freePort()}`, dataDir, await findTemporalCli(config, logger));
+    registerTeardown(async () => {
+      await temporal.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    });
+    await temporal.restart();
+    return temporal;
+  }
+
+  async restart(): Promise<void> {
+    this.server = await startTemporalDevServer({
+      cliPath: this.cliPath,
+      dataDir: this.dataDir,
+      address: this.address,
+      uiPort: 0,
+      namespace: 'default',
+      logger,
+      headless: true,
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.stop();
+    this.server = undefined;
+  }
+}
+
+/** The stack's worker, run here so the test can stop it and start a new one (which catches up, as at any start). */
+async function startWorker(stack: TestStack): Promise<{ stop(): Promise<void> }> {
+  const connection = await NativeConnection.connect({ address: stack.config.TEMPORAL_ADDRESS });
+  const deps: ActivityDeps = {
+    config: stack.config,
+    pool: stack.service.pool,
+    logger,
+    temporal: stack.service.temporal,
+  };
+  const worker: Worker = await createWorker({ config: stack.config, connection, activities: createActivities(deps) });
+  const running = worker.run();
+  catchUpAtStart(deps);
+  return {
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => undefined);
+      await connection.close().catch(() => undefined);
+    },
+  };
+}
+
+/** After a restart the client's channel may still be in its reconnect backoff: wait until a call gets through. */
+async function waitForTemporal(stack: TestStack): Promise<void> {
+  await eventually(
+    async () => (await stack.service.temporal.connection.workflowService.getSystemInfo({})) && true,
+    60_000,
+    'the Temporal client to reconnect',
+  );
+}
+
+describe('live sync: Temporal unavailable, webhooks missed', function () {
+  this.timeout(600_000);
+
+  let temporal: OwnTemporal;
+  let stack: TestStack;
+  let worker: { stop(): Promise<void> } | undefined;
+  let target: LiveInstall;
+  const book = new CustomerBook();
+  const random = new Random(31337);
+  let eventsBefore: Set<string>;
+
+  before(async () => {
+    temporal = await OwnTemporal.start();
+    stack = await startTestStack({
+      worker: false,
+      config: { TEMPORAL_ADDRESS: temporal.address },
+      // Longer than the webhook route's 10 s bound on Temporal calls, so Stripe sees its 503 rather than a timeout.
+      stripe: { seed: 99, webhook: { timeoutMs: 30_000, retryDelayMs: 2_000, maxAttempts: 8, concurrency: 8 } },
+    });
+    worker = await startWorker(stack);
+    seedCustomers(stack.stripe.admin, random, book, { customers: 12, withoutEmail: 1 });
+    book.markImported();
+    target = await install(stack);
+    eventsBefore = eventIds(stack);
+  });
+
+  after(async () => {
+    // A webhook answered 503 left its signal call behind: the SDK goes on retrying it for up to ~24 s from its start
+    // (10 attempts, backoff up to 5 s), and closing the channel under a pending retry throws from the SDK's timer.
+    const refusedAt = (stack?.stripe.admin.deliveries() ?? []).filter((delivery) => delivery.httpStatus === 503);
+    const lastRefused = Math.max(0, ...refusedAt.map((delivery) => delivery.at));
+    await sleep(Math.max(0, lastRefused + ABANDONED_CALL_TAIL_MS - Date.now()));
+    await worker?.stop();
+    await stack?.close();
+    await temporal?.stop();
+  });
+
+  const withContact = () => book.live().filter((id) => book.hasContact(id));
+
+  it('answers 503 while Temporal is down and syncs Stripe’s retry exactly once when it is back', async () => {
+    await temporal.stop();
+    const [customerId] = withContact();
+    assert.ok(customerId);
+    const charge = stack.stripe.admin.createCharge({
+      customer: customerId,
+      amount: 4_200,
+      description: 'During outage',
+    });
+    stack.stripe.admin.updateCustomer(customerId, { balance: 1_500 });
+    const chargeEvent = stack.stripe.admin
+      .state('live')
+      .events.find(
+        (event) => event.type === 'charge.succeeded' && (event.data.object as { id: string }).id === charge.id,
+      );
+    assert.ok(chargeEvent);
+    const attempts = () => stack.stripe.admin.deliveries().filter((delivery) => delivery.eventId === chargeEvent.id);
+    await eventually(
+      async () => (attempts().some((attempt) => attempt.httpStatus === 503) ? true : undefined),
+      60_000,
+      'a 503 for the delivery',
+    );
+    assert.ok(attempts().every((attempt) => attempt.outcome === 'failed'));
+
+    await temporal.restart();
+    await waitForTemporal(stack);
+    await waitForQuiet(stack, target.installId);
+    const statuses = attempts().map((attempt) => attempt.httpStatus);
+    assert.equal(statuses[0], 503);
+    assert.equal(statuses.at(-1), 200, `statuses ${statuses.join(', ')}`);
+    const summary = await assertConverged(stack, target, book, eventsBefore);
+    assert.ok(summary.dataEvents >= 1);
+  });
+
+  it('catches up at worker start on events whose deliveries all failed or never came', async () => {
+    const usd = (id: string) => ((stack.stripe.admin.find(id) as Stripe.Customer).currency ?? 'usd') === 'usd';
+    const [failedOnce] = withContact().slice(1);
+    const neverDelivered = withContact()
+      .slice(2)
+      .find((id) => usd(id));
+    assert.ok(failedOnce && neverDelivered);
+    // Down: the worker and Temporal; Stripe tries each delivery once.
+    await worker?.stop();
+    worker = undefined;
+    await temporal.stop();
+    stack.stripe.admin.configureWebhooks({ maxAttempts: 1 });
+    stack.stripe.admin.createCharge({ customer: failedOnce, amount: 1_000, status: 'failed', description: 'Lost' });
+    stack.stripe.admin.updateCustomer(failedOnce, { delinquent: true });
+    await stack.stripe.admin.waitForDeliveries({ timeoutMs: 60_000 });
+    const lost = stack.stripe.admin.deliveries().filter((delivery) => !eventsBefore.has(delivery.eventId));
+    assert.ok(lost.some((delivery) => delivery.httpStatus === 503 && !delivery.willRetry));
+
+    // The endpoint unreachable: these are not delivered at all until later.
+    stack.stripe.admin.setWebhooksPaused(true);
+    stack.stripe.admin.createSubscription({
+      customer: neverDelivered,
+      items: [{ price: 'price_SeedProMonthlyUsd', quantity: 1 }],
+    });
+    stack.stripe.admin.createInvoice({ customer: neverDelivered, amountDue: 2_500, status: 'paid' });
+    stack.stripe.admin.updateCustomer(neverDelivered, { balance: -700 });
+
+    await temporal.restart();
+    await waitForTemporal(stack);
+    worker = await startWorker(stack);
+    await waitForQuiet(stack, target.installId, { deliveries: false });
+    await assertConverged(stack, target, book, eventsBefore);
+    const sources = await stack.db.pool.query<{ source: string; count: string }>(
+      `SELECT source, count(*) FROM stripe_events WHERE install_id = $1 AND customer_id = $2 GROUP BY source`,
+      [target.installId, neverDelivered],
+    );
+    assert.ok(sources.rows.some((row) => row.source === 'catch-up' && Number(row.count) > 0));
+
+    // Stripe delivers late (duplicates of what catch-up recorded): still one Intercom event per Stripe event.
+    stack.stripe.admin.configureWebhooks({ maxAttempts: 8 });
+    stack.stripe.admin.setWebhooksPaused(false);
+    await waitForQuiet(stack, target.installId);
+    const summary = await assertConverged(stack, target, book, eventsBefore);
+    console.log(JSON.stringify({ test: 'outage', ...summary }));
+  });
+});
