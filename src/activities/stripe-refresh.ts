@@ -4,6 +4,13 @@ import { DATA_EVENT_TYPES, catalogReferences, normalizeEmail, type CatalogRefere
 import { getEvents } from '../db/events';
 import { getCatalog, upsertCatalog, upsertCustomers, upsertLatestCharges, type CatalogKind } from '../db/mirror';
 import { CUSTOMER_EXPANSIONS } from './clients/stripe';
+import { forEachLimit } from './concurrency';
+
+/**
+ * Customers of one batch read from Stripe at once: hides Stripe's latency while SYNC_MAX_CONCURRENT_BATCHES batches
+ * stay under its live limit of 100 requests/s (Stripe answers in ~0.3 s: 6 × 4 lanes ≈ 80 requests/s at most).
+ */
+const STRIPE_READS_IN_PARALLEL = 4;
 
 /**
  * Re-reads customers from Stripe into the mirror (current state, the convergence rule): the customer with its
@@ -16,15 +23,15 @@ export async function refreshCustomers(
   customerIds: string[],
   onProgress: () => void,
 ): Promise<void> {
-  for (const customerId of customerIds) {
+  await forEachLimit(customerIds, STRIPE_READS_IN_PARALLEL, async (customerId) => {
     const observedAt = new Date();
     const customer = await retrieveCustomer(stripe, customerId);
-    if (!customer) continue;
+    if (!customer) return;
     if (customer.deleted) {
       await upsertCustomers(pool, installId, [
         { customerId, emailNormalized: null, deleted: true, customer, observedAt },
       ]);
-      continue;
+      return;
     }
     await upsertCustomers(pool, installId, [
       { customerId, emailNormalized: normalizeEmail(customer.email), deleted: false, customer, observedAt },
@@ -46,7 +53,7 @@ export async function refreshCustomers(
       catalogReferences(customer.subscriptions?.data ?? [], customer.discount),
     );
     onProgress();
-  }
+  });
 }
 
 async function retrieveCustomer(stripe: Stripe, customerId: string) {
