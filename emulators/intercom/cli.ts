@@ -4,7 +4,7 @@
  * otherwise create workspaces with `POST /_emulator/workspaces`.
  */
 import { z } from 'zod';
-import { parseCliArgs } from '../cli-args';
+import { parseCliArgs, runEmulatorCli } from '../cli-support';
 import { DEFAULT_INTERCOM_EMULATOR_PORT, startIntercomEmulator } from './index';
 
 const number = z.coerce.number().finite().min(0);
@@ -20,7 +20,7 @@ const argsSchema = z.object({
   token: z.string().min(8).optional(),
 });
 
-async function main(): Promise<void> {
+async function main() {
   const args = parseCliArgs(argsSchema);
   const emulator = await startIntercomEmulator({
     port: args.port,
@@ -35,12 +35,7 @@ async function main(): Promise<void> {
       ? emulator.createWorkspace({ id: args.workspace, token: args.token })
       : undefined;
   console.log(JSON.stringify({ intercomEmulator: emulator.url, ...credentials }));
-  const stop = () => void emulator.close().then(() => process.exit(0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  return emulator;
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runEmulatorCli(main);

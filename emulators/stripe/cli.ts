@@ -4,7 +4,7 @@
  * be configured once. Prints the URL and keys as one JSON line.
  */
 import { z } from 'zod';
-import { parseCliArgs } from '../cli-args';
+import { parseCliArgs, runEmulatorCli } from '../cli-support';
 import { defaultPort, seedCustomers, startStripeEmulator } from './index';
 
 const argsSchema = z.object({
@@ -19,7 +19,7 @@ const argsSchema = z.object({
   'webhook-max-attempts': z.coerce.number().int().min(1).optional(),
 });
 
-async function main(): Promise<void> {
+async function main() {
   const args = parseCliArgs(argsSchema);
   const emulator = await startStripeEmulator({
     port: args.port,
@@ -42,12 +42,7 @@ async function main(): Promise<void> {
       seededCustomers: args.customers,
     }),
   );
-  const stop = () => void emulator.close().then(() => process.exit(0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  return emulator;
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runEmulatorCli(main);

@@ -149,8 +149,10 @@ export class ContactWriter {
         await this.recordWrite(db, contact, members, hash, group.email);
         return contact.contactId;
       }
-      // Intercom already had this user (created by a retried attempt of ours, or missed by a lagging search).
-      return this.updateExisting(db, group, contact, members, isRetry);
+      // Intercom already had this user (created by a retried attempt of ours, or missed by a lagging search); a user
+      // we did not create keeps its own email and name.
+      const ownFields = contact.createdByUs ? fields : { custom_attributes: fields.custom_attributes };
+      return this.updateExisting(db, group, contact, members, ownFields, isRetry);
     }
     if (contact.attributesHash === hash) {
       this.counters.unchanged += 1;
@@ -162,7 +164,7 @@ export class ContactWriter {
       );
       return contact.contactId;
     }
-    return this.updateExisting(db, group, contact, members, isRetry);
+    return this.updateExisting(db, group, contact, members, fields, isRetry);
   }
 
   private async updateExisting(
@@ -170,10 +172,9 @@ export class ContactWriter {
     group: ContactGroup,
     contact: ContactRecord,
     members: MirroredCustomer[],
+    fields: ContactFields,
     isRetry: boolean,
   ): Promise<string | null> {
-    const fields = await this.fieldsFor(db, members, contact);
-    if (!fields) return contact.contactId;
     const updated = await this.intercom.updateContact(contact.contactId, fields);
     if (!updated) {
       // Deleted in Intercom since we linked it: forget it and resolve the group afresh, once.

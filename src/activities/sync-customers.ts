@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import { attributeDefinitions } from '../mapping';
 import { markAttributesReady, setInstallStatus } from '../db/installs';
 import { markEventsProcessed } from '../db/events';
-import { getCustomers } from '../db/mirror';
+import { mirroredCustomerIds } from '../db/mirror';
 import { emptyCounters } from '../shared/counters';
 import type { SyncCounters } from '../shared/messages';
 import type { WorkItem } from '../workflows/work-queue';
@@ -76,8 +76,7 @@ export function createSyncActivities(deps: { pool: Pool; contexts: InstallContex
       // A customer the mirror has never seen is read too: a data-only event (invoice.created) can overtake the
       // customer's own events or the import, and without its customer it would be dropped for want of a contact.
       const unrefreshed = input.items.filter((item) => !item.refresh).map((item) => item.customerId);
-      const known = unrefreshed.length > 0 ? await getCustomers(pool, install.id, unrefreshed) : [];
-      const mirrored = new Set(known.map((customer) => customer.customerId));
+      const mirrored = unrefreshed.length > 0 ? await mirroredCustomerIds(pool, install.id, unrefreshed) : new Set();
       const refreshIds = input.items
         .filter((item) => item.refresh || !mirrored.has(item.customerId))
         .map((item) => item.customerId);

@@ -128,6 +128,20 @@ export async function getCustomers(
   return result.rows.map(toMirrored);
 }
 
+/** Which of these customers the mirror holds (placeholders left out), without reading their bodies. */
+export async function mirroredCustomerIds(
+  db: Queryable,
+  installId: string,
+  customerIds: string[],
+): Promise<Set<string>> {
+  const result = await db.query<{ customer_id: string }>(
+    `SELECT customer_id FROM stripe_customers
+     WHERE install_id = $1 AND customer_id = ANY($2) AND observed_at > 'epoch'`,
+    [installId, customerIds],
+  );
+  return new Set(result.rows.map((row) => row.customer_id));
+}
+
 export async function getCustomersByEmail(
   db: Queryable,
   installId: string,
