@@ -264,7 +264,9 @@ export class ContactWriter {
     const customer = shown.customer;
     const attributes = customerAttributes({
       customer,
+      subscriptions: shown.subscriptions,
       latestCharge: shown.latestCharge,
+      charges: shown.charges,
       catalog,
       prefix: this.install.attributePrefix,
       metadataKeys: this.install.metadataAttributes,
@@ -286,7 +288,7 @@ export class ContactWriter {
   private async catalogFor(db: PoolClient, members: MirroredCustomer[]): Promise<Catalog> {
     const ids = members.flatMap((member) => {
       if (member.customer.deleted) return [];
-      const references = catalogReferences(member.customer.subscriptions?.data ?? [], member.customer.discount);
+      const references = catalogReferences(member.subscriptions, member.customer.discount);
       return [...references.productIds, ...references.priceIds, ...references.couponIds];
     });
     const catalog = await getCatalog(db, this.install.id, [...new Set(ids)]);
@@ -301,7 +303,11 @@ export class ContactWriter {
     const object = event.data.object as { object?: unknown };
     if (object.object !== 'subscription') return undefined;
     const references = catalogReferences([object as Stripe.Subscription]);
-    const catalog = await getCatalog(this.pool, this.install.id, [...references.productIds, ...references.priceIds]);
+    const catalog = await getCatalog(this.pool, this.install.id, [
+      ...references.productIds,
+      ...references.priceIds,
+      ...references.couponIds,
+    ]);
     return catalogFromLists(catalog.products, catalog.prices, catalog.coupons);
   }
 

@@ -2,15 +2,22 @@ import { heartbeat } from '@temporalio/activity';
 import type Stripe from 'stripe';
 import type { Pool } from 'pg';
 import { normalizeEmail } from '../mapping';
-import { upsertCatalog, upsertCustomers, upsertLatestCharges, type LatestCharge } from '../db/mirror';
+import {
+  upsertCatalog,
+  upsertCharges,
+  upsertCustomers,
+  upsertLatestCharges,
+  upsertSubscriptions,
+  type LatestCharge,
+} from '../db/mirror';
 import { completeImport, recordImportProgress } from '../db/imports';
 import { setInstallStatus } from '../db/installs';
 import { IMPORT_PAGE_SIZE } from '../shared/limits';
-import { CUSTOMER_LIST_EXPANSIONS } from './clients/stripe';
+import { CUSTOMER_LIST_EXPANSIONS, SUBSCRIPTION_LIST_EXPANSIONS } from './clients/stripe';
 import type { InstallContexts } from './install-context';
 import { installFailure, withFailureMapping } from './failures';
 
-export type ImportPageKind = 'products' | 'prices' | 'coupons' | 'charges' | 'customers';
+export type ImportPageKind = 'products' | 'prices' | 'coupons' | 'subscriptions' | 'charges' | 'customers';
 
 /** What the estimate of the total customer count rests on (Stripe lists have no total). */
 export interface EstimateBasis {
@@ -79,10 +86,23 @@ export function createImportActivities(deps: { pool: Pool; contexts: InstallCont
           );
           return listResult(page);
         }
+        case 'subscriptions': {
+          // Across the account, canceled ones included: one call per 100 subscriptions, none per customer.
+          const page = await stripe.subscriptions.list({
+            limit: IMPORT_PAGE_SIZE,
+            status: 'all',
+            expand: SUBSCRIPTION_LIST_EXPANSIONS,
+            ...cursor,
+          });
+          await upsertSubscriptions(pool, install.id, page.data, observedAt);
+          return listResult(page);
+        }
         case 'charges': {
           // Every charge, not only recent ones: an annual plan's or a one-off customer's latest charge can be a year
-          // old and still decide `last_charge_failed`. One call per 100 charges stays far within Stripe's read quota.
+          // old and still decide `last_charge_failed`, and total spent adds them all up. One call per 100 charges
+          // stays far within Stripe's read quota.
           const page = await stripe.charges.list({ limit: IMPORT_PAGE_SIZE, ...cursor });
+          await upsertCharges(pool, install.id, page.data, observedAt);
           await upsertLatestCharges(pool, install.id, latestChargePerCustomer(page.data, observedAt));
           return listResult(page);
         }

@@ -1,9 +1,19 @@
+import { log } from '@temporalio/activity';
 import type Stripe from 'stripe';
 import type { Pool } from 'pg';
 import { DATA_EVENT_TYPES, catalogReferences, normalizeEmail, type CatalogReferences } from '../mapping';
 import { getEvents } from '../db/events';
-import { getCatalog, upsertCatalog, upsertCustomers, upsertLatestCharges, type CatalogKind } from '../db/mirror';
-import { CUSTOMER_EXPANSIONS } from './clients/stripe';
+import {
+  getCatalog,
+  upsertCatalog,
+  upsertCharges,
+  upsertCustomers,
+  upsertLatestCharges,
+  upsertSubscriptions,
+  type CatalogKind,
+} from '../db/mirror';
+import { IMPORT_PAGE_SIZE } from '../shared/limits';
+import { CUSTOMER_EXPANSIONS, SUBSCRIPTION_LIST_EXPANSIONS } from './clients/stripe';
 import { forEachLimit } from './concurrency';
 
 /**
@@ -13,8 +23,10 @@ import { forEachLimit } from './concurrency';
 const STRIPE_READS_IN_PARALLEL = 4;
 
 /**
- * Re-reads customers from Stripe into the mirror (current state, the convergence rule): the customer with its
- * subscriptions and payment method, its latest charge, and any price, product or coupon the mirror lacks.
+ * Re-reads customers from Stripe into the mirror (current state, the convergence rule), three calls per customer:
+ * the customer with its payment methods, all its subscriptions (canceled ones included, discounts expanded), and
+ * its latest 100 charges (older ones were mirrored by the import); plus any price, product or coupon the mirror
+ * lacks.
  */
 export async function refreshCustomers(
   stripe: Stripe,
@@ -33,10 +45,17 @@ export async function refreshCustomers(
       ]);
       return;
     }
-    await upsertCustomers(pool, installId, [
-      { customerId, emailNormalized: normalizeEmail(customer.email), deleted: false, customer, observedAt },
+    const [subscriptions, charges] = await Promise.all([
+      stripe.subscriptions.list({
+        customer: customerId,
+        status: 'all',
+        limit: IMPORT_PAGE_SIZE,
+        expand: SUBSCRIPTION_LIST_EXPANSIONS,
+      }),
+      stripe.charges.list({ customer: customerId, limit: IMPORT_PAGE_SIZE }),
     ]);
-    const charges = await stripe.charges.list({ customer: customerId, limit: 1 });
+    await upsertSubscriptions(pool, installId, subscriptions.data, observedAt);
+    await upsertCharges(pool, installId, charges.data, observedAt);
     const latest = charges.data[0];
     if (latest) {
       await upsertLatestCharges(
@@ -46,12 +65,11 @@ export async function refreshCustomers(
         { customerLists: true },
       );
     }
-    await fillCatalog(
-      stripe,
-      pool,
-      installId,
-      catalogReferences(customer.subscriptions?.data ?? [], customer.discount),
-    );
+    await fillCatalog(stripe, pool, installId, catalogReferences(subscriptions.data, customer.discount));
+    // Written last: the contact writer reads the customer row, which must not be newer than its subscriptions.
+    await upsertCustomers(pool, installId, [
+      { customerId, emailNormalized: normalizeEmail(customer.email), deleted: false, customer, observedAt },
+    ]);
     onProgress();
   });
 }
@@ -97,7 +115,13 @@ async function fillCatalog(stripe: Stripe, pool: Pool, installId: string, refere
   const observedAt = new Date();
   for (const [kind, ids, fetch] of fetchers) {
     for (const id of ids.filter((candidate) => !knownIds.has(candidate))) {
-      const data = await fetch(id);
+      const data = await fetch(id).catch((err: unknown) => {
+        // A coupon deleted in Stripe still discounts the subscriptions that have it, but can no longer be read: its
+        // discount is left out of MRR (a tombstone stops further lookups) rather than failing the batch for ever.
+        if (kind !== 'coupon' || (err as { code?: string }).code !== 'resource_missing') throw err;
+        log.warn('discount coupon deleted in Stripe: its discount is left out of MRR', { couponId: id });
+        return { id, object: 'coupon', deleted: true };
+      });
       await upsertCatalog(pool, installId, [{ id: data.id, kind, data }], observedAt);
     }
   }

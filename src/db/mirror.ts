@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import type { ChargeHistory } from '../mapping';
 import type { Queryable } from './queryable';
 
 export interface LatestCharge {
@@ -13,10 +14,13 @@ export interface MirroredCustomer {
   deleted: boolean;
   customer: Stripe.Customer | Stripe.DeletedCustomer;
   latestCharge: LatestCharge | null;
+  /** Every mirrored subscription of the customer, canceled ones included. */
+  subscriptions: Stripe.Subscription[];
+  charges: ChargeHistory;
   observedAt: Date;
 }
 
-export type CustomerObservation = Omit<MirroredCustomer, 'latestCharge'>;
+export type CustomerObservation = Omit<MirroredCustomer, 'latestCharge' | 'subscriptions' | 'charges'>;
 
 /**
  * Writes customers as observed. A row observed earlier than the stored one is ignored, so a slow import page can
@@ -98,6 +102,9 @@ interface CustomerRow {
   deleted: boolean;
   customer: Stripe.Customer | Stripe.DeletedCustomer;
   latest_charge: LatestCharge | null;
+  subscriptions: Stripe.Subscription[];
+  last_succeeded: ChargeHistory['lastSucceeded'];
+  net_by_currency: Record<string, string | number>;
   observed_at: Date;
 }
 
@@ -108,11 +115,29 @@ function toMirrored(row: CustomerRow): MirroredCustomer {
     deleted: row.deleted,
     customer: row.customer,
     latestCharge: row.latest_charge,
+    subscriptions: row.subscriptions,
+    charges: {
+      lastSucceeded: row.last_succeeded,
+      netByCurrency: Object.fromEntries(Object.entries(row.net_by_currency).map(([code, net]) => [code, Number(net)])),
+    },
     observedAt: row.observed_at,
   };
 }
 
-const MIRROR_COLUMNS = 'customer_id, email_normalized, deleted, customer, latest_charge, observed_at';
+/** A customer row with its subscriptions and what its succeeded charges add up to. */
+const MIRROR_SELECT = `
+  SELECT c.customer_id, c.email_normalized, c.deleted, c.customer, c.latest_charge, c.observed_at,
+    COALESCE((SELECT jsonb_agg(s.data ORDER BY s.subscription_id) FROM stripe_subscriptions s
+              WHERE s.install_id = c.install_id AND s.customer_id = c.customer_id), '[]') AS subscriptions,
+    (SELECT jsonb_build_object('amount', ch.amount_captured, 'currency', ch.currency, 'created', ch.created)
+       FROM stripe_charges ch
+      WHERE ch.install_id = c.install_id AND ch.customer_id = c.customer_id AND ch.status = 'succeeded'
+      ORDER BY ch.created DESC, ch.charge_id DESC LIMIT 1) AS last_succeeded,
+    COALESCE((SELECT jsonb_object_agg(t.currency, t.net) FROM
+               (SELECT ch.currency, sum(ch.amount_captured - ch.amount_refunded) AS net FROM stripe_charges ch
+                 WHERE ch.install_id = c.install_id AND ch.customer_id = c.customer_id AND ch.status = 'succeeded'
+                 GROUP BY ch.currency) t), '{}') AS net_by_currency
+  FROM stripe_customers c`;
 
 /** Mirrored customers by id; placeholder rows (a charge seen before its customer) are left out. */
 export async function getCustomers(
@@ -121,8 +146,7 @@ export async function getCustomers(
   customerIds: string[],
 ): Promise<MirroredCustomer[]> {
   const result = await db.query<CustomerRow>(
-    `SELECT ${MIRROR_COLUMNS} FROM stripe_customers
-     WHERE install_id = $1 AND customer_id = ANY($2) AND observed_at > 'epoch'`,
+    `${MIRROR_SELECT} WHERE c.install_id = $1 AND c.customer_id = ANY($2) AND c.observed_at > 'epoch'`,
     [installId, customerIds],
   );
   return result.rows.map(toMirrored);
@@ -148,8 +172,7 @@ export async function getCustomersByEmail(
   emails: string[],
 ): Promise<MirroredCustomer[]> {
   const result = await db.query<CustomerRow>(
-    `SELECT ${MIRROR_COLUMNS} FROM stripe_customers
-     WHERE install_id = $1 AND email_normalized = ANY($2) AND observed_at > 'epoch'`,
+    `${MIRROR_SELECT} WHERE c.install_id = $1 AND c.email_normalized = ANY($2) AND c.observed_at > 'epoch'`,
     [installId, emails],
   );
   return result.rows.map(toMirrored);
@@ -162,6 +185,61 @@ export async function countCustomersWithoutEmail(db: Queryable, installId: strin
     [installId],
   );
   return Number(result.rows[0]?.count ?? 0);
+}
+
+/** Writes subscriptions as observed; an earlier observation of one never overwrites a later one. */
+export async function upsertSubscriptions(
+  db: Queryable,
+  installId: string,
+  subscriptions: Stripe.Subscription[],
+  observedAt: Date,
+): Promise<void> {
+  if (subscriptions.length === 0) return;
+  await db.query(
+    `INSERT INTO stripe_subscriptions (install_id, subscription_id, customer_id, data, observed_at)
+     SELECT $1, r.id, r.customer_id, r.data, $3 FROM jsonb_to_recordset($2::jsonb) AS r(id text, customer_id text, data jsonb)
+     ON CONFLICT (install_id, subscription_id) DO UPDATE SET data = EXCLUDED.data, observed_at = EXCLUDED.observed_at
+       WHERE stripe_subscriptions.observed_at <= EXCLUDED.observed_at`,
+    [
+      installId,
+      JSON.stringify(
+        subscriptions.map((data) => ({
+          id: data.id,
+          customer_id: typeof data.customer === 'string' ? data.customer : data.customer.id,
+          data,
+        })),
+      ),
+      observedAt.toISOString(),
+    ],
+  );
+}
+
+/** Writes charges (those with a customer) as observed: refunds change a charge, so a later observation wins. */
+export async function upsertCharges(
+  db: Queryable,
+  installId: string,
+  charges: Stripe.Charge[],
+  observedAt: Date,
+): Promise<void> {
+  const rows = charges.flatMap((charge) => {
+    const customerId = typeof charge.customer === 'string' ? charge.customer : charge.customer?.id;
+    if (!customerId) return [];
+    const { id, status, currency, amount_captured: captured, amount_refunded: refunded, created } = charge;
+    return [{ id, customer_id: customerId, status, currency, captured, refunded, created }];
+  });
+  if (rows.length === 0) return;
+  await db.query(
+    `INSERT INTO stripe_charges
+       (install_id, charge_id, customer_id, status, currency, amount_captured, amount_refunded, created, observed_at)
+     SELECT $1, r.id, r.customer_id, r.status, lower(r.currency), r.captured, r.refunded, r.created, $3
+     FROM jsonb_to_recordset($2::jsonb)
+       AS r(id text, customer_id text, status text, currency text, captured bigint, refunded bigint, created bigint)
+     ON CONFLICT (install_id, charge_id) DO UPDATE
+       SET status = EXCLUDED.status, amount_captured = EXCLUDED.amount_captured,
+           amount_refunded = EXCLUDED.amount_refunded, observed_at = EXCLUDED.observed_at
+       WHERE stripe_charges.observed_at <= EXCLUDED.observed_at`,
+    [installId, JSON.stringify(rows), observedAt.toISOString()],
+  );
 }
 
 export type CatalogKind = 'product' | 'price' | 'coupon';

@@ -52,7 +52,9 @@ export function couponOf(discount: Stripe.Discount, catalog: Catalog): Stripe.Co
   // Payloads rendered for an API version before 2025-09-30 carry the expanded coupon on the discount itself.
   const coupon = discount.source?.coupon ?? (discount as { coupon?: Stripe.Coupon | null }).coupon;
   if (coupon == null) return undefined;
-  return typeof coupon === 'string' ? catalog.coupon(coupon) : coupon;
+  const resolved = typeof coupon === 'string' ? catalog.coupon(coupon) : coupon;
+  // A coupon deleted in Stripe is mirrored as `{id, deleted: true}` so it is not fetched again: its terms are gone.
+  return resolved && !(resolved as { deleted?: boolean }).deleted ? resolved : undefined;
 }
 
 export interface CatalogReferences {

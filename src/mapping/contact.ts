@@ -4,8 +4,12 @@ import { compareIds, compareRankKeys, primarySubscription, subscriptionRankKey }
 
 type StripeCustomer = Stripe.Customer | Stripe.DeletedCustomer;
 
-/** A Stripe customer, or a record carrying one (such as a mirror row). */
-export type ContactCandidate = StripeCustomer | { customer: StripeCustomer };
+/**
+ * A Stripe customer (its expanded `subscriptions` used), or a record carrying one with all its subscriptions (such as
+ * a mirror row).
+ */
+export type ContactCandidate =
+  StripeCustomer | { customer: StripeCustomer; subscriptions: ReadonlyArray<Stripe.Subscription> };
 
 export interface ContactRankingContext {
   catalog?: Catalog;
@@ -33,7 +37,8 @@ export function pickContactCustomer<T extends ContactCandidate>(
     if (customer.deleted) return { candidate, id: customer.id, live: null };
     // Each customer's subscriptions are valued with that customer's own discount.
     const pricing = { catalog, now, customerDiscount: customer.discount };
-    const primary = primarySubscription(customer.subscriptions?.data ?? [], pricing);
+    const subscriptions = 'object' in candidate ? (customer.subscriptions?.data ?? []) : candidate.subscriptions;
+    const primary = primarySubscription(subscriptions, pricing);
     return {
       candidate,
       id: customer.id,

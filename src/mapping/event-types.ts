@@ -2,7 +2,11 @@ import type Stripe from 'stripe';
 
 type EventType = Stripe.Event.Type;
 
-/** Design §5: Stripe event type → Intercom event name, without the configurable name prefix (`stripe-`). */
+/**
+ * Design §5: Intercom event names, without the configurable name prefix (`stripe-`). Stripe's
+ * `customer.subscription.updated` gives `subscription-plan-changed` or `subscription-cancellation-scheduled` depending
+ * on what changed, and nothing otherwise.
+ */
 export const DATA_EVENT_NAME_SUFFIXES = {
   'invoice.created': 'invoice-created',
   'customer.subscription.created': 'subscription-created',
@@ -11,12 +15,18 @@ export const DATA_EVENT_NAME_SUFFIXES = {
   'customer.subscription.deleted': 'subscription-deleted',
   'charge.failed': 'charge-failed',
   'invoice.payment_failed': 'invoice-payment-failed',
-} as const satisfies Partial<Record<EventType, string>>;
+  'customer.subscription.trial_will_end': 'trial-will-end',
+  planChanged: 'subscription-plan-changed',
+  cancellationScheduled: 'subscription-cancellation-scheduled',
+} as const;
 
-export type DataEventType = keyof typeof DATA_EVENT_NAME_SUFFIXES;
+export type DataEventType = Extract<keyof typeof DATA_EVENT_NAME_SUFFIXES, EventType>;
 
-/** Events that become an Intercom data event on the customer's timeline. */
-export const DATA_EVENT_TYPES: ReadonlySet<EventType> = new Set(Object.keys(DATA_EVENT_NAME_SUFFIXES) as EventType[]);
+/** Events that may become an Intercom data event on the customer's timeline (`dataEventFor` decides). */
+export const DATA_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
+  ...(Object.keys(DATA_EVENT_NAME_SUFFIXES).filter((key) => key.includes('.')) as EventType[]),
+  'customer.subscription.updated',
+]);
 
 /** Events after which a customer's §4 attributes may differ: the customer is re-read and re-mapped. */
 export const EVENT_TYPES_AFFECTING_ATTRIBUTES: ReadonlySet<EventType> = new Set<EventType>([

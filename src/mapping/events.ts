@@ -2,11 +2,17 @@ import type Stripe from 'stripe';
 import { EMPTY_CATALOG, productNameOf, type Catalog } from './catalog';
 import { DATA_EVENT_NAME_SUFFIXES } from './event-types';
 import { intervalLabel } from './interval';
-import { itemAmountPerPeriod } from './price';
+import { scheduledCancellation, subscriptionAmountPerPeriod } from './customer-attributes';
+import { currencyDecimals } from './money';
+import { subscriptionMrr } from './mrr';
 import { truncateForIntercom } from './strings';
 import { primaryItem } from './subscription';
 
-/** Intercom's "monetary amount" metadata: an integer amount in the currency's minor unit, lowercase ISO code. */
+/**
+ * Intercom's "monetary amount" metadata: `amount` is "a positive integer representing the amount in cents"
+ * (https://developers.intercom.com/docs/references/2.14/rest-api/api.intercom.io/data-events/createdataevent, the
+ * metadata types table), lowercase ISO code.
+ */
 export interface MonetaryAmount {
   amount: number;
   currency: string;
@@ -38,35 +44,136 @@ type MetadataEntry = readonly [key: string, value: EventMetadataValue | null | u
 
 /** The Intercom data event for a Stripe event (design §5), or null for a type that is not one. */
 export function dataEventFor(event: Stripe.Event, options: DataEventOptions = {}): DataEvent | null {
-  const metadata = metadataFor(event, options.catalog ?? EMPTY_CATALOG);
-  if (!metadata) return null;
-  const suffix = DATA_EVENT_NAME_SUFFIXES[event.type as keyof typeof DATA_EVENT_NAME_SUFFIXES];
+  const described = describe(event, options.catalog ?? EMPTY_CATALOG);
+  if (!described) return null;
   return {
-    event_name: `${options.eventNamePrefix ?? DEFAULT_EVENT_NAME_PREFIX}${suffix}`,
+    event_name: `${options.eventNamePrefix ?? DEFAULT_EVENT_NAME_PREFIX}${DATA_EVENT_NAME_SUFFIXES[described.kind]}`,
     created_at: event.created,
-    metadata: compactMetadata(metadata),
+    metadata: compactMetadata(described.metadata),
   };
 }
 
-function metadataFor(event: Stripe.Event, catalog: Catalog): MetadataEntry[] | null {
+interface DescribedEvent {
+  kind: keyof typeof DATA_EVENT_NAME_SUFFIXES;
+  metadata: MetadataEntry[];
+}
+
+function describe(event: Stripe.Event, catalog: Catalog): DescribedEvent | null {
+  const of = (kind: DescribedEvent['kind'], metadata: MetadataEntry[] | null) => (metadata ? { kind, metadata } : null);
   switch (event.type) {
     case 'invoice.created':
-      return invoiceCreatedMetadata(event.data.object);
+      return of(event.type, invoiceCreatedMetadata(event.data.object));
     case 'invoice.payment_failed':
-      return invoicePaymentFailedMetadata(event.data.object);
+      return of(event.type, invoicePaymentFailedMetadata(event.data.object));
     case 'customer.subscription.created':
-      return subscriptionCreatedMetadata(event.data.object, catalog);
+      return of(event.type, subscriptionCreatedMetadata(event.data.object, catalog));
     case 'customer.subscription.deleted':
-      return subscriptionDeletedMetadata(event.data.object, catalog);
+      return of(event.type, subscriptionDeletedMetadata(event.data.object, catalog));
+    case 'customer.subscription.trial_will_end':
+      return of(event.type, trialWillEndMetadata(event.data.object, catalog));
+    case 'customer.subscription.updated':
+      return subscriptionUpdated(event, catalog);
     case 'charge.succeeded':
-      return chargeSucceededMetadata(event.data.object);
+      return of(event.type, chargeSucceededMetadata(event.data.object));
     case 'charge.refunded':
-      return chargeRefundedMetadata(event.data.object);
+      return of(event.type, chargeRefundedMetadata(event.data.object, event.data.previous_attributes));
     case 'charge.failed':
-      return chargeFailedMetadata(event.data.object);
+      return of(event.type, chargeFailedMetadata(event.data.object));
     default:
       return null;
   }
+}
+
+/**
+ * `customer.subscription.updated` is a data event when a cancellation was just scheduled (`cancel_at` set or
+ * `cancel_at_period_end` turned on), or when the price or quantity changed (`previous_attributes.items`, Stripe's
+ * record of the items before the update). One Stripe event gives at most one Intercom event: the cancellation wins.
+ */
+function subscriptionUpdated(event: Stripe.CustomerSubscriptionUpdatedEvent, catalog: Catalog): DescribedEvent | null {
+  const subscription = event.data.object;
+  const previous = (event.data.previous_attributes ?? {}) as Partial<Stripe.Subscription>;
+  const cancelAt = scheduledCancellation(subscription);
+  const cancellationChanged = 'cancel_at' in previous || 'cancel_at_period_end' in previous;
+  const scheduledBefore = scheduledCancellation({ ...subscription, ...previous } as Stripe.Subscription);
+  if (cancelAt !== null && cancellationChanged && scheduledBefore === null) {
+    return { kind: 'cancellationScheduled', metadata: cancellationScheduledMetadata(subscription, cancelAt, catalog) };
+  }
+  const previousItems = previous.items?.data;
+  if (!previousItems || !itemsPricingChanged(previousItems, subscription.items.data)) return null;
+  const before: Stripe.Subscription = {
+    ...subscription,
+    ...previous,
+    items: { ...subscription.items, data: previousItems },
+  };
+  const now = event.created;
+  const planOf = (sub: Stripe.Subscription) => {
+    const price = primaryItem(sub, catalog)?.price;
+    return price ? planName(price, catalog) : null;
+  };
+  return {
+    kind: 'planChanged',
+    metadata: [
+      ['subscription_id', subscription.id],
+      ['from_plan', planOf(before)],
+      ['to_plan', planOf(subscription)],
+      ['from_mrr', money(subscriptionMrr(before, { catalog, now }), before.currency)],
+      ['to_mrr', money(subscriptionMrr(subscription, { catalog, now }), subscription.currency)],
+      ['from_quantity', totalQuantity(previousItems)],
+      ['to_quantity', totalQuantity(subscription.items.data)],
+      ['interval', intervalOf(subscription, catalog)],
+      ['status', subscription.status],
+    ],
+  };
+}
+
+function itemsPricingChanged(
+  before: ReadonlyArray<Stripe.SubscriptionItem>,
+  after: ReadonlyArray<Stripe.SubscriptionItem>,
+): boolean {
+  const key = (items: ReadonlyArray<Stripe.SubscriptionItem>) =>
+    items
+      .map((item) => `${item.price.id}×${item.quantity ?? 1}`)
+      .sort()
+      .join(',');
+  return key(before) !== key(after);
+}
+
+function totalQuantity(items: ReadonlyArray<Stripe.SubscriptionItem>): number {
+  return items.reduce((sum, item) => sum + (item.quantity ?? 0), 0);
+}
+
+function intervalOf(subscription: Stripe.Subscription, catalog: Catalog): string | null {
+  const recurring = primaryItem(subscription, catalog)?.price.recurring;
+  return recurring ? intervalLabel(recurring) : null;
+}
+
+function cancellationScheduledMetadata(
+  subscription: Stripe.Subscription,
+  cancelAt: number,
+  catalog: Catalog,
+): MetadataEntry[] {
+  const price = primaryItem(subscription, catalog)?.price;
+  return [
+    ['subscription_id', subscription.id],
+    ['plan', price ? planName(price, catalog) : null],
+    ['cancel_at_date', cancelAt],
+    ['at_period_end', subscription.cancel_at_period_end ? 'yes' : 'no'],
+    ['cancellation_reason', subscription.cancellation_details?.reason],
+    ['cancellation_feedback', subscription.cancellation_details?.feedback],
+    ['status', subscription.status],
+  ];
+}
+
+function trialWillEndMetadata(subscription: Stripe.Subscription, catalog: Catalog): MetadataEntry[] {
+  const price = primaryItem(subscription, catalog)?.price;
+  const periodAmount = subscriptionAmountPerPeriod(subscription, catalog);
+  return [
+    ['subscription_id', subscription.id],
+    ['plan', price ? planName(price, catalog) : null],
+    ['trial_end_date', subscription.trial_end],
+    ['price', periodAmount != null ? money(periodAmount, subscription.currency) : null],
+    ['interval', intervalOf(subscription, catalog)],
+  ];
 }
 
 function invoiceCreatedMetadata(invoice: Stripe.Invoice): MetadataEntry[] {
@@ -97,11 +204,11 @@ function invoicePaymentFailedMetadata(invoice: Stripe.Invoice): MetadataEntry[] 
 function subscriptionCreatedMetadata(subscription: Stripe.Subscription, catalog: Catalog): MetadataEntry[] {
   const item = primaryItem(subscription, catalog);
   const price = item?.price;
-  const periodAmount = item ? itemAmountPerPeriod(item, catalog) : null;
+  const periodAmount = subscriptionAmountPerPeriod(subscription, catalog);
   return [
     ['subscription_id', subscription.id],
     ['plan', price ? planName(price, catalog) : null],
-    ['price', price && periodAmount != null ? money(periodAmount, price.currency) : null],
+    ['price', periodAmount != null ? money(periodAmount, subscription.currency) : null],
     ['interval', price?.recurring ? intervalLabel(price.recurring) : null],
     ['quantity', item?.quantity],
     ['status', subscription.status],
@@ -132,11 +239,22 @@ function chargeSucceededMetadata(charge: Stripe.Charge): MetadataEntry[] {
   ];
 }
 
-function chargeRefundedMetadata(charge: Stripe.Charge): MetadataEntry[] {
+/**
+ * `charge.refunded` fires for every refund, partial ones included; the charge's `amount_refunded` is the running
+ * total and `previous_attributes.amount_refunded` what it was before this refund
+ * (https://docs.stripe.com/api/events/types#event_types-charge.refunded,
+ * https://docs.stripe.com/api/events/object#event_object-data-previous_attributes), so their difference is this
+ * refund's amount.
+ */
+function chargeRefundedMetadata(charge: Stripe.Charge, previousAttributes: unknown): MetadataEntry[] {
+  const previous = (previousAttributes ?? {}) as { amount_refunded?: unknown };
+  const before = typeof previous.amount_refunded === 'number' ? previous.amount_refunded : 0;
   return [
     ['charge_id', charge.id],
+    ['refund_amount', money(charge.amount_refunded - before, charge.currency)],
     ['amount_refunded', money(charge.amount_refunded, charge.currency)],
     ['amount', money(charge.amount, charge.currency)],
+    ['fully_refunded', charge.refunded ? 'yes' : 'no'],
     ['description', charge.description],
   ];
 }
@@ -151,8 +269,13 @@ function chargeFailedMetadata(charge: Stripe.Charge): MetadataEntry[] {
   ];
 }
 
-function money(minorUnits: number, currency: string): MonetaryAmount {
-  return { amount: Math.round(minorUnits), currency: currency.toLowerCase() };
+/**
+ * Stripe's minor units to Intercom's "cents" (hundredths of the major unit): ×100 for zero-decimal currencies (¥500 is
+ * 50000), ÷10 for three-decimal ones, rounded. Intercom takes only a positive integer, so anything else is left out.
+ */
+export function money(minorUnits: number, currency: string): MonetaryAmount | null {
+  const cents = Math.round(minorUnits * 10 ** (2 - currencyDecimals(currency)));
+  return cents > 0 && Number.isSafeInteger(cents) ? { amount: cents, currency: currency.toLowerCase() } : null;
 }
 
 function planName(price: Stripe.Price, catalog: Catalog): string | null {

@@ -15,7 +15,7 @@ export {
   type CustomAttributes,
   type IntercomDataType,
 } from './attributes';
-export { cardExpiresAt, defaultCard, type CardSummary } from './card';
+export { brandCode, cardExpiresAt, payingMethod, type CardSummary, type PayingMethod } from './card';
 export {
   EMPTY_CATALOG,
   catalogFromLists,
@@ -31,6 +31,9 @@ export { pickContactCustomer, type ContactCandidate, type ContactRankingContext 
 export {
   customerAttributes,
   needsSubscriptionList,
+  scheduledCancellation,
+  subscriptionAmountPerPeriod,
+  type ChargeHistory,
   type CustomerAttributesInput,
   type LatestChargeSummary,
 } from './customer-attributes';
@@ -50,6 +53,7 @@ export {
   DEFAULT_EVENT_NAME_PREFIX,
   MAX_EVENT_METADATA_KEYS,
   dataEventFor,
+  money,
   type DataEvent,
   type DataEventOptions,
   type EventMetadataValue,

@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import { priceWithTiers, type Catalog } from './catalog';
 import { monthlyFactor } from './interval';
 import { subscriptionMonthlyValue, type PricingContext } from './mrr';
-import { isMetered, itemAmountPerPeriod } from './price';
+import { isMetered, priceAmountForQuantity } from './price';
 
 /** Design §4: active > trialing > past_due > unpaid > incomplete > paused > canceled, incomplete_expired last. */
 export const SUBSCRIPTION_STATUS_RANK: Readonly<Record<string, number>> = {
@@ -64,14 +64,15 @@ export function primarySubscription(
 }
 
 /**
- * The item that represents the subscription: highest monthly value before discounts; licensed items win ties over
+ * The item that represents the subscription (design §4: the plan, not the add-on): the largest recurring amount per
+ * unit, monthly-normalised, before discounts, so "Pro $49 + 10 × $10 seats" is Pro; licensed items win ties over
  * metered ones, then Stripe's item order decides.
  */
 export function primaryItem(subscription: Stripe.Subscription, catalog: Catalog): Stripe.SubscriptionItem | null {
   const ranked = subscription.items.data.map((item, position) => ({
     item,
     position,
-    monthlyValue: itemMonthlyValue(item, catalog),
+    monthlyValue: unitMonthlyValue(item, catalog),
     metered: isMetered(item.price),
   }));
   ranked.sort(
@@ -80,10 +81,10 @@ export function primaryItem(subscription: Stripe.Subscription, catalog: Catalog)
   return ranked[0]?.item ?? null;
 }
 
-function itemMonthlyValue(item: Stripe.SubscriptionItem, catalog: Catalog): number {
-  const recurring = priceWithTiers(item.price, catalog).recurring;
-  if (!recurring) return 0;
-  return (itemAmountPerPeriod(item, catalog) ?? 0) * monthlyFactor(recurring);
+function unitMonthlyValue(item: Stripe.SubscriptionItem, catalog: Catalog): number {
+  const price = priceWithTiers(item.price, catalog);
+  if (!price.recurring || isMetered(price)) return 0;
+  return (priceAmountForQuantity(price, 1) ?? 0) * monthlyFactor(price.recurring);
 }
 
 export function compareIds(a: string, b: string): number {

@@ -42,7 +42,7 @@ export interface SyncStatus {
 
 export interface ImportProgress {
   importId: string;
-  phase: 'products' | 'prices' | 'coupons' | 'charges' | 'customers' | 'draining' | 'done';
+  phase: 'products' | 'prices' | 'coupons' | 'subscriptions' | 'charges' | 'customers' | 'draining' | 'done';
   pages: number;
   customersSeen: number;
   estimatedTotal: number | null;

@@ -42,11 +42,11 @@ const { finishImport } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
-const PHASES: ImportPageKind[] = ['products', 'prices', 'coupons', 'charges', 'customers'];
+const PHASES: ImportPageKind[] = ['products', 'prices', 'coupons', 'subscriptions', 'charges', 'customers'];
 
 /**
- * Backfills one install (`import:<installId>`): pages through the Stripe catalogue, recent charges and every
- * customer into the mirror, handing each customer page to the sync workflow. At most IMPORT_MAX_OUTSTANDING_PAGES
+ * Backfills one install (`import:<installId>`): pages through the Stripe catalogue, every subscription, every charge
+ * and every customer into the mirror, handing each customer page to the sync workflow. At most IMPORT_MAX_OUTSTANDING_PAGES
  * pages wait in the sync workflow at once (credit-based backpressure: the sync workflow acknowledges written pages).
  */
 export async function importWorkflow(input: ImportWorkflowInput): Promise<ImportProgress> {

@@ -904,8 +904,9 @@ export function expectedDataEvents(
     const customerId = customerIdOfEvent(event);
     const key = customerId ? book.contactKeyOf(customerId) : undefined;
     if (!key) return [];
+    // customer.subscription.updated is a data event only when a plan changed or a cancellation was scheduled.
     const dataEvent = dataEventFor(event, { catalog });
-    assert.ok(dataEvent, `${event.type} maps to a data event`);
+    if (!dataEvent) return [];
     const contactId = contactIds.get(key);
     assert.ok(contactId, `contact for ${key}`);
     return [

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type Stripe from 'stripe';
 import {
   ATTRIBUTE_DEFINITIONS,
   AttributeNameError,
@@ -67,6 +68,13 @@ describe('mapping: attribute definitions', () => {
         ['STRIPE_cancel_at_period_end', 'boolean'],
         ['STRIPE_customer_since', 'date'],
         ['STRIPE_deleted', 'boolean'],
+        ['STRIPE_email', 'string'],
+        ['STRIPE_subscription_ended_at', 'date'],
+        ['STRIPE_cancel_at', 'date'],
+        ['STRIPE_payment_method_type', 'string'],
+        ['STRIPE_last_charge_amount', 'float'],
+        ['STRIPE_last_charge_at', 'date'],
+        ['STRIPE_total_spent', 'float'],
         ['STRIPE_meta_plan_tier', 'string'],
         ['STRIPE_meta_account-id', 'string'],
       ],
@@ -119,6 +127,7 @@ describe('mapping: customer attributes', () => {
     });
     assert.deepEqual(attributes, {
       STRIPE_id: 'cus_1',
+      STRIPE_email: 'ada@example.com',
       STRIPE_account_balance: -12.5, // -1250 cents
       STRIPE_currency: 'usd',
       STRIPE_delinquent: true,
@@ -127,6 +136,9 @@ describe('mapping: customer attributes', () => {
       STRIPE_plan_interval: 'month',
       STRIPE_subscription_status: 'active',
       STRIPE_subscription_period_start: NOW - 5 * DAY,
+      STRIPE_subscription_ended_at: null,
+      STRIPE_cancel_at: active.items.data[0]?.current_period_end ?? -1, // cancels at period end
+      STRIPE_payment_method_type: 'card',
       STRIPE_card_brand: 'visa',
       STRIPE_card_expires_at: 1835481599, // 2028-02-29T23:59:59Z (leap year)
       STRIPE_last_charge_failed: true,
@@ -141,11 +153,93 @@ describe('mapping: customer attributes', () => {
     });
   });
 
-  it('writes only the id and deleted: true for a deleted customer', () => {
+  it('clears every subscription and card attribute with an explicit null for a deleted customer', () => {
     assert.deepEqual(attributesOf({ customer: deletedCustomer('cus_gone') }), {
       STRIPE_id: 'cus_gone',
+      STRIPE_plan_name: null,
+      STRIPE_plan_price: null,
+      STRIPE_plan_interval: null,
+      STRIPE_subscription_status: null,
+      STRIPE_subscription_period_start: null,
+      STRIPE_subscription_ended_at: null,
+      STRIPE_cancel_at: null,
+      STRIPE_payment_method_type: null,
+      STRIPE_card_brand: null,
+      STRIPE_card_expires_at: null,
+      STRIPE_trial_end: null,
+      STRIPE_cancel_at_period_end: null,
+      STRIPE_mrr: 0,
+      STRIPE_subscription_count: 0,
       STRIPE_deleted: true,
     });
+  });
+
+  it('shows a churned customer the last subscription that ended, status canceled, MRR 0', () => {
+    const older = subscription({
+      id: 'sub_old',
+      status: 'canceled',
+      ended_at: NOW - 90 * DAY,
+      items: [item({ price: price({ nickname: 'Old', unit_amount: 900 }) })],
+    });
+    const last = subscription({
+      id: 'sub_last',
+      status: 'canceled',
+      ended_at: NOW - 20 * DAY,
+      items: [item({ price: price({ nickname: 'Pro', unit_amount: 4900 }) })],
+    });
+    const attributes = attributesOf({ customer: customer(), subscriptions: [last, older] });
+    assert.equal(attributes.STRIPE_subscription_status, 'canceled');
+    assert.equal(attributes.STRIPE_plan_name, 'Pro');
+    assert.equal(attributes.STRIPE_plan_price, 49);
+    assert.equal(attributes.STRIPE_subscription_ended_at, NOW - 20 * DAY);
+    assert.equal(attributes.STRIPE_mrr, 0);
+    assert.equal(attributes.STRIPE_subscription_count, 0);
+    assert.equal(attributes.STRIPE_cancel_at, null);
+  });
+
+  it('names the plan after the priciest unit and prices every item: Pro $49 + 10 × $10 seats = 149', () => {
+    const proItem = item({ id: 'si_pro', price: price({ nickname: 'Pro', unit_amount: 4900 }) });
+    const seats = item({ id: 'si_seat', price: price({ nickname: 'Seat', unit_amount: 1000 }), quantity: 10 });
+    const attributes = attributesOf({
+      customer: customer(),
+      subscriptions: [subscription({ items: [seats, proItem] })],
+    });
+    assert.equal(attributes.STRIPE_plan_name, 'Pro');
+    assert.equal(attributes.STRIPE_plan_price, 149);
+    assert.equal(attributes.STRIPE_mrr, 149);
+  });
+
+  it('reads the card that pays: subscription default first (Checkout), and none when SEPA pays', () => {
+    const checkout = subscription({ default_payment_method: cardPaymentMethod('mastercard', 3, 2031) });
+    const paid = attributesOf({ customer: customer(), subscriptions: [checkout] });
+    assert.equal(paid.STRIPE_card_brand, 'mastercard');
+    assert.equal(paid.STRIPE_payment_method_type, 'card');
+    const sepa = {
+      ...cardPaymentMethod('visa', 1, 2030),
+      type: 'sepa_debit',
+      card: undefined,
+    } as unknown as Stripe.PaymentMethod;
+    const sepaCustomer = customer({
+      invoice_settings: { custom_fields: null, default_payment_method: sepa, footer: null, rendering_options: null },
+      default_source: cardSource('Visa', 1, 2020),
+    });
+    const attributes = attributesOf({ customer: sepaCustomer, subscriptions: [subscription()] });
+    assert.equal(attributes.STRIPE_payment_method_type, 'sepa_debit');
+    assert.equal(attributes.STRIPE_card_brand, null);
+    assert.equal(attributes.STRIPE_card_expires_at, null);
+  });
+
+  it('adds up succeeded charges minus refunds in the customer currency, and the last succeeded charge', () => {
+    const attributes = attributesOf({
+      customer: customer({ currency: 'jpy' }),
+      charges: {
+        lastSucceeded: { amount: 5000, currency: 'jpy', created: NOW - DAY },
+        netByCurrency: { jpy: 12000, usd: 999 },
+      },
+    });
+    assert.equal(attributes.STRIPE_total_spent, 12000);
+    assert.equal(attributes.STRIPE_last_charge_amount, 5000);
+    assert.equal(attributes.STRIPE_last_charge_at, NOW - DAY);
   });
 
   it('nulls the plan fields and reports 0 MRR without a subscription', () => {
@@ -200,7 +294,12 @@ describe('mapping: customer attributes', () => {
 
   it('falls back to the default source card, and leaves card fields out when they were not expanded', () => {
     const withSource = attributesOf({ customer: customer({ default_source: cardSource('MasterCard', 12, 2030) }) });
-    assert.equal(withSource.STRIPE_card_brand, 'MasterCard');
+    assert.equal(withSource.STRIPE_card_brand, 'mastercard', "legacy 'MasterCard' in payment-method codes");
+    assert.equal(
+      attributesOf({ customer: customer({ default_source: cardSource('American Express', 1, 2030) }) })
+        .STRIPE_card_brand,
+      'amex',
+    );
     assert.equal(withSource.STRIPE_card_expires_at, 1924991999); // 2030-12-31T23:59:59Z
 
     const notExpanded = attributesOf({

@@ -82,8 +82,8 @@ describe('mapping: customer shown on a shared-email contact', () => {
 
   it('accepts records that carry the customer (mirror rows) and returns the record', () => {
     const rows = [
-      { customerId: 'cus_old', customer: customer({ id: 'cus_old', created: NOW - 9 * DAY }) },
-      { customerId: 'cus_new', customer: customer({ id: 'cus_new', created: NOW - DAY }) },
+      { customerId: 'cus_old', customer: customer({ id: 'cus_old', created: NOW - 9 * DAY }), subscriptions: [] },
+      { customerId: 'cus_new', customer: customer({ id: 'cus_new', created: NOW - DAY }), subscriptions: [] },
     ];
     assert.equal(pickContactCustomer(rows), rows[1]);
   });

@@ -76,15 +76,74 @@ describe('mapping: data events (§5)', () => {
     });
   });
 
-  it('charge.refunded → stripe-charge-refunded with the amount refunded', () => {
-    const refunded = event('charge.refunded', charge({ amount: 2500, amount_refunded: 1000, refunded: false }));
+  it('charge.refunded → stripe-charge-refunded with this refund and the total refunded (partial refunds)', () => {
+    // Second partial refund: 30.00 refunded before, 20.00 now (previous_attributes.amount_refunded says what was).
+    const refunded = event('charge.refunded', charge({ amount: 10000, amount_refunded: 5000, refunded: false }), {
+      previousAttributes: { amount_refunded: 3000 },
+    });
     assert.deepEqual(dataEventFor(refunded)?.metadata, {
       charge_id: 'ch_1',
-      amount_refunded: { amount: 1000, currency: 'usd' },
-      amount: { amount: 2500, currency: 'usd' },
+      refund_amount: { amount: 2000, currency: 'usd' },
+      amount_refunded: { amount: 5000, currency: 'usd' },
+      amount: { amount: 10000, currency: 'usd' },
+      fully_refunded: 'no',
       description: 'Pro plan',
     });
     assert.equal(dataEventFor(refunded)?.event_name, 'stripe-charge-refunded');
+  });
+
+  it('customer.subscription.updated → stripe-subscription-plan-changed from/to plan and MRR on a price or quantity change', () => {
+    const basic = item({ price: price({ id: 'price_basic', nickname: 'Basic', unit_amount: 1000 }), quantity: 1 });
+    const pro = item({ price: price({ id: 'price_pro', nickname: 'Pro', unit_amount: 4900 }), quantity: 2 });
+    const changed = event('customer.subscription.updated', subscription({ id: 'sub_9', items: [pro] }), {
+      previousAttributes: { items: { object: 'list', data: [basic], has_more: false, url: '/v1/subscription_items' } },
+    });
+    const dataEvent = dataEventFor(changed, { catalog });
+    assert.equal(dataEvent?.event_name, 'stripe-subscription-plan-changed');
+    assert.deepEqual(dataEvent?.metadata, {
+      subscription_id: 'sub_9',
+      from_plan: 'Basic',
+      to_plan: 'Pro',
+      from_mrr: { amount: 1000, currency: 'usd' },
+      to_mrr: { amount: 9800, currency: 'usd' },
+      from_quantity: 1,
+      to_quantity: 2,
+      interval: 'month',
+      status: 'active',
+    });
+    const metadataOnly = event('customer.subscription.updated', subscription({ items: [pro] }), {
+      previousAttributes: { metadata: { a: '1' } },
+    });
+    assert.equal(
+      dataEventFor(metadataOnly),
+      null,
+      'no data event when neither price, quantity nor cancellation changed',
+    );
+  });
+
+  it('customer.subscription.updated → stripe-subscription-cancellation-scheduled when cancel_at is set', () => {
+    const scheduled = event(
+      'customer.subscription.updated',
+      subscription({ cancel_at: NOW + 30 * DAY, items: [proItem] }),
+      {
+        previousAttributes: { cancel_at: null },
+      },
+    );
+    const dataEvent = dataEventFor(scheduled, { catalog });
+    assert.equal(dataEvent?.event_name, 'stripe-subscription-cancellation-scheduled');
+    assert.equal(dataEvent?.metadata.cancel_at_date, NOW + 30 * DAY);
+    assert.equal(dataEvent?.metadata.plan, 'Pro');
+  });
+
+  it('customer.subscription.trial_will_end → stripe-trial-will-end with plan and trial end', () => {
+    const ending = event(
+      'customer.subscription.trial_will_end',
+      subscription({ status: 'trialing', trial_end: NOW + 3 * DAY, items: [proItem] }),
+    );
+    const dataEvent = dataEventFor(ending, { catalog });
+    assert.equal(dataEvent?.event_name, 'stripe-trial-will-end');
+    assert.equal(dataEvent?.metadata.trial_end_date, NOW + 3 * DAY);
+    assert.equal(dataEvent?.metadata.plan, 'Pro');
   });
 
   it('customer.subscription.deleted → stripe-subscription-deleted with plan and cancel date', () => {
@@ -153,11 +212,18 @@ describe('mapping: data events (§5)', () => {
       metadata: {
         invoice_id: 'in_1',
         invoice_number: 'ABC-0001',
-        amount_due: { amount: 990, currency: 'jpy' }, // zero-decimal: ¥990 stays 990 minor units
+        amount_due: { amount: 99000, currency: 'jpy' }, // Intercom wants cents: ¥990 is 99000
         attempt_count: 2,
         next_attempt_date: NOW + 3 * DAY,
       },
     });
+  });
+
+  it('never sends a monetary amount Intercom would reject (zero), and converts three-decimal currencies to cents', () => {
+    const free = dataEventFor(event('invoice.created', invoice({ amount_due: 0 })));
+    assert.ok(free && !('amount_due' in free.metadata));
+    const kwd = dataEventFor(event('charge.succeeded', charge({ amount: 12340, currency: 'kwd' })));
+    assert.deepEqual(kwd?.metadata.amount, { amount: 1234, currency: 'kwd' }); // KWD 12.340
   });
 
   it('uses a custom event name prefix', () => {
@@ -177,6 +243,10 @@ describe('mapping: data events (§5)', () => {
       event('charge.succeeded', charge({ description: long, receipt_url: long })),
       event('charge.refunded', charge({ description: long })),
       event('charge.failed', charge({ failure_code: long, failure_message: long, description: long })),
+      event('customer.subscription.trial_will_end', subscription({ trial_end: NOW, items: [proItem] })),
+      event('customer.subscription.updated', subscription({ cancel_at: NOW, items: [proItem] }), {
+        previousAttributes: { cancel_at: null },
+      }),
     ];
     for (const stripeEvent of events) {
       const dataEvent = dataEventFor(stripeEvent, { catalog });

@@ -82,19 +82,31 @@ describe('mapping: primary subscription', () => {
 });
 
 describe('mapping: primary item', () => {
-  it('is the item worth most per month: $50/year (5000/12 = 416.67) loses to $10/month × 5 (5000)', () => {
-    const yearly = item({ id: 'si_yearly', price: price({ unit_amount: 5000, recurring: { interval: 'year' } }) });
-    const seats = item({ id: 'si_seats', price: price({ unit_amount: 1000 }), quantity: 5 });
-    assert.equal(primaryItem(subscription({ items: [yearly, seats] }), EMPTY_CATALOG)?.id, 'si_seats');
+  it('is the item with the largest amount per unit and month, not the most seats: Pro $49 beats 10 × $10 seats', () => {
+    const pro = item({ id: 'si_pro', price: price({ unit_amount: 4900 }) });
+    const seats = item({ id: 'si_seats', price: price({ unit_amount: 1000 }), quantity: 10 });
+    assert.equal(primaryItem(subscription({ items: [seats, pro] }), EMPTY_CATALOG)?.id, 'si_pro');
   });
 
-  it('values tiered items with their tiers: graduated qty 3 = 3 × 2000 = 6000 beats $50', () => {
+  it('normalises to a month: $50/year (416.67 a month) loses to $10/month', () => {
+    const yearly = item({ id: 'si_yearly', price: price({ unit_amount: 5000, recurring: { interval: 'year' } }) });
+    const monthly = item({ id: 'si_monthly', price: price({ unit_amount: 1000 }) });
+    assert.equal(primaryItem(subscription({ items: [yearly, monthly] }), EMPTY_CATALOG)?.id, 'si_monthly');
+  });
+
+  it('values tiered items by their first unit: graduated 2000 + 1500 flat = 3500 loses to $50, beats $30', () => {
     const tiered = item({
       id: 'si_tiered',
-      price: price({ billing_scheme: 'tiered', tiers_mode: 'graduated', tiers: [tier(null, 2000)], unit_amount: null }),
+      price: price({
+        billing_scheme: 'tiered',
+        tiers_mode: 'graduated',
+        tiers: [tier(null, 2000, 1500)],
+        unit_amount: null,
+      }),
       quantity: 3,
     });
-    assert.equal(primaryItem(subscription({ items: [monthlyItem(5000), tiered] }), EMPTY_CATALOG)?.id, 'si_tiered');
+    assert.notEqual(primaryItem(subscription({ items: [monthlyItem(5000), tiered] }), EMPTY_CATALOG)?.id, 'si_tiered');
+    assert.equal(primaryItem(subscription({ items: [monthlyItem(3000), tiered] }), EMPTY_CATALOG)?.id, 'si_tiered');
   });
 
   it('prefers a licensed item over a metered one of equal (unknown) value, then Stripe’s item order', () => {

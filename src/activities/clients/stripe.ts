@@ -22,11 +22,21 @@ export function createStripeClient(apiKey: string, config: Pick<Config, 'STRIPE_
   });
 }
 
-/** Expansions that give a customer's attributes from one list or retrieve call (Stripe allows 4 levels). */
-export const CUSTOMER_EXPANSIONS = [
-  'subscriptions',
-  'subscriptions.data.discounts',
-  'invoice_settings.default_payment_method',
-  'default_source',
-];
+/**
+ * Expansions for a customer's own attributes. Its subscriptions are listed apart (`SUBSCRIPTION_LIST_EXPANSIONS`):
+ * an expanded `customer.subscriptions` holds at most 10, never the canceled ones, and cannot reach item discounts.
+ */
+export const CUSTOMER_EXPANSIONS = ['invoice_settings.default_payment_method', 'default_source'];
 export const CUSTOMER_LIST_EXPANSIONS = CUSTOMER_EXPANSIONS.map((path) => `data.${path}`);
+
+/**
+ * `GET /v1/subscriptions?status=all` expansions (Stripe allows 4 levels): subscription and item discounts, the
+ * subscription discounts' coupons (so a coupon deleted since keeps its terms where Stripe still renders it), and the
+ * subscription's own payment method (Stripe Checkout puts the card there).
+ */
+export const SUBSCRIPTION_LIST_EXPANSIONS = [
+  'data.discounts.source.coupon',
+  'data.items.data.discounts',
+  'data.default_payment_method',
+  'data.default_source',
+];
