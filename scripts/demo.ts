@@ -72,6 +72,7 @@ async function main(): Promise<void> {
     failed = found.length > 0;
     const { intercomCallsByEndpoint, state: _state, installId, ...line } = result;
     say(`Intercom calls by endpoint: ${JSON.stringify(intercomCallsByEndpoint)}`);
+    say(`Stripe calls by endpoint: ${JSON.stringify(emulators.stripe.requestCounts())}`);
 
     if (options['keep-running']) {
       say(

@@ -16,6 +16,12 @@ export class DataSet {
   /** Tiers of tiered prices: the API shows them only when `tiers` is expanded. */
   readonly priceTiers = new Map<string, Stripe.Price.Tier[]>();
   readonly coupons = new Collection<Stripe.Coupon>();
+  /**
+   * Coupons deleted through the API: no longer listed or retrievable, yet the discounts made from them keep
+   * discounting ("deleting a coupon does not affect any customers who have already applied the coupon",
+   * https://docs.stripe.com/api/coupons/delete), so expanding a discount's `source.coupon` still renders them.
+   */
+  readonly deletedCoupons = new Map<string, Stripe.Coupon>();
   readonly discounts = new Map<string, Stripe.Discount>();
   readonly subscriptions = new Collection<Stripe.Subscription>();
   readonly invoices = new Collection<Stripe.Invoice>();

@@ -22,6 +22,7 @@ const products = [
   { id: 'prod_SeedApiUsage', name: 'API usage' },
   { id: 'prod_SeedStorage', name: 'Storage' },
   { id: 'prod_SeedMessages', name: 'Messages' },
+  { id: 'prod_SeedSeat', name: 'Seat' },
 ];
 
 /** Prices the generator subscribes customers to, with the admin input that creates each. */
@@ -168,6 +169,24 @@ export const prices: Array<CatalogPrice & { input: Omit<CreatePriceInput, 'id' |
   },
 ];
 
+/** Per-seat add-ons that ride along some monthly plans as a second item (multi-item subscriptions). */
+export const seatAddOns: Record<Currency, string | null> = {
+  usd: 'price_SeedExtraSeatMonthlyUsd',
+  eur: 'price_SeedExtraSeatMonthlyEur',
+  jpy: null,
+};
+
+const seatAddOnInputs = [
+  { id: 'price_SeedExtraSeatMonthlyUsd', currency: 'usd', unitAmount: 1000 },
+  { id: 'price_SeedExtraSeatMonthlyEur', currency: 'eur', unitAmount: 900 },
+] as const;
+
+/** A coupon some subscriptions were given before it was deleted: their discounts stay (seeding deletes it last). */
+export const deletedCoupon = {
+  id: 'SEED_LEGACY_30_FOREVER',
+  input: { percentOff: 30, duration: 'forever' as const, name: 'Legacy 30% (deleted)' },
+};
+
 /** Metered usage rides along some monthly USD subscriptions as a second item. */
 export const meteredPrice = 'price_SeedApiUsageMeteredUsd';
 
@@ -228,7 +247,18 @@ export function ensureCatalog(admin: StripeAdmin, mode: Mode, catalogId: Catalog
       nickname: 'API calls',
     });
   }
-  for (const coupon of coupons) {
+  for (const addOn of seatAddOnInputs) {
+    if (!admin.find(catalogId(addOn.id)))
+      admin.createPrice({
+        ...common,
+        id: catalogId(addOn.id),
+        product: catalogId('prod_SeedSeat'),
+        currency: addOn.currency,
+        unitAmount: addOn.unitAmount,
+        interval: 'month',
+      });
+  }
+  for (const coupon of [...coupons, deletedCoupon]) {
     const id = catalogId(coupon.id);
     if (!admin.find(id)) admin.createCoupon({ ...common, ...coupon.input, mode, id });
   }

@@ -1,7 +1,16 @@
 import type Stripe from 'stripe';
 import { type StripeAdmin } from './admin/admin';
 import { Random } from './random';
-import { type CatalogId, type Currency, coupons, ensureCatalog, meteredPrice, prices } from './seed-catalog';
+import {
+  type CatalogId,
+  type Currency,
+  coupons,
+  deletedCoupon,
+  ensureCatalog,
+  meteredPrice,
+  prices,
+  seatAddOns,
+} from './seed-catalog';
 import { type Mode } from './types';
 
 export interface SeedOptions {
@@ -51,10 +60,13 @@ function recase(email: string): string {
 }
 
 /**
- * Seeds a realistic customer base straight into the emulator: several subscriptions for some customers,
- * weekly/monthly/quarterly/annual, per-seat, tiered and metered prices, trials, past due, canceled, paused,
- * coupons, USD/EUR/JPY, cards (some expired, some legacy sources), failed latest charges, customers without
- * or with shared or differently-cased emails, and deleted customers.
+ * Seeds a realistic customer base straight into the emulator: several subscriptions for some customers (one with
+ * more than 10), weekly/monthly/quarterly/annual, per-seat, tiered and metered prices, multi-item plans (plan + seat
+ * add-on), trials, past due, canceled (some customers only canceled ones), paused, scheduled cancellations
+ * (`cancel_at`), coupons on subscriptions and on items, a coupon deleted after use, USD/EUR/JPY, cards (some expired,
+ * some legacy sources, some only on the subscription as Stripe Checkout leaves them), SEPA debits beside a stale
+ * legacy card, failed latest charges, partial refunds, customers without or with shared or differently-cased
+ * emails, and deleted customers.
  */
 export function seedCustomers(target: StripeAdmin | { admin: StripeAdmin }, options: SeedOptions): SeededCustomer[] {
   const admin = 'admin' in target ? target.admin : target;
@@ -88,6 +100,8 @@ export function seedCustomers(target: StripeAdmin | { admin: StripeAdmin }, opti
     copies.set(copy as number, { of: original as number, recased: pair >= sharedPairs });
   }
   const toDelete = new Set(shuffled(random, n).slice(0, deleted));
+  // One customer in a few hundred keeps more than the 10 subscriptions an expanded customer list shows.
+  const manySubscriptions = new Set(order.slice(cursor, cursor + Math.floor(n / 300)));
 
   // Creation times ascend with the index, spread from the account's first day to an hour ago.
   const span = now - 3600 - (accountCreated + 2 * day);
@@ -125,6 +139,7 @@ export function seedCustomers(target: StripeAdmin | { admin: StripeAdmin }, opti
     });
     addPayment(admin, random, customer, now, emitEvents);
     addSubscriptions(admin, random, customer, currency, catalogId, now, emitEvents);
+    if (manySubscriptions.has(index)) addManySubscriptions(admin, customer, currency, catalogId, now, emitEvents);
     addCharges(admin, random, customer, now, emitEvents);
     seeded.push({ id: customer.id, email, deleted: false });
   }
@@ -133,6 +148,7 @@ export function seedCustomers(target: StripeAdmin | { admin: StripeAdmin }, opti
     admin.deleteCustomer(customer.id, { emitEvents });
     customer.deleted = true;
   }
+  if (admin.find(catalogId(deletedCoupon.id))) admin.deleteCoupon(catalogId(deletedCoupon.id), { emitEvents });
   return seeded;
 }
 
@@ -144,11 +160,20 @@ function addPayment(
   emitEvents: boolean,
 ): void {
   const kind = random.weighted([
-    ['payment_method', 75],
+    ['payment_method', 72],
     ['source', 10],
+    ['sepa_beside_stale_card', 3],
     ['none', 15],
   ] as const);
   if (kind === 'none') return;
+  if (kind === 'sepa_beside_stale_card') {
+    // An old Visa stays the legacy default_source while SEPA Direct Debit is the invoice default that pays.
+    const stale = new Date(now * 1000).getUTCFullYear() - random.int(3, 6);
+    const old = { customer: customer.id, brand: 'visa' as const, expMonth: random.int(1, 12), expYear: stale };
+    admin.addCardSource({ ...old, created: customer.created, emitEvents });
+    admin.attachSepaDebit({ customer: customer.id, created: customer.created, emitEvents });
+    return;
+  }
   const year = new Date(now * 1000).getUTCFullYear();
   const card = {
     customer: customer.id,
@@ -194,14 +219,21 @@ function addSubscriptions(
     // Trials are recent (they end in the future); everything else started any time after the customer.
     const earliest = status === 'trialing' ? Math.max(customer.created, now - 13 * day) : customer.created;
     const created = random.int(Math.min(earliest, latest), latest);
-    const items: Array<{ price: string; quantity?: number }> = [
+    const items: Array<{ price: string; quantity?: number; coupon?: string }> = [
       { price: catalogId(price.id), quantity: random.int(...price.quantity) },
     ];
     if (currency === 'usd' && price.interval === 'month' && random.chance(0.1))
       items.push({ price: catalogId(meteredPrice) });
+    const seatAddOn = seatAddOns[currency];
+    if (seatAddOn && price.interval === 'month' && price.quantity[1] === 1 && random.chance(0.1))
+      items.push({ price: catalogId(seatAddOn), quantity: random.int(2, 12) });
+    // A percent-off coupon on the plan item only (`items[].discounts`).
+    if (random.chance(0.04)) (items[0] as { coupon?: string }).coupon = catalogId('SEED_50_3MONTHS');
+    const couponChoices = coupons.filter((entry) => entry.currency === null || entry.currency === currency);
     const coupon = random.chance(0.12)
-      ? catalogId(random.pick(coupons.filter((entry) => entry.currency === null || entry.currency === currency)).id)
+      ? catalogId(random.chance(0.25) ? deletedCoupon.id : random.pick(couponChoices).id)
       : undefined;
+    const scheduledEnd = status === 'active' && random.chance(0.04);
     admin.createSubscription({
       customer: customer.id,
       items,
@@ -209,12 +241,51 @@ function addSubscriptions(
       created,
       trialDays: status === 'trialing' ? random.pick([7, 14, 30]) : undefined,
       coupon,
-      cancelAtPeriodEnd: status === 'active' && random.chance(0.1),
+      cancelAt: scheduledEnd ? now + random.int(5, 60) * day : undefined,
+      defaultPaymentMethod: random.chance(0.1) ? checkoutCard(admin, random, customer, now, emitEvents) : undefined,
+      cancelAtPeriodEnd: status === 'active' && !scheduledEnd && random.chance(0.1),
       canceledAt: status === 'canceled' ? random.int(created, latest) : undefined,
       failedAttempts: status === 'past_due' ? random.int(1, 3) : undefined,
       metadata: {},
       emitEvents,
     });
+  }
+}
+
+/** A card Stripe Checkout collected: attached to the customer but set only on the subscription. */
+function checkoutCard(
+  admin: StripeAdmin,
+  random: Random,
+  customer: Stripe.Customer,
+  now: number,
+  emitEvents: boolean,
+): string {
+  const year = new Date(now * 1000).getUTCFullYear();
+  return admin.attachPaymentMethod({
+    customer: customer.id,
+    brand: random.pick(cardBrands),
+    expMonth: random.int(1, 12),
+    expYear: random.int(year + 1, year + 5),
+    setDefault: false,
+    created: customer.created,
+    emitEvents,
+  }).id;
+}
+
+/** Eleven active monthly subscriptions: one more than an expanded `customer.subscriptions` holds. */
+function addManySubscriptions(
+  admin: StripeAdmin,
+  customer: Stripe.Customer,
+  currency: Currency,
+  catalogId: CatalogId,
+  now: number,
+  emitEvents: boolean,
+): void {
+  const monthly = prices.find((price) => price.currency === currency && price.interval === 'month');
+  if (!monthly) return;
+  for (let i = 0; i < 11; i++) {
+    const created = Math.max(customer.created, now - 30 * day) + i;
+    admin.createSubscription({ customer: customer.id, items: [{ price: catalogId(monthly.id) }], created, emitEvents });
   }
 }
 
@@ -230,7 +301,7 @@ function addCharges(
   // $5–$500 in cents, or ¥500–¥50,000 in yen (zero-decimal).
   const amount = random.int(5, 500) * 100;
   const failed = random.chance(0.35);
-  admin.createCharge({
+  const charge = admin.createCharge({
     customer: customer.id,
     amount,
     status: failed ? 'failed' : 'succeeded',
@@ -241,4 +312,8 @@ function addCharges(
     created: random.int(Math.min(customer.created, now - 60), now - 60),
     emitEvents,
   });
+  // Some are partly refunded, a few twice (each refund is its own charge.refunded).
+  if (failed || !random.chance(0.3)) return;
+  admin.refundCharge(charge.id, { amount: Math.floor(amount * 0.3), emitEvents });
+  if (random.chance(0.3)) admin.refundCharge(charge.id, { amount: Math.floor(amount * 0.2), emitEvents });
 }

@@ -2,9 +2,16 @@ import type Stripe from 'stripe';
 import { type KeyRing } from '../keys';
 import { type Mode, modes } from '../types';
 import { type DeliveryAttempt, type WebhookDeliverer, type WebhookOptions } from '../webhooks/deliverer';
-import { createCoupon, createPrice, createProduct } from './catalog';
+import { createCoupon, createPrice, createProduct, deleteCoupon } from './catalog';
 import { type AdminContext } from './context';
-import { addCardSource, attachPaymentMethod, createCustomer, deleteCustomer, updateCustomer } from './customers';
+import {
+  addCardSource,
+  attachPaymentMethod,
+  attachSepaDebit,
+  createCustomer,
+  deleteCustomer,
+  updateCustomer,
+} from './customers';
 import { createWebhookEndpoint, deauthorizeApplication, emitEvent } from './events';
 import { createCharge, createInvoice, failInvoicePayment, refundCharge } from './payments';
 import {
@@ -25,6 +32,7 @@ import {
   type EmitEventInput,
   type FailInvoiceInput,
   type RefundInput,
+  type SepaDebitInput,
   type UpdateCustomerInput,
   type UpdateSubscriptionInput,
 } from './schemas';
@@ -50,11 +58,13 @@ export interface StripeAdmin {
   updateCustomer(id: string, input: UpdateCustomerInput): Stripe.Customer;
   deleteCustomer(id: string, input?: DeleteInput): Stripe.DeletedCustomer;
   attachPaymentMethod(input: CardInput): Stripe.PaymentMethod;
+  attachSepaDebit(input: SepaDebitInput): Stripe.PaymentMethod;
   addCardSource(input: CardInput): Stripe.Card;
 
   createProduct(input: CreateProductInput): Stripe.Product;
   createPrice(input: CreatePriceInput): Stripe.Price;
   createCoupon(input: CreateCouponInput): Stripe.Coupon;
+  deleteCoupon(id: string, input?: DeleteInput): Stripe.DeletedCoupon;
 
   createSubscription(input: CreateSubscriptionInput): Stripe.Subscription;
   updateSubscription(id: string, input: UpdateSubscriptionInput): Stripe.Subscription;
@@ -91,11 +101,13 @@ export function createAdmin(context: AdminContext, keys: KeyRing, deliverer: Web
     updateCustomer: (id, input) => updateCustomer(context, id, input),
     deleteCustomer: (id, input) => deleteCustomer(context, id, input),
     attachPaymentMethod: (input) => attachPaymentMethod(context, input),
+    attachSepaDebit: (input) => attachSepaDebit(context, input),
     addCardSource: (input) => addCardSource(context, input),
 
     createProduct: (input) => createProduct(context, input),
     createPrice: (input) => createPrice(context, input),
     createCoupon: (input) => createCoupon(context, input),
+    deleteCoupon: (id, input) => deleteCoupon(context, id, input),
 
     createSubscription: (input) => createSubscription(context, input),
     updateSubscription: (id, input) => updateSubscription(context, id, input),

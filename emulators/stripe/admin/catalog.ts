@@ -5,7 +5,9 @@ import {
   createCouponInput,
   createPriceInput,
   createProductInput,
+  deleteInput,
   type CreateCouponInput,
+  type DeleteInput,
   type CreatePriceInput,
   type CreateProductInput,
 } from './schemas';
@@ -56,4 +58,18 @@ export function createCoupon(context: AdminContext, raw: CreateCouponInput): Str
   data.coupons.insert(coupon);
   emitIf(context, input.emitEvents, data, 'coupon.created', coupon);
   return structuredClone(coupon);
+}
+
+/**
+ * Deletes a coupon: new redemptions are refused, but "deleting a coupon does not affect any customers who have
+ * already applied the coupon" (https://docs.stripe.com/api/coupons/delete). Emits `coupon.deleted`.
+ */
+export function deleteCoupon(context: AdminContext, id: string, raw?: DeleteInput): Stripe.DeletedCoupon {
+  const input = deleteInput.parse(raw);
+  const { data, value: coupon } = locate(context, 'coupon', id, (set) => set.coupons.get(id));
+  data.coupons.remove(id);
+  const deleted = { ...coupon, valid: false };
+  data.deletedCoupons.set(id, deleted);
+  emitIf(context, input.emitEvents, data, 'coupon.deleted', deleted);
+  return { id, object: 'coupon', deleted: true };
 }

@@ -1,16 +1,24 @@
 import type Stripe from 'stripe';
 import { type z } from 'zod';
+import { type DataSet } from '../dataset';
 import { buildCustomer, deletedCustomer } from '../objects/customer';
-import { buildCardPaymentMethod, buildCardSource, type CardFields } from '../objects/payment-method';
+import {
+  buildCardPaymentMethod,
+  buildCardSource,
+  buildSepaDebitPaymentMethod,
+  type CardFields,
+} from '../objects/payment-method';
 import { type AdminContext, assertNewId, emitIf, locate, locateCustomer, updateAndEmit } from './context';
 import {
   cardInput,
   createCustomerInput,
+  sepaDebitInput,
   deleteInput,
   updateCustomerInput,
   type CardInput,
   type CreateCustomerInput,
   type DeleteInput,
+  type SepaDebitInput,
   type UpdateCustomerInput,
 } from './schemas';
 import { endSubscription } from './subscriptions';
@@ -89,10 +97,36 @@ function cardFields(
 export function attachPaymentMethod(context: AdminContext, raw: CardInput): Stripe.PaymentMethod {
   const input = cardInput.parse(raw);
   const { data, value: customer } = locateCustomer(context, input.customer);
-  const method = data.paymentMethods.insert(buildCardPaymentMethod(cardFields(context, 'pm', customer, input)));
-  emitIf(context, input.emitEvents, data, 'payment_method.attached', method);
-  if (input.setDefault) {
-    updateAndEmit(context, input.emitEvents, data, 'customer.updated', customer, (target) => {
+  const method = buildCardPaymentMethod(cardFields(context, 'pm', customer, input));
+  return attach(context, data, customer, method, input);
+}
+
+/** Attaches a SEPA Direct Debit PaymentMethod and (by default) makes it the invoice default. */
+export function attachSepaDebit(context: AdminContext, raw: SepaDebitInput): Stripe.PaymentMethod {
+  const input = sepaDebitInput.parse(raw);
+  const { data, value: customer } = locateCustomer(context, input.customer);
+  const method = buildSepaDebitPaymentMethod({
+    id: context.ids.next('pm'),
+    created: input.created ?? context.clock.now(),
+    livemode: customer.livemode,
+    customer: customer.id,
+    last4: input.last4,
+    country: input.country,
+  });
+  return attach(context, data, customer, method, input);
+}
+
+function attach(
+  context: AdminContext,
+  data: DataSet,
+  customer: Stripe.Customer,
+  built: Stripe.PaymentMethod,
+  options: { setDefault: boolean; emitEvents: boolean },
+): Stripe.PaymentMethod {
+  const method = data.paymentMethods.insert(built);
+  emitIf(context, options.emitEvents, data, 'payment_method.attached', method);
+  if (options.setDefault) {
+    updateAndEmit(context, options.emitEvents, data, 'customer.updated', customer, (target) => {
       target.invoice_settings.default_payment_method = method.id;
     });
   }

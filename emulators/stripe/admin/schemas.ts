@@ -62,6 +62,19 @@ export const cardInput = z.object({
   emitEvents,
 });
 
+export const sepaDebitInput = z.object({
+  customer: z.string(),
+  last4: z
+    .string()
+    .regex(/^\d{4}$/)
+    .default('3000'),
+  country: z.string().length(2).default('DE'),
+  /** Make it the customer's `invoice_settings.default_payment_method`. */
+  setDefault: z.boolean().default(true),
+  created: timestamp.optional(),
+  emitEvents,
+});
+
 export const createProductInput = z.object({
   mode,
   id: z.string().optional(),
@@ -142,7 +155,12 @@ const subscriptionStatus = z.enum([
   'incomplete_expired',
 ]);
 
-const item = z.object({ price: z.string(), quantity: z.number().int().nonnegative().optional() });
+const item = z.object({
+  price: z.string(),
+  quantity: z.number().int().nonnegative().optional(),
+  /** A coupon applied to this item only (`items[].discounts`). */
+  coupon: z.string().optional(),
+});
 
 export const createSubscriptionInput = z.object({
   customer: z.string(),
@@ -153,6 +171,10 @@ export const createSubscriptionInput = z.object({
   trialDays: z.number().int().positive().optional(),
   coupon: z.string().optional(),
   cancelAtPeriodEnd: z.boolean().optional(),
+  /** A scheduled end (`cancel_at`), as when set through the API or the dashboard's "cancel on a date". */
+  cancelAt: timestamp.optional(),
+  /** A payment method of the customer set on the subscription itself, as Stripe Checkout does. */
+  defaultPaymentMethod: z.string().optional(),
   /** For `canceled`: when it ended (default: now). */
   canceledAt: timestamp.optional(),
   /** How many failed payment attempts a `past_due`/`unpaid` subscription's latest invoice has had. */
@@ -170,6 +192,8 @@ export const updateSubscriptionInput = z.object({
   quantity: z.number().int().nonnegative().optional(),
   status: subscriptionStatus.optional(),
   cancelAtPeriodEnd: z.boolean().optional(),
+  /** Schedule (or, with null, unschedule) the end of the subscription at a date. */
+  cancelAt: timestamp.nullable().optional(),
   trialEnd: timestamp.nullable().optional(),
   /** A coupon id to apply, or null to remove the discounts. */
   coupon: z.string().nullable().optional(),
@@ -248,6 +272,7 @@ export const keyOptionsInput = z.object({ restricted: z.boolean().default(false)
 export type CreateCustomerInput = z.input<typeof createCustomerInput>;
 export type UpdateCustomerInput = z.input<typeof updateCustomerInput>;
 export type CardInput = z.input<typeof cardInput>;
+export type SepaDebitInput = z.input<typeof sepaDebitInput>;
 export type CreateProductInput = z.input<typeof createProductInput>;
 export type CreatePriceInput = z.input<typeof createPriceInput>;
 export type CreateCouponInput = z.input<typeof createCouponInput>;

@@ -56,6 +56,42 @@ function attachDiscount(
   subscription.discounts = [discount.id];
 }
 
+/** A discount on one item (`items[].discounts`): it reduces that item's line only. */
+function attachItemDiscount(
+  context: AdminContext,
+  data: DataSet,
+  subscription: Stripe.Subscription,
+  item: Stripe.SubscriptionItem,
+  couponId: string,
+  start: number,
+): void {
+  const discount = buildDiscount({
+    id: context.ids.next('di'),
+    customer: subscription.customer as string,
+    subscription: subscription.id,
+    subscriptionItem: item.id,
+    coupon: findCoupon(data, couponId),
+    start,
+  });
+  data.discounts.set(discount.id, discount);
+  item.discounts = [discount.id];
+}
+
+/** A payment method attached to this customer, for `default_payment_method`. */
+function findCustomerPaymentMethod(data: DataSet, customerId: string, id: string): Stripe.PaymentMethod {
+  const method = data.paymentMethods.get(id);
+  if (method === undefined || method.customer !== customerId) {
+    throw resourceMissing('payment_method', id, 'default_payment_method');
+  }
+  return method;
+}
+
+/** The coupon of a discount, deleted or not (a deleted coupon keeps discounting). */
+function couponOfDiscount(data: DataSet, discountId: string): Stripe.Coupon | undefined {
+  const couponId = data.discounts.get(discountId)?.source.coupon as string | undefined;
+  return couponId === undefined ? undefined : (data.coupons.get(couponId) ?? data.deletedCoupons.get(couponId));
+}
+
 function removeDiscounts(data: DataSet, subscription: Stripe.Subscription): void {
   for (const id of subscription.discounts) data.discounts.delete(id as string);
   subscription.discounts = [];
@@ -82,13 +118,21 @@ function currentInvoice(
     };
   });
   const subtotal = lines.reduce((sum, line) => sum + line.amount, 0);
-  const discounts = subscription.discounts.flatMap((id) => {
-    const discount = data.discounts.get(id as string);
-    const coupon = discount === undefined ? undefined : data.coupons.get(discount.source.coupon as string);
-    return discount && coupon
-      ? [{ id: discount.id, amount: couponAmount(coupon, subtotal, subscription.currency) }]
-      : [];
-  });
+  const itemDiscounts = subscription.items.data.flatMap((item, index) =>
+    item.discounts.flatMap((id) => {
+      const coupon = couponOfDiscount(data, id as string);
+      const amount = lines[index]?.amount ?? 0;
+      return coupon ? [{ id: id as string, amount: couponAmount(coupon, amount, subscription.currency) }] : [];
+    }),
+  );
+  const afterItems = subtotal - itemDiscounts.reduce((sum, discount) => sum + discount.amount, 0);
+  const discounts = [
+    ...itemDiscounts,
+    ...subscription.discounts.flatMap((id) => {
+      const coupon = couponOfDiscount(data, id as string);
+      return coupon ? [{ id: id as string, amount: couponAmount(coupon, afterItems, subscription.currency) }] : [];
+    }),
+  ];
   const periodStart = subscription.items.data[0]?.current_period_start ?? subscription.created;
   const outcomes: Partial<Record<Stripe.Subscription.Status, InvoiceRequest['outcome']>> = {
     past_due: 'failed',
@@ -146,6 +190,19 @@ export function createSubscription(context: AdminContext, raw: CreateSubscriptio
     now,
   );
   if (input.cancelAtPeriodEnd) subscription.cancel_at = subscription.items.data[0]?.current_period_end ?? null;
+  if (input.cancelAt !== undefined && ended === null) {
+    subscription.cancel_at = input.cancelAt;
+    subscription.canceled_at = now;
+  }
+  if (input.defaultPaymentMethod !== undefined) {
+    subscription.default_payment_method = findCustomerPaymentMethod(data, customer.id, input.defaultPaymentMethod).id;
+  }
+  input.items.forEach((requested, index) => {
+    const item = subscription.items.data[index];
+    if (requested.coupon !== undefined && item) {
+      attachItemDiscount(context, data, subscription, item, requested.coupon, created);
+    }
+  });
   if (input.coupon !== undefined) {
     const firstPeriodOver =
       (subscription.items.data[0]?.current_period_start ?? created) > subscription.billing_cycle_anchor;
@@ -166,7 +223,13 @@ function refreshItems(subscription: Stripe.Subscription, now: number): void {
   subscription.items.data = subscription.items.data.map((item) =>
     buildSubscriptionItem(
       subscription,
-      { id: item.id, created: item.created, price: item.price, quantity: item.quantity },
+      {
+        id: item.id,
+        created: item.created,
+        price: item.price,
+        quantity: item.quantity,
+        discounts: item.discounts as string[],
+      },
       now,
     ),
   );
@@ -194,6 +257,7 @@ export function updateSubscription(
     // Looked up before anything changes, so an unknown price leaves the subscription untouched.
     price: findPrice(data, item.price),
     quantity: item.quantity ?? current[index]?.quantity,
+    discounts: (current[index]?.discounts ?? []) as string[],
   }));
   if (typeof input.coupon === 'string') findCoupon(data, input.coupon);
   const wasTrialing = subscription.status === 'trialing';
@@ -230,7 +294,12 @@ export function updateSubscription(
     }
     if (input.metadata !== undefined) target.metadata = { ...target.metadata, ...input.metadata };
     refreshItems(target, now);
-    target.cancel_at = target.cancel_at_period_end ? (target.items.data[0]?.current_period_end ?? null) : null;
+    if (input.cancelAt !== undefined) {
+      target.cancel_at = input.cancelAt;
+      target.canceled_at = input.cancelAt === null ? null : now;
+    } else if (input.cancelAtPeriodEnd !== undefined || target.cancel_at_period_end) {
+      target.cancel_at = target.cancel_at_period_end ? (target.items.data[0]?.current_period_end ?? null) : null;
+    }
   });
   return structuredClone(subscription);
 }

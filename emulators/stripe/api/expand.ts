@@ -131,7 +131,7 @@ export class Expander {
       case 'product':
         return data.products.get(id);
       case 'coupon':
-        return data.coupons.get(id);
+        return data.coupons.get(id) ?? data.deletedCoupons.get(id);
       case 'discount':
         return data.discounts.get(id);
       case 'invoice':

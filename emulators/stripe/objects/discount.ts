@@ -5,6 +5,8 @@ export interface DiscountFields {
   id: string;
   customer: string;
   subscription: string | null;
+  /** Set for a discount on one subscription item (`items[].discounts`). */
+  subscriptionItem?: string;
   coupon: Stripe.Coupon;
   start: number;
 }
@@ -28,6 +30,6 @@ export function buildDiscount(fields: DiscountFields): Stripe.Discount {
     source: { coupon: fields.coupon.id, type: 'coupon' },
     start: fields.start,
     subscription: fields.subscription,
-    subscription_item: null,
+    subscription_item: fields.subscriptionItem ?? null,
   };
 }

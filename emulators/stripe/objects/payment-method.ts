@@ -45,6 +45,39 @@ export function buildCardPaymentMethod(fields: CardFields): Stripe.PaymentMethod
   };
 }
 
+export interface SepaDebitFields {
+  id: string;
+  created: number;
+  livemode: boolean;
+  customer: string;
+  last4: string;
+  country: string;
+}
+
+/** A `sepa_debit` PaymentMethod (https://docs.stripe.com/api/payment_methods/object#payment_method_object-sepa_debit). */
+export function buildSepaDebitPaymentMethod(fields: SepaDebitFields): Stripe.PaymentMethod {
+  return {
+    id: fields.id,
+    object: 'payment_method',
+    allow_redisplay: 'unspecified',
+    billing_details: { address: null, email: null, name: null, phone: null, tax_id: null },
+    sepa_debit: {
+      bank_code: '37040044',
+      branch_code: null,
+      country: fields.country,
+      fingerprint: `fp${fields.id.slice(3, 17)}`,
+      generated_from: null,
+      last4: fields.last4,
+    },
+    created: fields.created,
+    customer: fields.customer,
+    customer_account: null,
+    livemode: fields.livemode,
+    metadata: {},
+    type: 'sepa_debit',
+  } as Stripe.PaymentMethod;
+}
+
 /** A legacy card source (`card_…`), what older integrations left in `customer.default_source`. */
 export function buildCardSource(fields: CardFields): Stripe.Card {
   return {

@@ -6,6 +6,8 @@ export interface SubscriptionItemFields {
   created: number;
   price: Stripe.Price;
   quantity?: number;
+  /** Discount ids applied to this item only. */
+  discounts?: string[];
 }
 
 export interface SubscriptionFields {
@@ -63,7 +65,7 @@ export function buildSubscriptionItem(
     current_period_end: period.end,
     current_period_start: period.start,
     current_trial: null,
-    discounts: [],
+    discounts: fields.discounts ?? [],
     metadata: {},
     plan: planFromPrice(fields.price),
     price: fields.price,
