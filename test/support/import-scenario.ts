@@ -4,14 +4,14 @@ import type Stripe from 'stripe';
 import { seedCustomers, type SeedOptions, type SeededCustomer, type StripeEmulator } from '../../emulators/stripe';
 import type { ContactJson, IntercomEmulator } from '../../emulators/intercom';
 import {
-  catalogFromLists,
   customerAttributes,
+  isOngoingSubscription,
   normalizeEmail,
   pickContactCustomer,
   type CustomAttributes,
-  type LatestChargeSummary,
 } from '../../src/mapping';
 import { eventually, type TestStack } from './stack';
+import { stripeView, type CustomerView } from './stripe-view';
 
 /**
  * The import scenario of the acceptance tests: a seeded Stripe account, an Intercom workspace that already holds
@@ -109,80 +109,40 @@ export interface Expectations {
  */
 export function expectationsFromStripe(stripe: StripeEmulator, now = Math.floor(Date.now() / 1000)): Expectations {
   const state = stripe.admin.state('live');
-  const catalog = catalogFromLists(state.products, state.prices, state.coupons);
-  const discounts = new Map(state.discounts.map((discount) => [discount.id, discount]));
-  const paymentMethods = new Map(state.paymentMethods.map((method) => [method.id, method]));
-  const cards = new Map(state.cards.map((card) => [card.id, card]));
-  const subscriptions = new Map<string, Stripe.Subscription[]>();
-  for (const subscription of state.subscriptions) {
-    // Stripe embeds only the subscriptions that have not ended in `customer.subscriptions`.
-    if (subscription.status === 'canceled' || subscription.status === 'incomplete_expired') continue;
-    const customerId = subscription.customer as string;
-    const expanded = {
-      ...subscription,
-      discounts: subscription.discounts.map((discount) =>
-        typeof discount === 'string' ? (discounts.get(discount) ?? discount) : discount,
-      ),
-    };
-    subscriptions.set(customerId, [...(subscriptions.get(customerId) ?? []), expanded]);
-  }
-  // Charges come newest first: the first one seen per customer is its latest.
-  const latestCharges = new Map<string, LatestChargeSummary>();
-  for (const charge of state.charges) {
-    const customerId = typeof charge.customer === 'string' ? charge.customer : charge.customer?.id;
-    if (customerId && !latestCharges.has(customerId)) {
-      latestCharges.set(customerId, { status: charge.status, created: charge.created });
-    }
-  }
-
-  const byEmail = new Map<string, Stripe.Customer[]>();
+  const view = stripeView(state);
+  const catalog = view.catalog;
+  const byEmail = new Map<string, CustomerView[]>();
   let liveWithoutEmail = 0;
   let jpyCustomers = 0;
   let multiSubscriptionCustomers = 0;
-  for (const customer of state.customers) {
-    const paymentMethod = customer.invoice_settings.default_payment_method;
-    const source = customer.default_source;
-    const ownSubscriptions = subscriptions.get(customer.id) ?? [];
-    const expanded: Stripe.Customer = {
-      ...customer,
-      subscriptions: {
-        object: 'list',
-        data: ownSubscriptions,
-        has_more: false,
-        url: `/v1/customers/${customer.id}/subscriptions`,
-      },
-      invoice_settings: {
-        ...customer.invoice_settings,
-        default_payment_method:
-          typeof paymentMethod === 'string' ? (paymentMethods.get(paymentMethod) ?? paymentMethod) : paymentMethod,
-      },
-      default_source:
-        typeof source === 'string'
-          ? ((cards.get(source) ?? paymentMethods.get(source) ?? source) as Stripe.Customer['default_source'])
-          : source,
-    };
-    if (customer.currency === 'jpy') jpyCustomers += 1;
-    if (ownSubscriptions.length > 1) multiSubscriptionCustomers += 1;
-    const key = normalizeEmail(customer.email);
+  for (const { id } of state.customers) {
+    const customer = view.customer(id) as CustomerView;
+    if (customer.customer.currency === 'jpy') jpyCustomers += 1;
+    if (customer.subscriptions.filter(isOngoingSubscription).length > 1) multiSubscriptionCustomers += 1;
+    const key = normalizeEmail(customer.customer.email);
     if (!key) {
       liveWithoutEmail += 1;
       continue;
     }
-    byEmail.set(key, [...(byEmail.get(key) ?? []), expanded]);
+    byEmail.set(key, [...(byEmail.get(key) ?? []), customer]);
   }
 
   const contacts = new Map<string, ExpectedContact>();
   for (const [emailKey, customers] of byEmail) {
-    const shown = pickContactCustomer(customers, { catalog, now }) as Stripe.Customer;
+    const shown = pickContactCustomer(customers, { catalog, now }) as CustomerView;
     const attributes = customerAttributes({
-      customer: shown,
-      latestCharge: latestCharges.get(shown.id) ?? null,
+      ...shown,
       catalog,
       prefix: PREFIX,
       metadataKeys: [],
       now,
     });
-    contacts.set(emailKey, { emailKey, customerIds: customers.map((customer) => customer.id), shown, attributes });
+    contacts.set(emailKey, {
+      emailKey,
+      customerIds: customers.map(({ customer }) => customer.id),
+      shown: shown.customer,
+      attributes,
+    });
   }
   return {
     contacts,

@@ -28,11 +28,11 @@ import {
   type Catalog,
   type CustomAttributes,
   type EventMetadataValue,
-  type LatestChargeSummary,
 } from '../../src/mapping';
 import { syncWorkflowId } from '../../src/shared/ids';
 import type { StripeEventRef } from '../../src/shared/messages';
 import { eventually, type TestStack } from './stack';
+import { stripeView } from './stripe-view';
 
 export { Random };
 
@@ -746,45 +746,6 @@ export function catalogOf(state: StripeState): Catalog {
   return catalogFromLists(state.products, state.prices, state.coupons);
 }
 
-/** The customer as `customers.retrieve` with the service's expansions returns it (subscriptions, discounts, cards). */
-export function expandedCustomer(state: StripeState, customer: Stripe.Customer): Stripe.Customer {
-  const discounts = new Map(state.discounts.map((discount) => [discount.id, discount]));
-  const current = state.subscriptions.filter(
-    (subscription) =>
-      subscription.customer === customer.id &&
-      subscription.status !== 'canceled' &&
-      subscription.status !== 'incomplete_expired',
-  );
-  const subscriptions = current.slice(0, 10).map((subscription) => ({
-    ...subscription,
-    discounts: subscription.discounts.map((id) => (typeof id === 'string' ? (discounts.get(id) ?? id) : id)),
-  }));
-  const methodId = customer.invoice_settings.default_payment_method;
-  const method = typeof methodId === 'string' ? state.paymentMethods.find((pm) => pm.id === methodId) : null;
-  const sourceId = customer.default_source;
-  const source =
-    typeof sourceId === 'string'
-      ? (state.cards.find((card) => card.id === sourceId) ?? state.paymentMethods.find((pm) => pm.id === sourceId))
-      : null;
-  return {
-    ...customer,
-    subscriptions: {
-      object: 'list',
-      data: subscriptions,
-      has_more: current.length > 10,
-      url: `/v1/customers/${customer.id}/subscriptions`,
-    },
-    invoice_settings: { ...customer.invoice_settings, default_payment_method: method ?? methodId },
-    default_source: (source as Stripe.CustomerSource | undefined) ?? sourceId,
-  };
-}
-
-/** The customer's latest charge: the first of `charges.list({customer})`, which lists newest first. */
-export function latestChargeOf(state: StripeState, customerId: string): LatestChargeSummary | null {
-  const charge = state.charges.find((candidate) => candidate.customer === customerId);
-  return charge ? { status: charge.status, created: charge.created } : null;
-}
-
 export interface ExpectedContact {
   /** Normalized email the contact is found by. */
   key: string;
@@ -799,21 +760,21 @@ export interface ExpectedContact {
 }
 
 export function expectedContacts(book: CustomerBook, state: StripeState, now: number): ExpectedContact[] {
-  const catalog = catalogOf(state);
-  const customers = new Map(state.customers.map((customer) => [customer.id, customer]));
+  const view = stripeView(state);
+  const catalog = view.catalog;
   return book.contacts().map(({ key, formerKeys, customerIds, preexisting }) => {
-    const live = customerIds.flatMap((id) => {
-      const customer = customers.get(id);
-      return customer ? [expandedCustomer(state, customer)] : [];
-    });
-    const shown: Stripe.Customer | Stripe.DeletedCustomer = pickContactCustomer(live, { catalog, now }) ?? {
+    const live = customerIds.flatMap((id) => view.customer(id) ?? []);
+    const shownLive = pickContactCustomer(live, { catalog, now });
+    const shown: Stripe.Customer | Stripe.DeletedCustomer = shownLive?.customer ?? {
       id: customerIds.find((id) => book.deleted.has(id)) as string,
       object: 'customer',
       deleted: true,
     };
     const attributes = customerAttributes({
       customer: shown,
-      latestCharge: shown.deleted ? undefined : latestChargeOf(state, shown.id),
+      subscriptions: shownLive?.subscriptions,
+      latestCharge: shownLive?.latestCharge,
+      charges: shownLive?.charges,
       catalog,
       prefix: PREFIX,
       metadataKeys: [],

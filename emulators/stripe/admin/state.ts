@@ -12,6 +12,8 @@ export interface StripeState {
   /** Tiered prices include their `tiers` here. */
   readonly prices: Stripe.Price[];
   readonly coupons: Stripe.Coupon[];
+  /** Deleted coupons (no longer listed; discounts made from them still render them when expanded). */
+  readonly deletedCoupons: Stripe.Coupon[];
   readonly discounts: Stripe.Discount[];
   readonly subscriptions: Stripe.Subscription[];
   readonly invoices: Stripe.Invoice[];
@@ -51,6 +53,9 @@ export function stateView(data: DataSet): StripeState {
     },
     get coupons() {
       return copy(data.coupons.ordered());
+    },
+    get deletedCoupons() {
+      return copy([...data.deletedCoupons.values()]);
     },
     get discounts() {
       return copy([...data.discounts.values()]);
