@@ -26,6 +26,8 @@ async function main() {
     host: args.host,
     seed: args.seed,
     rateLimitPerSecond: args['rate-limit-per-second'],
+    // A service run by hand against the emulator receives on a local URL, which real Stripe would refuse.
+    allowLocalWebhookUrls: true,
     latencyMs: args['latency-ms'],
     failureRate: args['failure-rate'],
     webhook: {

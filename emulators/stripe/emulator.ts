@@ -4,7 +4,7 @@ import { type LoggedRequest, RequestLog, createApiRouter } from './api/router';
 import { Clock } from './clock';
 import { DataSet } from './dataset';
 import { EventLog } from './event-log';
-import { type Faults, RateLimiter } from './faults';
+import { type Faults, RateLimiter, stripeEndpointRateLimit } from './faults';
 import { Ids } from './ids';
 import { KeyRing } from './keys';
 import { buildAccount } from './objects/account';
@@ -69,6 +69,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     latencyMs: options.latencyMs ?? 0,
     failureRate: options.failureRate ?? 0,
     rateLimits: rateLimits(options.rateLimitPerSecond),
+    endpointRateLimit: options.endpointRateLimitPerSecond ?? stripeEndpointRateLimit,
   };
   const counts = new Map<string, number>();
   const log = new RequestLog();
@@ -102,6 +103,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     random: faultRandom,
     faults,
     limiter: new RateLimiter(),
+    endpointRules: { allowLocalUrls: options.allowLocalWebhookUrls ?? false },
     counts,
     log,
   });

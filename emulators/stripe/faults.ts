@@ -11,16 +11,22 @@ export interface Faults {
   /** Share of API requests (0..1) answered with a 500 `api_error`. */
   failureRate: number;
   rateLimits: RateLimits;
+  /** Per endpoint (method and path pattern) and mode, per second; 0 turns it off. Stripe: 25. */
+  endpointRateLimit: number;
 }
 
-/** A sliding one-second window per mode, counting the requests it let through. */
+/** Stripe's default per-endpoint budget: https://docs.stripe.com/rate-limits. */
+export const stripeEndpointRateLimit = 25;
+
+/** A sliding one-second window per key (a mode, or a mode's endpoint), counting the requests it let through. */
 export class RateLimiter {
-  private readonly windows: Record<Mode, number[]> = { live: [], test: [] };
+  private readonly windows = new Map<string, number[]>();
 
   /** True if the request fits in the budget (and is then counted). */
-  admit(mode: Mode, limit: number, nowMs: number): boolean {
+  admit(key: string, limit: number, nowMs: number): boolean {
     if (limit <= 0) return true;
-    const window = this.windows[mode];
+    let window = this.windows.get(key);
+    if (!window) this.windows.set(key, (window = []));
     while (window.length > 0 && (window[0] as number) <= nowMs - 1000) window.shift();
     if (window.length >= limit) return false;
     window.push(nowMs);

@@ -11,6 +11,8 @@ export interface FaultSettings {
   /** Share of API requests (0..1) answered with a 500 `api_error`. */
   failureRate?: number;
   rateLimitPerSecond?: RateLimitSetting;
+  /** Requests per second to any one endpoint (Stripe: 25, the default); 0 = off. */
+  endpointRateLimitPerSecond?: number;
 }
 
 export interface StripeEmulatorOptions extends FaultSettings {
@@ -20,6 +22,11 @@ export interface StripeEmulatorOptions extends FaultSettings {
   webhook?: Partial<WebhookOptions>;
   /** Makes ids, keys, fault injection and webhook knobs reproducible. */
   seed?: number;
+  /**
+   * Accept webhook endpoint URLs on local or private hosts and plain HTTP, which Stripe refuses (tests and the demo
+   * receive on 127.0.0.1). Default false, as Stripe.
+   */
+  allowLocalWebhookUrls?: boolean;
 }
 
 export const defaultPort = 12111;
@@ -47,4 +54,5 @@ export function applyFaults(faults: Faults, settings: FaultSettings): void {
   if (settings.failureRate !== undefined) faults.failureRate = Math.min(1, Math.max(0, settings.failureRate));
   if (settings.rateLimitPerSecond !== undefined)
     faults.rateLimits = rateLimits(settings.rateLimitPerSecond, faults.rateLimits);
+  if (settings.endpointRateLimitPerSecond !== undefined) faults.endpointRateLimit = settings.endpointRateLimitPerSecond;
 }

@@ -20,7 +20,8 @@ export interface Emulators {
  */
 export async function startEmulators(options: { rateLimitPerMinute: number; shutdown: Shutdown }): Promise<Emulators> {
   const [stripe, intercom] = await Promise.all([
-    startStripeEmulator({ port: 0 }),
+    // The service receives webhooks on 127.0.0.1, which real Stripe refuses.
+    startStripeEmulator({ port: 0, allowLocalWebhookUrls: true }),
     startIntercomEmulator({ port: 0, rateLimitPerMinute: options.rateLimitPerMinute }),
   ]);
   const byPort = new Map<number, Map<number, number>>([

@@ -27,15 +27,36 @@ export async function registerWebhookEndpoint(
 ): Promise<RegisteredEndpoint> {
   const url = webhookUrl(publicUrl, installId);
   for (const stale of await endpointsWithUrl(stripe, url)) await deleteWebhookEndpoint(stripe, stale.id);
-  const endpoint = await stripe.webhookEndpoints.create({
-    url,
-    enabled_events: [...SUBSCRIBED_EVENT_TYPES] as Stripe.WebhookEndpointCreateParams.EnabledEvent[],
-    api_version: STRIPE_API_VERSION,
-    description: `stripe-intercom-sync install ${installId}`,
-    metadata: { install_id: installId },
-  });
+  const endpoint = await stripe.webhookEndpoints
+    .create({
+      url,
+      enabled_events: [...SUBSCRIBED_EVENT_TYPES] as Stripe.WebhookEndpointCreateParams.EnabledEvent[],
+      api_version: STRIPE_API_VERSION,
+      description: `stripe-intercom-sync install ${installId}`,
+      metadata: { install_id: installId },
+    })
+    .catch((err: unknown) => {
+      if (err instanceof Stripe.errors.StripeInvalidRequestError && err.param === 'url') {
+        throw new WebhookUrlRejected(url, err.message);
+      }
+      throw err;
+    });
   if (!endpoint.secret) throw new Error(`Stripe created webhook endpoint ${endpoint.id} without a signing secret`);
   return { endpointId: endpoint.id, secret: endpoint.secret };
+}
+
+/**
+ * Stripe refused the webhook URL built from PUBLIC_URL: it delivers only to publicly reachable HTTPS addresses
+ * (https://docs.stripe.com/webhooks), so a local or plain-HTTP PUBLIC_URL cannot work for a live install.
+ */
+export class WebhookUrlRejected extends Error {
+  override name = 'WebhookUrlRejected';
+  constructor(url: string, stripeMessage: string) {
+    super(
+      `Stripe refused the webhook URL ${url} (${stripeMessage}). Set PUBLIC_URL to the public HTTPS address this ` +
+        `service is reachable at (for a local trial, an HTTPS tunnel to it), restart, and install again.`,
+    );
+  }
 }
 
 /** Deletes an endpoint; one that no longer exists (deleted in the Dashboard, or by an earlier attempt) is fine. */

@@ -19,7 +19,7 @@ import { countFailures, listFailures } from '../db/failures';
 import { ignoredWebhookCounts, webhookCounts } from '../db/events';
 import { type InstallWorkflows, newImportId } from '../client/workflows';
 import { createStripeClient } from '../activities/clients/stripe';
-import { deleteWebhookEndpoint, registerWebhookEndpoint } from '../events/webhook-endpoints';
+import { WebhookUrlRejected, deleteWebhookEndpoint, registerWebhookEndpoint } from '../events/webhook-endpoints';
 import { requestInstallResync, type ResyncRequest } from '../events/resync';
 import { CredentialRejected, verifyIntercomToken, verifyStripeKey } from './credentials';
 
@@ -80,6 +80,7 @@ export class InstallService {
       // Without webhooks the install could never stay current: refuse it rather than half-install.
       if (endpointId) await deleteWebhookEndpoint(stripe, endpointId).catch(() => undefined);
       await pool.query(`DELETE FROM installs WHERE id = $1`, [install.id]);
+      if (err instanceof WebhookUrlRejected) throw err;
       if (err instanceof Stripe.errors.StripeError && (err.statusCode ?? 500) < 500) {
         throw new CredentialRejected(
           'stripe.apiKey',

@@ -61,6 +61,7 @@ describe('Stripe emulator: webhooks', () => {
       port: 0,
       seed: 5,
       rateLimitPerSecond: 0,
+      allowLocalWebhookUrls: true,
       webhook: { retryDelayMs: 20, maxAttempts: 3, concurrency: 1 },
     });
     stripe = new Stripe(emulator.keys.live, {

@@ -1,23 +1,9 @@
 import assert from 'node:assert/strict';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { type StripeEmulator, startStripeEmulator } from '../../emulators/stripe';
+import { client, rejection } from '../support/stripe-sdk';
 
 const day = 86_400;
-
-/** The official SDK exactly as the service configures it, pointed at the emulator. */
-function client(emulator: StripeEmulator, key: string): Stripe {
-  return new Stripe(key, { host: '127.0.0.1', port: emulator.port, protocol: 'http', maxNetworkRetries: 0 });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Stripe.errors.StripeError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof Stripe.errors.StripeError, `expected a StripeError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the call to fail');
-}
 
 describe('Stripe emulator: API through the official SDK', () => {
   let emulator: StripeEmulator;

@@ -46,7 +46,7 @@ describe('webhooks: endpoint registration and event catch-up (Stripe emulator, r
   const workflowIds = new Set<string>();
 
   before(async () => {
-    emulator = await startStripeEmulator({ port: 0 });
+    emulator = await startStripeEmulator({ port: 0, allowLocalWebhookUrls: true });
     Object.assign(config, { STRIPE_API_BASE: emulator.url });
     db = await createTestDatabase();
     const server = await ensureTemporal();

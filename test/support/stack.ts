@@ -36,7 +36,14 @@ export interface TestStackOptions {
  */
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const [stripe, intercom, db, temporal] = await Promise.all([
-    startStripeEmulator({ port: 0, rateLimitPerSecond: 0, ...options.stripe }),
+    startStripeEmulator({
+      port: 0,
+      rateLimitPerSecond: 0,
+      endpointRateLimitPerSecond: 0,
+      // The service's webhook URL is on 127.0.0.1, which real Stripe refuses.
+      allowLocalWebhookUrls: true,
+      ...options.stripe,
+    }),
     startIntercomEmulator({ port: 0, ...options.intercom }),
     createTestDatabase(),
     ensureTemporal(),

@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import { invalidRequest, resourceMissing } from '../errors';
 import { createWebhookEndpoint } from '../webhooks/endpoints';
+import { checkNewEndpoint } from '../webhooks/endpoint-rules';
 import { paginate } from './pagination';
 import { arrayOf, boolean, inRange, listParams, parseParams, range, recordOf, string } from './params';
 import { type ApiRequest, type Route } from './route';
@@ -57,7 +58,7 @@ function required<T>(value: T | undefined, param: string): T {
   return value;
 }
 
-function createEndpoint({ data, params, ids, clock }: ApiRequest): object {
+function createEndpoint({ data, params, ids, clock, endpointRules }: ApiRequest): object {
   const body = parseParams(params, {
     url: string,
     enabled_events: arrayOf(string),
@@ -67,13 +68,15 @@ function createEndpoint({ data, params, ids, clock }: ApiRequest): object {
     expand: arrayOf(string),
     metadata: recordOf(string),
   });
-  return createWebhookEndpoint(data, ids, clock, {
+  const fields = {
     url: required(body.url, 'url'),
     enabledEvents: required(body.enabled_events, 'enabled_events'),
     description: body.description,
     apiVersion: body.api_version,
     metadata: body.metadata,
-  });
+  };
+  checkNewEndpoint(fields, data.livemode, endpointRules);
+  return createWebhookEndpoint(data, ids, clock, fields);
 }
 
 function findEndpoint({ data, path }: ApiRequest): Stripe.WebhookEndpoint {

@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import { type Clock } from '../clock';
 import { type DataSet } from '../dataset';
 import { type Ids } from '../ids';
+import { type EndpointRules } from '../webhooks/endpoint-rules';
 import { type Expander } from './expand';
 import { type FormParams } from './form';
 
@@ -14,6 +15,7 @@ export interface ApiRequest {
   account: Stripe.Account;
   ids: Ids;
   clock: Clock;
+  endpointRules: EndpointRules;
 }
 
 export interface Route {

@@ -18,6 +18,7 @@ import { parseForm } from './form';
 import { paymentRoutes } from './payments';
 import { readBody } from './read-body';
 import { type Route } from './route';
+import { type EndpointRules } from '../webhooks/endpoint-rules';
 
 export interface ApiDeps {
   datasets: Record<Mode, DataSet>;
@@ -28,6 +29,7 @@ export interface ApiDeps {
   random: Random;
   faults: Faults;
   limiter: RateLimiter;
+  endpointRules: EndpointRules;
   counts: Map<string, number>;
   /** Every API request in arrival order, for tests that assert which page a caller asked for. */
   log: RequestLog;
@@ -120,7 +122,13 @@ export function createApiRouter(deps: ApiDeps): Router {
   const handle = (route: Route) => async (ctx: RouterContext) => {
     count(`${route.method} ${route.path}`, ctx);
     const mode = authenticate(deps.keys, ctx.get('authorization') || undefined);
-    if (!deps.limiter.admit(mode, deps.faults.rateLimits[mode], Date.now())) {
+    const nowMs = Date.now();
+    // Stripe counts every named operation as its own endpoint (GET /v1/customers/:id for any id is one), limited to
+    // 25 requests per second besides the account-wide 100 (live) / 25 (test): https://docs.stripe.com/rate-limits.
+    const admitted =
+      deps.limiter.admit(mode, deps.faults.rateLimits[mode], nowMs) &&
+      deps.limiter.admit(`${mode} ${route.method} ${route.path}`, deps.faults.endpointRateLimit, nowMs);
+    if (!admitted) {
       throw new StripeApiError(
         429,
         'invalid_request_error',
@@ -147,6 +155,7 @@ export function createApiRouter(deps: ApiDeps): Router {
       account: deps.account,
       ids: deps.ids,
       clock: deps.clock,
+      endpointRules: deps.endpointRules,
     });
   };
 

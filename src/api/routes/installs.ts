@@ -5,6 +5,7 @@ import type { Config } from '../../config';
 import { HttpError } from '../errors';
 import { readJsonBody } from '../json-body';
 import { CredentialRejected } from '../../installs/credentials';
+import { WebhookUrlRejected } from '../../events/webhook-endpoints';
 import { isLiveKey, type InstallService } from '../../installs/install-service';
 import type { Install } from '../../db/installs';
 
@@ -78,6 +79,7 @@ export function createInstallRouter(deps: {
       };
     } catch (err) {
       if (err instanceof CredentialRejected) throw new HttpError(422, 'credential_rejected', err.message, err.field);
+      if (err instanceof WebhookUrlRejected) throw new HttpError(422, 'public_url_rejected', err.message, 'PUBLIC_URL');
       throw err;
     }
   });
