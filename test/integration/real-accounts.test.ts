@@ -373,6 +373,9 @@ describe('real Stripe account shapes (issue 7): what Intercom holds after the im
   let live: LiveInstall;
   const imported = new Map<Row, string>();
   const webhooked = new Map<Row, string>();
+  let importCalls: Record<string, number> = {};
+  let webhookCalls: Record<string, number> = {};
+  let refreshes = 0;
 
   before(async () => {
     stack = await startTestStack();
@@ -388,6 +391,10 @@ describe('real Stripe account shapes (issue 7): what Intercom holds after the im
     });
     for (const row of rows) imported.set(row, row.arrange(context(row, 'import', false)));
     live = await install(stack, { workspace });
+    await waitForQuiet(stack, live.installId);
+    importCalls = stack.stripe.requestCounts();
+    stack.stripe.resetCounts();
+    const refreshedBefore = (await stack.workflows.syncStatus(live.installId))?.counters.refreshed ?? 0;
     for (const row of rows) webhooked.set(row, row.arrange(context(row, 'webhook', true)));
     // A customer deleted before the service first saw it never gets a contact: let both exist in Intercom first.
     await waitForQuiet(stack, live.installId);
@@ -396,6 +403,8 @@ describe('real Stripe account shapes (issue 7): what Intercom holds after the im
       row.afterInstall?.(context(row, 'webhook', true), webhooked.get(row) as string);
     }
     await waitForQuiet(stack, live.installId);
+    webhookCalls = stack.stripe.requestCounts();
+    refreshes = ((await stack.workflows.syncStatus(live.installId))?.counters.refreshed ?? 0) - refreshedBefore;
   });
   after(() => stack?.close());
 
@@ -416,6 +425,24 @@ describe('real Stripe account shapes (issue 7): what Intercom holds after the im
       }
     });
   }
+
+  it('reports the Stripe calls of the import and of each webhook refresh (a figure, not asserted)', () => {
+    const sum = (counts: Record<string, number>) => Object.values(counts).reduce((total, count) => total + count, 0);
+    const perRefresh = ['GET /v1/customers/:id', 'GET /v1/subscriptions', 'GET /v1/charges'].map(
+      (endpoint) => webhookCalls[endpoint] ?? 0,
+    );
+    console.log(
+      JSON.stringify({
+        measure: 'real-accounts',
+        importCustomers: rows.length,
+        importStripeCalls: importCalls,
+        refreshes,
+        webhookStripeCalls: webhookCalls,
+        stripeCallsPerRefresh: +(sum(webhookCalls) / Math.max(refreshes, 1)).toFixed(2),
+        readsPerRefresh: +(perRefresh.reduce((a, b) => a + b, 0) / Math.max(refreshes, 1)).toFixed(2),
+      }),
+    );
+  });
 
   it('keeps the install live: no row blocked a batch or failed a customer', async () => {
     const response = await stack.api(`/installs/${live.installId}`);
