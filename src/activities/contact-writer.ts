@@ -7,6 +7,7 @@ import {
   customerAttributes,
   dataEventFor,
   pickContactCustomer,
+  subscriptionsOfEvent,
   type Catalog,
 } from '../mapping';
 import {
@@ -300,9 +301,9 @@ export class ContactWriter {
    * product as an id and never a tiered price's tiers, so a price without a nickname would lose its plan name.
    */
   private async eventCatalog(event: Stripe.Event): Promise<Catalog | undefined> {
-    const object = event.data.object as { object?: unknown };
-    if (object.object !== 'subscription') return undefined;
-    const references = catalogReferences([object as Stripe.Subscription]);
+    const subscriptions = subscriptionsOfEvent(event);
+    if (subscriptions.length === 0) return undefined;
+    const references = catalogReferences(subscriptions);
     const catalog = await getCatalog(this.pool, this.install.id, [
       ...references.productIds,
       ...references.priceIds,

@@ -1,7 +1,13 @@
 import { log } from '@temporalio/activity';
 import type Stripe from 'stripe';
 import type { Pool } from 'pg';
-import { DATA_EVENT_TYPES, catalogReferences, normalizeEmail, type CatalogReferences } from '../mapping';
+import {
+  DATA_EVENT_TYPES,
+  catalogReferences,
+  normalizeEmail,
+  subscriptionsOfEvent,
+  type CatalogReferences,
+} from '../mapping';
 import { getEvents } from '../db/events';
 import {
   getCatalog,
@@ -91,11 +97,9 @@ async function retrieveCustomer(stripe: Stripe, customerId: string) {
  */
 export async function fillCatalogForEvents(stripe: Stripe, pool: Pool, installId: string, eventIds: string[]) {
   if (eventIds.length === 0) return;
-  const subscriptions = (await getEvents(pool, installId, eventIds)).flatMap(({ type, payload }) => {
-    const object = payload.data.object as { object?: unknown };
-    const dataEvent = DATA_EVENT_TYPES.has(type as Stripe.Event.Type);
-    return dataEvent && object.object === 'subscription' ? [object as Stripe.Subscription] : [];
-  });
+  const subscriptions = (await getEvents(pool, installId, eventIds)).flatMap(({ type, payload }) =>
+    DATA_EVENT_TYPES.has(type as Stripe.Event.Type) ? subscriptionsOfEvent(payload) : [],
+  );
   if (subscriptions.length > 0) await fillCatalog(stripe, pool, installId, catalogReferences(subscriptions));
 }
 

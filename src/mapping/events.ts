@@ -98,13 +98,9 @@ function subscriptionUpdated(event: Stripe.CustomerSubscriptionUpdatedEvent, cat
   if (cancelAt !== null && cancellationChanged && scheduledBefore === null) {
     return { kind: 'cancellationScheduled', metadata: cancellationScheduledMetadata(subscription, cancelAt, catalog) };
   }
-  const previousItems = previous.items?.data;
-  if (!previousItems || !itemsPricingChanged(previousItems, subscription.items.data)) return null;
-  const before: Stripe.Subscription = {
-    ...subscription,
-    ...previous,
-    items: { ...subscription.items, data: previousItems },
-  };
+  const before = subscriptionBefore(event);
+  const previousItems = before?.items.data;
+  if (!before || !previousItems || !itemsPricingChanged(previousItems, subscription.items.data)) return null;
   const now = event.created;
   const planOf = (sub: Stripe.Subscription) => {
     const price = primaryItem(sub, catalog)?.price;
@@ -124,6 +120,27 @@ function subscriptionUpdated(event: Stripe.CustomerSubscriptionUpdatedEvent, cat
       ['status', subscription.status],
     ],
   };
+}
+
+/** An update's subscription as it was before, when its items changed (`previous_attributes.items`). */
+function subscriptionBefore(event: Stripe.Event): Stripe.Subscription | null {
+  if (event.type !== 'customer.subscription.updated') return null;
+  const subscription = event.data.object;
+  const previous = (event.data.previous_attributes ?? {}) as Partial<Stripe.Subscription>;
+  const previousItems = previous.items?.data;
+  if (!previousItems) return null;
+  return { ...subscription, ...previous, items: { ...subscription.items, data: previousItems } };
+}
+
+/**
+ * The subscriptions a data event's metadata is computed from: the event's own, and for a plan change the one before
+ * (its products and tiered prices must be in the catalog too).
+ */
+export function subscriptionsOfEvent(event: Stripe.Event): Stripe.Subscription[] {
+  const object = event.data.object as { object?: unknown };
+  if (object.object !== 'subscription') return [];
+  const before = subscriptionBefore(event);
+  return [object as Stripe.Subscription, ...(before ? [before] : [])];
 }
 
 function itemsPricingChanged(

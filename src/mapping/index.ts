@@ -54,6 +54,7 @@ export {
   MAX_EVENT_METADATA_KEYS,
   dataEventFor,
   money,
+  subscriptionsOfEvent,
   type DataEvent,
   type DataEventOptions,
   type EventMetadataValue,

@@ -8,6 +8,7 @@ import {
   EVENT_TYPES_AFFECTING_ATTRIBUTES,
   MAX_EVENT_METADATA_KEYS,
   SUBSCRIBED_EVENT_TYPES,
+  subscriptionsOfEvent,
 } from '../../src/mapping';
 import { charge, customer, DAY, event, invoice, item, NOW, price, subscription } from './fixtures/stripe';
 
@@ -111,6 +112,11 @@ describe('mapping: data events (§5)', () => {
       interval: 'month',
       status: 'active',
     });
+    // The catalog must hold the products and tiered prices of the items before the change too.
+    assert.deepEqual(
+      subscriptionsOfEvent(changed).map((sub) => sub.items.data[0]?.price.id),
+      ['price_pro', 'price_basic'],
+    );
     const metadataOnly = event('customer.subscription.updated', subscription({ items: [pro] }), {
       previousAttributes: { metadata: { a: '1' } },
     });
