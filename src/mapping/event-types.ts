@@ -52,6 +52,8 @@ export const EVENT_TYPES_AFFECTING_ATTRIBUTES: ReadonlySet<EventType> = new Set<
   'charge.succeeded',
   'charge.failed',
   'charge.pending',
+  // Total spent is net of refunds.
+  'charge.refunded',
   'invoice.paid',
   'invoice.payment_failed',
 ]);

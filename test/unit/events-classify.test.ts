@@ -45,7 +45,18 @@ describe('events: classification of a verified event for an install', () => {
     ],
     ['charge.succeeded with an expanded customer refreshes', stripeEvent('charge.succeeded', charge), live, ref(true)],
     ['invoice.created is a data event only: no refresh', stripeEvent('invoice.created', invoice), live, ref(false)],
-    ['charge.refunded is a data event only: no refresh', stripeEvent('charge.refunded', charge), live, ref(false)],
+    [
+      'charge.refunded refreshes (total spent is net of refunds)',
+      stripeEvent('charge.refunded', charge),
+      live,
+      ref(true),
+    ],
+    [
+      'customer.subscription.trial_will_end is a data event only',
+      stripeEvent('customer.subscription.trial_will_end', { id: 'sub_1', object: 'subscription', customer: 'cus_1' }),
+      live,
+      ref(false),
+    ],
     [
       'payment_method.detached finds the customer in previous_attributes',
       stripeEvent(
