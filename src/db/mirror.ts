@@ -115,13 +115,21 @@ function toMirrored(row: CustomerRow): MirroredCustomer {
     deleted: row.deleted,
     customer: row.customer,
     latestCharge: row.latest_charge,
-    subscriptions: row.subscriptions,
+    subscriptions: row.subscriptions.length > 0 ? row.subscriptions : embeddedSubscriptions(row.customer),
     charges: {
       lastSucceeded: row.last_succeeded,
       netByCurrency: Object.fromEntries(Object.entries(row.net_by_currency).map(([code, net]) => [code, Number(net)])),
     },
     observedAt: row.observed_at,
   };
+}
+
+/**
+ * Rows mirrored before migration 002 carry the customer's first 10 ongoing subscriptions inside the customer; they
+ * stand in until the customer is next read (a refresh or a resync lists all of them and drops the embedded copy).
+ */
+function embeddedSubscriptions(customer: Stripe.Customer | Stripe.DeletedCustomer): Stripe.Subscription[] {
+  return customer.deleted ? [] : (customer.subscriptions?.data ?? []);
 }
 
 /** A customer row with its subscriptions and what its succeeded charges add up to. */

@@ -192,15 +192,6 @@ function lastEnded(subscriptions: ReadonlyArray<Stripe.Subscription>): Stripe.Su
   return [...subscriptions].sort((a, b) => endedAt(b) - endedAt(a) || b.created - a.created)[0] ?? null;
 }
 
-/**
- * Whether the caller must list the customer's subscriptions before mapping: they were not expanded, or the expanded
- * list is only the first page.
- */
-export function needsSubscriptionList(customer: Stripe.Customer | Stripe.DeletedCustomer): boolean {
-  if (customer.deleted) return false;
-  return !customer.subscriptions || customer.subscriptions.has_more;
-}
-
 function expandedSubscriptions(customer: Stripe.Customer): ReadonlyArray<Stripe.Subscription> {
   if (!customer.subscriptions) {
     throw new Error(`customer ${customer.id}: expand subscriptions or pass them in`);

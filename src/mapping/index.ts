@@ -30,7 +30,6 @@ export {
 export { pickContactCustomer, type ContactCandidate, type ContactRankingContext } from './contact';
 export {
   customerAttributes,
-  needsSubscriptionList,
   scheduledCancellation,
   subscriptionAmountPerPeriod,
   type ChargeHistory,

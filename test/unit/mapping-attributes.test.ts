@@ -9,7 +9,6 @@ import {
   customerAttributes,
   EMPTY_CATALOG,
   isValidAttributeName,
-  needsSubscriptionList,
   type CustomerAttributesInput,
 } from '../../src/mapping';
 import {
@@ -21,7 +20,6 @@ import {
   deletedCustomer,
   discount,
   item,
-  list,
   NOW,
   price,
   subscription,
@@ -334,11 +332,7 @@ describe('mapping: customer attributes', () => {
     assert.equal(attributes.STRIPE_meta_note, 'n'.repeat(255));
   });
 
-  it('says when the subscriptions must be listed first', () => {
-    assert.equal(needsSubscriptionList(customer()), false);
-    assert.equal(needsSubscriptionList(customer({ subscriptions: { ...list([]), has_more: true } })), true);
-    assert.equal(needsSubscriptionList(customer({ subscriptions: undefined })), true);
-    assert.equal(needsSubscriptionList(deletedCustomer()), false);
+  it('refuses to map a customer whose subscriptions were neither listed nor expanded', () => {
     assert.throws(() => attributesOf({ customer: customer({ subscriptions: undefined }) }));
   });
 

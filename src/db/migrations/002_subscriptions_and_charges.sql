@@ -25,3 +25,7 @@ CREATE TABLE stripe_charges (
   PRIMARY KEY (install_id, charge_id)
 );
 CREATE INDEX stripe_charges_by_customer ON stripe_charges (install_id, customer_id, created DESC);
+
+-- New attributes (STRIPE_email, STRIPE_total_spent, …) must exist in Intercom before a write uses them: every install
+-- prepares its attributes again at its sync workflow's next run.
+UPDATE installs SET attributes_ready_at = NULL;
