@@ -91,10 +91,12 @@ describe('live sync: Stripe webhooks converge Intercom on the current Stripe sta
       await eventually(
         async () => {
           const progress = await stack.workflows.importProgress(target.installId);
-          return progress?.phase === 'customers' ? progress : undefined;
+          // From the subscriptions phase on, the import reads what the mutations change.
+          const reading = ['subscriptions', 'charges', 'customers'].includes(progress?.phase ?? '');
+          return reading ? progress : undefined;
         },
         120_000,
-        'the import to page customers',
+        'the import to page subscriptions',
       );
 
       // Customers already imported, and customers the import has not reached yet: deletions are left out, since
