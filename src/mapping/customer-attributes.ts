@@ -5,9 +5,14 @@ import { productNameOf, type Catalog } from './catalog';
 import { intervalLabel } from './interval';
 import { toMajorUnits } from './money';
 import { customerMrr, type PricingContext } from './mrr';
-import { itemAmountPerPeriod } from './price';
 import { truncateForIntercom } from './strings';
-import { isOngoingSubscription, primaryItem, primarySubscription } from './subscription';
+import {
+  isOngoingSubscription,
+  primaryItem,
+  primarySubscription,
+  scheduledCancellation,
+  subscriptionAmountPerPeriod,
+} from './subscription';
 
 const TWO_DECIMAL_FALLBACK_CURRENCY = 'usd';
 
@@ -163,28 +168,6 @@ function primarySubscriptionAttributes(
     [name('cancel_at_period_end')]: subscription?.cancel_at_period_end ?? null,
     [name('cancel_at')]: ongoing ? scheduledCancellation(subscription, item) : null,
   };
-}
-
-/** When the subscription is set to end: `cancel_at`, else the period end when it cancels at period end. */
-export function scheduledCancellation(
-  subscription: Stripe.Subscription,
-  item: Stripe.SubscriptionItem | null = null,
-): number | null {
-  if (subscription.cancel_at != null) return subscription.cancel_at;
-  if (!subscription.cancel_at_period_end) return null;
-  return (item ?? subscription.items.data[0])?.current_period_end ?? null;
-}
-
-/**
- * What the subscription bills per plan interval before discounts: every recurring licensed item (all items of a
- * subscription share one interval). Null when no item's amount can be known.
- */
-export function subscriptionAmountPerPeriod(subscription: Stripe.Subscription, catalog: Catalog): number | null {
-  const amounts = subscription.items.data
-    .filter((item) => item.price.recurring != null)
-    .map((item) => itemAmountPerPeriod(item, catalog))
-    .filter((amount): amount is number => amount != null);
-  return amounts.length === 0 ? null : amounts.reduce((sum, amount) => sum + amount, 0);
 }
 
 function lastEnded(subscriptions: ReadonlyArray<Stripe.Subscription>): Stripe.Subscription | null {

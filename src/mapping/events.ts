@@ -2,11 +2,10 @@ import type Stripe from 'stripe';
 import { EMPTY_CATALOG, productNameOf, type Catalog } from './catalog';
 import { DATA_EVENT_NAME_SUFFIXES } from './event-types';
 import { intervalLabel } from './interval';
-import { scheduledCancellation, subscriptionAmountPerPeriod } from './customer-attributes';
 import { currencyDecimals } from './money';
 import { subscriptionMrr } from './mrr';
 import { truncateForIntercom } from './strings';
-import { primaryItem } from './subscription';
+import { primaryItem, scheduledCancellation, subscriptionAmountPerPeriod } from './subscription';
 
 /**
  * Intercom's "monetary amount" metadata: `amount` is "a positive integer representing the amount in cents"

@@ -30,8 +30,6 @@ export {
 export { pickContactCustomer, type ContactCandidate, type ContactRankingContext } from './contact';
 export {
   customerAttributes,
-  scheduledCancellation,
-  subscriptionAmountPerPeriod,
   type ChargeHistory,
   type CustomerAttributesInput,
   type LatestChargeSummary,
@@ -71,6 +69,8 @@ export {
   isOngoingSubscription,
   primaryItem,
   primarySubscription,
+  scheduledCancellation,
+  subscriptionAmountPerPeriod,
   subscriptionRankKey,
   subscriptionStatusRank,
   type SubscriptionRankKey,

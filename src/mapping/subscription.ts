@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import { priceWithTiers, type Catalog } from './catalog';
 import { monthlyFactor } from './interval';
 import { subscriptionMonthlyValue, type PricingContext } from './mrr';
-import { isMetered, priceAmountForQuantity } from './price';
+import { isMetered, itemAmountPerPeriod, priceAmountForQuantity } from './price';
 
 /** Design §4: active > trialing > past_due > unpaid > incomplete > paused > canceled, incomplete_expired last. */
 export const SUBSCRIPTION_STATUS_RANK: Readonly<Record<string, number>> = {
@@ -85,6 +85,28 @@ function unitMonthlyValue(item: Stripe.SubscriptionItem, catalog: Catalog): numb
   const price = priceWithTiers(item.price, catalog);
   if (!price.recurring || isMetered(price)) return 0;
   return (priceAmountForQuantity(price, 1) ?? 0) * monthlyFactor(price.recurring);
+}
+
+/** When the subscription is set to end: `cancel_at`, else the period end when it cancels at period end. */
+export function scheduledCancellation(
+  subscription: Stripe.Subscription,
+  item: Stripe.SubscriptionItem | null = null,
+): number | null {
+  if (subscription.cancel_at != null) return subscription.cancel_at;
+  if (!subscription.cancel_at_period_end) return null;
+  return (item ?? subscription.items.data[0])?.current_period_end ?? null;
+}
+
+/**
+ * What the subscription bills per plan interval before discounts: every recurring licensed item (all items of a
+ * subscription share one interval). Null when no item's amount can be known.
+ */
+export function subscriptionAmountPerPeriod(subscription: Stripe.Subscription, catalog: Catalog): number | null {
+  const amounts = subscription.items.data
+    .filter((item) => item.price.recurring != null)
+    .map((item) => itemAmountPerPeriod(item, catalog))
+    .filter((amount): amount is number => amount != null);
+  return amounts.length === 0 ? null : amounts.reduce((sum, amount) => sum + amount, 0);
 }
 
 export function compareIds(a: string, b: string): number {
