@@ -128,6 +128,19 @@ describe('Intercom emulator: Intercom rules (through intercom-client)', function
       assert.equal((await rejected(contact, 400)).code, 'parameter_not_found');
     });
 
+    it('seeds archived attributes over the inspection API too', async () => {
+      const { client, workspaceId } = session();
+      const response = await fetch(`${emulator.url}/_emulator/workspaces/${workspaceId}/data_attributes`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Legacy_plan', data_type: 'string', archived: true }),
+      });
+      assert.equal(response.status, 201);
+      assert.equal(((await response.json()) as { archived: boolean }).archived, true);
+      const active = await client.dataAttributes.list({ model: 'contact' });
+      assert.ok(!active.data?.some((attribute) => attribute.name === 'Legacy_plan'));
+    });
+
     it('archives through PUT /data_attributes/{id}', async () => {
       const { client } = session();
       const created = await defineAttribute(client, 'Old_one');
