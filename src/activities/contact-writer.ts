@@ -180,6 +180,9 @@ export class ContactWriter {
     fields: ContactFields,
     isRetry: boolean,
   ): Promise<string | null> {
+    // A lead becomes the user by updating its role on the same contact ("Accepted values are user or lead (only if
+    // lead already)": https://developers.intercom.com/docs/references/2.1/rest-api/contacts/update-contact; `role` is
+    // in 2.14's update_contact_request). Its hash leaves the role out: once it is a user the role is never sent again.
     const sent = contact.isLead ? { ...fields, role: 'user' as const } : fields;
     let updated: boolean;
     try {
