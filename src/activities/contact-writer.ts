@@ -192,12 +192,7 @@ export class ContactWriter {
       if (!holderId) throw err;
       return this.resolveConflict(db, group, contact, members, fields, holderId, isRetry);
     }
-    if (!updated) {
-      // Deleted in Intercom since we linked it: forget it and resolve the group afresh, once.
-      await forgetContact(db, this.install.id, contact.contactId);
-      if (isRetry) throw new IntercomRejected(404, 'not_found', `contact ${contact.contactId} vanished twice`);
-      return this.writeContact(db, { ...group, contactId: null }, true);
-    }
+    if (!updated) return this.resolveVanished(db, group, contact, isRetry);
     if (contact.attributesHash !== null) this.counters.updated += 1;
     else if (contact.createdByUs) this.counters.created += 1;
     else this.counters.matched += 1;
@@ -232,7 +227,9 @@ export class ContactWriter {
       throw new IntercomRejected(409, 'conflict', `contact ${contact.contactId}: Intercom refused the write (409)`);
     }
     const { email, ...withoutEmail } = fields;
-    await this.intercom.updateContact(contact.contactId, withoutEmail);
+    if (!(await this.intercom.updateContact(contact.contactId, withoutEmail))) {
+      return this.resolveVanished(db, group, contact, isRetry);
+    }
     const taken = email.trim().toLowerCase();
     const message =
       `email change to ${email} not written to Intercom contact ${contact.contactId}: ` +
@@ -249,6 +246,18 @@ export class ContactWriter {
     // The hash is the intended write's: unchanged data costs no call; the next change tries the email again.
     await this.recordWrite(db, contact, members, attributesHash(fields), contact.emailNormalized);
     return contact.contactId;
+  }
+
+  /** The contact was deleted in Intercom since we linked it: forget it and resolve the group afresh, once. */
+  private async resolveVanished(
+    db: PoolClient,
+    group: ContactGroup,
+    contact: ContactRecord,
+    isRetry: boolean,
+  ): Promise<string | null> {
+    await forgetContact(db, this.install.id, contact.contactId);
+    if (isRetry) throw new IntercomRejected(404, 'not_found', `contact ${contact.contactId} vanished twice`);
+    return this.writeContact(db, { ...group, contactId: null }, true);
   }
 
   private matchedContact(contactId: string, email: string | null, isLead: boolean): ContactRecord {

@@ -39,8 +39,11 @@ export function createSyncActivities(deps: { pool: Pool; contexts: InstallContex
         try {
           await intercom.createContactAttribute(attribute.name, attribute.type, attribute.description);
         } catch (err) {
-          // A 4xx here cannot pass on a retry (a rule the plan did not foresee): fail visibly instead.
           if (!(err instanceof IntercomRejected)) throw err;
+          // Created meanwhile by an overlapping attempt of this activity: nothing is wrong.
+          const recheck = planAttributes([attribute], await intercom.listContactAttributes());
+          if (recheck.missing.length === 0 && recheck.refusals.length === 0) continue;
+          // Otherwise a rule the plan did not foresee: a 4xx cannot pass on a retry, so fail visibly instead.
           throw installFailure(`Intercom refused to create the attribute ${attribute.name}: ${err.message}`);
         }
       }
