@@ -24,6 +24,8 @@ const optionsSchema = z.object({
   'keep-running': z.boolean().default(false),
   seed: z.coerce.number().int().default(1),
   'preexisting-share': z.coerce.number().min(0).max(1).default(0.15),
+  /** Share of the other emails an Intercom lead holds: the import turns each lead into the user. */
+  'lead-share': z.coerce.number().min(0).max(1).default(0.03),
   /** Seconds to wait for the install to go live; default from the customers and the rate limit. */
   timeout: z.coerce.number().positive().optional(),
 });
@@ -52,12 +54,13 @@ async function main(): Promise<void> {
     const scenario = seedScenario(emulators, {
       customers: options.customers,
       preexistingShare: options['preexisting-share'],
+      leadShare: options['lead-share'],
       seed: options.seed,
     });
     say(
       `seeded Stripe account ${emulators.stripe.accountId}: ${scenario.customers} customers ` +
         `(${scenario.withEmail} with an email, ${scenario.withoutEmail} without, ${scenario.deleted} deleted); ` +
-        `Intercom workspace ${scenario.workspaceId}: ${scenario.preexisting} users already`,
+        `Intercom workspace ${scenario.workspaceId}: ${scenario.preexisting} users and ${scenario.leads} leads already`,
     );
     // The slowest part is Intercom's rate limit: about 1.1 calls per customer.
     const minimumSeconds = options['rate-limit'] > 0 ? (options.customers * 1.1) / (options['rate-limit'] / 60) : 0;

@@ -55,12 +55,18 @@ export function createContact(
 
 export function updateContact(workspace: Workspace, id: string, input: ContactInput, nowMs: number): StoredContact {
   const contact = findContact(workspace, id);
+  // A lead becomes a user by updating its role; never the other way ("role: Accepted values are user or lead (only if
+  // lead already)", https://developers.intercom.com/docs/references/2.1/rest-api/contacts/update-contact; `role` is
+  // in the 2.14 update_contact_request). The converted user keeps its id, and must be identifiable like any user.
   const role = input.role === undefined ? contact.role : parseRole(input.role);
   if (contact.role === 'user' && role === 'lead') {
     throw new ApiError(400, 'client_error', "Contact with user role can't be converted to a lead");
   }
   const email = input.email === undefined ? contact.email : validEmail(input.email);
   const externalId = input.externalId === undefined ? contact.externalId : input.externalId;
+  if (role === 'user' && email === null && externalId === null) {
+    throw invalidParameter('A user must have an email or an external_id');
+  }
   if (role === 'user') assertNoConflict(workspace, email, externalId, contact.id);
   const customAttributes = input.customAttributes ?? {};
   validateCustomAttributes(workspace, customAttributes);

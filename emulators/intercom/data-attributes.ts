@@ -1,7 +1,11 @@
-import { invalidParameter } from './errors';
+import { ApiError, invalidParameter } from './errors';
 import type { AttributeModel, DataType, StoredDataAttribute, Workspace } from './workspace';
 
-/** Intercom's cap on custom data attributes per model in one workspace. */
+/**
+ * Intercom's cap on custom data attributes per workspace; archived ones do not count ("There's a limit of 250 custom
+ * data attributes per workspace, but you can archive unused attributes to free up space":
+ * https://www.intercom.com/help/en/articles/179-send-custom-user-attributes-to-intercom).
+ */
 const MAX_CUSTOM_ATTRIBUTES = 250;
 const NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
 const DATA_TYPES: readonly DataType[] = ['string', 'integer', 'float', 'boolean', 'date', 'datetime'];
@@ -119,7 +123,10 @@ export function createDataAttribute(
       'name',
     );
   }
-  // A second create with the same name is how a type change would be attempted: the type stays immutable.
+  // A second create with the same name is how a type change would be attempted: the type stays immutable. Names
+  // compare case-insensitively, and an archived attribute keeps its name: the 2.14 reference's "Same name already
+  // exists" answer (POST /data_attributes, 400 parameter_invalid,
+  // https://developers.intercom.com/docs/references/2.14/rest-api/api.intercom.io/data-attributes/createdataattribute).
   if (isNameTaken(workspace, model, input.name)) {
     const data = model === 'contact' ? 'people data' : 'company data';
     throw invalidParameter(
@@ -127,7 +134,7 @@ export function createDataAttribute(
       'name',
     );
   }
-  if (customAttributes(workspace, model).length >= MAX_CUSTOM_ATTRIBUTES) {
+  if (customAttributes(workspace, model).filter((attribute) => !attribute.archived).length >= MAX_CUSTOM_ATTRIBUTES) {
     throw invalidParameter(`You have reached the limit of ${MAX_CUSTOM_ATTRIBUTES} custom attributes for this model`);
   }
   const seconds = Math.floor(nowMs / 1000);
@@ -137,6 +144,7 @@ export function createDataAttribute(
     model,
     dataType,
     description: input.description ?? null,
+    archived: false,
     createdAt: seconds,
     updatedAt: seconds,
   };
@@ -156,16 +164,40 @@ function customAttributes(workspace: Workspace, model: AttributeModel): StoredDa
   return workspace.dataAttributes.filter((attribute) => attribute.model === model);
 }
 
-/** Custom contact attribute by exact name: contact writes must name an attribute that exists. */
-export function findContactAttribute(workspace: Workspace, name: string): StoredDataAttribute | undefined {
-  return workspace.dataAttributes.find((attribute) => attribute.model === 'contact' && attribute.name === name);
+/**
+ * `PUT /data_attributes/{id}`: archiving (or unarchiving) and the description; the type never changes
+ * (https://developers.intercom.com/docs/references/2.14/rest-api/api.intercom.io/data-attributes/updatedataattribute).
+ */
+export function updateDataAttribute(
+  workspace: Workspace,
+  id: number,
+  changes: { archived?: boolean; description?: string },
+  nowMs: number,
+): StoredDataAttribute {
+  const attribute = workspace.dataAttributes.find((candidate) => candidate.id === id);
+  if (!attribute) throw new ApiError(404, 'field_not_found', "We couldn't find that data attribute to update");
+  if (changes.archived !== undefined) attribute.archived = changes.archived;
+  if (changes.description !== undefined) attribute.description = changes.description;
+  attribute.updatedAt = Math.floor(nowMs / 1000);
+  return attribute;
 }
 
-/** `GET /data_attributes` body: built-in then custom attributes, optionally of one model. */
-export function listDataAttributesJson(workspace: Workspace, model: string | undefined) {
+/** Active custom contact attribute by exact name: contact writes must name an attribute that exists. */
+export function findContactAttribute(workspace: Workspace, name: string): StoredDataAttribute | undefined {
+  return workspace.dataAttributes.find(
+    (attribute) => attribute.model === 'contact' && attribute.name === name && !attribute.archived,
+  );
+}
+
+/**
+ * `GET /data_attributes` body: built-in then custom attributes, optionally of one model. Archived ones only with
+ * `include_archived=true` ("By default we return only non archived data attributes", 2.14 reference).
+ */
+export function listDataAttributesJson(workspace: Workspace, model: string | undefined, includeArchived = false) {
   const builtIns = model === undefined || model === 'contact' ? BUILT_IN_CONTACT_ATTRIBUTES.map(builtInJson) : [];
   const custom = workspace.dataAttributes
     .filter((attribute) => model === undefined || attribute.model === model)
+    .filter((attribute) => includeArchived || !attribute.archived)
     .map((attribute) => dataAttributeJson(workspace, attribute));
   return { type: 'list' as const, data: [...builtIns, ...custom] };
 }
@@ -200,7 +232,7 @@ export function dataAttributeJson(workspace: Workspace, attribute: StoredDataAtt
     ui_writable: false,
     messenger_writable: false,
     custom: true,
-    archived: false,
+    archived: attribute.archived,
     admin_id: workspace.adminId,
     created_at: attribute.createdAt,
     updated_at: attribute.updatedAt,

@@ -16,7 +16,10 @@ export interface EventInput {
 }
 
 /**
- * `POST /events`. A repeat of (contact, name, created_at) is accepted and dropped, as Intercom does.
+ * `POST /events`. A repeat of (contact, name, created_at) is accepted (202) and dropped, as Intercom does: "Each event
+ * is uniquely identified as a combination of [...] the Contact external identifier, the Data Event name and the Data
+ * Event created time" (2.14 reference, Submit a data event, "Event de-duplication":
+ * https://developers.intercom.com/docs/references/2.14/rest-api/api.intercom.io/data-events/createdataevent).
  * Stricter than Intercom on purpose: more than 10 metadata keys is a 400 (Intercom silently drops the extra keys,
  * which would hide the loss), and metadata values must be one of Intercom's documented kinds.
  */

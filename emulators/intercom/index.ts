@@ -6,7 +6,14 @@ import type { ContactJson } from './contact-json';
 import { createApiRouter } from './http/api-routes';
 import { errorEnvelope, type State } from './http/envelope';
 import { createInspectionRouter } from './http/inspection-routes';
-import { type SeedContact, type WorkspaceSnapshot, seedContact, workspaceSnapshot } from './inspection';
+import {
+  type SeedContact,
+  type SeedDataAttribute,
+  type WorkspaceSnapshot,
+  seedContact,
+  seedDataAttribute,
+  workspaceSnapshot,
+} from './inspection';
 import { RateLimiter } from './rate-limiter';
 import { type CreateWorkspaceOptions, Registry, type WorkspaceCredentials } from './registry';
 import { RequestCounts } from './request-counts';
@@ -14,7 +21,7 @@ import { RequestCounts } from './request-counts';
 export { ApiError, type ErrorList } from './errors';
 export type { FaultChanges } from './conditions';
 export type { ContactJson } from './contact-json';
-export type { EventRecord, SeedContact, WorkspaceSnapshot } from './inspection';
+export type { EventRecord, SeedContact, SeedDataAttribute, WorkspaceSnapshot } from './inspection';
 export type { CreateWorkspaceOptions, WorkspaceCredentials } from './registry';
 
 export const DEFAULT_INTERCOM_EMULATOR_PORT = 12112;
@@ -45,6 +52,8 @@ export interface IntercomEmulator {
   workspace(workspaceId: string): WorkspaceSnapshot;
   /** A pre-existing contact: validated like the API, not counted, searchable at once. */
   createContact(workspaceId: string, contact: SeedContact): ContactJson;
+  /** A pre-existing contact attribute (optionally archived), validated like the API, not counted. */
+  createDataAttribute(workspaceId: string, attribute: SeedDataAttribute): { id?: number; name: string };
   /** Requests per endpoint (`'POST /contacts'`), over all workspaces or those made with one workspace's tokens. */
   requestCounts(workspaceId?: string): Record<string, number>;
   resetCounts(): void;
@@ -90,6 +99,8 @@ export async function startIntercomEmulator(options: IntercomEmulatorOptions = {
     revokeToken: (token) => registry.revokeToken(token),
     workspace: (workspaceId) => workspaceSnapshot(registry.get(workspaceId)),
     createContact: (workspaceId, contact) => seedContact(registry.get(workspaceId), contact, Date.now()),
+    createDataAttribute: (workspaceId, attribute) =>
+      seedDataAttribute(registry.get(workspaceId), attribute, Date.now()),
     requestCounts: (workspaceId) => counts.snapshot(workspaceId),
     resetCounts: () => counts.reset(),
     setFaults: (changes) => conditions.update(changes),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type ContactJson, contactJson } from './contact-json';
 import { createContact } from './contacts';
-import { dataAttributeJson } from './data-attributes';
+import { createDataAttribute, dataAttributeJson, updateDataAttribute } from './data-attributes';
 import type { Workspace } from './workspace';
 
 /** A stored data event as tests see it. */
@@ -76,4 +76,21 @@ export function seedContact(workspace: Workspace, seed: SeedContact, nowMs: numb
     0,
   );
   return contactJson(workspace, contact);
+}
+
+export const seedDataAttributeSchema = z.strictObject({
+  name: z.string(),
+  data_type: z.enum(['string', 'integer', 'float', 'boolean', 'date', 'datetime']).default('string'),
+  /** An attribute a teammate archived: hidden from lists and writes, but its name stays taken. */
+  archived: z.boolean().default(false),
+});
+
+/** A contact attribute that existed before the test (validated like `POST /data_attributes`, then archived if asked). */
+export type SeedDataAttribute = z.input<typeof seedDataAttributeSchema>;
+
+export function seedDataAttribute(workspace: Workspace, seed: SeedDataAttribute, nowMs: number) {
+  const { name, data_type: dataType, archived } = seedDataAttributeSchema.parse(seed);
+  const attribute = createDataAttribute(workspace, { name, model: 'contact', dataType }, nowMs);
+  if (archived) updateDataAttribute(workspace, attribute.id, { archived }, nowMs);
+  return dataAttributeJson(workspace, attribute);
 }

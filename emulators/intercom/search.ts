@@ -63,6 +63,17 @@ function compile(query: unknown, depth: number): Predicate {
   if (value.length === 0 || value.length > MAX_FILTERS_PER_GROUP) {
     throw invalidParameter(`Each AND/OR group must have between 1 and ${MAX_FILTERS_PER_GROUP} filters`, 'query');
   }
+  // The 2.14 reference defines a group's `value` as oneOf "array of multiple_filter_search_request" or "array of
+  // single_filter_search_request" (components.schemas.multiple_filter_search_request;
+  // https://developers.intercom.com/docs/references/2.14/rest-api/api.intercom.io/contacts/searchcontacts, and
+  // https://github.com/intercom/Intercom-OpenAPI/pull/197): a filter beside a nested group is no shape it accepts.
+  const filters = value.filter((part) => isRecord(part) && 'field' in part).length;
+  if (filters > 0 && filters < value.length) {
+    throw invalidParameter(
+      `An ${operator} group's value must be either all filters or all nested groups, not a mix`,
+      'query',
+    );
+  }
   const parts = value.map((part) => compile(part, depth + 1));
   return operator === 'AND'
     ? (contact) => parts.every((part) => part(contact))

@@ -25,6 +25,8 @@ export interface StoredDataAttribute {
   model: AttributeModel;
   dataType: DataType;
   description: string | null;
+  /** Archived attributes are hidden from lists (unless asked for) and from writes, but keep their names. */
+  archived: boolean;
   createdAt: number;
   updatedAt: number;
 }

@@ -7,6 +7,8 @@ export interface ScenarioOptions {
   customers: number;
   /** Share of the customers with an email who are already Intercom users before the install. */
   preexistingShare: number;
+  /** Share of the other emails held by an Intercom lead before the install: each lead becomes the user. Default 0. */
+  leadShare?: number;
   seed: number;
 }
 
@@ -22,6 +24,8 @@ export interface Scenario {
   deleted: number;
   /** Intercom users that existed before the install; a third of them with differently-cased emails. */
   preexisting: number;
+  /** Intercom leads holding a customer's email (and no user does) before the install. */
+  leads: number;
   workspaceId: string;
   intercomToken: string;
   stripeKey: string;
@@ -55,6 +59,17 @@ export function seedScenario(emulators: Emulators, options: ScenarioOptions): Sc
     const email = chosen.size % 3 === 0 ? recase(customer.email!) : customer.email!;
     intercom.createContact(workspaceId, { role: 'user', email, name: email.split('@')[0] });
   }
+  // Leads: people who chatted before signing up. Design §4: the lead becomes the user, never a second person.
+  const wantedLeads = Math.round((withEmail.length - chosen.size) * (options.leadShare ?? 0));
+  const leadEmails = new Set<string>();
+  for (const customer of shuffle(withEmail, random)) {
+    if (leadEmails.size >= wantedLeads) break;
+    const key = customer.email!.trim().toLowerCase();
+    if (chosen.has(key) || leadEmails.has(key)) continue;
+    leadEmails.add(key);
+    const email = leadEmails.size % 2 === 0 ? recase(customer.email!) : customer.email!;
+    intercom.createContact(workspaceId, { role: 'lead', email, name: `Lead ${email.split('@')[0]}` });
+  }
 
   return {
     customers: options.customers,
@@ -63,6 +78,7 @@ export function seedScenario(emulators: Emulators, options: ScenarioOptions): Sc
     withoutEmail: live.length - withEmail.length,
     deleted: seeded.length - live.length,
     preexisting: chosen.size,
+    leads: leadEmails.size,
     workspaceId,
     intercomToken: token,
     stripeKey: stripe.keys.restricted,
@@ -172,6 +188,9 @@ export interface ImportResult {
   stripeCalls: number;
   seconds: number;
   preexisting: number;
+  leads: number;
+  /** Leads still leads after the import: each should have become the user. */
+  leadsLeft: number;
   uniqueEmails: number;
   deleted: number;
   intercom429: number;
@@ -207,6 +226,8 @@ export function importResult(
     stripeCalls: sum(emulators.stripe.requestCounts()),
     seconds: round(run.seconds, 1),
     preexisting: scenario.preexisting,
+    leads: scenario.leads,
+    leadsLeft: contacts.filter((contact) => contact.role === 'lead').length,
     uniqueEmails: scenario.uniqueEmails,
     deleted: scenario.deleted,
     intercom429: statuses.intercom[429] ?? 0,
@@ -225,8 +246,11 @@ export function problems(result: ImportResult, scenario: Scenario): string[] {
   if (result.duplicateContacts > 0) found.push(`${result.duplicateContacts} duplicate Intercom contacts`);
   if (result.contacts !== scenario.uniqueEmails)
     found.push(`${result.contacts} Intercom contacts, expected one per distinct email: ${scenario.uniqueEmails}`);
-  if (result.matched !== scenario.preexisting)
-    found.push(`${result.matched} matched, expected the ${scenario.preexisting} pre-existing users`);
+  if (result.matched !== scenario.preexisting + scenario.leads)
+    found.push(
+      `${result.matched} matched, expected the ${scenario.preexisting} pre-existing users and ${scenario.leads} leads`,
+    );
+  if (result.leadsLeft > 0) found.push(`${result.leadsLeft} leads were not turned into the user`);
   if (result.created + result.matched !== result.contacts)
     found.push(`created ${result.created} + matched ${result.matched} is not the ${result.contacts} contacts`);
   if (result.skippedNoEmail !== scenario.withoutEmail)

@@ -24,11 +24,19 @@ import {
 import { getCatalog, getCustomers, getCustomersByEmail, type MirroredCustomer } from '../db/mirror';
 import { getEvents, markEventsProcessed, markIntercomEventSent } from '../db/events';
 import { clearFailures, recordFailure } from '../db/failures';
+import { reserveEventTime } from '../db/intercom-event-times';
+import { clearWarnings, recordWarning } from '../db/warnings';
 import { withAdvisoryLock } from '../db/locks';
 import type { Install } from '../db/installs';
 import type { SyncCounters } from '../shared/messages';
 import type { WorkItem } from '../workflows/work-queue';
-import { IntercomRejected, type ContactFields, type FoundContact, type IntercomGateway } from './intercom-gateway';
+import {
+  conflictingContactId,
+  IntercomRejected,
+  type ContactFields,
+  type FoundContact,
+  type IntercomGateway,
+} from './intercom-gateway';
 
 /** Allowance between Temporal's clock (when work was scheduled) and Intercom's (when a contact was created). */
 const CLOCK_SKEW_MS = 60_000;
@@ -127,8 +135,9 @@ export class ContactWriter {
     if (!contact && group.email) contact = (await findContactsByEmail(db, installId, [group.email]))[0];
     const found = contact ? undefined : this.searchResultFor(group);
     if (found) {
-      await recordContact(db, installId, { contactId: found.id, emailNormalized: group.email, createdByUs: false });
-      contact = { contactId: found.id, emailNormalized: group.email, createdByUs: false, attributesHash: null };
+      // A lead holding the email becomes the user on this first write (design §4: never a second person).
+      contact = this.matchedContact(found.id, group.email, found.role === 'lead');
+      await recordContact(db, installId, contact);
     }
 
     const members = await this.members(db, contact, group);
@@ -143,6 +152,7 @@ export class ContactWriter {
         emailNormalized: group.email,
         createdByUs: created.created || (await this.createdByEarlierAttempt(created.id)),
         attributesHash: null,
+        isLead: false,
       };
       await recordContact(db, installId, contact);
       if (created.created) {
@@ -157,12 +167,7 @@ export class ContactWriter {
     }
     if (contact.attributesHash === hash) {
       this.counters.unchanged += 1;
-      await linkCustomers(
-        db,
-        installId,
-        members.map((member) => member.customerId),
-        contact.contactId,
-      );
+      await linkCustomers(db, installId, idsOf(members), contact.contactId);
       return contact.contactId;
     }
     return this.updateExisting(db, group, contact, members, fields, isRetry);
@@ -176,18 +181,88 @@ export class ContactWriter {
     fields: ContactFields,
     isRetry: boolean,
   ): Promise<string | null> {
-    const updated = await this.intercom.updateContact(contact.contactId, fields);
-    if (!updated) {
-      // Deleted in Intercom since we linked it: forget it and resolve the group afresh, once.
-      await forgetContact(db, this.install.id, contact.contactId);
-      if (isRetry) throw new IntercomRejected(404, 'not_found', `contact ${contact.contactId} vanished twice`);
-      return this.writeContact(db, { ...group, contactId: null }, true);
+    // A lead becomes the user by updating its role on the same contact ("Accepted values are user or lead (only if
+    // lead already)": https://developers.intercom.com/docs/references/2.1/rest-api/contacts/update-contact; `role` is
+    // in 2.14's update_contact_request). Its hash leaves the role out: once it is a user the role is never sent again.
+    const sent = contact.isLead ? { ...fields, role: 'user' as const } : fields;
+    let updated: boolean;
+    try {
+      updated = await this.intercom.updateContact(contact.contactId, sent);
+    } catch (err) {
+      const holderId = conflictingContactId(err);
+      if (!holderId) throw err;
+      return this.resolveConflict(db, group, contact, members, fields, holderId, isRetry);
     }
+    if (!updated) return this.resolveVanished(db, group, contact, isRetry);
     if (contact.attributesHash !== null) this.counters.updated += 1;
     else if (contact.createdByUs) this.counters.created += 1;
     else this.counters.matched += 1;
     await this.recordWrite(db, contact, members, attributesHash(fields), group.email);
+    if (fields.email) await clearWarnings(db, this.install.id, idsOf(members), 'email_taken');
     return contact.contactId;
+  }
+
+  /**
+   * Intercom answered 409: another user holds the email (or external id) this write carries.
+   * - A lead we were turning into the user: that user (missed by a lagging search) is the person; link to it instead.
+   * - A contact of ours whose customer changed email to another user's: the contact keeps its link and its old email,
+   *   the attributes still flow, and the skipped email change is a warning on the install (design §4).
+   */
+  private async resolveConflict(
+    db: PoolClient,
+    group: ContactGroup,
+    contact: ContactRecord,
+    members: MirroredCustomer[],
+    fields: ContactFields,
+    holderId: string,
+    isRetry: boolean,
+  ): Promise<string | null> {
+    const installId = this.install.id;
+    if (contact.isLead) {
+      await forgetContact(db, installId, contact.contactId);
+      const user = this.matchedContact(holderId, group.email, false);
+      await recordContact(db, installId, user);
+      return this.updateExisting(db, group, user, members, { custom_attributes: fields.custom_attributes }, isRetry);
+    }
+    if (!fields.email || holderId === contact.contactId) {
+      throw new IntercomRejected(409, 'conflict', `contact ${contact.contactId}: Intercom refused the write (409)`);
+    }
+    const { email, ...withoutEmail } = fields;
+    if (!(await this.intercom.updateContact(contact.contactId, withoutEmail))) {
+      return this.resolveVanished(db, group, contact, isRetry);
+    }
+    const taken = email.trim().toLowerCase();
+    const message =
+      `email change to ${email} not written to Intercom contact ${contact.contactId}: ` +
+      `Intercom user ${holderId} already has that email`;
+    for (const member of members.filter((candidate) => candidate.emailNormalized === taken)) {
+      await recordWarning(db, installId, {
+        customerId: member.customerId,
+        code: 'email_taken',
+        contactId: contact.contactId,
+        message,
+      });
+    }
+    this.counters.updated += 1;
+    // The hash is the intended write's: unchanged data costs no call; the next change tries the email again.
+    await this.recordWrite(db, contact, members, attributesHash(fields), contact.emailNormalized);
+    return contact.contactId;
+  }
+
+  /** The contact was deleted in Intercom since we linked it: forget it and resolve the group afresh, once. */
+  private async resolveVanished(
+    db: PoolClient,
+    group: ContactGroup,
+    contact: ContactRecord,
+    isRetry: boolean,
+  ): Promise<string | null> {
+    await forgetContact(db, this.install.id, contact.contactId);
+    if (isRetry) throw new IntercomRejected(404, 'not_found', `contact ${contact.contactId} vanished twice`);
+    return this.writeContact(db, { ...group, contactId: null }, true);
+  }
+
+  private matchedContact(contactId: string, email: string | null, isLead: boolean): ContactRecord {
+    return { contactId, emailNormalized: email, createdByUs: false, attributesHash: null, isLead };
   }
 
   private async recordWrite(
@@ -197,16 +272,12 @@ export class ContactWriter {
     hash: string,
     email: string | null,
   ): Promise<void> {
-    await linkCustomers(
-      db,
-      this.install.id,
-      members.map((member) => member.customerId),
-      contact.contactId,
-    );
+    await linkCustomers(db, this.install.id, idsOf(members), contact.contactId);
     await recordContactWrite(db, this.install.id, contact.contactId, {
       attributesHash: hash,
       emailNormalized: contact.createdByUs ? email : contact.emailNormalized,
     });
+    contact.isLead = false;
   }
 
   /**
@@ -320,12 +391,14 @@ export class ContactWriter {
       if (event.intercomEventAt || !contactId) continue;
       const dataEvent = dataEventFor(event.payload, { catalog: await this.eventCatalog(event.payload) });
       if (!dataEvent) continue;
-      await this.intercom.sendEvent({
+      // Intercom keeps one event per (contact, name, created_at): a second same-type event in the same second moves on.
+      const createdAt = await reserveEventTime(this.pool, installId, {
+        eventId: event.eventId,
         contactId,
-        name: dataEvent.event_name,
+        eventName: dataEvent.event_name,
         createdAt: dataEvent.created_at,
-        metadata: dataEvent.metadata,
       });
+      await this.intercom.sendEvent({ contactId, name: dataEvent.event_name, createdAt, metadata: dataEvent.metadata });
       await markIntercomEventSent(this.pool, installId, event.eventId);
       this.counters.eventsSent += 1;
     }
@@ -342,14 +415,14 @@ export class ContactWriter {
       group.externalId && !known.has(group.email) ? [group.externalId] : [],
     );
     if (externalIds.length > 0) {
-      for (const [key, contact] of await this.intercom.findUsers('external_id', externalIds)) {
+      for (const [key, contact] of await this.intercom.findContacts('external_id', externalIds)) {
         this.searchedByExternalId.set(key, contact);
       }
     }
     const toSearch = groups
       .filter((group) => group.email && !known.has(group.email) && !this.searchResultFor(group))
       .map((group) => group.email as string);
-    for (const [key, contact] of await this.intercom.findUsers('email', toSearch))
+    for (const [key, contact] of await this.intercom.findContacts('email', toSearch))
       this.searchedByEmail.set(key, contact);
   }
 
@@ -366,3 +439,5 @@ export class ContactWriter {
     return value ? String(value) : null;
   }
 }
+
+const idsOf = (members: MirroredCustomer[]): string[] => members.map((member) => member.customerId);

@@ -36,13 +36,23 @@ export interface FoundContact {
   id: string;
   email: string | null;
   externalId: string | null;
+  role: 'user' | 'lead';
 }
 
 export interface ContactFields {
+  /** Only ever `user`: sent once to turn a lead into the user (Intercom refuses the other way). */
+  role?: 'user';
   email?: string;
   name?: string;
   external_id?: string;
   custom_attributes?: Record<string, unknown>;
+}
+
+export interface ExistingAttribute {
+  name: string;
+  type: string;
+  custom: boolean;
+  archived: boolean;
 }
 
 export type AttributeType = 'string' | 'integer' | 'float' | 'boolean' | 'date' | 'datetime';
@@ -64,19 +74,23 @@ export class IntercomGateway {
     private readonly beforeCall: () => Promise<void> = async () => undefined,
   ) {}
 
-  /** Finds user contacts whose `field` equals one of `values` (15 per search call). Keys are lower-cased. */
-  async findUsers(field: 'email' | 'external_id', values: string[]): Promise<Map<string, FoundContact>> {
+  /**
+   * Finds contacts, users and leads alike, whose `field` equals one of `values` (15 per search call: Intercom's limit
+   * per group). Keys are lower-cased; when several contacts share a key the user wins over a lead (design §4: a lead
+   * is only used when no user has the email), then the oldest.
+   *
+   * The query is one OR group of filters: the 2.14 reference defines a group's `value` as either all filters or all
+   * nested groups, never a mix (components.schemas.multiple_filter_search_request;
+   * https://developers.intercom.com/docs/references/2.14/rest-api/api.intercom.io/contacts/searchcontacts).
+   */
+  async findContacts(field: 'email' | 'external_id', values: string[]): Promise<Map<string, FoundContact>> {
     const found = new Map<string, FoundContact>();
     for (let start = 0; start < values.length; start += SEARCH_FILTERS_PER_GROUP) {
       const chunk = values.slice(start, start + SEARCH_FILTERS_PER_GROUP);
-      // The SDK's types cannot express a group mixing a filter and a nested group, which the API accepts.
-      const query = {
-        operator: 'AND',
-        value: [
-          { field: 'role', operator: '=', value: 'user' },
-          { operator: 'OR', value: chunk.map((value) => ({ field, operator: '=', value })) },
-        ],
-      } as Intercom.SearchRequest['query'];
+      const query: Intercom.SearchRequest['query'] = {
+        operator: 'OR',
+        value: chunk.map((value) => ({ field, operator: '=', value })),
+      };
       let startingAfter: string | undefined;
       do {
         const list = await this.call(() =>
@@ -86,10 +100,14 @@ export class IntercomGateway {
         );
         for (const contact of list.data ?? []) {
           const key = (field === 'email' ? contact.email : contact.external_id)?.trim().toLowerCase();
-          // Several users may share a key (Intercom allows it for emails): the oldest one is the canonical user.
-          if (key && (!found.has(key) || (found.get(key)?.id ?? '') > contact.id)) {
-            found.set(key, { id: contact.id, email: contact.email ?? null, externalId: contact.external_id ?? null });
-          }
+          const candidate: FoundContact = {
+            id: contact.id,
+            email: contact.email ?? null,
+            externalId: contact.external_id ?? null,
+            role: contact.role === 'lead' ? 'lead' : 'user',
+          };
+          const current = key ? found.get(key) : undefined;
+          if (key && (!current || preferredContact(candidate, current) === candidate)) found.set(key, candidate);
         }
         startingAfter = list.pages?.next?.starting_after ?? undefined;
       } while (startingAfter);
@@ -105,8 +123,7 @@ export class IntercomGateway {
       );
       return { id: contact.id, created: true };
     } catch (err) {
-      const existingId =
-        err instanceof IntercomRejected && err.status === 409 ? CONFLICT_ID.exec(err.message)?.[1] : undefined;
+      const existingId = conflictingContactId(err);
       if (existingId) return { id: existingId, created: false };
       throw err;
     }
@@ -147,14 +164,17 @@ export class IntercomGateway {
     );
   }
 
-  async listContactAttributes(): Promise<Map<string, { type: string; custom: boolean }>> {
-    const list = await this.call(() => this.client.dataAttributes.list({ model: 'contact' }).withRawResponse());
-    return new Map(
-      (list.data ?? []).map((attribute) => [
-        attribute.name,
-        { type: attribute.data_type, custom: attribute.custom ?? false },
-      ]),
+  /** Every contact attribute, archived ones included (they keep their names: a new one cannot take them). */
+  async listContactAttributes(): Promise<ExistingAttribute[]> {
+    const list = await this.call(() =>
+      this.client.dataAttributes.list({ model: 'contact', include_archived: true }).withRawResponse(),
     );
+    return (list.data ?? []).map((attribute) => ({
+      name: attribute.name ?? '',
+      type: attribute.data_type ?? '',
+      custom: attribute.custom ?? false,
+      archived: attribute.archived ?? false,
+    }));
   }
 
   async createContactAttribute(name: string, type: AttributeType, description: string): Promise<void> {
@@ -199,6 +219,17 @@ export class IntercomGateway {
     }
     return err;
   }
+}
+
+/** The user Intercom named in a 409 ("A contact matching those details already exists with id=…"), if any. */
+export function conflictingContactId(err: unknown): string | undefined {
+  return err instanceof IntercomRejected && err.status === 409 ? CONFLICT_ID.exec(err.message)?.[1] : undefined;
+}
+
+/** Of two contacts with one key, the one to link: a user over a lead, then the older (ids grow with time). */
+function preferredContact(a: FoundContact, b: FoundContact): FoundContact {
+  if (a.role !== b.role) return a.role === 'user' ? a : b;
+  return a.id < b.id ? a : b;
 }
 
 function firstError(body: unknown): { code: string | null; message: string | null } {

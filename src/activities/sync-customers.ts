@@ -12,7 +12,8 @@ import { ContactWriter } from './contact-writer';
 import { fillCatalogForEvents, refreshCustomers } from './stripe-refresh';
 import { forEachLimit } from './concurrency';
 import { installFailure, INSTALL_FAILED, withFailureMapping } from './failures';
-import { InstallStopped } from './intercom-gateway';
+import { InstallStopped, IntercomRejected } from './intercom-gateway';
+import { planAttributes } from './attribute-plan';
 import { ApplicationFailure } from '@temporalio/activity';
 
 /** Contacts written at once within one batch: enough to hide Intercom's latency, few enough to share the rate. */
@@ -32,22 +33,18 @@ export function createSyncActivities(deps: { pool: Pool; contexts: InstallContex
       const { install, intercom } = await contexts.load(input.installId);
       if (install.status === 'disabled' || install.attributesReadyAt) return;
       const wanted = attributeDefinitions(install.attributePrefix, install.metadataAttributes);
-      const existing = await intercom.listContactAttributes();
-      const clashes = wanted.filter((attribute) => {
-        const found = existing.get(attribute.name);
-        return found && found.type !== attribute.type;
-      });
-      if (clashes.length > 0) {
-        const detail = clashes
-          .map((attribute) => `${attribute.name} is ${existing.get(attribute.name)?.type}, expected ${attribute.type}`)
-          .join('; ');
-        const message = `Intercom attributes exist with other types: ${detail}`;
-        await setInstallStatus(pool, install.id, 'failed', message);
-        throw installFailure(message);
-      }
-      for (const attribute of wanted) {
-        if (!existing.has(attribute.name)) {
+      const { missing, refusals } = planAttributes(wanted, await intercom.listContactAttributes());
+      if (refusals.length > 0) throw installFailure(`Intercom would refuse the attributes: ${refusals.join('; ')}`);
+      for (const attribute of missing) {
+        try {
           await intercom.createContactAttribute(attribute.name, attribute.type, attribute.description);
+        } catch (err) {
+          if (!(err instanceof IntercomRejected)) throw err;
+          // Created meanwhile by an overlapping attempt of this activity: nothing is wrong.
+          const recheck = planAttributes([attribute], await intercom.listContactAttributes());
+          if (recheck.missing.length === 0 && recheck.refusals.length === 0) continue;
+          // Otherwise a rule the plan did not foresee: a 4xx cannot pass on a retry, so fail visibly instead.
+          throw installFailure(`Intercom refused to create the attribute ${attribute.name}: ${err.message}`);
         }
       }
       await markAttributesReady(pool, install.id);

@@ -5,6 +5,8 @@ export interface ContactRecord {
   emailNormalized: string | null;
   createdByUs: boolean;
   attributesHash: string | null;
+  /** Found as an Intercom lead and not yet written: the next write also makes it a user. */
+  isLead: boolean;
 }
 
 interface ContactRow {
@@ -12,6 +14,7 @@ interface ContactRow {
   email_normalized: string | null;
   created_by_us: boolean;
   attributes_hash: string | null;
+  is_lead: boolean;
 }
 
 const toContact = (row: ContactRow): ContactRecord => ({
@@ -19,6 +22,7 @@ const toContact = (row: ContactRow): ContactRecord => ({
   emailNormalized: row.email_normalized,
   createdByUs: row.created_by_us,
   attributesHash: row.attributes_hash,
+  isLead: row.is_lead,
 });
 
 export async function findContactsByEmail(
@@ -27,7 +31,7 @@ export async function findContactsByEmail(
   emails: string[],
 ): Promise<ContactRecord[]> {
   const result = await db.query<ContactRow>(
-    `SELECT contact_id, email_normalized, created_by_us, attributes_hash FROM intercom_contacts
+    `SELECT contact_id, email_normalized, created_by_us, attributes_hash, is_lead FROM intercom_contacts
      WHERE install_id = $1 AND email_normalized = ANY($2)`,
     [installId, emails],
   );
@@ -40,7 +44,7 @@ export async function findContact(
   contactId: string,
 ): Promise<ContactRecord | undefined> {
   const result = await db.query<ContactRow>(
-    `SELECT contact_id, email_normalized, created_by_us, attributes_hash FROM intercom_contacts
+    `SELECT contact_id, email_normalized, created_by_us, attributes_hash, is_lead FROM intercom_contacts
      WHERE install_id = $1 AND contact_id = $2`,
     [installId, contactId],
   );
@@ -51,12 +55,12 @@ export async function findContact(
 export async function recordContact(
   db: Queryable,
   installId: string,
-  contact: { contactId: string; emailNormalized: string | null; createdByUs: boolean },
+  contact: { contactId: string; emailNormalized: string | null; createdByUs: boolean; isLead?: boolean },
 ): Promise<void> {
   await db.query(
-    `INSERT INTO intercom_contacts (install_id, contact_id, email_normalized, created_by_us)
-     VALUES ($1, $2, $3, $4) ON CONFLICT (install_id, contact_id) DO NOTHING`,
-    [installId, contact.contactId, contact.emailNormalized, contact.createdByUs],
+    `INSERT INTO intercom_contacts (install_id, contact_id, email_normalized, created_by_us, is_lead)
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (install_id, contact_id) DO NOTHING`,
+    [installId, contact.contactId, contact.emailNormalized, contact.createdByUs, contact.isLead ?? false],
   );
 }
 
@@ -67,7 +71,7 @@ export async function recordContactWrite(
   write: { attributesHash: string; emailNormalized: string | null },
 ): Promise<void> {
   await db.query(
-    `UPDATE intercom_contacts SET attributes_hash = $3, email_normalized = $4, written_at = now()
+    `UPDATE intercom_contacts SET attributes_hash = $3, email_normalized = $4, is_lead = false, written_at = now()
      WHERE install_id = $1 AND contact_id = $2`,
     [installId, contactId, write.attributesHash, write.emailNormalized],
   );

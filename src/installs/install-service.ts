@@ -16,6 +16,7 @@ import { createImport, latestImport } from '../db/imports';
 import { contactCounts } from '../db/contacts';
 import { countCustomersWithoutEmail } from '../db/mirror';
 import { countFailures, listFailures } from '../db/failures';
+import { warningSummary } from '../db/warnings';
 import { ignoredWebhookCounts, webhookCounts } from '../db/events';
 import { type InstallWorkflows, newImportId } from '../client/workflows';
 import { createStripeClient } from '../activities/clients/stripe';
@@ -40,6 +41,8 @@ export interface InstallServiceDeps {
 }
 
 export const isLiveKey = (apiKey: string): boolean => /^(sk|rk)_live_/.test(apiKey);
+/** Warnings shown in full by GET /installs/:id (the count covers them all). */
+const RECENT_WARNINGS = 20;
 const newInstallId = (): string => `ins_${randomBytes(9).toString('base64url')}`;
 
 /** Installs, resyncs and disables: what the install endpoints (and later the browser flow) do. */
@@ -132,16 +135,18 @@ export class InstallService {
 
   async status(install: Install) {
     const { pool, workflows } = this.deps;
-    const [importRow, importLive, sync, contacts, skippedNoEmail, failed, webhooks, ignored] = await Promise.all([
-      latestImport(pool, install.id),
-      workflows.importProgress(install.id).catch(() => null),
-      workflows.syncStatus(install.id).catch(() => null),
-      contactCounts(pool, install.id),
-      countCustomersWithoutEmail(pool, install.id),
-      countFailures(pool, install.id),
-      webhookCounts(pool, install.id),
-      ignoredWebhookCounts(pool, install.id),
-    ]);
+    const [importRow, importLive, sync, contacts, skippedNoEmail, failed, webhooks, ignored, warnings] =
+      await Promise.all([
+        latestImport(pool, install.id),
+        workflows.importProgress(install.id).catch(() => null),
+        workflows.syncStatus(install.id).catch(() => null),
+        contactCounts(pool, install.id),
+        countCustomersWithoutEmail(pool, install.id),
+        countFailures(pool, install.id),
+        webhookCounts(pool, install.id),
+        ignoredWebhookCounts(pool, install.id),
+        warningSummary(pool, install.id, RECENT_WARNINGS),
+      ]);
     const current = (await findInstall(pool, install.id)) ?? install;
     return {
       id: current.id,
@@ -177,6 +182,16 @@ export class InstallService {
         running: sync !== null,
       },
       webhooks: { ...webhooks, ignored },
+      warnings: {
+        count: warnings.count,
+        recent: warnings.recent.map((warning) => ({
+          customerId: warning.customerId,
+          code: warning.code,
+          contactId: warning.contactId,
+          message: warning.message,
+          lastAt: warning.lastAt.toISOString(),
+        })),
+      },
       workflows: workflows.links(install.id),
     };
   }

@@ -140,7 +140,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
       addCounters(counters, result.counters);
       if (result.lastError) lastError = result.lastError;
     } catch (err) {
-      lastError = err instanceof ApplicationFailure || err instanceof Error ? err.message : String(err);
+      lastError = failureMessage(err);
       if (isInstallFailure(err)) disabled = true;
     } finally {
       runningBatches -= 1;
@@ -188,7 +188,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   try {
     await prepareInstall({ installId });
   } catch (err) {
-    lastError = err instanceof Error ? err.message : String(err);
+    lastError = failureMessage(err);
     describe();
     throw err;
   }
@@ -224,6 +224,13 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
       catchUp: { caughtUpTo, nextAt: nextCatchUpAt },
     },
   });
+}
+
+/** What went wrong, for people: an activity's own failure message rather than Temporal's "Activity task failed". */
+function failureMessage(err: unknown): string {
+  const cause = (err as { cause?: unknown }).cause;
+  if (cause instanceof ApplicationFailure) return cause.message;
+  return err instanceof Error ? err.message : String(err);
 }
 
 function isInstallFailure(err: unknown): boolean {

@@ -163,7 +163,7 @@ describe('Intercom emulator (through intercom-client)', function () {
   });
 
   describe('search', () => {
-    it('finds users by email case-insensitively with an OR of 15 filters nested under AND', async () => {
+    it('finds users by email case-insensitively with an OR of 15 filters beside a role group', async () => {
       const { client } = newSession(emulator);
       const emails = Array.from({ length: 16 }, (_, index) => `user${index}@example.com`);
       for (const email of emails) await createUser(client, { email });
@@ -173,11 +173,11 @@ describe('Intercom emulator (through intercom-client)', function () {
       const orOnly = await client.contacts.search({ query: { operator: 'OR', value: wanted.map(emailFilter) } });
       assert.equal(orOnly.response.total_count, 16, 'the lead matches too');
 
-      // The sync code's shape: role = user AND (email = … OR …).
+      // (role = user) AND (email = … OR …): both sides groups, as the 2.14 reference requires.
       const query = {
         operator: 'AND',
         value: [
-          { field: 'role', operator: '=', value: 'user' },
+          { operator: 'AND', value: [{ field: 'role', operator: '=', value: 'user' }] },
           { operator: 'OR', value: wanted.map(emailFilter) },
         ],
       } as Intercom.SearchRequest['query'];

@@ -886,35 +886,39 @@ export function expectedDataEvents(
 const eventKey = (contactId: string, name: string, createdAt: number) => `${contactId}|${name}|${createdAt}`;
 
 /**
- * Exactly one Intercom event per Stripe data event: the stored events are the expected ones (Intercom keeps one per
- * contact, name and second), with the expected metadata, and the service called `POST /events` once per Stripe event
- * (a repeat would be dropped by Intercom but still cost a call).
+ * Exactly one Intercom event per Stripe data event: the stored events are the expected ones with the expected
+ * metadata, and the service called `POST /events` once per Stripe event (a repeat would be dropped by Intercom but
+ * still cost a call). Intercom keeps one event per contact, name and second, so an event of a kind the contact
+ * already has in that second arrives at a later second: each stored event matches an expected one of its contact and
+ * name, with the same metadata, created at that second or before.
  */
 export function assertDataEvents(events: EventRecord[], expected: ExpectedDataEvent[], postEventsCalls: number): void {
-  const expectedByKey = new Map<string, ExpectedDataEvent[]>();
+  const open = new Map<string, ExpectedDataEvent[]>();
   for (const want of expected) {
-    const key = eventKey(want.contactId, want.name, want.createdAt);
-    expectedByKey.set(key, [...(expectedByKey.get(key) ?? []), want]);
+    const kind = `${want.contactId}|${want.name}`;
+    open.set(kind, [...(open.get(kind) ?? []), want]);
   }
   const problems: string[] = [];
   const seen = new Set<string>();
-  for (const event of events) {
+  for (const event of [...events].sort((a, b) => a.created_at - b.created_at)) {
     const key = eventKey(event.contact_id, event.event_name, event.created_at);
     if (seen.has(key)) problems.push(`stored twice: ${key}`);
     seen.add(key);
-    const wanted = expectedByKey.get(key);
-    if (!wanted) {
-      problems.push(`unexpected event ${key}`);
+    const candidates = open.get(`${event.contact_id}|${event.event_name}`) ?? [];
+    const metadata = JSON.stringify(event.metadata);
+    const index = candidates.findIndex(
+      (want) => want.createdAt <= event.created_at && JSON.stringify(want.metadata) === metadata,
+    );
+    if (index < 0) {
+      problems.push(`unexpected event ${key}: ${metadata}`);
       continue;
     }
-    if (!wanted.some((want) => JSON.stringify(want.metadata) === JSON.stringify(event.metadata))) {
-      problems.push(
-        `${key}: metadata ${JSON.stringify(event.metadata)}, want ${wanted.map((want) => JSON.stringify(want.metadata)).join(' or ')}`,
-      );
-    }
+    candidates.splice(index, 1);
   }
-  for (const [key, wanted] of expectedByKey) {
-    if (!seen.has(key)) problems.push(`missing: ${key} (${wanted.map((want) => want.eventId).join(', ')})`);
+  for (const left of open.values()) {
+    for (const want of left) {
+      problems.push(`missing: ${eventKey(want.contactId, want.name, want.createdAt)} (${want.eventId})`);
+    }
   }
   assert.deepEqual(problems, [], `${problems.length} data event mismatches`);
   assert.equal(postEventsCalls, expected.length, 'POST /events calls, one per Stripe data event');

@@ -3,7 +3,12 @@ import { z } from 'zod';
 import { adminJson } from '../admin-json';
 import { contactJson } from '../contact-json';
 import { type ContactInput, createContact, findContact, updateContact } from '../contacts';
-import { createDataAttribute, dataAttributeJson, listDataAttributesJson } from '../data-attributes';
+import {
+  createDataAttribute,
+  dataAttributeJson,
+  listDataAttributesJson,
+  updateDataAttribute,
+} from '../data-attributes';
 import { invalidParameter } from '../errors';
 import { trackEvent } from '../events';
 import { searchContacts } from '../search';
@@ -32,6 +37,11 @@ const dataAttributeSchema = z.object({
   name: z.string(),
   model: z.string(),
   data_type: z.string(),
+  description: z.string().optional(),
+});
+
+const dataAttributeUpdateSchema = z.object({
+  archived: z.boolean().optional(),
   description: z.string().optional(),
 });
 
@@ -97,7 +107,8 @@ export function createApiRouter(dependencies: GateDependencies): Router<State> {
     if (model !== undefined && !['contact', 'company', 'conversation'].includes(String(model))) {
       throw invalidParameter('model must be one of contact, company, conversation', 'model');
     }
-    ctx.body = listDataAttributesJson(workspace, model === undefined ? undefined : String(model));
+    const includeArchived = String(ctx.query.include_archived) === 'true';
+    ctx.body = listDataAttributesJson(workspace, model === undefined ? undefined : String(model), includeArchived);
   });
 
   route('POST', '/data_attributes', async (ctx, workspace) => {
@@ -108,6 +119,12 @@ export function createApiRouter(dependencies: GateDependencies): Router<State> {
       Date.now(),
     );
     ctx.body = dataAttributeJson(workspace, attribute);
+  });
+
+  route('PUT', '/data_attributes/:id', async (ctx, workspace) => {
+    const body = await parseBody(ctx.req, dataAttributeUpdateSchema);
+    const id = Number(ctx.params.id);
+    ctx.body = dataAttributeJson(workspace, updateDataAttribute(workspace, id, body, Date.now()));
   });
 
   route('POST', '/events', async (ctx, workspace) => {

@@ -2,7 +2,15 @@ import { Router } from '@koa/router';
 import { z } from 'zod';
 import { type Conditions, faultChangesSchema } from '../conditions';
 import { dataAttributeJson } from '../data-attributes';
-import { contactsOf, eventsOf, seedContact, seedContactSchema, workspaceSnapshot } from '../inspection';
+import {
+  contactsOf,
+  eventsOf,
+  seedContact,
+  seedContactSchema,
+  seedDataAttribute,
+  seedDataAttributeSchema,
+  workspaceSnapshot,
+} from '../inspection';
 import type { Registry } from '../registry';
 import type { RequestCounts } from '../request-counts';
 import { parseBody } from './body';
@@ -57,6 +65,12 @@ export function createInspectionRouter({ registry, counts, conditions }: Inspect
   router.get('/workspaces/:id/data_attributes', (ctx) => {
     const workspace = registry.get(ctx.params.id ?? '');
     ctx.body = workspace.dataAttributes.map((attribute) => dataAttributeJson(workspace, attribute));
+  });
+  router.post('/workspaces/:id/data_attributes', async (ctx) => {
+    const workspace = registry.get(ctx.params.id ?? '');
+    const seed = await parseBody(ctx.req, seedDataAttributeSchema);
+    ctx.status = 201;
+    ctx.body = seedDataAttribute(workspace, seed, Date.now());
   });
   router.post('/tokens/revoke', async (ctx) => {
     const { token } = await parseBody(ctx.req, z.strictObject({ token: z.string() }));
