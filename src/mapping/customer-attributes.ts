@@ -6,6 +6,7 @@ import { intervalLabel } from './interval';
 import { toMajorUnits } from './money';
 import { customerMrr, type PricingContext } from './mrr';
 import { itemAmountPerPeriod } from './price';
+import { metadataValue } from './metadata';
 import { truncateForIntercom } from './strings';
 import { isOngoingSubscription, primaryItem, primarySubscription } from './subscription';
 
@@ -70,8 +71,8 @@ export function customerAttributes(input: CustomerAttributesInput): CustomAttrib
     attributes[name('last_charge_failed')] = input.latestCharge?.status === 'failed';
   }
   for (const [key, attribute] of metadataAttributeNames(prefix, input.metadataKeys)) {
-    const value = customer.metadata[key];
-    attributes[attribute] = value == null ? null : truncateForIntercom(value);
+    const value = metadataValue(customer.metadata, key);
+    attributes[attribute] = value === null ? null : truncateForIntercom(value);
   }
   return attributes;
 }
