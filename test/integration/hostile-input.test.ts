@@ -5,6 +5,7 @@ import { secretBoxFor } from '../../src/crypto/secret-box';
 import { findInstall } from '../../src/db/installs';
 import { MAX_WEBHOOK_BYTES } from '../../src/api/routes/webhooks';
 import { createLogger } from '../../src/logger';
+import { importWorkflowId, syncWorkflowId } from '../../src/shared/ids';
 import { startTestStack, type TestStack } from '../support/stack';
 
 /**
@@ -559,6 +560,30 @@ describe('hostile input: status, message, field, and nothing stored changed', fu
     const metrics = await (await fetch(`${stack.service.apiUrl}/metrics`)).text();
     assert.match(metrics, /webhook_deliveries_unverified_total\{reason="unknown_install"\} 2000/);
     assert.match(metrics, /webhook_deliveries_rejected_total\{reason="missing_signature"\} \d+/);
+  });
+
+  it('a disabled install keeps no credentials (raw row)', async () => {
+    // No worker runs B's workflows: end them first, or the disable waits for the sync workflow to close.
+    for (const workflowId of [syncWorkflowId(installB), importWorkflowId(installB)]) {
+      await stack.service.temporal.workflow
+        .getHandle(workflowId)
+        .terminate('test: no worker')
+        .catch(() => undefined);
+    }
+    const response = await stack.api(`/installs/${installB}`, { method: 'DELETE' });
+    assert.equal(response.status, 200);
+    const { rows } = await stack.db.pool.query(
+      `SELECT status, stripe_api_key_enc, intercom_token_enc, webhook_secret_enc FROM installs WHERE id = $1`,
+      [installB],
+    );
+    assert.deepEqual(rows, [
+      { status: 'disabled', stripe_api_key_enc: null, intercom_token_enc: null, webhook_secret_enc: null },
+    ]);
+    const rotate = await stack.api(`/installs/${installB}/credentials`, {
+      method: 'PUT',
+      body: { intercom: { accessToken: tokenOtherWorkspace } },
+    });
+    assert.equal(rotate.status, 409);
   });
 
   it('row 9: no secret in any log line, at trace level', () => {
