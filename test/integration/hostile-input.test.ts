@@ -4,6 +4,8 @@ import Stripe from 'stripe';
 import { secretBoxFor } from '../../src/crypto/secret-box';
 import { findInstall } from '../../src/db/installs';
 import { MAX_WEBHOOK_BYTES } from '../../src/api/routes/webhooks';
+import { freePort } from '../../src/infra/ports';
+import { CredentialCheckUnavailable, verifyIntercomToken, verifyStripeKey } from '../../src/installs/credentials';
 import { createLogger } from '../../src/logger';
 import { importWorkflowId, syncWorkflowId } from '../../src/shared/ids';
 import { startTestStack, type TestStack } from '../support/stack';
@@ -584,6 +586,18 @@ describe('hostile input: status, message, field, and nothing stored changed', fu
       body: { intercom: { accessToken: tokenOtherWorkspace } },
     });
     assert.equal(rotate.status, 409);
+  });
+
+  it('row 9: a network failure during the credential check is "unavailable", never "rejected", and quotes nothing', async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const config = { ...stack.config, STRIPE_API_BASE: closed, INTERCOM_API_BASE: closed };
+    const unavailable = (field: string) => (err: unknown) =>
+      err instanceof CredentialCheckUnavailable &&
+      err.field === field &&
+      /no answer.*try again/.test(err.message) &&
+      !secrets.some((secret) => err.message.includes(secret));
+    await assert.rejects(verifyIntercomToken(tokenA, 'us', config), unavailable('intercom.accessToken'));
+    await assert.rejects(verifyStripeKey(stack.stripe.keys.live, config), unavailable('stripe.apiKey'));
   });
 
   it('row 9: no secret in any log line, at trace level', () => {
