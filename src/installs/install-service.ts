@@ -159,14 +159,15 @@ export class InstallService {
   ): Promise<RotationResult> {
     const { pool, secrets, logger } = this.deps;
     const result: RotationResult = { changed: [], unchanged: [] };
-    const sealed: Partial<SealedCredentials> = {};
-    const compare = (field: CredentialField, value: string | undefined, stored: string | null) => {
+    const sealIfGiven = (field: CredentialField, value: string | undefined, stored: string | null) => {
       if (value === undefined) return undefined;
       result[stored !== null && secrets.open(stored) === value ? 'unchanged' : 'changed'].push(field);
       return secrets.seal(value);
     };
-    sealed.stripeApiKeySealed = compare('stripe.apiKey', given.stripeApiKey, install.stripeApiKeySealed);
-    sealed.intercomTokenSealed = compare('intercom.accessToken', given.intercomToken, install.intercomTokenSealed);
+    const sealed: Partial<SealedCredentials> = {
+      stripeApiKeySealed: sealIfGiven('stripe.apiKey', given.stripeApiKey, install.stripeApiKeySealed),
+      intercomTokenSealed: sealIfGiven('intercom.accessToken', given.intercomToken, install.intercomTokenSealed),
+    };
     // Re-sealed even when unchanged: a write is where a secret moves to the newest key.
     if (!(await setCredentials(pool, install.id, sealed))) {
       throw new Error(`install ${install.id} was disabled while its credentials were being replaced`);

@@ -54,11 +54,12 @@ export function createWebhookRouter(deps: WebhookRouterDeps): Router<AppState> {
   const router = new Router<AppState>();
 
   const logOf = (ctx: Context): Logger => (ctx.state as Partial<AppState>).log ?? logger;
-  const unverified = webhookCounter(deps.metrics ?? new Registry(), {
+  const registry = deps.metrics ?? new Registry();
+  const unverified = webhookCounter(registry, {
     name: 'webhook_deliveries_unverified_total',
     help: 'Webhook deliveries acknowledged without a secret to verify them (unknown or disabled install), by reason',
   });
-  const rejected = webhookCounter(deps.metrics ?? new Registry(), {
+  const rejected = webhookCounter(registry, {
     name: 'webhook_deliveries_rejected_total',
     help: 'Webhook deliveries refused (400/413: signature, body), by error code',
   });
