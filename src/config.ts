@@ -14,18 +14,18 @@ const keyBytes = (value: string): Buffer =>
 const KEY_TEXT_MESSAGE = 'expected 32 bytes as 64 hex characters or base64';
 
 /** The development defaults: fine on a laptop, refused once the service is reachable from elsewhere. */
-export const DEV_ADMIN_TOKEN = 'dev-admin-token-change-me';
-export const DEV_ENCRYPTION_KEY = '0'.repeat(64);
+const DEV_ADMIN_TOKEN = 'dev-admin-token-change-me';
+const DEV_ENCRYPTION_KEY = '0'.repeat(64);
 
 /**
  * A key typed or patterned by hand (all zeros, `0123…` repeated, a short passphrase) has few distinct bytes; 32 random
  * bytes have about 30 (fewer than 20 has a probability below 1e-9).
  */
 const MIN_DISTINCT_KEY_BYTES = 20;
-export const isWeakKey = (key: Buffer): boolean => new Set(key).size < MIN_DISTINCT_KEY_BYTES;
+const isWeakKey = (key: Buffer): boolean => new Set(key).size < MIN_DISTINCT_KEY_BYTES;
 
 /** `localhost`, 127.0.0.0/8 or ::1: nobody but this machine can reach the service. */
-export function isLoopbackUrl(url: string): boolean {
+function isLoopbackUrl(url: string): boolean {
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
