@@ -6,40 +6,97 @@ const booleanFlag = z
 
 const httpBase = z.url({ protocol: /^https?$/, message: 'expected an http(s) URL such as http://127.0.0.1:12111' });
 
+/** 32 bytes as 64 hex characters or base64. */
+const isKeyText = (value: string): boolean =>
+  /^[0-9a-fA-F]{64}$/.test(value) || Buffer.from(value, 'base64').length === 32;
+const keyBytes = (value: string): Buffer =>
+  /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+const KEY_TEXT_MESSAGE = 'expected 32 bytes as 64 hex characters or base64';
+
+/** The development defaults: fine on a laptop, refused once the service is reachable from elsewhere. */
+const DEV_ADMIN_TOKEN = 'dev-admin-token-change-me';
+const DEV_ENCRYPTION_KEY = '0'.repeat(64);
+
+/**
+ * A key typed or patterned by hand (all zeros, `0123…` repeated, a short passphrase) has few distinct bytes; 32 random
+ * bytes have about 30 (fewer than 20 has a probability below 1e-9).
+ */
+const MIN_DISTINCT_KEY_BYTES = 20;
+const isWeakKey = (key: Buffer): boolean => new Set(key).size < MIN_DISTINCT_KEY_BYTES;
+
+/** `localhost`, 127.0.0.0/8 or ::1: nobody but this machine can reach the service. */
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
 /** Every setting of the service, read from environment variables. Defaults run on a developer machine. */
-export const configSchema = z.object({
-  /** Unset: an embedded PostgreSQL is started with its data under DATA_DIR. */
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, message: 'expected postgres://user@host:port/db' }).optional(),
-  DATA_DIR: z.string().min(1).default('.data'),
-  EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
-  TEMPORAL_ADDRESS: z
-    .string()
-    .regex(/^[^\s:]+:\d+$/, 'expected host:port')
-    .default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('stripe-intercom-sync'),
-  /** Where `npm start` finds the Temporal CLI when TEMPORAL_ADDRESS is not answering. */
-  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
-  TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
-  TEMPORAL_UI_URL: httpBase.optional(),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  PUBLIC_URL: httpBase.default('http://127.0.0.1:3000'),
-  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').default('dev-admin-token-change-me'),
-  /** 32 bytes as 64 hex characters or base64: the AES-256-GCM key for secrets at rest. */
-  ENCRYPTION_KEY: z
-    .string()
-    .refine(
-      (value) => /^[0-9a-fA-F]{64}$/.test(value) || Buffer.from(value, 'base64').length === 32,
-      'expected 32 bytes as 64 hex characters or base64',
-    )
-    .default('0000000000000000000000000000000000000000000000000000000000000000'),
-  /** Unset: api.stripe.com. The emulator: http://127.0.0.1:12111. */
-  STRIPE_API_BASE: httpBase.optional(),
-  /** Unset: the install's Intercom region host. The emulator: http://127.0.0.1:12112. */
-  INTERCOM_API_BASE: httpBase.optional(),
-  ALLOW_TEST_MODE: booleanFlag.default(false),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-});
+export const configSchema = z
+  .object({
+    /** Unset: an embedded PostgreSQL is started with its data under DATA_DIR. */
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, message: 'expected postgres://user@host:port/db' }).optional(),
+    DATA_DIR: z.string().min(1).default('.data'),
+    EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
+    TEMPORAL_ADDRESS: z
+      .string()
+      .regex(/^[^\s:]+:\d+$/, 'expected host:port')
+      .default('127.0.0.1:7233'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('stripe-intercom-sync'),
+    /** Where `npm start` finds the Temporal CLI when TEMPORAL_ADDRESS is not answering. */
+    TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+    TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+    TEMPORAL_UI_URL: httpBase.optional(),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    /** Loopback unless told otherwise: a container (docker-compose) sets 0.0.0.0 to be reachable through its port. */
+    HOST: z
+      .string()
+      .regex(/^[^\s/]+$/, 'expected an interface address such as 127.0.0.1 or 0.0.0.0')
+      .default('127.0.0.1'),
+    PUBLIC_URL: httpBase.default('http://127.0.0.1:3000'),
+    ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').default(DEV_ADMIN_TOKEN),
+    /** 32 bytes as 64 hex characters or base64: the AES-256-GCM key for secrets at rest. */
+    ENCRYPTION_KEY: z.string().refine(isKeyText, KEY_TEXT_MESSAGE).default(DEV_ENCRYPTION_KEY),
+    /** Key rotation: several keys, newest first. The newest seals; every one opens. Replaces ENCRYPTION_KEY. */
+    ENCRYPTION_KEYS: z
+      .string()
+      .transform((value) => value.split(',').map((key) => key.trim()))
+      .refine((keys) => keys.every(isKeyText), `${KEY_TEXT_MESSAGE}, comma-separated, newest first`)
+      .optional(),
+    /** Stored Stripe event payloads older than this are deleted (Stripe retries for 3 days, its Events API keeps 30). */
+    EVENT_RETENTION_DAYS: z.coerce
+      .number()
+      .int()
+      .min(4, 'at least 4: Stripe retries a delivery for 3 days and duplicates are recognised by the stored events')
+      .max(3650)
+      .default(35),
+    /** Unset: api.stripe.com. The emulator: http://127.0.0.1:12111. */
+    STRIPE_API_BASE: httpBase.optional(),
+    /** Unset: the install's Intercom region host. The emulator: http://127.0.0.1:12112. */
+    INTERCOM_API_BASE: httpBase.optional(),
+    ALLOW_TEST_MODE: booleanFlag.default(false),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((config, ctx) => {
+    // Development defaults are refused once anyone but this machine can reach the service.
+    if (isLoopbackUrl(config.PUBLIC_URL)) return;
+    const exposed = 'PUBLIC_URL is not loopback';
+    if (config.ADMIN_TOKEN === DEV_ADMIN_TOKEN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ADMIN_TOKEN'],
+        message: `the development default is refused when ${exposed}; set a random one (openssl rand -hex 32)`,
+      });
+    }
+    const keyVariable = config.ENCRYPTION_KEYS ? 'ENCRYPTION_KEYS' : 'ENCRYPTION_KEY';
+    if (isWeakKey(encryptionKeys(config)[0] ?? Buffer.alloc(0))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [keyVariable],
+        message: `a default or patterned key is refused when ${exposed}; set 32 random bytes (openssl rand -hex 32)`,
+      });
+    }
+  });
 
 export type Config = z.infer<typeof configSchema>;
 
@@ -50,6 +107,11 @@ export class ConfigError extends Error {
 /** Parses the environment; a bad value throws one line naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  if (present.ENCRYPTION_KEY !== undefined && present.ENCRYPTION_KEYS !== undefined) {
+    throw new ConfigError(
+      'invalid configuration: ENCRYPTION_KEY: set ENCRYPTION_KEYS (newest first) or ENCRYPTION_KEY, not both',
+    );
+  }
   const result = configSchema.safeParse(present);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
@@ -58,10 +120,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return result.data;
 }
 
-export function encryptionKeyBytes(config: Pick<Config, 'ENCRYPTION_KEY'>): Buffer {
-  return /^[0-9a-fA-F]{64}$/.test(config.ENCRYPTION_KEY)
-    ? Buffer.from(config.ENCRYPTION_KEY, 'hex')
-    : Buffer.from(config.ENCRYPTION_KEY, 'base64');
+/** The keys that open secrets at rest, newest (the one that seals) first. */
+export function encryptionKeys(config: Pick<Config, 'ENCRYPTION_KEY' | 'ENCRYPTION_KEYS'>): Buffer[] {
+  return (config.ENCRYPTION_KEYS ?? [config.ENCRYPTION_KEY]).map(keyBytes);
+}
+
+/** The key new secrets are sealed with. */
+export function encryptionKeyBytes(config: Pick<Config, 'ENCRYPTION_KEY' | 'ENCRYPTION_KEYS'>): Buffer {
+  return keyBytes(config.ENCRYPTION_KEYS?.[0] ?? config.ENCRYPTION_KEY);
+}
+
+/** Where the API can be reached from this machine, whatever interface HOST binds. */
+export function localUrl(config: Pick<Config, 'HOST'>, port: number): string {
+  const wildcard = config.HOST === '0.0.0.0' || config.HOST === '::';
+  const host = wildcard ? '127.0.0.1' : config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
+  return `http://${host}:${port}`;
 }
 
 export function temporalUiUrl(config: Pick<Config, 'TEMPORAL_UI_URL' | 'TEMPORAL_UI_PORT'>): string {

@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 /** Paths pino blanks in every log line, so secrets never reach a log even when an object carrying one is logged. */
 export const redactedPaths = [
@@ -26,8 +26,10 @@ export const redactedPaths = [
   'config.DATABASE_URL',
 ];
 
-export function createLogger(level: string, name = 'stripe-intercom-sync'): Logger {
-  return pino({ name, level, redact: { paths: redactedPaths, censor: '[redacted]' } });
+/** JSON lines on stdout, or on `destination` (tests read what would be logged). */
+export function createLogger(level: string, name = 'stripe-intercom-sync', destination?: DestinationStream): Logger {
+  const options = { name, level, redact: { paths: redactedPaths, censor: '[redacted]' } };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 export type { Logger };

@@ -12,6 +12,9 @@ import { ensurePostgres } from './infra/postgres';
 import { ensureTemporalServer } from './infra/temporal-cli';
 import type { Logger } from './logger';
 import { catchUpAtStart, createWorker, runWorker } from './worker';
+import { secretBoxFor } from './crypto/secret-box';
+import { checkSecretsAtRest } from './installs/secrets-at-rest';
+import { startEventRetention } from './events/retention';
 
 export interface RunningService {
   apiUrl: string;
@@ -39,6 +42,7 @@ export async function startService(
 
   // The API gets its own pool: contact writes waiting on Intercom's rate limit must never starve status or webhooks.
   const pool = await openDatabase(postgres.connectionString, logger, shutdown, { applicationName: 'sis-api' });
+  await checkSecretsAtRest(pool, secretBoxFor(config), logger);
 
   const address = config.TEMPORAL_ADDRESS;
   const clientConnection = await Connection.connect({ address });
@@ -57,6 +61,7 @@ export async function startService(
     });
     shutdown.add('worker', runWorker(worker, shutdown));
     catchUpAtStart(activityDeps);
+    shutdown.add('event retention', startEventRetention(activityDeps));
   }
 
   const api = await startApiServer({ config, pool, temporal, logger, metrics: createMetricsRegistry() });

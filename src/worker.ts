@@ -7,6 +7,9 @@ import { openDatabase, runProcess } from './infra/entry-point';
 import { WORKER_POOL_OPTIONS } from './db/pool';
 import type { Shutdown } from './infra/lifecycle';
 import { ensureSearchAttributes } from './infra/temporal';
+import { secretBoxFor } from './crypto/secret-box';
+import { checkSecretsAtRest } from './installs/secrets-at-rest';
+import { startEventRetention } from './events/retention';
 
 export interface WorkerDeps {
   config: Pick<Config, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE'>;
@@ -34,6 +37,7 @@ function main() {
   return runProcess(
     async ({ config, logger, shutdown }) => {
       const pool = await openDatabase(config.DATABASE_URL, logger, shutdown, WORKER_POOL_OPTIONS);
+      await checkSecretsAtRest(pool, secretBoxFor(config), logger);
       const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
       shutdown.add('temporal client connection', () => clientConnection.close());
       await ensureSearchAttributes(clientConnection, config.TEMPORAL_NAMESPACE, logger);
@@ -44,6 +48,7 @@ function main() {
       const worker = await createWorker({ config, connection, activities: createActivities(activityDeps) });
       shutdown.add('worker', runWorker(worker, shutdown));
       catchUpAtStart(activityDeps);
+      shutdown.add('event retention', startEventRetention(activityDeps));
       logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE }, 'worker running');
     },
     { requireDatabaseUrl: true },

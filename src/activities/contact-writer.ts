@@ -6,6 +6,7 @@ import {
   catalogReferences,
   customerAttributes,
   dataEventFor,
+  metadataValue,
   pickContactCustomer,
   subscriptionsOfEvent,
   type Catalog,
@@ -435,8 +436,7 @@ export class ContactWriter {
   private externalIdOf(customer: MirroredCustomer | undefined): string | null {
     const key = this.install.matchBy.startsWith('metadata:') ? this.install.matchBy.slice('metadata:'.length) : null;
     if (!key || !customer || customer.deleted) return null;
-    const value = (customer.customer as Stripe.Customer).metadata?.[key];
-    return value ? String(value) : null;
+    return metadataValue((customer.customer as Stripe.Customer).metadata, key) || null;
   }
 }
 

@@ -1,8 +1,8 @@
 import type { Pool } from 'pg';
 import type { Client } from '@temporalio/client';
-import { encryptionKeyBytes, temporalUiUrl, type Config } from '../config';
+import { temporalUiUrl, type Config } from '../config';
 import type { Logger } from '../logger';
-import { createSecretBox } from '../crypto/secret-box';
+import { secretBoxFor } from '../crypto/secret-box';
 import { InstallWorkflows } from '../client/workflows';
 import { InstallContexts } from './install-context';
 import { createImportActivities } from './import-page';
@@ -21,7 +21,7 @@ export function createInstallContexts(deps: Pick<ActivityDeps, 'config' | 'pool'
   return new InstallContexts({
     pool: deps.pool,
     config: deps.config,
-    secrets: createSecretBox(encryptionKeyBytes(deps.config)),
+    secrets: secretBoxFor(deps.config),
   });
 }
 

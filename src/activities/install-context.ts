@@ -59,20 +59,17 @@ export class InstallContexts {
   }
 
   private clientsFor(install: Install): CachedClients {
+    const { stripeApiKeySealed: sealedKey, intercomTokenSealed: sealedToken } = install;
+    // Only a disabled install has its credentials wiped; nothing may be synced for it.
+    if (sealedKey === null || sealedToken === null) throw installFailure(`install ${install.id} is disabled`);
     const cached = this.clients.get(install.id);
-    if (
-      cached &&
-      cached.sealedKey === install.stripeApiKeySealed &&
-      cached.sealedToken === install.intercomTokenSealed
-    ) {
-      return cached;
-    }
+    if (cached && cached.sealedKey === sealedKey && cached.sealedToken === sealedToken) return cached;
     const { config, secrets } = this.deps;
     const fresh: CachedClients = {
-      sealedKey: install.stripeApiKeySealed,
-      sealedToken: install.intercomTokenSealed,
-      stripe: createStripeClient(secrets.open(install.stripeApiKeySealed), config),
-      intercom: createIntercomClient(secrets.open(install.intercomTokenSealed), install.intercomRegion, config),
+      sealedKey,
+      sealedToken,
+      stripe: createStripeClient(secrets.open(sealedKey), config),
+      intercom: createIntercomClient(secrets.open(sealedToken), install.intercomRegion, config),
     };
     this.clients.set(install.id, fresh);
     return fresh;

@@ -7,8 +7,9 @@ import { openDatabase, runProcess } from '../infra/entry-point';
 import { createMetricsRegistry } from '../infra/metrics';
 import type { Logger } from '../logger';
 import { createApp } from './app';
-import { encryptionKeyBytes, type Config } from '../config';
-import { createSecretBox } from '../crypto/secret-box';
+import { localUrl, type Config } from '../config';
+import { secretBoxFor } from '../crypto/secret-box';
+import { checkSecretsAtRest } from '../installs/secrets-at-rest';
 import { createInstallWorkflows } from '../activities';
 import { InstallService } from '../installs/install-service';
 import { createInstallRouter } from './routes/installs';
@@ -30,9 +31,20 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
+/**
+ * Chosen, not inherited (Node's defaults: 300 s per request, 60 s for headers). Bodies are at most 1 MiB (webhooks)
+ * or 64 KiB (admin JSON), so a request still arriving after 30 s is a slow client holding a socket, not Stripe;
+ * headers get 10 s. 16 KiB of headers is far above what Stripe or a browser sends (a larger block is answered 431).
+ */
+const SERVER_LIMITS = {
+  requestTimeout: 30_000,
+  headersTimeout: 10_000,
+  maxHeaderSize: 16 * 1024,
+} as const;
+
 /** The API with every router; `npm start` and `npm run api` both start it through here. */
 export async function startApiServer(deps: ApiServerDeps): Promise<ApiServer> {
-  const secrets = createSecretBox(encryptionKeyBytes(deps.config));
+  const secrets = secretBoxFor(deps.config);
   const workflows = createInstallWorkflows(deps);
   const service = new InstallService({ ...deps, secrets, workflows });
   const installRouter = createInstallRouter({
@@ -42,15 +54,17 @@ export async function startApiServer(deps: ApiServerDeps): Promise<ApiServer> {
   });
   const webhookRouter = createWebhookRouter({ ...deps, secrets, workflows });
   const app = createApp({ ...deps, routers: [installRouter, webhookRouter] });
-  const server = createServer(app.callback());
+  const server = createServer(SERVER_LIMITS, app.callback());
+  // Idle keep-alive sockets close before a load balancer's usual 60 s idle timeout could reuse a dying one.
+  server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(deps.config.PORT, () => {
+    server.listen(deps.config.PORT, deps.config.HOST, () => {
       server.off('error', reject);
       resolve();
     });
   });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = localUrl(deps.config, (server.address() as AddressInfo).port);
   deps.logger.info({ url }, 'API listening');
   return { url, close: () => closeServer(server) };
 }
@@ -72,6 +86,7 @@ function main() {
   return runProcess(
     async ({ config, logger, shutdown }) => {
       const pool = await openDatabase(config.DATABASE_URL, logger, shutdown);
+      await checkSecretsAtRest(pool, secretBoxFor(config), logger);
       // Lazy: the API starts while Temporal is down and reports it on /healthz (webhooks answer 503) until it is back.
       const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
       shutdown.add('temporal connection', () => connection.close());

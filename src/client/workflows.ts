@@ -92,7 +92,8 @@ export class InstallWorkflows {
     const sync = this.options.client.workflow.getHandle(syncWorkflowId(installId));
     await ignoreNotFound(() => this.options.client.workflow.getHandle(importWorkflowId(installId)).cancel());
     await ignoreNotFound(() => sync.signal(disableSignal));
-    await ignoreNotFound(() => withTimeout(sync.result(), waitMs));
+    // However it closes (an operator may have terminated it) the sync is stopped: that is all a disable waits for.
+    await this.waitForSyncClosed(installId, waitMs);
   }
 
   /** Waits (up to `waitMs`) for the install's sync workflow to close, however it ends; never throws. */

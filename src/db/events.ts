@@ -163,3 +163,21 @@ export async function eventIdsStillReceived(
   );
   return new Set(result.rows.map((row) => row.event_id));
 }
+
+/**
+ * Deletes handled events (processed, failed, ignored) received more than `days` ago, in bounded batches so no single
+ * statement holds locks for long. Events still waiting for the sync stay, whatever their age. Returns how many went.
+ */
+export async function deleteHandledEventsOlderThan(db: Queryable, days: number, batch = 5_000): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const result = await db.query(
+      `DELETE FROM stripe_events WHERE ctid = ANY(ARRAY(
+         SELECT ctid FROM stripe_events
+         WHERE received_at < now() - make_interval(days => $1) AND status <> 'received' LIMIT $2))`,
+      [days, batch],
+    );
+    deleted += result.rowCount ?? 0;
+    if ((result.rowCount ?? 0) < batch) return deleted;
+  }
+}

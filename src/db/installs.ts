@@ -3,15 +3,18 @@ import type { Queryable } from './queryable';
 export type InstallStatus = 'importing' | 'live' | 'disabled' | 'failed';
 export type IntercomRegion = 'us' | 'eu' | 'au';
 
-/** An install as stored: secrets stay sealed until an activity opens them. */
+/**
+ * An install as stored: secrets stay sealed until an activity opens them. A disabled install's credentials are wiped
+ * (null); an active one always has its key and token (a CHECK constraint).
+ */
 export interface Install {
   id: string;
   stripeAccountId: string;
   livemode: boolean;
-  stripeApiKeySealed: string;
+  stripeApiKeySealed: string | null;
   intercomWorkspaceId: string;
   intercomRegion: IntercomRegion;
-  intercomTokenSealed: string;
+  intercomTokenSealed: string | null;
   webhookEndpointId: string | null;
   webhookSecretSealed: string | null;
   attributePrefix: string;
@@ -33,10 +36,10 @@ interface InstallRow {
   id: string;
   stripe_account_id: string;
   livemode: boolean;
-  stripe_api_key_enc: string;
+  stripe_api_key_enc: string | null;
   intercom_workspace_id: string;
   intercom_region: IntercomRegion;
-  intercom_token_enc: string;
+  intercom_token_enc: string | null;
   webhook_endpoint_id: string | null;
   webhook_secret_enc: string | null;
   attribute_prefix: string;
@@ -73,17 +76,10 @@ function toInstall(row: InstallRow): Install {
 
 export type NewInstall = Pick<
   Install,
-  | 'id'
-  | 'stripeAccountId'
-  | 'livemode'
-  | 'stripeApiKeySealed'
-  | 'intercomWorkspaceId'
-  | 'intercomRegion'
-  | 'intercomTokenSealed'
-  | 'attributePrefix'
-  | 'matchBy'
-  | 'metadataAttributes'
->;
+  'id' | 'stripeAccountId' | 'livemode' | 'intercomWorkspaceId' | 'intercomRegion'
+> &
+  SealedCredentials &
+  Pick<Install, 'attributePrefix' | 'matchBy' | 'metadataAttributes'>;
 
 /** Inserts the install, or returns the active one for the same Stripe account, mode and Intercom workspace. */
 export async function insertInstall(
@@ -168,4 +164,61 @@ export async function setWebhookEndpoint(
     `UPDATE installs SET webhook_endpoint_id = $2, webhook_secret_enc = $3, updated_at = now() WHERE id = $1`,
     [id, endpoint?.endpointId ?? null, endpoint?.secretSealed ?? null],
   );
+}
+
+export interface SealedCredentials {
+  stripeApiKeySealed: string;
+  intercomTokenSealed: string;
+}
+
+/** Replaces an active install's credentials (rotation, or re-sealing under the newest key); false if disabled. */
+export async function setCredentials(
+  db: Queryable,
+  id: string,
+  credentials: Partial<SealedCredentials> & { webhookSecretSealed?: string },
+): Promise<boolean> {
+  const result = await db.query(
+    `UPDATE installs SET stripe_api_key_enc = COALESCE($2, stripe_api_key_enc),
+       intercom_token_enc = COALESCE($3, intercom_token_enc),
+       webhook_secret_enc = COALESCE($4, webhook_secret_enc), updated_at = now()
+     WHERE id = $1 AND status <> 'disabled'`,
+    [
+      id,
+      credentials.stripeApiKeySealed ?? null,
+      credentials.intercomTokenSealed ?? null,
+      credentials.webhookSecretSealed ?? null,
+    ],
+  );
+  return (result.rowCount ?? 0) > 0;
+}
+
+/** A disabled install keeps nothing that could reach Stripe or Intercom again. */
+export async function wipeCredentials(db: Queryable, id: string): Promise<void> {
+  await db.query(
+    `UPDATE installs SET stripe_api_key_enc = NULL, intercom_token_enc = NULL, webhook_secret_enc = NULL,
+       updated_at = now()
+     WHERE id = $1 AND status = 'disabled'`,
+    [id],
+  );
+}
+
+/** The sealed secrets of every active install, newest install first (start-up checks and re-sealing walk these). */
+export async function listSealedSecrets(
+  db: Queryable,
+): Promise<Array<{ installId: string } & Partial<SealedCredentials> & { webhookSecretSealed?: string }>> {
+  const result = await db.query<{
+    id: string;
+    stripe_api_key_enc: string | null;
+    intercom_token_enc: string | null;
+    webhook_secret_enc: string | null;
+  }>(
+    `SELECT id, stripe_api_key_enc, intercom_token_enc, webhook_secret_enc FROM installs
+     WHERE status <> 'disabled' ORDER BY created_at DESC`,
+  );
+  return result.rows.map((row) => ({
+    installId: row.id,
+    ...(row.stripe_api_key_enc !== null && { stripeApiKeySealed: row.stripe_api_key_enc }),
+    ...(row.intercom_token_enc !== null && { intercomTokenSealed: row.intercom_token_enc }),
+    ...(row.webhook_secret_enc !== null && { webhookSecretSealed: row.webhook_secret_enc }),
+  }));
 }

@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import type { Pool } from 'pg';
 import { countIgnoredWebhook, markEventsProcessed, recordEvent, type EventSource } from '../db/events';
-import { setInstallStatus, type Install } from '../db/installs';
+import { setInstallStatus, wipeCredentials, type Install } from '../db/installs';
 import { upsertCatalog } from '../db/mirror';
 import type { InstallWorkflows } from '../client/workflows';
 import type { StripeEventRef } from '../shared/messages';
@@ -62,6 +62,8 @@ export async function disableInstallFromStripe(
 ): Promise<void> {
   await withTimeout('disabling the install workflows', temporalTimeoutMs, workflows.disable(installId, 0));
   await setInstallStatus(pool, installId, 'disabled', 'uninstalled from Stripe (account.application.deauthorized)');
+  // Stripe has revoked the key already; the token and the webhook secret must not outlive the install either.
+  await wipeCredentials(pool, installId);
   await markEventsProcessed(pool, installId, [eventId]);
 }
 

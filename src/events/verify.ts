@@ -34,13 +34,31 @@ const STALE = /timestamp outside the tolerance zone/i;
  * which must not reach a log or a response.
  */
 export function verifyStripeEvent(raw: Buffer, header: string | undefined, secrets: string[]): Stripe.Event {
+  return verifyStripeEventFor(
+    raw,
+    header,
+    secrets.map((secret) => ({ secret })),
+  ).event;
+}
+
+/**
+ * As verifyStripeEvent, and says which candidates' secrets signed the event: a delivery belongs only to them (another
+ * install of the same account has another endpoint and another secret).
+ */
+export function verifyStripeEventFor<C extends { secret: string }>(
+  raw: Buffer,
+  header: string | undefined,
+  candidates: C[],
+): { event: Stripe.Event; signers: C[] } {
   if (!header) throw new WebhookRejected('missing_signature', 'the Stripe-Signature header is required');
   if (raw.length === 0) throw new WebhookRejected('invalid_json', 'the body is empty');
   let stale = false;
-  for (const secret of secrets) {
-    let parsed: unknown;
+  let parsed: unknown;
+  const signers: C[] = [];
+  for (const candidate of candidates) {
     try {
-      parsed = Stripe.webhooks.constructEvent(raw, header, secret, SIGNATURE_TOLERANCE_SECONDS);
+      parsed = Stripe.webhooks.constructEvent(raw, header, candidate.secret, SIGNATURE_TOLERANCE_SECONDS);
+      signers.push(candidate);
     } catch (err) {
       if (!(err instanceof Stripe.errors.StripeSignatureVerificationError)) {
         // The signature matched, so the sender holds the secret, but the body does not parse.
@@ -51,10 +69,11 @@ export function verifyStripeEvent(raw: Buffer, header: string | undefined, secre
       }
       // The signature matched this secret but is too old: remember it, another secret cannot make it fresh.
       if (STALE.test(err.message)) stale = true;
-      continue;
     }
+  }
+  if (signers.length > 0) {
     try {
-      return parseEventEnvelope(parsed);
+      return { event: parseEventEnvelope(parsed), signers };
     } catch (err) {
       if (err instanceof InvalidEvent) throw new WebhookRejected('invalid_event', err.message);
       throw err;

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { Config } from '../config';
+import { ConfigError, type Config } from '../config';
 import { migrate } from '../db/migrate';
 import { createPool, type PoolOptions } from '../db/pool';
 import { createLogger, type Logger } from '../logger';
@@ -36,6 +36,8 @@ export async function runProcess(
   try {
     await start({ config, logger, shutdown });
   } catch (error) {
+    // A setting found wrong only once running (a key that opens no stored secret): the same one line as at load.
+    if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
     shutdown.request('startup failed', error);
   }
   await shutdown.requested;

@@ -47,7 +47,9 @@ export function createShutdown(logger: Logger): Shutdown {
     request(reason, error) {
       if (error === undefined) logger.info({ reason }, 'shutting down');
       else {
-        logger.error({ err: error, reason }, 'shutting down after a failure');
+        // A configuration error is its own explanation (and already on stderr): no stack trace.
+        const detail = error instanceof ConfigError ? { error: error.message } : { err: error };
+        logger.error({ ...detail, reason }, 'shutting down after a failure');
         exitCode = 1;
       }
       markRequested();
@@ -88,4 +90,23 @@ export function requestShutdownOnSignals(shutdown: Shutdown, logger: Logger): vo
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  if (process.env.npm_lifecycle_event) stopWhenParentExits(shutdown);
+}
+
+const PARENT_CHECK_MS = 1_000;
+
+/**
+ * Under `npm start` the parent is npm (the script `exec`s node, so no shell sits between them). npm passes SIGTERM
+ * and SIGINT on, but when npm itself is killed outright (SIGKILL, a crashed terminal) nothing reaches us: we notice
+ * being re-parented and stop as if signalled, rather than run on with nobody to stop us. Only under npm: a process
+ * started some other way may outlive its parent on purpose (nohup).
+ */
+function stopWhenParentExits(shutdown: Shutdown): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    shutdown.request('parent process (npm) exited');
+  }, PARENT_CHECK_MS);
+  timer.unref();
 }

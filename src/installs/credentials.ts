@@ -1,13 +1,31 @@
+import Stripe from 'stripe';
+import { IntercomError } from 'intercom-client';
 import type { Config } from '../config';
 import type { IntercomRegion } from '../db/installs';
 import { createStripeClient } from '../activities/clients/stripe';
 import { createIntercomClient } from '../activities/clients/intercom';
 
-/** A credential the service it belongs to refused; `field` names the request field to blame. */
+export type CredentialField = 'stripe.apiKey' | 'intercom.accessToken' | 'intercom.region';
+
+/**
+ * A credential the service it belongs to refused; `field` names the request field to blame. Messages are ours only:
+ * a vendor's or a network library's message can carry the credential itself.
+ */
 export class CredentialRejected extends Error {
   override name = 'CredentialRejected';
   constructor(
-    readonly field: 'stripe.apiKey' | 'intercom.accessToken',
+    readonly field: CredentialField,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The vendor could not answer (429, 5xx, network): nothing is known about the credential; try again later. */
+export class CredentialCheckUnavailable extends Error {
+  override name = 'CredentialCheckUnavailable';
+  constructor(
+    readonly field: CredentialField,
     message: string,
   ) {
     super(message);
@@ -20,26 +38,51 @@ export async function verifyStripeKey(apiKey: string, config: Config): Promise<{
     const account = await createStripeClient(apiKey, config).accounts.retrieveCurrent();
     return { accountId: account.id };
   } catch (err) {
-    throw new CredentialRejected('stripe.apiKey', `Stripe rejected the API key: ${(err as Error).message}`);
+    const status = err instanceof Stripe.errors.StripeError ? err.statusCode : undefined;
+    if (status !== undefined && status < 500 && status !== 429) {
+      throw new CredentialRejected('stripe.apiKey', `Stripe rejected the API key (HTTP ${status})`);
+    }
+    throw new CredentialCheckUnavailable(
+      'stripe.apiKey',
+      `Stripe could not be asked about the API key (${status === undefined ? 'no answer' : `HTTP ${status}`}); try again shortly`,
+    );
   }
 }
 
-/** Identifies the Intercom workspace the token belongs to (`GET /me`). */
+/** What `/me` reports as `app.region` ("US", "EU", "AU"; Intercom 2.14 reference, schema `app`). */
+const REGION_OF_APP: Record<string, IntercomRegion> = { us: 'us', eu: 'eu', europe: 'eu', au: 'au', australia: 'au' };
+
+/**
+ * Identifies the Intercom workspace the token belongs to (`GET /me`) and checks it lives in the chosen region: a
+ * token used against another region's host is refused there, and the data would land in the wrong region anyway.
+ */
 export async function verifyIntercomToken(
   token: string,
   region: IntercomRegion,
   config: Config,
 ): Promise<{ workspaceId: string }> {
-  let workspaceId: string | undefined;
+  let app: { id_code?: string; region?: string } | undefined;
   try {
-    workspaceId = (await createIntercomClient(token, region, config).admins.identify())?.app?.id_code;
+    app = (await createIntercomClient(token, region, config).admins.identify())?.app ?? undefined;
   } catch (err) {
-    throw new CredentialRejected(
+    const status = err instanceof IntercomError ? err.statusCode : undefined;
+    if (status !== undefined && status < 500 && status !== 429) {
+      throw new CredentialRejected('intercom.accessToken', `Intercom rejected the access token (HTTP ${status})`);
+    }
+    throw new CredentialCheckUnavailable(
       'intercom.accessToken',
-      `Intercom rejected the access token: ${(err as Error).message}`,
+      `Intercom could not be asked about the access token (${status === undefined ? 'no answer' : `HTTP ${status}`}); try again shortly`,
     );
   }
-  if (!workspaceId)
+  if (!app?.id_code) {
     throw new CredentialRejected('intercom.accessToken', 'Intercom did not say which workspace the token belongs to');
-  return { workspaceId };
+  }
+  const tokenRegion = app.region === undefined ? undefined : REGION_OF_APP[app.region.toLowerCase()];
+  if (tokenRegion !== undefined && tokenRegion !== region) {
+    throw new CredentialRejected(
+      'intercom.region',
+      `the token's workspace is in Intercom's ${tokenRegion} region, not ${region}: set intercom.region to "${tokenRegion}"`,
+    );
+  }
+  return { workspaceId: app.id_code };
 }

@@ -7,10 +7,13 @@ import type { SecretBox } from '../crypto/secret-box';
 import {
   findInstall,
   insertInstall,
+  setCredentials,
   setInstallStatus,
   setWebhookEndpoint,
+  wipeCredentials,
   type Install,
   type IntercomRegion,
+  type SealedCredentials,
 } from '../db/installs';
 import { createImport, latestImport } from '../db/imports';
 import { contactCounts } from '../db/contacts';
@@ -22,7 +25,7 @@ import { type InstallWorkflows, newImportId } from '../client/workflows';
 import { createStripeClient } from '../activities/clients/stripe';
 import { WebhookUrlRejected, deleteWebhookEndpoint, registerWebhookEndpoint } from '../events/webhook-endpoints';
 import { requestInstallResync, type ResyncRequest } from '../events/resync';
-import { CredentialRejected, verifyIntercomToken, verifyStripeKey } from './credentials';
+import { CredentialRejected, verifyIntercomToken, verifyStripeKey, type CredentialField } from './credentials';
 
 export interface InstallRequest {
   stripe: { apiKey: string };
@@ -30,6 +33,18 @@ export interface InstallRequest {
   attributePrefix: string;
   matchBy: string;
   metadataAttributes: string[];
+}
+
+/** New credentials for an existing install; each given one is verified against the install's account/workspace. */
+export interface CredentialsRequest {
+  stripe?: { apiKey: string };
+  intercom?: { accessToken: string };
+}
+
+/** What a rotation did: the fields whose secret was replaced, and those given again unchanged. */
+export interface RotationResult {
+  changed: CredentialField[];
+  unchanged: CredentialField[];
 }
 
 export interface InstallServiceDeps {
@@ -51,9 +66,12 @@ export class InstallService {
 
   /**
    * Verifies both credentials, stores the install with its secrets sealed, registers the Stripe webhook endpoint
-   * and starts the sync and import workflows. The same account and workspace installed again returns the existing one.
+   * and starts the sync and import workflows. The same account and workspace installed again returns the existing
+   * one, with the credentials just verified replacing the stored ones (the way to rotate a key by re-installing).
    */
-  async install(request: InstallRequest): Promise<{ install: Install; created: boolean }> {
+  async install(
+    request: InstallRequest,
+  ): Promise<{ install: Install; created: boolean; credentials?: RotationResult }> {
     const { pool, config, secrets, workflows, logger } = this.deps;
     const [{ accountId }, { workspaceId }] = await Promise.all([
       verifyStripeKey(request.stripe.apiKey, config),
@@ -71,7 +89,13 @@ export class InstallService {
       matchBy: request.matchBy,
       metadataAttributes: request.metadataAttributes,
     });
-    if (!created) return { install, created };
+    if (!created) {
+      const credentials = await this.replaceCredentials(install, {
+        stripeApiKey: request.stripe.apiKey,
+        intercomToken: request.intercom.accessToken,
+      });
+      return { install, created, credentials };
+    }
 
     const stripe = createStripeClient(request.stripe.apiKey, config);
     let endpointId: string | undefined;
@@ -100,6 +124,63 @@ export class InstallService {
     return { install: (await findInstall(pool, install.id)) ?? install, created };
   }
 
+  /**
+   * `PUT /installs/:id/credentials`: each credential given is verified (it must open the install's own Stripe account,
+   * in its mode, and its own Intercom workspace, in its region), then sealed under the newest encryption key.
+   */
+  async rotateCredentials(install: Install, request: CredentialsRequest): Promise<RotationResult> {
+    const { config } = this.deps;
+    const stripeApiKey = request.stripe?.apiKey;
+    const intercomToken = request.intercom?.accessToken;
+    await Promise.all([
+      stripeApiKey !== undefined &&
+        verifyStripeKey(stripeApiKey, config).then(({ accountId }) => {
+          if (accountId !== install.stripeAccountId || isLiveKey(stripeApiKey) !== install.livemode) {
+            const mode = install.livemode ? 'live' : 'test';
+            throw new CredentialRejected(
+              'stripe.apiKey',
+              `the key must be a ${mode}-mode key of Stripe account ${install.stripeAccountId}, this install's account`,
+            );
+          }
+        }),
+      intercomToken !== undefined &&
+        verifyIntercomToken(intercomToken, install.intercomRegion, config).then(({ workspaceId }) => {
+          if (workspaceId !== install.intercomWorkspaceId) {
+            throw new CredentialRejected(
+              'intercom.accessToken',
+              `the token must open Intercom workspace ${install.intercomWorkspaceId}, this install's workspace`,
+            );
+          }
+        }),
+    ]);
+    return this.replaceCredentials(install, { stripeApiKey, intercomToken });
+  }
+
+  /** Stores verified credentials sealed under the newest key; says which differ from the stored ones. */
+  private async replaceCredentials(
+    install: Install,
+    given: { stripeApiKey?: string; intercomToken?: string },
+  ): Promise<RotationResult> {
+    const { pool, secrets, logger } = this.deps;
+    const result: RotationResult = { changed: [], unchanged: [] };
+    const sealIfGiven = (field: CredentialField, value: string | undefined, stored: string | null) => {
+      if (value === undefined) return undefined;
+      result[stored !== null && secrets.open(stored) === value ? 'unchanged' : 'changed'].push(field);
+      return secrets.seal(value);
+    };
+    const sealed: Partial<SealedCredentials> = {
+      stripeApiKeySealed: sealIfGiven('stripe.apiKey', given.stripeApiKey, install.stripeApiKeySealed),
+      intercomTokenSealed: sealIfGiven('intercom.accessToken', given.intercomToken, install.intercomTokenSealed),
+    };
+    // Re-sealed even when unchanged: a write is where a secret moves to the newest key.
+    if (!(await setCredentials(pool, install.id, sealed))) {
+      throw new Error(`install ${install.id} was disabled while its credentials were being replaced`);
+    }
+    if (result.changed.length > 0)
+      logger.info({ installId: install.id, changed: result.changed }, 'credentials rotated');
+    return result;
+  }
+
   /** Temporal UI links to the install's workflows (no call to Temporal). */
   workflowLinks(installId: string): { sync: string; import: string } {
     return this.deps.workflows.links(installId);
@@ -120,7 +201,7 @@ export class InstallService {
     const { pool, config, secrets, workflows, logger } = this.deps;
     await setInstallStatus(pool, install.id, 'disabled');
     await workflows.disable(install.id);
-    if (install.webhookEndpointId) {
+    if (install.webhookEndpointId && install.stripeApiKeySealed) {
       try {
         const stripe = createStripeClient(secrets.open(install.stripeApiKeySealed), config);
         await deleteWebhookEndpoint(stripe, install.webhookEndpointId);
@@ -130,6 +211,8 @@ export class InstallService {
         logger.warn({ installId: install.id, err: (err as Error).message }, 'webhook endpoint not deleted');
       }
     }
+    // Last: a disable that failed half-way (Temporal down) is repeated, and then still needs the key for the endpoint.
+    await wipeCredentials(pool, install.id);
     logger.info({ installId: install.id }, 'install disabled');
   }
 

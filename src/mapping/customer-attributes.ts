@@ -5,6 +5,7 @@ import { productNameOf, type Catalog } from './catalog';
 import { intervalLabel } from './interval';
 import { toMajorUnits } from './money';
 import { customerMrr, type PricingContext } from './mrr';
+import { metadataValue } from './metadata';
 import { truncateForIntercom } from './strings';
 import {
   isOngoingSubscription,
@@ -111,8 +112,8 @@ export function customerAttributes(input: CustomerAttributesInput): CustomAttrib
   }
   if (input.charges !== undefined) Object.assign(attributes, chargeAttributes(input.charges, currency, name));
   for (const [key, attribute] of metadataAttributeNames(prefix, input.metadataKeys)) {
-    const value = customer.metadata[key];
-    attributes[attribute] = value == null ? null : truncateForIntercom(value);
+    const value = metadataValue(customer.metadata, key);
+    attributes[attribute] = value === null ? null : truncateForIntercom(value);
   }
   return attributes;
 }

@@ -62,6 +62,7 @@ export { intervalLabel, monthlyFactor } from './interval';
 export { currencyDecimals, isZeroDecimalCurrency, roundToDecimals, toMajorUnits } from './money';
 export { customerMrr, subscriptionMonthlyValue, subscriptionMrr, type PricingContext } from './mrr';
 export { billedQuantity, decimalToNumber, isMetered, itemAmountPerPeriod, priceAmountForQuantity } from './price';
+export { isReservedObjectKey, metadataValue } from './metadata';
 export { INTERCOM_MAX_STRING_LENGTH, truncateForIntercom } from './strings';
 export {
   SUBSCRIPTION_STATUS_RANK,

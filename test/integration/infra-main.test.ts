@@ -82,6 +82,7 @@ describe('npm start (src/main.ts)', () => {
     const stopped = log.lines.filter((line) => line.msg === 'stopped').map((line) => line.component);
     assert.deepEqual(stopped, [
       'API',
+      'event retention',
       'worker',
       'postgres pool (sis-worker)',
       'temporal worker connection',

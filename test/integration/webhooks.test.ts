@@ -6,6 +6,7 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import Koa from 'koa';
 import type { Pool } from 'pg';
+import { Registry } from 'prom-client';
 import Stripe from 'stripe';
 import { createWebhookRouter, MAX_WEBHOOK_BYTES } from '../../src/api/routes/webhooks';
 import { errorMiddleware } from '../../src/api/errors';
@@ -25,6 +26,8 @@ import { ensureTemporal } from '../support/temporal';
 const config = testConfig();
 const secrets = createSecretBox(encryptionKeyBytes(config));
 const logger = testLogger();
+/** Unverified deliveries are counted here, never in the database. */
+const metrics = new Registry();
 
 interface TestInstall {
   install: Install;
@@ -63,7 +66,7 @@ function signed(payload: string, secret: string, timestamp = Math.floor(Date.now
 function webhookApp(pool: Pool, workflows: InstallWorkflows, temporalTimeoutMs?: number): Koa {
   const app = new Koa();
   app.use(errorMiddleware(logger));
-  const router = createWebhookRouter({ pool, config, secrets, workflows, logger, temporalTimeoutMs });
+  const router = createWebhookRouter({ pool, config, secrets, workflows, logger, temporalTimeoutMs, metrics });
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;
@@ -191,9 +194,11 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
     }
   }
 
-  async function unknownInstallCount(): Promise<number> {
-    return (await ignoredWebhookCounts(db.pool, ''))['unknown_install'] ?? 0;
+  async function unverifiedCount(reason: 'unknown_install' | 'install_disabled'): Promise<number> {
+    const counter = await metrics.getSingleMetric('webhook_deliveries_unverified_total')?.get();
+    return counter?.values.find((value) => value.labels.reason === reason)?.value ?? 0;
   }
+  const unknownInstallCount = () => unverifiedCount('unknown_install');
 
   describe('a valid delivery', () => {
     it('answers 200 after signalling the sync workflow, and records a redelivered event once', async () => {
@@ -345,7 +350,7 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
       assert.deepEqual(await ignoredWebhookCounts(db.pool, target.install.id), { livemode_mismatch: 1 });
     });
 
-    it('an unknown install (counted without its id: the path is unauthenticated)', async () => {
+    it('an unknown install (counted in memory: the path is unauthenticated, and costs no database write)', async () => {
       const before = await unknownInstallCount();
       const payload = JSON.stringify(customerEvent());
       for (const id of ['ins_doesnotexist', 'not-an-install-id']) {
@@ -491,7 +496,7 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
       assert.equal(await recordedCount(target.install.id), 0);
     });
 
-    it('acknowledges an account with no install, or no account at all (counted)', async () => {
+    it('acknowledges an account with no install, or no account at all (counted in memory)', async () => {
       const before = await unknownInstallCount();
       const target = await createInstall();
       assert.equal((await deliver(target, customerEvent({ account: 'acct_nobody' }), '/webhooks/stripe')).status, 200);
@@ -513,10 +518,18 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
       const row = await db.pool.query(`SELECT status FROM stripe_events WHERE event_id = $1`, [deauthorized.id]);
       assert.equal(row.rows[0]?.status, 'processed');
 
-      // Its own endpoint still delivers until deleted: acknowledged, nothing signalled.
+      // Its credentials are wiped; its own endpoint still delivers until deleted: acknowledged unverified, nothing
+      // signalled, counted in memory only.
+      const disabledBefore = await unverifiedCount('install_disabled');
       assert.equal((await deliver(target, customerEvent())).status, 200);
       assert.deepEqual(await signalledRefs(target.install.id), []);
-      assert.deepEqual(await ignoredWebhookCounts(db.pool, target.install.id), { install_disabled: 1 });
+      assert.deepEqual(await ignoredWebhookCounts(db.pool, target.install.id), {});
+      assert.equal(await unverifiedCount('install_disabled'), disabledBefore + 1);
+      const wiped = await findInstall(db.pool, target.install.id);
+      assert.deepEqual(
+        [wiped?.stripeApiKeySealed, wiped?.intercomTokenSealed, wiped?.webhookSecretSealed],
+        [null, null, null],
+      );
     });
   });
 });

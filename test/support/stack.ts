@@ -1,6 +1,7 @@
 import { startIntercomEmulator, type IntercomEmulator } from '../../emulators/intercom';
 import { startStripeEmulator, type StripeEmulator, type StripeEmulatorOptions } from '../../emulators/stripe';
 import type { Config } from '../../src/config';
+import type { Logger } from '../../src/logger';
 import { createShutdown } from '../../src/infra/lifecycle';
 import { startService, type RunningService } from '../../src/service';
 import { createInstallWorkflows } from '../../src/activities';
@@ -28,6 +29,8 @@ export interface TestStackOptions {
   /** false: no in-process worker (the test runs its own, e.g. as a child process it can kill). */
   worker?: boolean;
   config?: Partial<Config>;
+  /** Where the service logs (default: silent unless LOG_LEVEL is set). */
+  logger?: Logger;
 }
 
 /**
@@ -58,7 +61,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     ADMIN_TOKEN: 'test-admin-token-0123456789',
     ...options.config,
   });
-  const logger = testLogger();
+  const logger = options.logger ?? testLogger();
   const shutdown = createShutdown(logger);
   const service = await startService(config, logger, shutdown, { worker: options.worker });
   // Stripe must reach our webhook endpoint: the API's real port is known only now.

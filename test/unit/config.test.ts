@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { ConfigError, encryptionKeyBytes, loadConfig } from '../../src/config';
+import { randomBytes } from 'node:crypto';
+import { ConfigError, encryptionKeyBytes, encryptionKeys, loadConfig } from '../../src/config';
 
 function configErrorOf(env: NodeJS.ProcessEnv): ConfigError {
   try {
@@ -57,5 +58,85 @@ describe('config', () => {
     assert.equal(result.status, 1, result.stderr);
     assert.equal(result.stdout, '');
     assert.match(result.stderr, /^invalid configuration: PORT: [^\n]+\n$/);
+  });
+
+  describe('secure defaults (issue 10 row 1)', () => {
+    const strong = () => ({
+      ADMIN_TOKEN: randomBytes(24).toString('hex'),
+      ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    });
+    const exposed = { PUBLIC_URL: 'https://sync.example.com' };
+
+    it('binds loopback unless HOST says otherwise', () => {
+      assert.equal(loadConfig({}).HOST, '127.0.0.1');
+      assert.equal(loadConfig({ HOST: '0.0.0.0' }).HOST, '0.0.0.0');
+      assert.match(configErrorOf({ HOST: 'two words' }).message, /^invalid configuration: HOST: /);
+    });
+
+    it('keeps the development defaults working on a loopback PUBLIC_URL', () => {
+      for (const PUBLIC_URL of [
+        'http://127.0.0.1:3000',
+        'http://localhost:3000',
+        'http://[::1]:3000',
+        'http://127.9.0.1',
+      ]) {
+        assert.doesNotThrow(() => loadConfig({ PUBLIC_URL }), PUBLIC_URL);
+      }
+    });
+
+    it('refuses the default ADMIN_TOKEN off loopback, naming it on one line', () => {
+      const { ENCRYPTION_KEY } = strong();
+      const message = configErrorOf({ ...exposed, ENCRYPTION_KEY }).message;
+      assert.match(message, /^invalid configuration: ADMIN_TOKEN: the development default is refused/);
+      assert.doesNotMatch(message, /\n|ENCRYPTION_KEY/);
+    });
+
+    it('refuses an all-zero or patterned ENCRYPTION_KEY (or newest of ENCRYPTION_KEYS) off loopback', () => {
+      const { ADMIN_TOKEN } = strong();
+      const patterned = ['0'.repeat(64), '0123456789abcdef'.repeat(4), Buffer.from('a'.repeat(32)).toString('base64')];
+      for (const ENCRYPTION_KEY of patterned) {
+        assert.match(
+          configErrorOf({ ...exposed, ADMIN_TOKEN, ENCRYPTION_KEY }).message,
+          /^invalid configuration: ENCRYPTION_KEY: a default or patterned key is refused/,
+        );
+      }
+      const ENCRYPTION_KEYS = `${'0'.repeat(64)},${strong().ENCRYPTION_KEY}`;
+      assert.match(configErrorOf({ ...exposed, ADMIN_TOKEN, ENCRYPTION_KEYS }).message, /ENCRYPTION_KEYS: a default/);
+    });
+
+    it('accepts random secrets off loopback, and an old weak key behind a new one (rotating away from it)', () => {
+      assert.equal(loadConfig({ ...exposed, ...strong() }).PUBLIC_URL, 'https://sync.example.com');
+      const { ADMIN_TOKEN, ENCRYPTION_KEY } = strong();
+      const config = loadConfig({ ...exposed, ADMIN_TOKEN, ENCRYPTION_KEYS: `${ENCRYPTION_KEY}, ${'0'.repeat(64)}` });
+      assert.deepEqual(encryptionKeys(config), [Buffer.from(ENCRYPTION_KEY, 'hex'), Buffer.alloc(32)]);
+      assert.deepEqual(encryptionKeyBytes(config), Buffer.from(ENCRYPTION_KEY, 'hex'));
+    });
+
+    it('refuses ENCRYPTION_KEY and ENCRYPTION_KEYS together, and a malformed key in the list', () => {
+      const { ENCRYPTION_KEY } = strong();
+      assert.match(configErrorOf({ ENCRYPTION_KEY, ENCRYPTION_KEYS: ENCRYPTION_KEY }).message, /not both/);
+      assert.match(
+        configErrorOf({ ENCRYPTION_KEYS: `${ENCRYPTION_KEY},short` }).message,
+        /^invalid configuration: ENCRYPTION_KEYS: /,
+      );
+    });
+
+    it("bounds EVENT_RETENTION_DAYS (default 35) above Stripe's 3 days of retries", () => {
+      assert.equal(loadConfig({}).EVENT_RETENTION_DAYS, 35);
+      assert.match(configErrorOf({ EVENT_RETENTION_DAYS: '2' }).message, /EVENT_RETENTION_DAYS: at least 4/);
+    });
+
+    it('makes `npm start` refuse the development secrets on a public URL with one line, exit 1', function () {
+      this.timeout(60_000);
+      const root = path.resolve(__dirname, '../..');
+      const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        cwd: root,
+        env: { ...process.env, ADMIN_TOKEN: '', ENCRYPTION_KEY: '', ENCRYPTION_KEYS: '', ...exposed },
+        encoding: 'utf8',
+      });
+      assert.equal(result.status, 1, result.stderr);
+      assert.equal(result.stdout, '');
+      assert.match(result.stderr, /^invalid configuration: ADMIN_TOKEN: [^\n]+; ENCRYPTION_KEY: [^\n]+\n$/);
+    });
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import Stripe from 'stripe';
-import { verifyStripeEvent, WebhookRejected, type RejectionCode } from '../../src/events/verify';
+import { verifyStripeEvent, verifyStripeEventFor, WebhookRejected, type RejectionCode } from '../../src/events/verify';
 import { accountOfUnverified } from '../../src/events/envelope';
 
 const secret = 'whsec_unit_test_secret';
@@ -45,6 +45,36 @@ describe('events: Stripe-Signature verification', () => {
   it('accepts a signature made with any of the candidate secrets', () => {
     const event = verifyStripeEvent(Buffer.from(body), sign(body, { secret: otherSecret }), [secret, otherSecret]);
     assert.equal(event.id, 'evt_1');
+  });
+
+  it('names only the candidates whose secret signed the event (issue 10 row 7)', () => {
+    const candidates = [
+      { install: 'a', secret },
+      { install: 'b', secret: otherSecret },
+    ];
+    const { signers } = verifyStripeEventFor(Buffer.from(body), sign(body, { secret: otherSecret }), candidates);
+    assert.deepEqual(
+      signers.map((signer) => signer.install),
+      ['b'],
+    );
+  });
+
+  it('refuses a signed event PostgreSQL could not store (issue 10 row 8)', () => {
+    const event = JSON.parse(body) as Record<string, unknown>;
+    let deep: unknown = [];
+    for (let level = 0; level < 100; level += 1) deep = [deep];
+    const unstorable = [
+      { ...event, created: 99_999_999_999_999 },
+      { ...event, data: { object: { id: 'cus_1', object: 'customer', name: 'Ada\u0000' } } },
+      { ...event, data: { object: { id: 'cus_1', object: 'customer', deep } } },
+    ].map((variant) => JSON.stringify(variant));
+    for (const payload of unstorable) {
+      assert.notEqual(payload, body);
+      assert.equal(
+        rejection(() => verifyStripeEvent(Buffer.from(payload), sign(payload), [secret])),
+        'invalid_event',
+      );
+    }
   });
 
   it('rejects a missing header', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createSecretBox } from '../../src/crypto/secret-box';
+import { createSecretBox, SecretUnreadable } from '../../src/crypto/secret-box';
 
 describe('secret box (AES-256-GCM)', () => {
   const box = createSecretBox(randomBytes(32));
@@ -18,5 +18,17 @@ describe('secret box (AES-256-GCM)', () => {
     parts[3] = Buffer.from('tampered').toString('base64url');
     assert.throws(() => box.open(parts.join('.')));
     assert.throws(() => createSecretBox(randomBytes(32)).open(sealed));
+  });
+
+  it('with a key ring (newest first) seals with the newest, opens with any, and tells which secrets are stale', () => {
+    const [oldKey, newKey] = [randomBytes(32), randomBytes(32)];
+    const sealedWithOld = createSecretBox(oldKey).seal('rk_live_old');
+    const ring = createSecretBox([newKey, oldKey]);
+    assert.equal(ring.open(sealedWithOld), 'rk_live_old');
+    assert.equal(ring.isSealedWithNewestKey(sealedWithOld), false);
+    const resealed = ring.seal('rk_live_old');
+    assert.equal(ring.isSealedWithNewestKey(resealed), true);
+    assert.equal(createSecretBox(newKey).open(resealed), 'rk_live_old');
+    assert.throws(() => createSecretBox(oldKey).open(resealed), SecretUnreadable);
   });
 });

@@ -4,26 +4,40 @@ import { z } from 'zod';
 import type { Config } from '../../config';
 import { HttpError } from '../errors';
 import { readJsonBody } from '../json-body';
-import { CredentialRejected } from '../../installs/credentials';
+import { CredentialCheckUnavailable, CredentialRejected } from '../../installs/credentials';
 import { WebhookUrlRejected } from '../../events/webhook-endpoints';
 import { isLiveKey, type InstallService } from '../../installs/install-service';
 import type { Install } from '../../db/installs';
+import { isReservedObjectKey, sanitizeMetadataKey } from '../../mapping';
 
 /** Intercom attribute names allow letters, digits, `_` and `-`; the prefix starts every one of ours. */
 const attributeName = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
+const stripeApiKey = z
+  .string()
+  .regex(/^(sk|rk)_(live|test)_[A-Za-z0-9_]+$/, 'expected a Stripe secret or restricted key (sk_… or rk_…)');
+
+/** Printable ASCII only: a token goes into an Authorization header, and messages never quote it back. */
+const intercomAccessToken = z
+  .string()
+  .min(8, 'expected an Intercom access token')
+  .max(512, 'expected an Intercom access token (at most 512 characters)')
+  .regex(/^[\x21-\x7e]+$/, 'an access token has no spaces or control characters');
+
+const metadataKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,40}$/, 'metadata keys: letters, digits, _ . - (≤40)')
+  .refine(
+    (key) => !isReservedObjectKey(key),
+    'a name every JavaScript object has (such as constructor) cannot be a key',
+  );
+
 export const installRequestSchema = z
   .object({
-    stripe: z
-      .object({
-        apiKey: z
-          .string()
-          .regex(/^(sk|rk)_(live|test)_[A-Za-z0-9_]+$/, 'expected a Stripe secret or restricted key (sk_… or rk_…)'),
-      })
-      .strict(),
+    stripe: z.object({ apiKey: stripeApiKey }).strict(),
     intercom: z
       .object({
-        accessToken: z.string().min(8, 'expected an Intercom access token'),
+        accessToken: intercomAccessToken,
         region: z.enum(['us', 'eu', 'au']).default('us'),
       })
       .strict(),
@@ -31,13 +45,51 @@ export const installRequestSchema = z
     matchBy: z
       .string()
       .regex(/^(email|metadata:[A-Za-z0-9_.-]{1,40})$/, "expected 'email' or 'metadata:<key>'")
+      .refine(
+        (value) => !isReservedObjectKey(value.slice('metadata:'.length)),
+        'a name every JavaScript object has (such as constructor) cannot be a metadata key',
+      )
       .default('email'),
-    metadataAttributes: z
-      .array(z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, 'metadata keys: letters, digits, _ . - (≤40)'))
-      .max(50)
-      .default([]),
+    metadataAttributes: z.array(metadataKey).max(50).default([]).superRefine(refuseAttributeClashes),
   })
   .strict();
+
+/** Two keys becoming one attribute (`a.b` and `a_b`, or a key twice) would overwrite each other's values. */
+function refuseAttributeClashes(keys: string[], ctx: z.RefinementCtx): void {
+  const keyByAttribute = new Map<string, string>();
+  keys.forEach((key, index) => {
+    const attribute = `<prefix>meta_${sanitizeMetadataKey(key)}`;
+    const earlier = keyByAttribute.get(attribute);
+    if (earlier === undefined) keyByAttribute.set(attribute, key);
+    else {
+      const message =
+        earlier === key ? `"${key}" is listed twice` : `"${earlier}" and "${key}" would both become ${attribute}`;
+      ctx.addIssue({ code: 'custom', path: [index], message });
+    }
+  });
+}
+
+export const credentialsRequestSchema = z
+  .object({
+    stripe: z.object({ apiKey: stripeApiKey }).strict().optional(),
+    intercom: z.object({ accessToken: intercomAccessToken }).strict().optional(),
+  })
+  .strict()
+  .refine((request) => request.stripe || request.intercom, 'give stripe.apiKey, intercom.accessToken or both');
+
+/** Credential checks become answers: refused (422, naming the field) or the vendor unreachable (503, try again). */
+async function answeringCredentialErrors<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof CredentialRejected) throw new HttpError(422, 'credential_rejected', err.message, err.field);
+    if (err instanceof CredentialCheckUnavailable) {
+      throw new HttpError(503, 'upstream_unavailable', err.message, err.field);
+    }
+    if (err instanceof WebhookUrlRejected) throw new HttpError(422, 'public_url_rejected', err.message, 'PUBLIC_URL');
+    throw err;
+  }
+}
 
 export function createInstallRouter(deps: {
   service: InstallService;
@@ -66,22 +118,26 @@ export function createInstallRouter(deps: {
         'stripe.apiKey',
       );
     }
-    try {
-      const { install, created } = await service.install(request);
-      ctx.status = created ? 202 : 200;
-      ctx.body = {
-        id: install.id,
-        state: install.status,
-        created,
-        statusUrl: statusUrl(install.id),
-        // Links only: the full status queries the workflows, which waits for a worker that may not be up yet.
-        workflows: service.workflowLinks(install.id),
-      };
-    } catch (err) {
-      if (err instanceof CredentialRejected) throw new HttpError(422, 'credential_rejected', err.message, err.field);
-      if (err instanceof WebhookUrlRejected) throw new HttpError(422, 'public_url_rejected', err.message, 'PUBLIC_URL');
-      throw err;
-    }
+    const { install, created, credentials } = await answeringCredentialErrors(() => service.install(request));
+    ctx.status = created ? 202 : 200;
+    ctx.body = {
+      id: install.id,
+      state: install.status,
+      created,
+      // Installing again rotates: which stored credentials the ones given replaced.
+      ...(credentials && { credentials }),
+      statusUrl: statusUrl(install.id),
+      // Links only: the full status queries the workflows, which waits for a worker that may not be up yet.
+      workflows: service.workflowLinks(install.id),
+    };
+  });
+
+  router.put('/:id/credentials', async (ctx) => {
+    const install = await loadInstall(ctx.params.id as string);
+    const request = credentialsRequestSchema.parse(await readJsonBody(ctx));
+    if (install.status === 'disabled') throw new HttpError(409, 'disabled', 'the install is disabled', 'id');
+    const credentials = await answeringCredentialErrors(() => service.rotateCredentials(install, request));
+    ctx.body = { id: install.id, credentials };
   });
 
   router.get('/:id', async (ctx) => {

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Pool } from 'pg';
+import { Counter, Registry } from 'prom-client';
 import type Stripe from 'stripe';
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
@@ -10,7 +11,7 @@ import { countIgnoredWebhook } from '../../db/events';
 import { findActiveInstallsByAccount, findInstall, type Install } from '../../db/installs';
 import { accountOfUnverified } from '../../events/envelope';
 import { createEventIntake, type IntakeOutcome } from '../../events/intake';
-import { verifyStripeEvent, WebhookRejected } from '../../events/verify';
+import { verifyStripeEventFor, WebhookRejected } from '../../events/verify';
 import { HttpError } from '../errors';
 import type { AppState } from '../app';
 
@@ -27,10 +28,12 @@ export interface WebhookRouterDeps {
   logger: Logger;
   /** Bound on each Temporal call before answering 503 (default 10 s). */
   temporalTimeoutMs?: number;
+  /** Where unverified deliveries are counted (they never reach the database). */
+  metrics?: Registry;
 }
 
 /** Why a delivery was acknowledged without verifying it: there is no install whose secret could verify it. */
-type UnroutedReason = 'unknown_install' | 'install_disabled' | 'account_mismatch';
+type UnverifiedReason = 'unknown_install' | 'install_disabled';
 
 /**
  * Stripe's webhook deliveries (design §3). The body is read raw here (no JSON parser may run before it: the signature
@@ -51,6 +54,15 @@ export function createWebhookRouter(deps: WebhookRouterDeps): Router<AppState> {
   const router = new Router<AppState>();
 
   const logOf = (ctx: Context): Logger => (ctx.state as Partial<AppState>).log ?? logger;
+  const registry = deps.metrics ?? new Registry();
+  const unverified = webhookCounter(registry, {
+    name: 'webhook_deliveries_unverified_total',
+    help: 'Webhook deliveries acknowledged without a secret to verify them (unknown or disabled install), by reason',
+  });
+  const rejected = webhookCounter(registry, {
+    name: 'webhook_deliveries_rejected_total',
+    help: 'Webhook deliveries refused (400/413: signature, body), by error code',
+  });
 
   /** Postgres or Temporal failed: 503 so Stripe delivers again. The cause goes to the log only. */
   async function orUnavailable<T>(ctx: Context, what: string, work: () => Promise<T>): Promise<T> {
@@ -63,26 +75,49 @@ export function createWebhookRouter(deps: WebhookRouterDeps): Router<AppState> {
     }
   }
 
-  async function acknowledgeUnrouted(ctx: Context, installId: string | null, reason: UnroutedReason): Promise<void> {
+  /**
+   * 2xx for a delivery nobody can verify (so Stripe stops retrying it), counted in memory only: anyone can post
+   * these, and they must cost no database write.
+   */
+  function acknowledgeUnverified(ctx: Context, reason: UnverifiedReason): void {
+    unverified.inc({ reason });
+    logOf(ctx).info({ reason }, 'webhook ignored');
+    ctx.status = 200;
+    ctx.body = { received: true, ignored: reason };
+  }
+
+  /** A verified delivery acknowledged without work (another account's event), counted for the install. */
+  async function acknowledgeMisrouted(ctx: Context, installId: string): Promise<void> {
+    const reason = 'account_mismatch';
     await orUnavailable(ctx, 'counting the delivery', () => countIgnoredWebhook(pool, installId, reason));
     logOf(ctx).info({ installId, reason }, 'webhook ignored');
     ctx.status = 200;
     ctx.body = { received: true, ignored: reason };
   }
 
-  function verify(raw: Buffer, ctx: Context, installs: Install[]): Stripe.Event {
-    const sealed = installs.flatMap((install) => (install.webhookSecretSealed ? [install.webhookSecretSealed] : []));
+  /** The event, and the installs whose own endpoint secret signed it (never one whose secret did not). */
+  function verify(raw: Buffer, ctx: Context, installs: Install[]): { event: Stripe.Event; installs: Install[] } {
+    const candidates = installs.flatMap((install) =>
+      install.webhookSecretSealed ? [{ install, secret: secrets.open(install.webhookSecretSealed) }] : [],
+    );
     try {
-      return verifyStripeEvent(
-        raw,
-        signatureOf(ctx),
-        sealed.map((secret) => secrets.open(secret)),
-      );
+      const verified = verifyStripeEventFor(raw, signatureOf(ctx), candidates);
+      return { event: verified.event, installs: verified.signers.map(({ install }) => install) };
     } catch (err) {
       if (err instanceof WebhookRejected) throw new HttpError(400, err.code, err.message, fieldOf(err));
       throw err;
     }
   }
+
+  /** Refusals counted by code before the error middleware answers them. */
+  router.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      if (err instanceof HttpError && err.status < 500) rejected.inc({ reason: err.code });
+      throw err;
+    }
+  });
 
   async function deliver(ctx: Context, installs: Install[], event: Stripe.Event): Promise<void> {
     const outcomes: Array<{ installId: string; outcome: IntakeOutcome }> = [];
@@ -110,40 +145,46 @@ export function createWebhookRouter(deps: WebhookRouterDeps): Router<AppState> {
     const install = installIdPattern.test(installId)
       ? await orUnavailable(ctx, 'loading the install', () => findInstall(pool, installId))
       : undefined;
-    if (!install) return acknowledgeUnrouted(ctx, null, 'unknown_install');
+    if (!install) return acknowledgeUnverified(ctx, 'unknown_install');
     if (!install.webhookSecretSealed) {
-      if (install.status === 'disabled') return acknowledgeUnrouted(ctx, install.id, 'install_disabled');
+      if (install.status === 'disabled') return acknowledgeUnverified(ctx, 'install_disabled');
       // Stripe can deliver between creating the endpoint and our storing its secret: have it try again shortly.
       throw new HttpError(503, 'endpoint_not_ready', 'the webhook endpoint of this install is still being set up');
     }
-    const event = verify(raw, ctx, [install]);
+    const { event } = verify(raw, ctx, [install]);
     // An account's own endpoint only carries that account's events; a foreign `account` is a misrouted delivery.
-    if (event.account && event.account !== install.stripeAccountId) {
-      return acknowledgeUnrouted(ctx, install.id, 'account_mismatch');
-    }
+    if (event.account && event.account !== install.stripeAccountId) return acknowledgeMisrouted(ctx, install.id);
     await deliver(ctx, [install], event);
   });
 
   /**
    * Connect-style deliveries (one platform endpoint for every account): routed by the event's `account`, verified
-   * against the secrets of that account's installs, then handed to each of them (each applies its own livemode).
+   * against the secrets of that account's installs, then handed to each install whose secret signed it (each applies
+   * its own livemode). Another install of the account, with another secret, gets nothing from it.
    */
   router.post('/webhooks/stripe', async (ctx) => {
     const raw = await readRawBody(ctx);
     requireSignatureHeader(ctx);
     // Read unverified only to find whose secret to verify with; nothing is acted on before verification.
     const account = accountOfUnverified(parseJsonOrReject(raw));
-    if (!account) return acknowledgeUnrouted(ctx, null, 'unknown_install');
+    if (!account) return acknowledgeUnverified(ctx, 'unknown_install');
     const installs = await orUnavailable(ctx, 'loading the installs', () => findActiveInstallsByAccount(pool, account));
-    if (installs.length === 0) return acknowledgeUnrouted(ctx, null, 'unknown_install');
+    if (installs.length === 0) return acknowledgeUnverified(ctx, 'unknown_install');
     if (!installs.some((install) => install.webhookSecretSealed)) {
       throw new HttpError(503, 'endpoint_not_ready', 'the webhook endpoint of this account is still being set up');
     }
-    const event = verify(raw, ctx, installs);
-    await deliver(ctx, installs, event);
+    const verified = verify(raw, ctx, installs);
+    await deliver(ctx, verified.installs, verified.event);
   });
 
   return router;
+}
+
+/** A counter by `reason`; a second router on the same registry (tests) shares it. */
+function webhookCounter(registry: Registry, options: { name: string; help: string }): Counter<'reason'> {
+  const existing = registry.getSingleMetric(options.name);
+  if (existing) return existing as Counter<'reason'>;
+  return new Counter({ ...options, labelNames: ['reason'], registers: [registry] });
 }
 
 /** Reads the body as bytes, refusing more than MAX_WEBHOOK_BYTES (by its declared length first, then as it streams). */
