@@ -40,30 +40,28 @@ export async function clearWarnings(
   ]);
 }
 
-/** How many warnings the install has, with the most recent ones. */
+/** How many warnings the install has, with the most recent ones (one query: the status page runs many at once). */
 export async function warningSummary(
   db: Queryable,
   installId: string,
   limit: number,
 ): Promise<{ count: number; recent: InstallWarning[] }> {
-  const [count, recent] = await Promise.all([
-    db.query<{ count: string }>(`SELECT count(*) FROM install_warnings WHERE install_id = $1`, [installId]),
-    db.query<{
-      customer_id: string;
-      code: WarningCode;
-      contact_id: string | null;
-      message: string;
-      first_at: Date;
-      last_at: Date;
-    }>(
-      `SELECT customer_id, code, contact_id, message, first_at, last_at FROM install_warnings
-       WHERE install_id = $1 ORDER BY last_at DESC LIMIT $2`,
-      [installId, limit],
-    ),
-  ]);
+  const result = await db.query<{
+    customer_id: string;
+    code: WarningCode;
+    contact_id: string | null;
+    message: string;
+    first_at: Date;
+    last_at: Date;
+    total: string;
+  }>(
+    `SELECT customer_id, code, contact_id, message, first_at, last_at, count(*) OVER () AS total
+     FROM install_warnings WHERE install_id = $1 ORDER BY last_at DESC LIMIT $2`,
+    [installId, limit],
+  );
   return {
-    count: Number(count.rows[0]?.count ?? 0),
-    recent: recent.rows.map((row) => ({
+    count: Number(result.rows[0]?.total ?? 0),
+    recent: result.rows.map((row) => ({
       customerId: row.customer_id,
       code: row.code,
       contactId: row.contact_id,
