@@ -63,6 +63,8 @@ export async function install(
 
 export async function installState(stack: TestStack, installId: string): Promise<string> {
   const response = await stack.api(`/installs/${installId}`);
+  // A status request the loaded API could not answer says nothing about the state: never read it as one.
+  if (!response.ok) throw new Error(`GET /installs/${installId}: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { state: string }).state;
 }
 
