@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createActivities } from './activities';
+import { StripePacers } from './activities/stripe-pacer';
 import { startApiServer } from './api/server';
 import type { Config } from './config';
 import { openDatabase } from './infra/entry-point';
@@ -49,7 +50,7 @@ export async function startService(
     const workerConnection = await NativeConnection.connect({ address });
     shutdown.add('temporal worker connection', () => workerConnection.close());
     const workerPool = await openDatabase(postgres.connectionString, logger, shutdown, WORKER_POOL_OPTIONS);
-    const activityDeps = { config, pool: workerPool, logger, temporal };
+    const activityDeps = { config, pool: workerPool, logger, temporal, stripePacers: new StripePacers() };
     const worker = await createWorker({
       config,
       connection: workerConnection,

@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { StripePacers } from './activities/stripe-pacer';
 import { createActivities, createInstallContexts, createInstallWorkflows, type ActivityDeps } from './activities';
 import { catchUpAllInstalls } from './activities/catch-up';
 import type { Config } from './config';
@@ -40,7 +41,7 @@ function main() {
       const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
       const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
       shutdown.add('temporal worker connection', () => connection.close());
-      const activityDeps = { config, pool, logger, temporal };
+      const activityDeps = { config, pool, logger, temporal, stripePacers: new StripePacers() };
       const worker = await createWorker({ config, connection, activities: createActivities(activityDeps) });
       shutdown.add('worker', runWorker(worker, shutdown));
       catchUpAtStart(activityDeps);

@@ -8,6 +8,7 @@ import { createStripeClient } from './clients/stripe';
 import { createIntercomClient } from './clients/intercom';
 import { InstallStopped, IntercomGateway } from './intercom-gateway';
 import { RateWindows } from './rate-window';
+import { StripePacers } from './stripe-pacer';
 import { installFailure } from './failures';
 
 export interface InstallContext {
@@ -31,7 +32,12 @@ export class InstallContexts {
   private readonly clients = new Map<string, CachedClients>();
   private readonly rateWindows = new RateWindows();
 
-  constructor(private readonly deps: { pool: Pool; config: Config; secrets: SecretBox }) {}
+  private readonly stripePacers: StripePacers;
+
+  /** `stripePacers`: the worker's, shared by every activity (one is made when absent: a client of its own). */
+  constructor(private readonly deps: { pool: Pool; config: Config; secrets: SecretBox; stripePacers?: StripePacers }) {
+    this.stripePacers = deps.stripePacers ?? new StripePacers();
+  }
 
   async load(installId: string, onRateWait?: () => void): Promise<InstallContext> {
     const install = await findInstall(this.deps.pool, installId);
@@ -71,7 +77,11 @@ export class InstallContexts {
     const fresh: CachedClients = {
       sealedKey: install.stripeApiKeySealed,
       sealedToken: install.intercomTokenSealed,
-      stripe: createStripeClient(secrets.open(install.stripeApiKeySealed), config),
+      stripe: createStripeClient(
+        secrets.open(install.stripeApiKeySealed),
+        config,
+        this.stripePacers.for(install.stripeAccountId, install.livemode),
+      ),
       intercom: createIntercomClient(secrets.open(install.intercomTokenSealed), install.intercomRegion, config),
     };
     this.clients.set(install.id, fresh);
