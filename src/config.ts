@@ -7,39 +7,58 @@ const booleanFlag = z
 const httpBase = z.url({ protocol: /^https?$/, message: 'expected an http(s) URL such as http://127.0.0.1:12111' });
 
 /** Every setting of the service, read from environment variables. Defaults run on a developer machine. */
-export const configSchema = z.object({
-  /** Unset: an embedded PostgreSQL is started with its data under DATA_DIR. */
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, message: 'expected postgres://user@host:port/db' }).optional(),
-  DATA_DIR: z.string().min(1).default('.data'),
-  EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
-  TEMPORAL_ADDRESS: z
-    .string()
-    .regex(/^[^\s:]+:\d+$/, 'expected host:port')
-    .default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('stripe-intercom-sync'),
-  /** Where `npm start` finds the Temporal CLI when TEMPORAL_ADDRESS is not answering. */
-  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
-  TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
-  TEMPORAL_UI_URL: httpBase.optional(),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  PUBLIC_URL: httpBase.default('http://127.0.0.1:3000'),
-  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').default('dev-admin-token-change-me'),
-  /** 32 bytes as 64 hex characters or base64: the AES-256-GCM key for secrets at rest. */
-  ENCRYPTION_KEY: z
-    .string()
-    .refine(
-      (value) => /^[0-9a-fA-F]{64}$/.test(value) || Buffer.from(value, 'base64').length === 32,
-      'expected 32 bytes as 64 hex characters or base64',
-    )
-    .default('0000000000000000000000000000000000000000000000000000000000000000'),
-  /** Unset: api.stripe.com. The emulator: http://127.0.0.1:12111. */
-  STRIPE_API_BASE: httpBase.optional(),
-  /** Unset: the install's Intercom region host. The emulator: http://127.0.0.1:12112. */
-  INTERCOM_API_BASE: httpBase.optional(),
-  ALLOW_TEST_MODE: booleanFlag.default(false),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-});
+export const configSchema = z
+  .object({
+    /** Unset: an embedded PostgreSQL is started with its data under DATA_DIR. */
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, message: 'expected postgres://user@host:port/db' }).optional(),
+    DATA_DIR: z.string().min(1).default('.data'),
+    EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
+    TEMPORAL_ADDRESS: z
+      .string()
+      .regex(/^[^\s:]+:\d+$/, 'expected host:port')
+      .default('127.0.0.1:7233'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('stripe-intercom-sync'),
+    /** TLS to the Temporal frontend (a cluster, Temporal Cloud). Implied by the client certificate or an API key. */
+    TEMPORAL_TLS: booleanFlag.default(false),
+    /** mTLS client certificate and key (PEM files), e.g. a Temporal Cloud namespace's certificate: both or neither. */
+    TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
+    TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
+    /** The CA that signed the server's certificate (PEM), when it is not a public one. */
+    TEMPORAL_TLS_CA_PATH: z.string().min(1).optional(),
+    /** Temporal Cloud API key (sent as a bearer token over TLS). */
+    TEMPORAL_API_KEY: z.string().min(1).optional(),
+    /** Where `npm start` finds the Temporal CLI when TEMPORAL_ADDRESS is not answering. */
+    TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+    TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+    TEMPORAL_UI_URL: httpBase.optional(),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    PUBLIC_URL: httpBase.default('http://127.0.0.1:3000'),
+    ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').default('dev-admin-token-change-me'),
+    /** 32 bytes as 64 hex characters or base64: the AES-256-GCM key for secrets at rest. */
+    ENCRYPTION_KEY: z
+      .string()
+      .refine(
+        (value) => /^[0-9a-fA-F]{64}$/.test(value) || Buffer.from(value, 'base64').length === 32,
+        'expected 32 bytes as 64 hex characters or base64',
+      )
+      .default('0000000000000000000000000000000000000000000000000000000000000000'),
+    /** Unset: api.stripe.com. The emulator: http://127.0.0.1:12111. */
+    STRIPE_API_BASE: httpBase.optional(),
+    /** Unset: the install's Intercom region host. The emulator: http://127.0.0.1:12112. */
+    INTERCOM_API_BASE: httpBase.optional(),
+    ALLOW_TEST_MODE: booleanFlag.default(false),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((config, context) => {
+    if ((config.TEMPORAL_TLS_CERT_PATH === undefined) !== (config.TEMPORAL_TLS_KEY_PATH === undefined)) {
+      context.addIssue({
+        code: 'custom',
+        path: [config.TEMPORAL_TLS_CERT_PATH === undefined ? 'TEMPORAL_TLS_CERT_PATH' : 'TEMPORAL_TLS_KEY_PATH'],
+        message: 'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together',
+      });
+    }
+  });
 
 export type Config = z.infer<typeof configSchema>;
 

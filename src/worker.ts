@@ -8,6 +8,7 @@ import { openDatabase, runProcess } from './infra/entry-point';
 import { WORKER_POOL_OPTIONS } from './db/pool';
 import type { Shutdown } from './infra/lifecycle';
 import { ensureSearchAttributes } from './infra/temporal';
+import { temporalConnectionOptions } from './infra/temporal-connection';
 
 export interface WorkerDeps {
   config: Pick<Config, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE'>;
@@ -35,11 +36,11 @@ function main() {
   return runProcess(
     async ({ config, logger, shutdown }) => {
       const pool = await openDatabase(config.DATABASE_URL, logger, shutdown, WORKER_POOL_OPTIONS);
-      const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+      const clientConnection = await Connection.connect(temporalConnectionOptions(config));
       shutdown.add('temporal client connection', () => clientConnection.close());
       await ensureSearchAttributes(clientConnection, config.TEMPORAL_NAMESPACE, logger);
       const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
-      const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+      const connection = await NativeConnection.connect(temporalConnectionOptions(config));
       shutdown.add('temporal worker connection', () => connection.close());
       const activityDeps = { config, pool, logger, temporal, stripePacers: new StripePacers() };
       const worker = await createWorker({ config, connection, activities: createActivities(activityDeps) });
