@@ -46,13 +46,13 @@ export class InstallContexts {
     return {
       install,
       stripe: clients.stripe,
-      intercom: new IntercomGateway(
-        clients.intercom,
-        this.rateWindows.for(install.intercomWorkspaceId),
-        onRateWait,
-        () => this.assertEnabled(install.id),
-      ),
+      intercom: this.intercomGateway(install, clients.intercom, onRateWait),
     };
+  }
+
+  private intercomGateway(install: Install, client: IntercomClient, onRateWait?: () => void): IntercomGateway {
+    const { window, inFlight } = this.rateWindows.for(install.intercomWorkspaceId);
+    return new IntercomGateway(client, window, onRateWait, () => this.assertEnabled(install.id), inFlight);
   }
 
   /**
