@@ -18,10 +18,20 @@ export interface Emulators {
  * Both emulators in this process on free ports, closed at shutdown. Stripe keeps its real rate limit (live 100/s);
  * Intercom gets `rateLimitPerMinute` (Intercom's is 10,000 per app, enforced in 10-second windows).
  */
-export async function startEmulators(options: { rateLimitPerMinute: number; shutdown: Shutdown }): Promise<Emulators> {
+export async function startEmulators(options: {
+  rateLimitPerMinute: number;
+  shutdown: Shutdown;
+  /** Added to every answer (the benchmark's realistic latency); 0 by default. */
+  intercomLatencyMs?: number;
+  stripeLatencyMs?: number;
+}): Promise<Emulators> {
   const [stripe, intercom] = await Promise.all([
-    startStripeEmulator({ port: 0 }),
-    startIntercomEmulator({ port: 0, rateLimitPerMinute: options.rateLimitPerMinute }),
+    startStripeEmulator({ port: 0, latencyMs: options.stripeLatencyMs ?? 0 }),
+    startIntercomEmulator({
+      port: 0,
+      rateLimitPerMinute: options.rateLimitPerMinute,
+      latencyMs: options.intercomLatencyMs ?? 0,
+    }),
   ]);
   const byPort = new Map<number, Map<number, number>>([
     [stripe.port, new Map()],
