@@ -33,23 +33,37 @@ export async function startEmulators(options: {
       latencyMs: options.intercomLatencyMs ?? 0,
     }),
   ]);
-  const byPort = new Map<number, Map<number, number>>([
-    [stripe.port, new Map()],
-    [intercom.port, new Map()],
-  ]);
-  // Node publishes every HTTP response it finishes here; the emulators' own servers are told apart by port.
+  const counter = countResponses([stripe.port, intercom.port]);
+  options.shutdown.add('emulators', async () => {
+    counter.stop();
+    await Promise.all([stripe.close(), intercom.close()]);
+  });
+  return {
+    stripe,
+    intercom,
+    statuses: () => ({ stripe: counter.statuses(stripe.port), intercom: counter.statuses(intercom.port) }),
+  };
+}
+
+/**
+ * Counts the HTTP responses that servers of this process listening on `ports` send, by status, until stop(). Node
+ * publishes every HTTP response it finishes on a diagnostics channel; the servers are told apart by port.
+ */
+export function countResponses(ports: number[]): {
+  statuses(port: number): Record<number, number>;
+  stop(): void;
+} {
+  const byPort = new Map(ports.map((port) => [port, new Map<number, number>()]));
   const onResponse = (message: unknown) => {
     const { response, server } = message as { response: ServerResponse; server: Server };
     const counts = byPort.get((server.address() as AddressInfo | null)?.port ?? -1);
     counts?.set(response.statusCode, (counts.get(response.statusCode) ?? 0) + 1);
   };
   subscribe('http.server.response.finish', onResponse);
-  options.shutdown.add('emulators', async () => {
-    unsubscribe('http.server.response.finish', onResponse);
-    await Promise.all([stripe.close(), intercom.close()]);
-  });
-  const snapshot = (port: number) => Object.fromEntries(byPort.get(port) ?? []);
-  return { stripe, intercom, statuses: () => ({ stripe: snapshot(stripe.port), intercom: snapshot(intercom.port) }) };
+  return {
+    statuses: (port) => Object.fromEntries(byPort.get(port) ?? []),
+    stop: () => unsubscribe('http.server.response.finish', onResponse),
+  };
 }
 
 /**
