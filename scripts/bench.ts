@@ -33,6 +33,7 @@ import { startServiceProcess } from './lib/service-process';
 import { findTemporalServerPid, StackMeter, type StackUsage } from './lib/process-usage';
 import type { DirectLoopInput, DirectLoopResult } from './lib/direct-loop';
 import { freePort } from '../src/infra/ports';
+import { installHistory } from './lib/history';
 
 const optionsSchema = z.object({
   customers: z.coerce.number().int().min(1).max(200_000).default(10_000),
@@ -184,6 +185,7 @@ async function ourImport(
       }),
     );
     const stack = await meter.stop();
+    const history = await installHistory(config, result.installId);
     stopped = true;
     const serviceExit = await service.stop();
     const found = problems(result, scenario);
@@ -201,6 +203,11 @@ async function ourImport(
       stripe429: result.stripe429,
       statusErrors: result.statusErrors,
       stack,
+      history: {
+        ...history,
+        eventsPerCustomer: round(history.events / result.customers, 2),
+        bytesPerCustomer: Math.round(history.bytes / result.customers),
+      },
       withEmail: result.withEmail,
       contacts: result.contacts,
       created: result.created,
