@@ -9,6 +9,7 @@ import { WORKER_POOL_OPTIONS } from './db/pool';
 import type { Shutdown } from './infra/lifecycle';
 import { ensureSearchAttributes } from './infra/temporal';
 import { temporalConnectionOptions } from './infra/temporal-connection';
+import { bundleWorkflowsInChildProcess } from './infra/workflow-bundle';
 
 export interface WorkerDeps {
   config: Pick<Config, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE'>;
@@ -18,13 +19,14 @@ export interface WorkerDeps {
 }
 
 /** A worker for every workflow src/workflows exports and the given activities. Call run() to start polling. */
-export function createWorker({ config, connection, activities }: WorkerDeps): Promise<Worker> {
+export async function createWorker({ config, connection, activities }: WorkerDeps): Promise<Worker> {
   return Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    // Bundled from source at start (a few seconds): workflow code runs in the SDK's deterministic sandbox.
-    workflowsPath: require.resolve('./workflows'),
+    // Bundled from source at start (a few seconds), in a child process so that webpack's memory is not kept by the
+    // worker's: workflow code runs in the SDK's deterministic sandbox.
+    workflowBundle: await bundleWorkflowsInChildProcess(require.resolve('./workflows')),
     activities,
     // Running activities get this long to finish after shutdown() before they are cancelled.
     shutdownGraceTime: '10s',
