@@ -44,6 +44,17 @@ describe('Intercom calls in flight', () => {
     assert.equal(fast.limiter.limit(), 4, 'never below the floor');
   });
 
+  it('spends a window’s leftover budget faster as its reset nears', () => {
+    let now = 1_000_000;
+    const window = new RateWindow(() => now);
+    window.observe(headers(6_000, 500, 1_010));
+    assert.equal(window.ratePerSecond(), 100, '500 left over 10 s is the steady 6,000/min');
+    now = 1_008_000;
+    assert.equal(window.ratePerSecond(), 250, '500 left over the last 2 s');
+    now = 1_010_000;
+    assert.equal(window.ratePerSecond(), 100, 'a new window: the steady rate again');
+  });
+
   it('never runs more calls at once than its limit, and runs them all', async () => {
     const window = new RateWindow(() => 0);
     const limiter = new InFlightLimiter(window, () => 0);
