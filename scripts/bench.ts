@@ -103,7 +103,10 @@ async function benchRun(
   const tuned = await baseline('tuned', options.customers, run, options, temporalPid, logger);
   const naiveCustomers = Math.min(options['naive-customers'], options.customers);
   const naive = naiveCustomers > 0 ? await baseline('naive', naiveCustomers, run, options, temporalPid, logger) : null;
-  const naiveSecondsScaled = naive ? round((naive.seconds / naive.customers) * options.customers, 1) : null;
+  // The prelude (catalogue and charges) does not grow with the sample; the per-customer part is scaled to all.
+  const naiveSecondsScaled = naive
+    ? round(naive.preludeSeconds + ((naive.seconds - naive.preludeSeconds) / naive.customers) * options.customers, 1)
+    : null;
   const ourStackCpu = sumCpu(ours.stack, ['service', 'temporal', 'postgres']);
   return {
     bench: 'import' as const,
@@ -256,6 +259,7 @@ async function baseline(
     return {
       ...result,
       seconds: round(result.seconds, 1),
+      preludeSeconds: round(result.preludeSeconds, 1),
       cpuSeconds: round(result.cpuSeconds, 2),
       intercomCalls,
       intercom429: statuses.intercom[429] ?? 0,

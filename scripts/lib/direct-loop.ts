@@ -41,6 +41,8 @@ export interface DirectLoopResult {
   customers: number;
   written: number;
   seconds: number;
+  /** Reading the catalogue and the charges before the first customer (the same whatever the customer count). */
+  preludeSeconds: number;
   cpuSeconds: number;
   peakRssMb: number;
 }
@@ -82,6 +84,7 @@ async function run(input: DirectLoopInput): Promise<DirectLoopResult> {
     }
   }
   const writer = new Writer(intercom, catalog, latestCharges);
+  const preludeSeconds = (performance.now() - started) / 1000;
 
   let customers = 0;
   let after: string | undefined;
@@ -107,6 +110,7 @@ async function run(input: DirectLoopInput): Promise<DirectLoopResult> {
     customers,
     written: writer.written,
     seconds: (performance.now() - started) / 1000,
+    preludeSeconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
