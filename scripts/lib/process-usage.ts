@@ -40,18 +40,12 @@ export async function findTemporalServerPid(address: string): Promise<number | n
   return null;
 }
 
-/** Server processes serving `databaseUrl`'s database right now (PostgreSQL forks one per connection). */
-async function postgresBackendPids(databaseUrl: string): Promise<number[]> {
-  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'sis-bench-meter' });
-  await client.connect();
-  try {
-    const result = await client.query<{ pid: number }>(
-      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
-    );
-    return result.rows.map((row) => row.pid);
-  } finally {
-    await client.end();
-  }
+/** Server processes serving the client's database right now (PostgreSQL forks one per connection), but its own. */
+async function postgresBackendPids(client: pg.Client): Promise<number[]> {
+  const result = await client.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+  );
+  return result.rows.map((row) => row.pid);
 }
 
 export interface StackUsage {
@@ -68,6 +62,8 @@ export class StackMeter {
   private readonly before = new Map<string, ProcessUsage>();
   private readonly backends = new Map<number, { first: number; last: number; peakRssMb: number }>();
   private timer: NodeJS.Timeout | undefined;
+  /** One connection for the whole run: the server may have none to spare later (max_connections). */
+  private client: pg.Client | undefined;
   private sampling: Promise<void> = Promise.resolve();
 
   constructor(
@@ -83,6 +79,8 @@ export class StackMeter {
       if (usage) this.before.set(part, usage);
     }
     if (this.databaseUrl) {
+      this.client = new pg.Client({ connectionString: this.databaseUrl, application_name: 'sis-bench-meter' });
+      await this.client.connect();
       await this.sampleBackends(true);
       this.timer = setInterval(() => {
         this.sampling = this.sampling.then(() => this.sampleBackends()).catch(() => undefined);
@@ -93,7 +91,10 @@ export class StackMeter {
   async stop(): Promise<StackUsage> {
     clearInterval(this.timer);
     await this.sampling;
-    if (this.databaseUrl) await this.sampleBackends().catch(() => undefined);
+    if (this.client) {
+      await this.sampleBackends().catch(() => undefined);
+      await this.client.end().catch(() => undefined);
+    }
     const usage: StackUsage = {};
     for (const [part, pid] of Object.entries(this.processes)) {
       const before = this.before.get(part);
@@ -115,7 +116,8 @@ export class StackMeter {
 
   /** `atStart`: the backends already running count from now; later ones from their start. */
   private async sampleBackends(atStart = false): Promise<void> {
-    for (const pid of await postgresBackendPids(this.databaseUrl as string)) {
+    if (!this.client) return;
+    for (const pid of await postgresBackendPids(this.client)) {
       const usage = await processUsage(pid);
       if (!usage) continue;
       const known = this.backends.get(pid);
