@@ -37,6 +37,8 @@ export interface LiveBenchResult {
   latencyMs: Percentiles;
   /** The webhook endpoint's answer time for every delivery attempt, as the Stripe emulator measured it. */
   webhookResponseMs: Percentiles;
+  /** Stripe API requests the service made during the steady load and its drain, by endpoint. */
+  stripeCallsByEndpoint: Record<string, number>;
   /** Delivery attempts not answered 2xx (a 503 when Temporal did not accept the signal in time); Stripe retries. */
   webhookFailures: number;
   /** From the end of the load until the last event was in Intercom. */
@@ -110,6 +112,7 @@ async function measure(stack: TestStack, options: LiveBenchOptions): Promise<Liv
   await waitForQuiet(stack, target.installId);
   const customerIds = book.live();
   const deliveriesBefore = admin.deliveries().length;
+  const stripeCallsBefore = stack.stripe.requestCounts();
 
   // Each charge: one Stripe event (`charge.succeeded`), one Intercom data event on the customer's contact.
   const sent: Array<{ customerId: string; charge: Stripe.Charge; at: number }> = [];
@@ -144,6 +147,12 @@ async function measure(stack: TestStack, options: LiveBenchOptions): Promise<Liv
     lastReceived = Math.max(lastReceived, receivedAt);
   }
   const attempts = admin.deliveries().slice(deliveriesBefore);
+  const stripeCallsByEndpoint = Object.fromEntries(
+    Object.entries(stack.stripe.requestCounts()).map(([endpoint, count]) => [
+      endpoint,
+      count - (stripeCallsBefore[endpoint] ?? 0),
+    ]),
+  );
   const responses = attempts.map((delivery) => delivery.durationMs);
   const burst = await measureBurst(stack, target, customerIds);
   return {
@@ -156,6 +165,7 @@ async function measure(stack: TestStack, options: LiveBenchOptions): Promise<Liv
     achievedRate: Math.round(achievedRate * 10) / 10,
     latencyMs: percentiles(latencies),
     webhookResponseMs: percentiles(responses),
+    stripeCallsByEndpoint,
     webhookFailures: attempts.filter((delivery) => delivery.outcome === 'failed').length,
     drainMs: lastReceived - loadEndedAt,
     burst,
