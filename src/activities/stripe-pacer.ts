@@ -42,6 +42,9 @@ export interface RateLimitedAnswer {
 
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 8_000;
+/** The account budget never drops below this share (5 % of 90/s: 4.5 requests/s) after 429s. */
+const MIN_ACCOUNT_SHARE = 0.05;
+const SHARE_RECOVERY = 0.01;
 /** Sends of one request (the first and its retries after a 429) before the 429 goes to the caller. */
 export const MAX_SENDS_PER_REQUEST = 4;
 
@@ -52,6 +55,12 @@ export class StripeAccountPacer {
   private readonly endpointBlockedUntil = new Map<string, number>();
   /** Consecutive 429s per endpoint: the exponent of its next backoff; a success there resets it. */
   private readonly consecutive429 = new Map<string, number>();
+  /**
+   * Share of the account's budget in use: halved by an account-wide 429, grown back by 1 % per success. Stripe may
+   * lower an account's limits ("To prevent abuse, we might reduce your limits"), and other clients of the account spend
+   * the same budget: after a 429 the pacer settles below what Stripe currently allows instead of hitting it again.
+   */
+  private accountShare = 1;
 
   constructor(
     private readonly limits: PacerLimits,
@@ -74,6 +83,7 @@ export class StripeAccountPacer {
       const limited = rateLimited(answer);
       if (!limited) {
         this.consecutive429.delete(endpoint);
+        this.accountShare = Math.min(1, this.accountShare + SHARE_RECOVERY);
         return answer;
       }
       this.block(endpoint, limited);
@@ -92,7 +102,7 @@ export class StripeAccountPacer {
         continue;
       }
       const slot = Math.max(now, this.nextAccountSlot, this.nextEndpointSlot.get(endpoint) ?? 0);
-      this.nextAccountSlot = slot + spacingMs(this.limits.perSecond);
+      this.nextAccountSlot = slot + spacingMs(this.limits.perSecond * this.accountShare);
       this.nextEndpointSlot.set(endpoint, slot + spacingMs(this.limits.perEndpointPerSecond));
       if (slot > now) await this.clock.sleep(slot - now);
       return;
@@ -108,6 +118,7 @@ export class StripeAccountPacer {
       this.endpointBlockedUntil.set(endpoint, Math.max(this.endpointBlockedUntil.get(endpoint) ?? 0, until));
     } else {
       this.accountBlockedUntil = Math.max(this.accountBlockedUntil, until);
+      this.accountShare = Math.max(MIN_ACCOUNT_SHARE, this.accountShare / 2);
     }
   }
 }

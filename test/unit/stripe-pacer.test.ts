@@ -186,3 +186,29 @@ describe('Stripe pacer', () => {
     assert.equal(stripeEndpoint('POST', '/v1/webhook_endpoints'), 'POST /v1/webhook_endpoints');
   });
 });
+
+describe('Stripe pacer after account-wide 429s', () => {
+  it('halves the account’s pace on each one and recovers it with successes', async () => {
+    const clock = new FakeClock(0);
+    const pacer = new StripeAccountPacer(LIVE_LIMITS, clock);
+    const gapBetweenTwo = async () => {
+      const sent: number[] = [];
+      const send = async () => {
+        sent.push(clock.now());
+        return { status: 200 } as Answer;
+      };
+      await clock.run(Promise.all([pacer.run('GET /v1/a', send, limitedOf), pacer.run('GET /v1/b', send, limitedOf)]));
+      return (sent[1] as number) - (sent[0] as number);
+    };
+    const normal = await gapBetweenTwo();
+    let answers: Answer[] = [{ status: 429, reason: 'global-rate' }, { status: 200 }];
+    await clock.run(pacer.run('GET /v1/c', async () => answers.shift() as Answer, limitedOf));
+    const slowed = await gapBetweenTwo();
+    assert.ok(slowed >= normal * 1.5, `after a 429: ${slowed} ms apart, before ${normal} ms`);
+    for (let n = 0; n < 100; n++) {
+      answers = [{ status: 200 }];
+      await clock.run(pacer.run('GET /v1/d', async () => answers.shift() as Answer, limitedOf));
+    }
+    assert.ok((await gapBetweenTwo()) <= normal + 0.2, 'recovered after successes');
+  });
+});
