@@ -13,6 +13,7 @@ import { startTestStack, type TestStack } from '../test/support/stack';
 import { runTeardowns } from '../test/support/teardown';
 import { CustomerBook, Random, install, seedCustomers, waitForQuiet } from '../test/support/live-sync';
 import { DEFAULT_EVENT_NAME_PREFIX, DATA_EVENT_NAME_SUFFIXES } from '../src/mapping';
+import { countResponses, sum } from './lib/emulators';
 
 export interface LiveBenchOptions {
   /** Stripe events per second (one charge each). */
@@ -36,13 +37,33 @@ export interface LiveBenchResult {
   latencyMs: Percentiles;
   /** The webhook endpoint's answer time for every delivery attempt, as the Stripe emulator measured it. */
   webhookResponseMs: Percentiles;
+  /** Stripe API requests the service made during the steady load and its drain, by endpoint. */
+  stripeCallsByEndpoint: Record<string, number>;
   /** Delivery attempts not answered 2xx (a 503 when Temporal did not accept the signal in time); Stripe retries. */
   webhookFailures: number;
   /** From the end of the load until the last event was in Intercom. */
   drainMs: number;
+  /** After the steady load: `burst.events` changes at once while Stripe answers some 429s. */
+  burst: BurstResult;
   /** Every event reached Intercom (a correctness check, not a timing one). */
   ok: boolean;
 }
+
+export interface BurstResult {
+  events: number;
+  /** Stripe's per-second limit during the burst (below its real 100/s, so some reads are answered 429). */
+  stripeLimitPerSecond: number;
+  /** Every Stripe API request the service made from the burst until it was quiet, 429s included. */
+  stripeCalls: number;
+  stripe429: number;
+  stripeCallsPerEvent: number;
+  missing: number;
+  drainMs: number;
+}
+
+/** Events in the burst (issue 9: "a 200-event burst with Stripe 429s"), and Stripe's limit while it lasts. */
+const BURST_EVENTS = 200;
+const BURST_STRIPE_LIMIT_PER_SECOND = 20;
 
 interface Percentiles {
   p50: number;
@@ -91,6 +112,7 @@ async function measure(stack: TestStack, options: LiveBenchOptions): Promise<Liv
   await waitForQuiet(stack, target.installId);
   const customerIds = book.live();
   const deliveriesBefore = admin.deliveries().length;
+  const stripeCallsBefore = stack.stripe.requestCounts();
 
   // Each charge: one Stripe event (`charge.succeeded`), one Intercom data event on the customer's contact.
   const sent: Array<{ customerId: string; charge: Stripe.Charge; at: number }> = [];
@@ -111,20 +133,12 @@ async function measure(stack: TestStack, options: LiveBenchOptions): Promise<Liv
   const achievedRate = total / ((loadEndedAt - startedAtMs) / 1000);
 
   await waitForQuiet(stack, target.installId, { timeoutMs: 600_000 });
-  const workspace = stack.intercom.workspace(target.workspaceId);
-  const contactOf = new Map(
-    workspace.contacts.map((contact) => [String(contact.custom_attributes.STRIPE_id), contact.id] as const),
-  );
-  const received = new Map(
-    workspace.events
-      .filter((event) => event.event_name === chargedEvent)
-      .map((event) => [`${event.contact_id}|${event.created_at}`, event.received_at_ms] as const),
-  );
+  const receivedAtFor = chargedEventsIn(stack, target.workspaceId);
   const latencies: number[] = [];
   let missing = 0;
   let lastReceived = loadEndedAt;
   for (const { customerId, charge, at } of sent) {
-    const receivedAt = received.get(`${contactOf.get(customerId)}|${charge.created}`);
+    const receivedAt = receivedAtFor(customerId, charge);
     if (receivedAt === undefined) {
       missing += 1;
       continue;
@@ -133,7 +147,14 @@ async function measure(stack: TestStack, options: LiveBenchOptions): Promise<Liv
     lastReceived = Math.max(lastReceived, receivedAt);
   }
   const attempts = admin.deliveries().slice(deliveriesBefore);
+  const stripeCallsByEndpoint = Object.fromEntries(
+    Object.entries(stack.stripe.requestCounts()).map(([endpoint, count]) => [
+      endpoint,
+      count - (stripeCallsBefore[endpoint] ?? 0),
+    ]),
+  );
   const responses = attempts.map((delivery) => delivery.durationMs);
+  const burst = await measureBurst(stack, target, customerIds);
   return {
     bench: 'live-sync',
     rate: options.rate,
@@ -144,9 +165,65 @@ async function measure(stack: TestStack, options: LiveBenchOptions): Promise<Liv
     achievedRate: Math.round(achievedRate * 10) / 10,
     latencyMs: percentiles(latencies),
     webhookResponseMs: percentiles(responses),
+    stripeCallsByEndpoint,
     webhookFailures: attempts.filter((delivery) => delivery.outcome === 'failed').length,
     drainMs: lastReceived - loadEndedAt,
-    ok: missing === 0,
+    burst,
+    ok: missing === 0 && burst.missing === 0,
+  };
+}
+
+/** When the Intercom emulator stored each customer's `stripe-charged` event (a snapshot of the workspace now). */
+function chargedEventsIn(stack: TestStack, workspaceId: string) {
+  const workspace = stack.intercom.workspace(workspaceId);
+  const contactOf = new Map(
+    workspace.contacts.map((contact) => [String(contact.custom_attributes.STRIPE_id), contact.id] as const),
+  );
+  const received = new Map(
+    workspace.events
+      .filter((event) => event.event_name === chargedEvent)
+      .map((event) => [`${event.contact_id}|${event.created_at}`, event.received_at_ms] as const),
+  );
+  return (customerId: string, charge: Stripe.Charge) => received.get(`${contactOf.get(customerId)}|${charge.created}`);
+}
+
+/**
+ * A burst: one charge on each of BURST_EVENTS customers at once while Stripe allows only
+ * BURST_STRIPE_LIMIT_PER_SECOND requests (so the service's re-reads meet 429s), then the Stripe calls it cost.
+ */
+async function measureBurst(
+  stack: TestStack,
+  target: { installId: string; workspaceId: string },
+  customerIds: string[],
+): Promise<BurstResult> {
+  const { admin } = stack.stripe;
+  const callsBefore = sum(stack.stripe.requestCounts());
+  stack.stripe.setFaults({ rateLimitPerSecond: { live: BURST_STRIPE_LIMIT_PER_SECOND } });
+  const responses = countResponses([stack.stripe.port]);
+  const customers = customerIds.slice(0, BURST_EVENTS);
+  const startedAt = Date.now();
+  const charges = customers.map((customerId, n) => ({
+    customerId,
+    charge: admin.createCharge({ customer: customerId, amount: 1_000 + n, description: `burst ${n}` }),
+  }));
+  try {
+    await waitForQuiet(stack, target.installId, { timeoutMs: 600_000 });
+  } finally {
+    // Back to Stripe's documented limits (https://docs.stripe.com/rate-limits), the emulator's defaults.
+    stack.stripe.setFaults({ rateLimitPerSecond: { live: 100, test: 25 } });
+    responses.stop();
+  }
+  const receivedAtFor = chargedEventsIn(stack, target.workspaceId);
+  const arrivals = charges.map(({ customerId, charge }) => receivedAtFor(customerId, charge));
+  const stripeCalls = sum(stack.stripe.requestCounts()) - callsBefore;
+  return {
+    events: charges.length,
+    stripeLimitPerSecond: BURST_STRIPE_LIMIT_PER_SECOND,
+    stripeCalls,
+    stripe429: responses.statuses(stack.stripe.port)[429] ?? 0,
+    stripeCallsPerEvent: Math.round((stripeCalls / charges.length) * 100) / 100,
+    missing: arrivals.filter((at) => at === undefined).length,
+    drainMs: Math.max(...arrivals.map((at) => at ?? startedAt)) - startedAt,
   };
 }
 

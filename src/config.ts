@@ -43,6 +43,15 @@ export const configSchema = z
       .default('127.0.0.1:7233'),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('stripe-intercom-sync'),
+    /** TLS to the Temporal frontend (a cluster, Temporal Cloud). Implied by the client certificate or an API key. */
+    TEMPORAL_TLS: booleanFlag.default(false),
+    /** mTLS client certificate and key (PEM files), e.g. a Temporal Cloud namespace's certificate: both or neither. */
+    TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
+    TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
+    /** The CA that signed the server's certificate (PEM), when it is not a public one. */
+    TEMPORAL_TLS_CA_PATH: z.string().min(1).optional(),
+    /** Temporal Cloud API key (sent as a bearer token over TLS). */
+    TEMPORAL_API_KEY: z.string().min(1).optional(),
     /** Where `npm start` finds the Temporal CLI when TEMPORAL_ADDRESS is not answering. */
     TEMPORAL_CLI_PATH: z.string().min(1).optional(),
     TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
@@ -78,6 +87,13 @@ export const configSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((config, ctx) => {
+    if ((config.TEMPORAL_TLS_CERT_PATH === undefined) !== (config.TEMPORAL_TLS_KEY_PATH === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [config.TEMPORAL_TLS_CERT_PATH === undefined ? 'TEMPORAL_TLS_CERT_PATH' : 'TEMPORAL_TLS_KEY_PATH'],
+        message: 'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together',
+      });
+    }
     // Development defaults are refused once anyone but this machine can reach the service.
     if (isLoopbackUrl(config.PUBLIC_URL)) return;
     const exposed = 'PUBLIC_URL is not loopback';

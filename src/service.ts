@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createActivities } from './activities';
+import { StripePacers } from './activities/stripe-pacer';
 import { startApiServer } from './api/server';
 import type { Config } from './config';
 import { openDatabase } from './infra/entry-point';
@@ -10,6 +11,8 @@ import type { Shutdown } from './infra/lifecycle';
 import { createMetricsRegistry } from './infra/metrics';
 import { ensurePostgres } from './infra/postgres';
 import { ensureTemporalServer } from './infra/temporal-cli';
+import { ensureSearchAttributes } from './infra/temporal';
+import { temporalConnectionOptions, usesTemporalTls } from './infra/temporal-connection';
 import type { Logger } from './logger';
 import { catchUpAtStart, createWorker, runWorker } from './worker';
 import { secretBoxFor } from './crypto/secret-box';
@@ -35,8 +38,10 @@ export async function startService(
   shutdown: Shutdown,
   options: { worker?: boolean } = {},
 ): Promise<RunningService> {
-  const temporalServer = await ensureTemporalServer(config, logger);
-  if (temporalServer.started) shutdown.add('Temporal dev server', temporalServer.stop);
+  // A TLS frontend is a cluster or Temporal Cloud: connect to it, never start a dev server in its place.
+  const remoteTemporal = usesTemporalTls(config);
+  const temporalServer = remoteTemporal ? undefined : await ensureTemporalServer(config, logger);
+  if (temporalServer?.started) shutdown.add('Temporal dev server', temporalServer.stop);
   const postgres = await ensurePostgres(config, logger);
   if (postgres.started) shutdown.add('embedded PostgreSQL', postgres.stop);
 
@@ -44,16 +49,17 @@ export async function startService(
   const pool = await openDatabase(postgres.connectionString, logger, shutdown, { applicationName: 'sis-api' });
   await checkSecretsAtRest(pool, secretBoxFor(config), logger);
 
-  const address = config.TEMPORAL_ADDRESS;
-  const clientConnection = await Connection.connect({ address });
+  const connectionOptions = temporalConnectionOptions(config);
+  const clientConnection = await Connection.connect(connectionOptions);
   shutdown.add('temporal client connection', () => clientConnection.close());
+  if (remoteTemporal) await ensureSearchAttributes(clientConnection, config.TEMPORAL_NAMESPACE, logger);
   const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
 
   if (options.worker !== false) {
-    const workerConnection = await NativeConnection.connect({ address });
+    const workerConnection = await NativeConnection.connect(connectionOptions);
     shutdown.add('temporal worker connection', () => workerConnection.close());
     const workerPool = await openDatabase(postgres.connectionString, logger, shutdown, WORKER_POOL_OPTIONS);
-    const activityDeps = { config, pool: workerPool, logger, temporal };
+    const activityDeps = { config, pool: workerPool, logger, temporal, stripePacers: new StripePacers() };
     const worker = await createWorker({
       config,
       connection: workerConnection,
@@ -66,5 +72,5 @@ export async function startService(
 
   const api = await startApiServer({ config, pool, temporal, logger, metrics: createMetricsRegistry() });
   shutdown.add('API', api.close);
-  return { apiUrl: api.url, temporalUiUrl: temporalServer.uiUrl ?? null, pool, temporal };
+  return { apiUrl: api.url, temporalUiUrl: temporalServer?.uiUrl ?? null, pool, temporal };
 }

@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { StripePacers } from './activities/stripe-pacer';
 import { createActivities, createInstallContexts, createInstallWorkflows, type ActivityDeps } from './activities';
 import { catchUpAllInstalls } from './activities/catch-up';
 import type { Config } from './config';
@@ -10,6 +11,8 @@ import { ensureSearchAttributes } from './infra/temporal';
 import { secretBoxFor } from './crypto/secret-box';
 import { checkSecretsAtRest } from './installs/secrets-at-rest';
 import { startEventRetention } from './events/retention';
+import { temporalConnectionOptions } from './infra/temporal-connection';
+import { bundleWorkflowsInChildProcess } from './infra/workflow-bundle';
 
 export interface WorkerDeps {
   config: Pick<Config, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE'>;
@@ -19,13 +22,14 @@ export interface WorkerDeps {
 }
 
 /** A worker for every workflow src/workflows exports and the given activities. Call run() to start polling. */
-export function createWorker({ config, connection, activities }: WorkerDeps): Promise<Worker> {
+export async function createWorker({ config, connection, activities }: WorkerDeps): Promise<Worker> {
   return Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    // Bundled from source at start (a few seconds): workflow code runs in the SDK's deterministic sandbox.
-    workflowsPath: require.resolve('./workflows'),
+    // Bundled from source at start (a few seconds), in a child process so that webpack's memory is not kept by the
+    // worker's: workflow code runs in the SDK's deterministic sandbox.
+    workflowBundle: await bundleWorkflowsInChildProcess(require.resolve('./workflows')),
     activities,
     // Running activities get this long to finish after shutdown() before they are cancelled.
     shutdownGraceTime: '10s',
@@ -38,13 +42,13 @@ function main() {
     async ({ config, logger, shutdown }) => {
       const pool = await openDatabase(config.DATABASE_URL, logger, shutdown, WORKER_POOL_OPTIONS);
       await checkSecretsAtRest(pool, secretBoxFor(config), logger);
-      const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+      const clientConnection = await Connection.connect(temporalConnectionOptions(config));
       shutdown.add('temporal client connection', () => clientConnection.close());
       await ensureSearchAttributes(clientConnection, config.TEMPORAL_NAMESPACE, logger);
       const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
-      const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+      const connection = await NativeConnection.connect(temporalConnectionOptions(config));
       shutdown.add('temporal worker connection', () => connection.close());
-      const activityDeps = { config, pool, logger, temporal };
+      const activityDeps = { config, pool, logger, temporal, stripePacers: new StripePacers() };
       const worker = await createWorker({ config, connection, activities: createActivities(activityDeps) });
       shutdown.add('worker', runWorker(worker, shutdown));
       catchUpAtStart(activityDeps);

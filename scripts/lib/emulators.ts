@@ -18,29 +18,53 @@ export interface Emulators {
  * Both emulators in this process on free ports, closed at shutdown. Stripe keeps its real rate limit (live 100/s);
  * Intercom gets `rateLimitPerMinute` (Intercom's is 10,000 per app, enforced in 10-second windows).
  */
-export async function startEmulators(options: { rateLimitPerMinute: number; shutdown: Shutdown }): Promise<Emulators> {
+export async function startEmulators(options: {
+  rateLimitPerMinute: number;
+  shutdown: Shutdown;
+  /** Added to every answer (the benchmark's realistic latency); 0 by default. */
+  intercomLatencyMs?: number;
+  stripeLatencyMs?: number;
+}): Promise<Emulators> {
   const [stripe, intercom] = await Promise.all([
     // The service receives webhooks on 127.0.0.1, which real Stripe refuses.
-    startStripeEmulator({ port: 0, allowLocalWebhookUrls: true }),
-    startIntercomEmulator({ port: 0, rateLimitPerMinute: options.rateLimitPerMinute }),
+    startStripeEmulator({ port: 0, allowLocalWebhookUrls: true, latencyMs: options.stripeLatencyMs ?? 0 }),
+    startIntercomEmulator({
+      port: 0,
+      rateLimitPerMinute: options.rateLimitPerMinute,
+      latencyMs: options.intercomLatencyMs ?? 0,
+    }),
   ]);
-  const byPort = new Map<number, Map<number, number>>([
-    [stripe.port, new Map()],
-    [intercom.port, new Map()],
-  ]);
-  // Node publishes every HTTP response it finishes here; the emulators' own servers are told apart by port.
+  const counter = countResponses([stripe.port, intercom.port]);
+  options.shutdown.add('emulators', async () => {
+    counter.stop();
+    await Promise.all([stripe.close(), intercom.close()]);
+  });
+  return {
+    stripe,
+    intercom,
+    statuses: () => ({ stripe: counter.statuses(stripe.port), intercom: counter.statuses(intercom.port) }),
+  };
+}
+
+/**
+ * Counts the HTTP responses that servers of this process listening on `ports` send, by status, until stop(). Node
+ * publishes every HTTP response it finishes on a diagnostics channel; the servers are told apart by port.
+ */
+export function countResponses(ports: number[]): {
+  statuses(port: number): Record<number, number>;
+  stop(): void;
+} {
+  const byPort = new Map(ports.map((port) => [port, new Map<number, number>()]));
   const onResponse = (message: unknown) => {
     const { response, server } = message as { response: ServerResponse; server: Server };
     const counts = byPort.get((server.address() as AddressInfo | null)?.port ?? -1);
     counts?.set(response.statusCode, (counts.get(response.statusCode) ?? 0) + 1);
   };
   subscribe('http.server.response.finish', onResponse);
-  options.shutdown.add('emulators', async () => {
-    unsubscribe('http.server.response.finish', onResponse);
-    await Promise.all([stripe.close(), intercom.close()]);
-  });
-  const snapshot = (port: number) => Object.fromEntries(byPort.get(port) ?? []);
-  return { stripe, intercom, statuses: () => ({ stripe: snapshot(stripe.port), intercom: snapshot(intercom.port) }) };
+  return {
+    statuses: (port) => Object.fromEntries(byPort.get(port) ?? []),
+    stop: () => unsubscribe('http.server.response.finish', onResponse),
+  };
 }
 
 /**

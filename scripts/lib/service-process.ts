@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Config } from '../../src/config';
@@ -12,8 +11,6 @@ const root = path.resolve(__dirname, '..', '..');
 export interface ServiceProcess {
   url: string;
   pid: number;
-  /** Peak resident memory (VmHWM) and CPU time so far; null where /proc is not available (not Linux). */
-  usage(): Promise<{ peakRssMb: number | null; cpuSeconds: number | null }>;
   /** SIGTERM (a clean shutdown: API, worker drain, PostgreSQL) and its exit code. */
   stop(): Promise<number | null>;
 }
@@ -22,8 +19,11 @@ export interface ServiceProcess {
  * The service as `npm start` runs it (src/main.ts, API and worker in one process), as a child process configured
  * through its environment, so its memory and CPU are its own and not the emulators'. Its log lines go to our stderr.
  */
-export async function startServiceProcess(config: Config, options: { logLevel: string }): Promise<ServiceProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+export async function startServiceProcess(
+  config: Config,
+  options: { logLevel: string; /** Extra node flags (`--cpu-prof`). */ nodeArgs?: string[] },
+): Promise<ServiceProcess> {
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'], {
     cwd: root,
     env: { ...process.env, ...configEnv(config), LOG_LEVEL: options.logLevel },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -58,27 +58,10 @@ export async function startServiceProcess(config: Config, options: { logLevel: s
   return {
     url,
     pid,
-    usage: () => processUsage(pid),
     async stop() {
       process.off('exit', killOnExit);
       await stopChild(child, 'SIGTERM', 60_000);
       return exited;
     },
   };
-}
-
-async function processUsage(pid: number) {
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const peakKb = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1]);
-    // Fields 14 and 15 of /proc/PID/stat (after the parenthesised command name): user and system time in ticks.
-    const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
-    const ticks = Number(stat[11]) + Number(stat[12]);
-    return {
-      peakRssMb: Number.isFinite(peakKb) ? Math.round(peakKb / 1024) : null,
-      cpuSeconds: Number.isFinite(ticks) ? Math.round(ticks) / 100 : null,
-    };
-  } catch {
-    return { peakRssMb: null, cpuSeconds: null };
-  }
 }

@@ -8,6 +8,7 @@ import { InstallContexts } from './install-context';
 import { createImportActivities } from './import-page';
 import { createSyncActivities } from './sync-customers';
 import { createCatchUpActivities } from './catch-up';
+import type { StripePacers } from './stripe-pacer';
 
 /** Everything activities need, passed explicitly (no module-level clients). */
 export interface ActivityDeps {
@@ -15,12 +16,15 @@ export interface ActivityDeps {
   pool: Pool;
   logger: Logger;
   temporal: Client;
+  /** The worker's Stripe pacers: every activity's Stripe calls share each account's budget through them. */
+  stripePacers?: StripePacers;
 }
 
-export function createInstallContexts(deps: Pick<ActivityDeps, 'config' | 'pool'>): InstallContexts {
+export function createInstallContexts(deps: Pick<ActivityDeps, 'config' | 'pool' | 'stripePacers'>): InstallContexts {
   return new InstallContexts({
     pool: deps.pool,
     config: deps.config,
+    stripePacers: deps.stripePacers,
     secrets: secretBoxFor(deps.config),
   });
 }

@@ -8,6 +8,7 @@ import { createStripeClient } from './clients/stripe';
 import { createIntercomClient } from './clients/intercom';
 import { InstallStopped, IntercomGateway } from './intercom-gateway';
 import { RateWindows } from './rate-window';
+import { StripePacers } from './stripe-pacer';
 import { installFailure } from './failures';
 
 export interface InstallContext {
@@ -31,7 +32,12 @@ export class InstallContexts {
   private readonly clients = new Map<string, CachedClients>();
   private readonly rateWindows = new RateWindows();
 
-  constructor(private readonly deps: { pool: Pool; config: Config; secrets: SecretBox }) {}
+  private readonly stripePacers: StripePacers;
+
+  /** `stripePacers`: the worker's, shared by every activity (one is made when absent: a client of its own). */
+  constructor(private readonly deps: { pool: Pool; config: Config; secrets: SecretBox; stripePacers?: StripePacers }) {
+    this.stripePacers = deps.stripePacers ?? new StripePacers();
+  }
 
   async load(installId: string, onRateWait?: () => void): Promise<InstallContext> {
     const install = await findInstall(this.deps.pool, installId);
@@ -40,13 +46,13 @@ export class InstallContexts {
     return {
       install,
       stripe: clients.stripe,
-      intercom: new IntercomGateway(
-        clients.intercom,
-        this.rateWindows.for(install.intercomWorkspaceId),
-        onRateWait,
-        () => this.assertEnabled(install.id),
-      ),
+      intercom: this.intercomGateway(install, clients.intercom, onRateWait),
     };
+  }
+
+  private intercomGateway(install: Install, client: IntercomClient, onRateWait?: () => void): IntercomGateway {
+    const { window, inFlight } = this.rateWindows.for(install.intercomWorkspaceId);
+    return new IntercomGateway(client, window, onRateWait, () => this.assertEnabled(install.id), inFlight);
   }
 
   /**
@@ -68,7 +74,11 @@ export class InstallContexts {
     const fresh: CachedClients = {
       sealedKey,
       sealedToken,
-      stripe: createStripeClient(secrets.open(sealedKey), config),
+      stripe: createStripeClient(
+        secrets.open(sealedKey),
+        config,
+        this.stripePacers.for(install.stripeAccountId, install.livemode),
+      ),
       intercom: createIntercomClient(secrets.open(sealedToken), install.intercomRegion, config),
     };
     this.clients.set(install.id, fresh);

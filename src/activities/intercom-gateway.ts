@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IntercomError, type IntercomClient, type Intercom } from 'intercom-client';
 import type { RateWindow } from './rate-window';
+import type { InFlightLimiter } from './intercom-in-flight';
 
 /** Intercom answered 429: retry after `retryAfterMs`. */
 export class IntercomRateLimited extends Error {
@@ -72,6 +73,8 @@ export class IntercomGateway {
     private readonly onWait: () => void = () => undefined,
     /** Runs right before every call; throws InstallStopped once the install is disabled (design §1: at once). */
     private readonly beforeCall: () => Promise<void> = async () => undefined,
+    /** The workspace's calls in flight (shared by every activity of this worker); unlimited when absent. */
+    private readonly inFlight?: InFlightLimiter,
   ) {}
 
   /**
@@ -192,7 +195,7 @@ export class IntercomGateway {
     }
     await this.beforeCall();
     try {
-      const { data, rawResponse } = await send();
+      const { data, rawResponse } = await (this.inFlight ? this.inFlight.run(send) : send());
       this.rate.observe(rawResponse.headers);
       return data;
     } catch (err) {

@@ -1,3 +1,5 @@
+import { InFlightLimiter } from './intercom-in-flight';
+
 /**
  * Intercom's rate budget for one workspace token as last reported by its X-RateLimit-* headers. Calls wait for
  * the next window instead of spending requests on 429s; shared by every activity in this worker process.
@@ -5,6 +7,8 @@
 export class RateWindow {
   private remaining = Number.POSITIVE_INFINITY;
   private resetAtMs = 0;
+  /** X-RateLimit-Limit: requests per minute for this token; null until Intercom has said. */
+  private limitPerMinute: number | null = null;
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -22,7 +26,21 @@ export class RateWindow {
     return this.resetAtMs - now;
   }
 
+  /**
+   * The request rate the budget allows now (per second): the steady limit, or more when the current window has
+   * requests left that would otherwise expire unused. Null until Intercom has reported its limit.
+   */
+  ratePerSecond(): number | null {
+    if (this.limitPerMinute === null) return null;
+    const steady = this.limitPerMinute / 60;
+    const left = this.resetAtMs - this.now();
+    if (left <= 0 || !Number.isFinite(this.remaining)) return steady;
+    return Math.max(steady, this.remaining / (left / 1000));
+  }
+
   observe(headers: { get(name: string): string | null } | undefined): void {
+    const limit = Number(headers?.get('x-ratelimit-limit'));
+    if (Number.isFinite(limit) && limit > 0) this.limitPerMinute = limit;
     const remaining = Number(headers?.get('x-ratelimit-remaining'));
     const reset = Number(headers?.get('x-ratelimit-reset'));
     if (!Number.isFinite(remaining) || !Number.isFinite(reset) || headers?.get('x-ratelimit-remaining') == null) return;
@@ -43,16 +61,17 @@ export class RateWindow {
   }
 }
 
-/** One RateWindow per Intercom token, created on first use. */
+/** One RateWindow per Intercom token, with the limiter of its calls in flight, created on first use. */
 export class RateWindows {
-  private readonly windows = new Map<string, RateWindow>();
+  private readonly windows = new Map<string, { window: RateWindow; inFlight: InFlightLimiter }>();
 
-  for(key: string): RateWindow {
-    let window = this.windows.get(key);
-    if (!window) {
-      window = new RateWindow();
-      this.windows.set(key, window);
+  for(key: string): { window: RateWindow; inFlight: InFlightLimiter } {
+    let entry = this.windows.get(key);
+    if (!entry) {
+      const window = new RateWindow();
+      entry = { window, inFlight: new InFlightLimiter(window) };
+      this.windows.set(key, entry);
     }
-    return window;
+    return entry;
   }
 }

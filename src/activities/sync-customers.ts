@@ -16,8 +16,12 @@ import { InstallStopped, IntercomRejected } from './intercom-gateway';
 import { planAttributes } from './attribute-plan';
 import { ApplicationFailure } from '@temporalio/activity';
 
-/** Contacts written at once within one batch: enough to hide Intercom's latency, few enough to share the rate. */
-const CONTACT_WRITES_IN_PARALLEL = 5;
+/**
+ * Contacts written at once within one batch. The workspace's InFlightLimiter decides how many Intercom calls run
+ * (from measured latency and the rate budget); this only has to offer it enough work across the running batches,
+ * and stays within the worker's PostgreSQL pool (each write holds a connection).
+ */
+const CONTACT_WRITES_IN_PARALLEL = 8;
 
 export interface SyncBatchResult {
   counters: SyncCounters;

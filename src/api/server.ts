@@ -15,6 +15,7 @@ import { InstallService } from '../installs/install-service';
 import { createInstallRouter } from './routes/installs';
 import { createWebhookRouter } from './routes/webhooks';
 import { requireAdminToken } from './auth';
+import { temporalConnectionOptions } from '../infra/temporal-connection';
 
 export interface ApiServerDeps {
   config: Config;
@@ -88,7 +89,7 @@ function main() {
       const pool = await openDatabase(config.DATABASE_URL, logger, shutdown);
       await checkSecretsAtRest(pool, secretBoxFor(config), logger);
       // Lazy: the API starts while Temporal is down and reports it on /healthz (webhooks answer 503) until it is back.
-      const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+      const connection = Connection.lazy(temporalConnectionOptions(config));
       shutdown.add('temporal connection', () => connection.close());
       const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
       const api = await startApiServer({ config, pool, temporal, logger, metrics: createMetricsRegistry() });

@@ -1,25 +1,56 @@
 import Stripe from 'stripe';
 import type { Config } from '../../config';
+import { retryAfterMs, stripeEndpoint, type StripeAccountPacer } from '../stripe-pacer';
 
 export const STRIPE_API_VERSION = '2026-10-28.endive';
 
 /**
  * A Stripe client for one install. SDK retries are off: Temporal owns retries so each one shows in the UI.
- * STRIPE_API_BASE points the SDK at another host (the emulator in tests and the demo).
+ * STRIPE_API_BASE points the SDK at another host (the emulator in tests and the demo). With a `pacer`, every request
+ * of this client goes through it (the account's shared budget; see stripe-pacer.ts).
  */
-export function createStripeClient(apiKey: string, config: Pick<Config, 'STRIPE_API_BASE'>): Stripe {
+export function createStripeClient(
+  apiKey: string,
+  config: Pick<Config, 'STRIPE_API_BASE'>,
+  pacer?: StripeAccountPacer,
+): Stripe {
   const base = config.STRIPE_API_BASE ? new URL(config.STRIPE_API_BASE) : undefined;
   return new Stripe(apiKey, {
     apiVersion: STRIPE_API_VERSION,
     maxNetworkRetries: 0,
     timeout: 30_000,
     appInfo: { name: 'stripe-intercom-sync' },
+    ...(pacer && { httpClient: pacedHttpClient(Stripe.createNodeHttpClient(), pacer) }),
     ...(base && {
       host: base.hostname,
       port: Number(base.port || (base.protocol === 'https:' ? 443 : 80)),
       protocol: base.protocol === 'https:' ? 'https' : 'http',
     }),
   });
+}
+
+/** The SDK's own HTTP client with each request paced, and re-sent after a 429 as the pacer decides. */
+function pacedHttpClient(inner: Stripe.HttpClient, pacer: StripeAccountPacer): Stripe.HttpClient {
+  const paced = Object.create(inner) as Stripe.HttpClient;
+  paced.makeRequest = (host, port, path, method, headers, requestData, protocol, timeout) =>
+    pacer.run(
+      stripeEndpoint(method, path),
+      () => inner.makeRequest(host, port, path, method, headers, requestData, protocol, timeout),
+      (response) => {
+        if (response.getStatusCode() !== 429) return null;
+        const responseHeaders = response.getHeaders();
+        const reason = responseHeaders['stripe-rate-limited-reason'];
+        return {
+          reason: (Array.isArray(reason) ? reason[0] : reason) ?? null,
+          retryAfterMs: retryAfterMs(responseHeaders['retry-after']),
+        };
+      },
+      (response) => {
+        if (response.dispose) response.dispose();
+        else void Promise.resolve(response.toJSON()).catch(() => undefined);
+      },
+    );
+  return paced;
 }
 
 /**

@@ -1,0 +1,58 @@
+import type { RateWindow } from './rate-window';
+
+/** Before Intercom has told us its limit, or before the first answer: a few calls at once. */
+const INITIAL_IN_FLIGHT = 4;
+/** Never fewer than this once running: at a few ms of latency, Little's law alone would allow one call at a time. */
+const MIN_IN_FLIGHT = 4;
+/** A ceiling for a misbehaving measurement (a 30 s timeout would otherwise allow thousands). */
+const MAX_IN_FLIGHT = 64;
+/** Calls in flight beyond Little's law: latency varies from call to call, and idle slots cost throughput. */
+const HEADROOM = 1.5;
+/** Weight of the newest latency sample in the moving average. */
+const LATENCY_WEIGHT = 0.1;
+
+/**
+ * How many Intercom calls one workspace has in flight from this worker. Little's law: to spend the rate budget
+ * (requests/s) when each call takes `latency` s, about budget × latency calls must be in flight (at 10,000/min and
+ * 150 ms, 26). Both come from measurements (the moving average of call latencies; the budget from X-RateLimit-*
+ * through the RateWindow), never a fixed guess; the RateWindow still keeps the calls within the budget itself.
+ */
+export class InFlightLimiter {
+  private running = 0;
+  private latencyMs: number | null = null;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    private readonly rate: RateWindow,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** Calls allowed in flight now. */
+  limit(): number {
+    const perSecond = this.rate.ratePerSecond();
+    if (perSecond === null || this.latencyMs === null) return INITIAL_IN_FLIGHT;
+    const wanted = Math.ceil(((perSecond * this.latencyMs) / 1000) * HEADROOM);
+    return Math.min(MAX_IN_FLIGHT, Math.max(MIN_IN_FLIGHT, wanted));
+  }
+
+  get inFlight(): number {
+    return this.running;
+  }
+
+  /** Runs `call` once a slot is free, timing it for the latency average (failures included: they took as long). */
+  async run<T>(call: () => Promise<T>): Promise<T> {
+    while (this.running >= this.limit()) await new Promise<void>((wake) => this.waiting.push(wake));
+    this.running += 1;
+    const started = this.now();
+    try {
+      return await call();
+    } finally {
+      const sample = this.now() - started;
+      this.latencyMs = this.latencyMs === null ? sample : this.latencyMs + LATENCY_WEIGHT * (sample - this.latencyMs);
+      this.running -= 1;
+      // Wake as many as the (possibly new) limit allows; each re-checks the limit itself.
+      for (let free = this.limit() - this.running; free > 0 && this.waiting.length > 0; free--)
+        this.waiting.shift()?.();
+    }
+  }
+}

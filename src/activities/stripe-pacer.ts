@@ -1,0 +1,168 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * Keeps one Stripe account's requests under Stripe's limits, across every activity of this worker
+ * (https://docs.stripe.com/rate-limits): 100 requests/s per account in live mode, 25 in test mode, and 25 requests/s
+ * per endpoint, where an endpoint is one named operation (`GET /v1/customers/{id}` whatever the id).
+ *
+ * Requests are spaced evenly rather than sent in bursts: a burst that fits the per-second budget on our side can still
+ * land in one of Stripe's windows with the previous one's tail. The budgets are 90 % of Stripe's for the same reason
+ * (network jitter bunches requests on arrival).
+ *
+ * A 429 blocks the account (or only the endpoint, when `Stripe-Rate-Limited-Reason` says `endpoint-rate` or
+ * `endpoint-concurrency`) for `Retry-After` when Stripe sends one, else for a jittered exponential backoff ("full
+ * jitter": uniform in [0, base × 2^n]), as the same page asks; the request is then sent again, a few times, before
+ * the 429 reaches the caller (and Temporal's retry). So a burst of work costs a few paced requests instead of a storm
+ * of activity retries that re-read everything.
+ */
+export interface PacerClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  /** Uniform in [0, 1). */
+  random(): number;
+}
+
+export const systemClock: PacerClock = { now: Date.now, sleep: (ms) => sleep(ms), random: Math.random };
+
+export interface PacerLimits {
+  perSecond: number;
+  perEndpointPerSecond: number;
+}
+
+/** 90 % of Stripe's documented limits (see above). */
+export const LIVE_LIMITS: PacerLimits = { perSecond: 90, perEndpointPerSecond: 22 };
+export const TEST_LIMITS: PacerLimits = { perSecond: 22, perEndpointPerSecond: 22 };
+
+/** How a 429 answer looks to the pacer; null when the answer is not a 429. */
+export interface RateLimitedAnswer {
+  /** Stripe-Rate-Limited-Reason: global-rate, endpoint-rate, global-concurrency, endpoint-concurrency, … */
+  reason: string | null;
+  retryAfterMs: number | null;
+}
+
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 8_000;
+/** The account budget never drops below this share (5 % of 90/s: 4.5 requests/s) after 429s. */
+const MIN_ACCOUNT_SHARE = 0.05;
+const SHARE_RECOVERY = 0.01;
+/** Sends of one request (the first and its retries after a 429) before the 429 goes to the caller. */
+export const MAX_SENDS_PER_REQUEST = 4;
+
+export class StripeAccountPacer {
+  private nextAccountSlot = 0;
+  private readonly nextEndpointSlot = new Map<string, number>();
+  private accountBlockedUntil = 0;
+  private readonly endpointBlockedUntil = new Map<string, number>();
+  /** Consecutive 429s per endpoint: the exponent of its next backoff; a success there resets it. */
+  private readonly consecutive429 = new Map<string, number>();
+  /**
+   * Share of the account's budget in use: halved by an account-wide 429, grown back by 1 % per success. Stripe may
+   * lower an account's limits ("To prevent abuse, we might reduce your limits"), and other clients of the account spend
+   * the same budget: after a 429 the pacer settles below what Stripe currently allows instead of hitting it again.
+   */
+  private accountShare = 1;
+
+  constructor(
+    private readonly limits: PacerLimits,
+    private readonly clock: PacerClock = systemClock,
+  ) {}
+
+  /**
+   * Sends `send()` when the account's and the endpoint's budgets allow, and again after a backoff while it answers
+   * 429 (at most MAX_SENDS_PER_REQUEST sends). `discard` releases a 429 answer that is not returned.
+   */
+  async run<R>(
+    endpoint: string,
+    send: () => Promise<R>,
+    rateLimited: (answer: R) => RateLimitedAnswer | null,
+    discard: (answer: R) => void = () => undefined,
+  ): Promise<R> {
+    for (let sends = 1; ; sends++) {
+      await this.waitForSlot(endpoint);
+      const answer = await send();
+      const limited = rateLimited(answer);
+      if (!limited) {
+        this.consecutive429.delete(endpoint);
+        this.accountShare = Math.min(1, this.accountShare + SHARE_RECOVERY);
+        return answer;
+      }
+      this.block(endpoint, limited);
+      if (sends >= MAX_SENDS_PER_REQUEST) return answer;
+      discard(answer);
+    }
+  }
+
+  /** Reserves the earliest slot both budgets allow and sleeps until it (re-checking: a 429 may block meanwhile). */
+  private async waitForSlot(endpoint: string): Promise<void> {
+    for (;;) {
+      const now = this.clock.now();
+      const blockedUntil = Math.max(this.accountBlockedUntil, this.endpointBlockedUntil.get(endpoint) ?? 0);
+      if (blockedUntil > now) {
+        await this.clock.sleep(blockedUntil - now);
+        continue;
+      }
+      const slot = Math.max(now, this.nextAccountSlot, this.nextEndpointSlot.get(endpoint) ?? 0);
+      this.nextAccountSlot = slot + spacingMs(this.limits.perSecond * this.accountShare);
+      this.nextEndpointSlot.set(endpoint, slot + spacingMs(this.limits.perEndpointPerSecond));
+      if (slot > now) await this.clock.sleep(slot - now);
+      return;
+    }
+  }
+
+  private block(endpoint: string, limited: RateLimitedAnswer): void {
+    const failures = this.consecutive429.get(endpoint) ?? 0;
+    this.consecutive429.set(endpoint, failures + 1);
+    const backoff = this.clock.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** failures);
+    const until = this.clock.now() + (limited.retryAfterMs ?? backoff);
+    if (limited.reason === 'endpoint-rate' || limited.reason === 'endpoint-concurrency') {
+      this.endpointBlockedUntil.set(endpoint, Math.max(this.endpointBlockedUntil.get(endpoint) ?? 0, until));
+    } else {
+      this.accountBlockedUntil = Math.max(this.accountBlockedUntil, until);
+      this.accountShare = Math.max(MIN_ACCOUNT_SHARE, this.accountShare / 2);
+    }
+  }
+}
+
+/** Time between two requests at `perSecond`, rounded up to 0.1 ms so that float sums never fit one more in a second. */
+function spacingMs(perSecond: number): number {
+  return Math.ceil(10_000 / perSecond) / 10;
+}
+
+/**
+ * One pacer per Stripe account (and mode), created on first use. The worker creates one StripePacers and hands it to
+ * every activity, so all of them share each account's budget.
+ */
+export class StripePacers {
+  private readonly pacers = new Map<string, StripeAccountPacer>();
+
+  constructor(private readonly clock: PacerClock = systemClock) {}
+
+  for(accountId: string, livemode: boolean): StripeAccountPacer {
+    const key = `${accountId}:${livemode ? 'live' : 'test'}`;
+    let pacer = this.pacers.get(key);
+    if (!pacer) {
+      pacer = new StripeAccountPacer(livemode ? LIVE_LIMITS : TEST_LIMITS, this.clock);
+      this.pacers.set(key, pacer);
+    }
+    return pacer;
+  }
+}
+
+/**
+ * The endpoint a request counts against: its method and path with object ids replaced (`GET /v1/customers/{id}`);
+ * Stripe counts `GET /v1/customers/cus_1` and `GET /v1/customers/cus_2` as one endpoint.
+ */
+export function stripeEndpoint(method: string, path: string): string {
+  const [pathname = ''] = path.split('?');
+  // Resource names are lower-case words; Stripe's object ids carry capitals or digits (`cus_NffrFeUfNV2Hib`).
+  const segments = pathname
+    .split('/')
+    .map((segment, index) => (index > 1 && /[A-Z0-9]/.test(segment) ? '{id}' : segment));
+  return `${method.toUpperCase()} ${segments.join('/')}`;
+}
+
+/** `Retry-After` in seconds (the only form Stripe would send) as milliseconds; null when absent or unreadable. */
+export function retryAfterMs(value: string | string[] | undefined): number | null {
+  const seconds = Number(Array.isArray(value) ? value[0] : value);
+  return value !== undefined && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : null;
+}

@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import {
+  LIVE_LIMITS,
+  MAX_SENDS_PER_REQUEST,
+  StripeAccountPacer,
+  StripePacers,
+  stripeEndpoint,
+  type PacerClock,
+  type RateLimitedAnswer,
+} from '../../src/activities/stripe-pacer';
+
+/** Virtual time: sleepers wake in time order when run() advances the clock; nothing waits for real. */
+class FakeClock implements PacerClock {
+  time = 0;
+  private sleepers: { at: number; wake: () => void }[] = [];
+  constructor(private readonly randomValue = 0.5) {}
+  now = () => this.time;
+  random = () => this.randomValue;
+  sleep = (ms: number) =>
+    new Promise<void>((wake) => {
+      this.sleepers.push({ at: this.time + ms, wake });
+    });
+
+  /** Runs `work` to completion, advancing time to each next sleeper whenever nothing else can run. */
+  async run<T>(work: Promise<T>): Promise<T> {
+    let done = false;
+    const result = work.finally(() => (done = true));
+    while (!done) {
+      await new Promise((resolve) => setImmediate(resolve));
+      this.sleepers.sort((a, b) => a.at - b.at);
+      const next = this.sleepers.shift();
+      if (next) {
+        this.time = Math.max(this.time, next.at);
+        next.wake();
+      }
+    }
+    return result;
+  }
+}
+
+type Answer = { status: number; reason?: string; retryAfterMs?: number };
+const limitedOf = (answer: Answer): RateLimitedAnswer | null =>
+  answer.status === 429 ? { reason: answer.reason ?? null, retryAfterMs: answer.retryAfterMs ?? null } : null;
+
+/** Largest number of `times` within any one-second window [t, t + 1000). */
+function maxPerSecond(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  for (let start = 0, end = 0; end < sorted.length; end++) {
+    while ((sorted[end] as number) - (sorted[start] as number) >= 1000) start++;
+    best = Math.max(best, end - start + 1);
+  }
+  return best;
+}
+
+describe('Stripe pacer', () => {
+  it('keeps an account under its per-second budget and each endpoint under its own', async () => {
+    const clock = new FakeClock();
+    const pacer = new StripeAccountPacer(LIVE_LIMITS, clock);
+    const sent: Record<string, number[]> = {};
+    const endpoints = [
+      'GET /v1/customers/{id}',
+      'GET /v1/charges',
+      'GET /v1/products/{id}',
+      'GET /v1/prices/{id}',
+      'GET /v1/customers',
+      'GET /v1/coupons/{id}',
+    ];
+    const requests = Array.from({ length: 600 }, (_, n) => {
+      const endpoint = endpoints[n % endpoints.length] as string;
+      return pacer.run(
+        endpoint,
+        async () => {
+          (sent[endpoint] ??= []).push(clock.now());
+          return { status: 200 };
+        },
+        limitedOf,
+      );
+    });
+    await clock.run(Promise.all(requests));
+    const all = Object.values(sent).flat();
+    assert.equal(all.length, 600);
+    assert.ok(maxPerSecond(all) <= LIVE_LIMITS.perSecond, `account: ${maxPerSecond(all)} in one second`);
+    for (const [endpoint, times] of Object.entries(sent)) {
+      assert.ok(maxPerSecond(times) <= LIVE_LIMITS.perEndpointPerSecond, `${endpoint}: ${maxPerSecond(times)}/s`);
+    }
+    // Paced, not starved: 600 requests over six endpoints take about 600 / 90 s.
+    assert.ok(clock.time < 8_000, `took ${clock.time} ms of virtual time`);
+  });
+
+  it('after a 429 waits Retry-After when given, sends again, and blocks the whole account meanwhile', async () => {
+    const clock = new FakeClock();
+    const pacer = new StripeAccountPacer(LIVE_LIMITS, clock);
+    const answers: Answer[] = [{ status: 429, reason: 'global-rate', retryAfterMs: 2_000 }, { status: 200 }];
+    const sends: number[] = [];
+    const first = pacer.run(
+      'GET /v1/customers/{id}',
+      async () => {
+        sends.push(clock.now());
+        return answers.shift() as Answer;
+      },
+      limitedOf,
+    );
+    const otherSends: number[] = [];
+    const other = (async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return pacer.run(
+        'GET /v1/charges',
+        async () => {
+          otherSends.push(clock.now());
+          return { status: 200 };
+        },
+        limitedOf,
+      );
+    })();
+    const [answer] = await clock.run(Promise.all([first, other]));
+    assert.equal(answer.status, 200);
+    assert.deepEqual(sends, [0, 2_000]);
+    assert.ok((otherSends[0] as number) >= 2_000, 'another endpoint of the account waited too');
+  });
+
+  it('an endpoint-rate 429 blocks only that endpoint, with a jittered exponential backoff', async () => {
+    const clock = new FakeClock(0.5);
+    const pacer = new StripeAccountPacer(LIVE_LIMITS, clock);
+    const sends: number[] = [];
+    let calls = 0;
+    const limitedRequest = pacer.run(
+      'GET /v1/customers/{id}',
+      async () => {
+        sends.push(clock.now());
+        calls += 1;
+        return calls <= 2 ? { status: 429, reason: 'endpoint-rate' } : { status: 200 };
+      },
+      limitedOf,
+    );
+    const otherSends: number[] = [];
+    const other = pacer.run(
+      'GET /v1/charges',
+      async () => {
+        otherSends.push(clock.now());
+        return { status: 200 };
+      },
+      limitedOf,
+    );
+    await clock.run(Promise.all([limitedRequest, other]));
+    // Full jitter with random() = 0.5: half of 500 ms, then half of 1,000 ms.
+    assert.deepEqual(sends, [0, 250, 750]);
+    assert.ok((otherSends[0] as number) < 250, 'the other endpoint was not blocked');
+  });
+
+  it('gives the 429 back after a bounded number of sends, releasing the ones it drops', async () => {
+    const clock = new FakeClock();
+    const pacer = new StripeAccountPacer(LIVE_LIMITS, clock);
+    let sends = 0;
+    let discarded = 0;
+    const answer = await clock.run(
+      pacer.run(
+        'GET /v1/customers',
+        async () => {
+          sends += 1;
+          return { status: 429 } as Answer;
+        },
+        limitedOf,
+        () => (discarded += 1),
+      ),
+    );
+    assert.equal(answer.status, 429);
+    assert.equal(sends, MAX_SENDS_PER_REQUEST);
+    assert.equal(discarded, MAX_SENDS_PER_REQUEST - 1);
+  });
+
+  it('shares one pacer per account and mode', () => {
+    const pacers = new StripePacers(new FakeClock());
+    assert.equal(pacers.for('acct_1', true), pacers.for('acct_1', true));
+    assert.notEqual(pacers.for('acct_1', true), pacers.for('acct_1', false));
+    assert.notEqual(pacers.for('acct_1', true), pacers.for('acct_2', true));
+  });
+
+  it('names an endpoint by operation, not by object id', () => {
+    assert.equal(
+      stripeEndpoint('get', '/v1/customers/cus_NffrFeUfNV2Hib?expand[]=subscriptions'),
+      'GET /v1/customers/{id}',
+    );
+    assert.equal(stripeEndpoint('GET', '/v1/customers?limit=100'), 'GET /v1/customers');
+    assert.equal(stripeEndpoint('GET', '/v1/prices/price_1MoBy5LkdIwHu7ixZhnattbh'), 'GET /v1/prices/{id}');
+    assert.equal(stripeEndpoint('POST', '/v1/webhook_endpoints'), 'POST /v1/webhook_endpoints');
+  });
+});
+
+describe('Stripe pacer after account-wide 429s', () => {
+  it('halves the account’s pace on each one and recovers it with successes', async () => {
+    const clock = new FakeClock(0);
+    const pacer = new StripeAccountPacer(LIVE_LIMITS, clock);
+    const gapBetweenTwo = async () => {
+      const sent: number[] = [];
+      const send = async () => {
+        sent.push(clock.now());
+        return { status: 200 } as Answer;
+      };
+      await clock.run(Promise.all([pacer.run('GET /v1/a', send, limitedOf), pacer.run('GET /v1/b', send, limitedOf)]));
+      return (sent[1] as number) - (sent[0] as number);
+    };
+    const normal = await gapBetweenTwo();
+    let answers: Answer[] = [{ status: 429, reason: 'global-rate' }, { status: 200 }];
+    await clock.run(pacer.run('GET /v1/c', async () => answers.shift() as Answer, limitedOf));
+    const slowed = await gapBetweenTwo();
+    assert.ok(slowed >= normal * 1.5, `after a 429: ${slowed} ms apart, before ${normal} ms`);
+    for (let n = 0; n < 100; n++) {
+      answers = [{ status: 200 }];
+      await clock.run(pacer.run('GET /v1/d', async () => answers.shift() as Answer, limitedOf));
+    }
+    assert.ok((await gapBetweenTwo()) <= normal + 0.2, 'recovered after successes');
+  });
+});
