@@ -8,16 +8,19 @@ import {
   dataEventFor,
   pickContactCustomer,
   type Catalog,
+  type DataEvent,
 } from '../mapping';
 import {
   findContact,
   findContactsByEmail,
   forgetContact,
+  forgetCreationIntent,
   getLinks,
   linkCustomers,
   linkedCustomerIds,
   recordContact,
   recordContactWrite,
+  recordCreationIntent,
   type ContactRecord,
 } from '../db/contacts';
 import { getCatalog, getCustomers, getCustomersByEmail, type MirroredCustomer } from '../db/mirror';
@@ -29,7 +32,7 @@ import type { SyncCounters } from '../shared/messages';
 import type { WorkItem } from '../workflows/work-queue';
 import { IntercomRejected, type ContactFields, type FoundContact, type IntercomGateway } from './intercom-gateway';
 
-/** Allowance between Temporal's clock (when work was scheduled) and Intercom's (when a contact was created). */
+/** Allowance between PostgreSQL's clock (when a create was requested) and Intercom's (when a contact was created). */
 const CLOCK_SKEW_MS = 60_000;
 
 /** Customers of one batch that end up on the same Intercom contact. */
@@ -55,9 +58,10 @@ export class ContactWriter {
     private readonly pool: Pool,
     private readonly counters: SyncCounters,
     private readonly now: () => Date = () => new Date(),
-    /** When this work was first scheduled, if an earlier attempt of it may have created contacts; else null. */
-    private readonly earlierAttemptsSince: Date | null = null,
   ) {}
+
+  /** The last per-customer failure this writer recorded (the batch reports it as the sync's last error). */
+  lastFailure: string | null = null;
 
   /** Groups the batch by contact and runs the batched searches for customers not linked yet. */
   async plan(items: WorkItem[]): Promise<ContactGroup[]> {
@@ -86,23 +90,18 @@ export class ContactWriter {
     return [...groups.values()];
   }
 
-  /** Writes one group's contact and events; a rejection by Intercom is recorded against its customers. */
+  /**
+   * Writes one group's contact and events. What no retry can fix (Intercom rejecting the contact, Stripe data the
+   * mapping cannot handle) is recorded against its customers, and the rest of the batch goes on.
+   */
   async write(group: ContactGroup): Promise<void> {
     const lockKey = `${this.install.id}:${await this.lockSubject(group)}`;
     let contactId: string | null;
     try {
       contactId = await withAdvisoryLock(this.pool, lockKey, (client) => this.writeContact(client, group));
     } catch (err) {
-      if (!(err instanceof IntercomRejected)) throw err;
-      this.counters.failed += 1;
-      for (const item of group.items) {
-        await recordFailure(this.pool, this.install.id, {
-          customerId: item.customerId,
-          reason: err.message,
-          code: err.code,
-        });
-        await markEventsProcessed(this.pool, this.install.id, item.eventIds, 'failed', err.message);
-      }
+      if (!(err instanceof IntercomRejected || err instanceof UnmappableStripeData)) throw err;
+      await this.recordGroupFailure(group, err.message, err.code);
       return;
     }
     await clearFailures(
@@ -110,7 +109,20 @@ export class ContactWriter {
       this.install.id,
       group.items.map((item) => item.customerId),
     );
-    for (const item of group.items) await this.sendEvents(contactId, item.eventIds);
+    for (const item of group.items) await this.sendEvents(contactId, item);
+  }
+
+  /**
+   * Records every customer of the group as failed with `reason` (shown by `GET /installs/:id/failures` and as the
+   * sync's last error), its events settled as failed: retried only by a later change, a resync or reconcile --fix.
+   */
+  async recordGroupFailure(group: { items: WorkItem[] }, reason: string, code: string | null): Promise<void> {
+    this.counters.failed += 1;
+    this.lastFailure = reason;
+    for (const item of group.items) {
+      await recordFailure(this.pool, this.install.id, { customerId: item.customerId, reason, code });
+      await markEventsProcessed(this.pool, this.install.id, item.eventIds, 'failed', reason);
+    }
   }
 
   private async lockSubject(group: ContactGroup): Promise<string> {
@@ -136,14 +148,17 @@ export class ContactWriter {
     const hash = attributesHash(fields);
 
     if (!contact) {
+      const intent = group.email ? await recordCreationIntent(db, installId, group.email) : null;
       const created = await this.intercom.createUser(fields);
       contact = {
         contactId: created.id,
         emailNormalized: group.email,
-        createdByUs: created.created || (await this.createdByEarlierAttempt(created.id)),
+        createdByUs:
+          created.created || (intent !== null && (await this.createdByInterruptedCreate(created.id, intent))),
         attributesHash: null,
       };
       await recordContact(db, installId, contact);
+      if (group.email) await forgetCreationIntent(db, installId, group.email);
       if (created.created) {
         this.counters.created += 1;
         await this.recordWrite(db, contact, members, hash, group.email);
@@ -209,15 +224,18 @@ export class ContactWriter {
   }
 
   /**
-   * Whether a contact Intercom reported as existing (409) was made by an earlier attempt of this work whose answer was
-   * lost or whose worker died before recording it: Intercom created it after the work was first scheduled. A user of
-   * the workspace that a lagging search missed predates that. Checked only on retries: a first attempt made nothing.
+   * Whether a contact Intercom reported as existing (409) was made by an earlier create of ours whose answer was lost
+   * or whose worker died before recording it (its intent is still recorded, whatever attempt, batch or workflow run
+   * made it), and Intercom created it after that create was requested. A user of the workspace that a lagging search
+   * missed predates the intent.
    */
-  private async createdByEarlierAttempt(contactId: string): Promise<boolean> {
-    if (!this.earlierAttemptsSince) return false;
+  private async createdByInterruptedCreate(
+    contactId: string,
+    intent: { requestedAt: Date; interrupted: boolean },
+  ): Promise<boolean> {
+    if (!intent.interrupted) return false;
     const createdAt = await this.intercom.contactCreatedAt(contactId);
-    const since = this.earlierAttemptsSince.getTime() - CLOCK_SKEW_MS;
-    return createdAt !== null && createdAt * 1000 >= since;
+    return createdAt !== null && createdAt * 1000 >= intent.requestedAt.getTime() - CLOCK_SKEW_MS;
   }
 
   /**
@@ -262,14 +280,16 @@ export class ContactWriter {
     const shown = pickContactCustomer(live, { catalog, now }) ?? members.find((member) => member.deleted);
     if (!shown) return undefined;
     const customer = shown.customer;
-    const attributes = customerAttributes({
-      customer,
-      latestCharge: shown.latestCharge,
-      catalog,
-      prefix: this.install.attributePrefix,
-      metadataKeys: this.install.metadataAttributes,
-      now,
-    });
+    const attributes = mapOrReject(`customer ${shown.customerId}`, () =>
+      customerAttributes({
+        customer,
+        latestCharge: shown.latestCharge,
+        catalog,
+        prefix: this.install.attributePrefix,
+        metadataKeys: this.install.metadataAttributes,
+        now,
+      }),
+    );
     const fields: ContactFields = { custom_attributes: attributes };
     const ownsIdentity = !contact || contact.createdByUs;
     if (ownsIdentity && !shown.deleted) {
@@ -305,13 +325,23 @@ export class ContactWriter {
     return catalogFromLists(catalog.products, catalog.prices, catalog.coupons);
   }
 
-  private async sendEvents(contactId: string | null, eventIds: string[]): Promise<void> {
-    if (eventIds.length === 0) return;
+  private async sendEvents(contactId: string | null, item: WorkItem): Promise<void> {
+    if (item.eventIds.length === 0) return;
     const installId = this.install.id;
-    const events = await getEvents(this.pool, installId, eventIds);
+    const events = await getEvents(this.pool, installId, item.eventIds);
+    const unmappable: string[] = [];
     for (const event of events) {
       if (event.intercomEventAt || !contactId) continue;
-      const dataEvent = dataEventFor(event.payload, { catalog: await this.eventCatalog(event.payload) });
+      const catalog = await this.eventCatalog(event.payload);
+      let dataEvent: DataEvent | null;
+      try {
+        dataEvent = dataEventFor(event.payload, { catalog });
+      } catch (err) {
+        const reason = unmappableReason(`event ${event.eventId} (${event.type})`, err);
+        await this.recordGroupFailure({ items: [{ ...item, eventIds: [event.eventId] }] }, reason, UNMAPPABLE);
+        unmappable.push(event.eventId);
+        continue;
+      }
       if (!dataEvent) continue;
       await this.intercom.sendEvent({
         contactId,
@@ -322,7 +352,11 @@ export class ContactWriter {
       await markIntercomEventSent(this.pool, installId, event.eventId);
       this.counters.eventsSent += 1;
     }
-    await markEventsProcessed(this.pool, installId, eventIds);
+    await markEventsProcessed(
+      this.pool,
+      installId,
+      item.eventIds.filter((eventId) => !unmappable.includes(eventId)),
+    );
   }
 
   private async searchUnlinked(groups: ContactGroup[]): Promise<void> {
@@ -357,5 +391,26 @@ export class ContactWriter {
     if (!key || !customer || customer.deleted) return null;
     const value = (customer.customer as Stripe.Customer).metadata?.[key];
     return value ? String(value) : null;
+  }
+}
+
+/** Failure code recorded for Stripe data the mapping cannot handle. */
+const UNMAPPABLE = 'unmappable_stripe_data';
+
+/** Stripe data the mapping threw on (a charge without currency…): the same data fails the same way on every retry. */
+export class UnmappableStripeData extends Error {
+  override name = 'UnmappableStripeData';
+  readonly code = UNMAPPABLE;
+}
+
+function unmappableReason(subject: string, err: unknown): string {
+  return `${subject} cannot be mapped: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+function mapOrReject<T>(subject: string, map: () => T): T {
+  try {
+    return map();
+  } catch (err) {
+    throw new UnmappableStripeData(unmappableReason(subject, err));
   }
 }
