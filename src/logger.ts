@@ -26,8 +26,10 @@ export const redactedPaths = [
   'config.DATABASE_URL',
 ];
 
-export function createLogger(level: string, name = 'stripe-intercom-sync'): Logger {
-  return pino({ name, level, redact: { paths: redactedPaths, censor: '[redacted]' } });
+/** JSON lines on stdout, or on `fd` (2: tools whose stdout carries their result). */
+export function createLogger(level: string, name = 'stripe-intercom-sync', fd = 1): Logger {
+  const options = { name, level, redact: { paths: redactedPaths, censor: '[redacted]' } };
+  return fd === 1 ? pino(options) : pino(options, pino.destination(fd));
 }
 
 export type { Logger };

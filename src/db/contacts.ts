@@ -143,3 +143,12 @@ export async function recordCreationIntent(
 export async function forgetCreationIntent(db: Queryable, installId: string, email: string): Promise<void> {
   await db.query(`DELETE FROM contact_creations WHERE install_id = $1 AND email_normalized = $2`, [installId, email]);
 }
+
+/** Every customer → contact link of the install (reconcile compares them with Stripe and Intercom). */
+export async function allLinks(db: Queryable, installId: string): Promise<Map<string, string>> {
+  const result = await db.query<{ customer_id: string; contact_id: string }>(
+    `SELECT customer_id, contact_id FROM contact_links WHERE install_id = $1`,
+    [installId],
+  );
+  return new Map(result.rows.map((row) => [row.customer_id, row.contact_id]));
+}

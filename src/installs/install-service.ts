@@ -19,6 +19,7 @@ import { countFailures, listFailures } from '../db/failures';
 import { ignoredWebhookCounts, webhookCounts } from '../db/events';
 import { type InstallWorkflows, newImportId } from '../client/workflows';
 import type { WorkflowsHealth } from '../client/sync-health';
+import { reconcileInstall, type DriftReport } from '../reconcile/reconcile';
 import { createStripeClient } from '../activities/clients/stripe';
 import { deleteWebhookEndpoint, registerWebhookEndpoint } from '../events/webhook-endpoints';
 import { requestInstallResync, type ResyncRequest } from '../events/resync';
@@ -192,6 +193,11 @@ export class InstallService {
       webhooks: { ...webhooks, ignored },
       workflows: workflows.links(install.id),
     };
+  }
+
+  /** Drift between the install's Stripe state (read from Stripe) and its Intercom contacts; changes nothing. */
+  async drift(install: Install): Promise<DriftReport> {
+    return reconcileInstall(this.deps, install.id, { fix: false });
   }
 
   async failures(install: Install, limit: number) {

@@ -91,7 +91,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
 
   function enqueueEvents(refs: StripeEventRef[]): void {
     for (const ref of refs) {
-      if (!recentEventIds.add(ref.eventId)) continue;
+      if (!recentEventIds.add(ref.eventId) && !ref.redeliver) continue;
       queue.add({ customerId: ref.customerId, refresh: ref.refresh, eventIds: [ref.eventId] });
     }
   }

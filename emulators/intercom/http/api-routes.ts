@@ -5,10 +5,10 @@ import { contactJson } from '../contact-json';
 import { type ContactInput, createContact, findContact, updateContact } from '../contacts';
 import { createDataAttribute, dataAttributeJson, listDataAttributesJson } from '../data-attributes';
 import { invalidParameter } from '../errors';
-import { trackEvent } from '../events';
-import { searchContacts } from '../search';
+import { listEvents, trackEvent } from '../events';
+import { listContacts, searchContacts } from '../search';
 import type { Workspace } from '../workspace';
-import { parseBody } from './body';
+import { parseBody, parseWith } from './body';
 import type { State } from './envelope';
 import { type GateDependencies, gate } from './gate';
 
@@ -42,6 +42,21 @@ const eventSchema = z.object({
   user_id: z.string().optional(),
   email: z.string().optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+const listQuerySchema = z.object({
+  per_page: z.coerce.number().int().optional(),
+  starting_after: z.string().optional(),
+});
+
+const eventListQuerySchema = z.object({
+  type: z.string().optional(),
+  intercom_user_id: z.string().optional(),
+  user_id: z.string().optional(),
+  email: z.string().optional(),
+  per_page: z.coerce.number().int().optional(),
+  before: z.coerce.number().int().optional(),
+  summary: z.string().optional(),
 });
 
 type Handler = (ctx: RouterContext<State>, workspace: Workspace) => Promise<void> | void;
@@ -79,6 +94,11 @@ export function createApiRouter(dependencies: GateDependencies): Router<State> {
     ctx.body = contactJson(workspace, contact);
   });
 
+  route('GET', '/contacts', (ctx, workspace) => {
+    const query = parseWith(listQuerySchema, ctx.query);
+    ctx.body = listContacts(workspace, { per_page: query.per_page, starting_after: query.starting_after });
+  });
+
   route('GET', '/contacts/:id', (ctx, workspace) => {
     ctx.body = contactJson(workspace, findContact(workspace, ctx.params.id ?? ''));
   });
@@ -108,6 +128,23 @@ export function createApiRouter(dependencies: GateDependencies): Router<State> {
       Date.now(),
     );
     ctx.body = dataAttributeJson(workspace, attribute);
+  });
+
+  route('GET', '/events', (ctx, workspace) => {
+    const query = parseWith(eventListQuerySchema, ctx.query);
+    ctx.body = listEvents(
+      workspace,
+      {
+        type: query.type,
+        intercomUserId: query.intercom_user_id,
+        userId: query.user_id,
+        email: query.email,
+        perPage: query.per_page,
+        before: query.before,
+      },
+      Date.now(),
+      ctx.origin,
+    );
   });
 
   route('POST', '/events', async (ctx, workspace) => {
