@@ -25,7 +25,7 @@ import {
 } from '../db/contacts';
 import { getCatalog, getCustomers, getCustomersByEmail, type MirroredCustomer } from '../db/mirror';
 import { getEvents, markEventsProcessed, markIntercomEventSent } from '../db/events';
-import { clearFailures, recordFailure } from '../db/failures';
+import { UNMAPPABLE_EVENT, clearFailures, recordFailure } from '../db/failures';
 import { withAdvisoryLock } from '../db/locks';
 import type { Install } from '../db/installs';
 import type { SyncCounters } from '../shared/messages';
@@ -338,7 +338,7 @@ export class ContactWriter {
         dataEvent = dataEventFor(event.payload, { catalog });
       } catch (err) {
         const reason = unmappableReason(`event ${event.eventId} (${event.type})`, err);
-        await this.recordGroupFailure({ items: [{ ...item, eventIds: [event.eventId] }] }, reason, UNMAPPABLE);
+        await this.recordGroupFailure({ items: [{ ...item, eventIds: [event.eventId] }] }, reason, UNMAPPABLE_EVENT);
         unmappable.push(event.eventId);
         continue;
       }
@@ -394,13 +394,10 @@ export class ContactWriter {
   }
 }
 
-/** Failure code recorded for Stripe data the mapping cannot handle. */
-const UNMAPPABLE = 'unmappable_stripe_data';
-
-/** Stripe data the mapping threw on (a charge without currency…): the same data fails the same way on every retry. */
+/** Stripe data the mapping threw on (a customer it cannot map): the same data fails the same way on every retry. */
 export class UnmappableStripeData extends Error {
   override name = 'UnmappableStripeData';
-  readonly code = UNMAPPABLE;
+  readonly code = 'unmappable_stripe_data';
 }
 
 function unmappableReason(subject: string, err: unknown): string {
