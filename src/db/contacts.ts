@@ -152,3 +152,12 @@ export async function allLinks(db: Queryable, installId: string): Promise<Map<st
   );
   return new Map(result.rows.map((row) => [row.customer_id, row.contact_id]));
 }
+
+/** Ids of the contacts this service created (their email and name follow their customer). */
+export async function contactsCreatedByUs(db: Queryable, installId: string): Promise<Set<string>> {
+  const result = await db.query<{ contact_id: string }>(
+    `SELECT contact_id FROM intercom_contacts WHERE install_id = $1 AND created_by_us`,
+    [installId],
+  );
+  return new Set(result.rows.map((row) => row.contact_id));
+}

@@ -5,6 +5,7 @@ export interface ListedContact {
   id: string;
   role: string;
   email: string | null;
+  name: string | null;
   created_at: number;
   custom_attributes: Record<string, unknown> | null;
 }
@@ -21,6 +22,7 @@ export async function listContacts(intercom: IntercomClient): Promise<ListedCont
       id: contact.id,
       role: contact.role,
       email: contact.email ?? null,
+      name: contact.name ?? null,
       created_at: contact.created_at,
       custom_attributes: (contact.custom_attributes as Record<string, unknown> | undefined) ?? null,
     });

@@ -13,7 +13,7 @@ import {
   pickContactCustomer,
 } from '../mapping';
 import { findInstall, type Install } from '../db/installs';
-import { allLinks } from '../db/contacts';
+import { allLinks, contactsCreatedByUs } from '../db/contacts';
 import { clearIntercomEventSent, recordedEventsOfTypes, type RecordedEvent } from '../db/events';
 import { createStripeClient } from '../activities/clients/stripe';
 import { createIntercomClient } from '../activities/clients/intercom';
@@ -32,6 +32,8 @@ export type DriftProblem =
   | { kind: 'missing_contact' }
   | { kind: 'duplicate_contacts'; contactIds: string[] }
   | { kind: 'attributes_differ'; attributes: { name: string; expected: unknown; actual: unknown }[] }
+  /** A contact this service created shows another email or name than its customer's. */
+  | { kind: 'identity_differs'; fields: { name: string; expected: unknown; actual: unknown }[] }
   | { kind: 'events_missing'; eventIds: string[] }
   | { kind: 'unexpected_events'; events: { name: string; createdAt: number }[] };
 
@@ -93,10 +95,11 @@ export async function reconcileInstall(
   const reader = new StripeStateReader(stripe);
   const now = Math.floor(Date.now() / 1000);
 
-  const [listedIds, links, contacts] = await Promise.all([
+  const [listedIds, links, contacts, ours] = await Promise.all([
     reader.customerIds(),
     allLinks(deps.pool, install.id),
     listContacts(intercom),
+    contactsCreatedByUs(deps.pool, install.id),
   ]);
   const ids = [...new Set([...listedIds, ...links.keys()])];
   const states: StripeCustomerState[] = [];
@@ -112,7 +115,7 @@ export async function reconcileInstall(
   }
 
   const resolved = states.flatMap((state) => resolve(state, links, usersByEmail, contactsById));
-  await compareAttributes(install, reader, resolved, contactsById, now);
+  await compareAttributes(install, reader, resolved, contactsById, ours, now);
   const unmappableEvents = await compareEvents(deps.pool, install, intercom, reader, resolved);
 
   const drifted = resolved.map((entry) => entry.drift).filter((drift) => drift.problems.length > 0);
@@ -120,6 +123,7 @@ export async function reconcileInstall(
     missing_contact: 0,
     duplicate_contacts: 0,
     attributes_differ: 0,
+    identity_differs: 0,
     events_missing: 0,
     unexpected_events: 0,
   };
@@ -166,6 +170,7 @@ async function compareAttributes(
   reader: StripeStateReader,
   resolved: Resolved[],
   contactsById: Map<string, ListedContact>,
+  ours: Set<string>,
   now: number,
 ): Promise<void> {
   for (const [contactId, members] of groupBy(resolved, (entry) => entry.contactId)) {
@@ -194,6 +199,13 @@ async function compareAttributes(
       .map(([name, value]) => ({ name, expected: value, actual: actual[name] ?? null }));
     const owner = members.find((member) => member.state === shown);
     if (differing.length > 0) owner?.drift.problems.push({ kind: 'attributes_differ', attributes: differing });
+    if (ours.has(contact.id) && !shown.customer.deleted) {
+      const fields = [
+        { name: 'email', expected: shown.customer.email?.trim() ?? null, actual: contact.email },
+        { name: 'name', expected: shown.customer.name ?? null, actual: contact.name },
+      ].filter((field) => field.expected !== null && field.expected !== field.actual);
+      if (fields.length > 0) owner?.drift.problems.push({ kind: 'identity_differs', fields });
+    }
   }
 }
 

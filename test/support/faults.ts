@@ -61,11 +61,22 @@ export async function assertLossless(
   };
 }
 
-/** Waits until Intercom received a request after `sinceMs` (writes resumed); returns when. */
-export async function firstWriteAfter(stack: TestStack, workspaceId: string, sinceMs: number): Promise<number> {
-  const writes = () =>
-    stack.intercom.workspace(workspaceId).contacts.filter((contact) => contact.updated_at * 1000 >= sinceMs).length;
-  return eventually(async () => (writes() > 0 ? Date.now() : undefined), 300_000, 'a write to Intercom');
+/** Intercom write requests so far (creates, updates, data events). */
+export function intercomWrites(stack: TestStack, workspaceId: string): number {
+  const counts = stack.intercom.requestCounts(workspaceId);
+  return (counts['POST /contacts'] ?? 0) + (counts['PUT /contacts/:id'] ?? 0) + (counts['POST /events'] ?? 0);
+}
+
+/** Resolves with the milliseconds from now until Intercom receives its next write (writes resumed). */
+export async function msUntilNextWrite(stack: TestStack, workspaceId: string): Promise<number> {
+  const from = Date.now();
+  const before = intercomWrites(stack, workspaceId);
+  await eventually(
+    async () => (intercomWrites(stack, workspaceId) > before ? true : undefined),
+    300_000,
+    'the next write to Intercom',
+  );
+  return Date.now() - from;
 }
 
 /** One line per case, collected by the suite and printed at the end: the figures the issue asks for. */

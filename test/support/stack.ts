@@ -7,7 +7,7 @@ import { createInstallWorkflows } from '../../src/activities';
 import type { InstallWorkflows } from '../../src/client/workflows';
 import { testConfig, testLogger } from './config';
 import { createTestDatabase, type TestDatabase } from './database';
-import { ensureTemporal } from './temporal';
+import { ensureTemporal, type TestTemporal } from './temporal';
 import { registerTeardown } from './teardown';
 
 export interface TestStack {
@@ -28,6 +28,10 @@ export interface TestStackOptions {
   /** false: no in-process worker (the test runs its own, e.g. as a child process it can kill). */
   worker?: boolean;
   config?: Partial<Config>;
+  /** A Temporal server the test started itself (e.g. to restart it); default: the shared one. */
+  temporal?: TestTemporal;
+  /** Admin URL of a PostgreSQL server the test started itself (e.g. to stop it); default: the shared one. */
+  databaseServer?: string;
 }
 
 /**
@@ -38,8 +42,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const [stripe, intercom, db, temporal] = await Promise.all([
     startStripeEmulator({ port: 0, rateLimitPerSecond: 0, ...options.stripe }),
     startIntercomEmulator({ port: 0, ...options.intercom }),
-    createTestDatabase(),
-    ensureTemporal(),
+    createTestDatabase({ server: options.databaseServer }),
+    options.temporal ?? ensureTemporal(),
   ]);
   const config = testConfig({
     DATABASE_URL: db.connectionString,
