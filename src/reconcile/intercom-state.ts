@@ -46,7 +46,9 @@ export async function listContactEvents(intercom: IntercomClient, contactId: str
       const key = `${event.event_name}|${event.created_at}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
-    before = page.pages?.next ? (new URL(page.pages.next).searchParams.get('before') ?? undefined) : undefined;
+    before = page.pages?.next
+      ? (new URL(page.pages.next, 'https://api.intercom.io').searchParams.get('before') ?? undefined)
+      : undefined;
   } while (before);
   return counts;
 }
