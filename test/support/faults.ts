@@ -6,6 +6,14 @@ import { createSecretBox } from '../../src/crypto/secret-box';
 import { DATA_EVENT_TYPES, normalizeEmail } from '../../src/mapping';
 import { reconcileInstall, type DriftReport } from '../../src/reconcile/reconcile';
 import { eventually, type TestStack } from './stack';
+import {
+  assertContacts,
+  assertDataEvents,
+  expectedContacts,
+  expectedDataEvents,
+  type CustomerBook,
+  type LiveInstall,
+} from './live-sync';
 
 /** The drift report of an install (`npm run reconcile` without --fix), computed in the test process. */
 export function reconcile(stack: TestStack, installId: string, options: { fix?: boolean } = {}): Promise<DriftReport> {
@@ -82,4 +90,25 @@ export async function msUntilNextWrite(stack: TestStack, workspaceId: string): P
 /** One line per case, collected by the suite and printed at the end: the figures the issue asks for. */
 export function recordFigures(name: string, figures: Record<string, number | string | null>): void {
   process.stdout.write(`FAULT-FIGURES ${JSON.stringify({ case: name, ...figures })}\n`);
+}
+
+/**
+ * The live-sync oracle (contacts and data events from the emulator's Stripe state) after a crash: a worker killed
+ * between a data event's POST and its record sends it again, which Intercom drops (same user, name and second), so
+ * only the stored events must match one to one. Returns how many events were sent twice.
+ */
+export function assertConvergedAfterCrash(
+  stack: TestStack,
+  target: LiveInstall,
+  book: CustomerBook,
+  eventsBefore: ReadonlySet<string>,
+): { contacts: number; dataEvents: number; resentEvents: number } {
+  const state = stack.stripe.admin.state('live');
+  const workspace = stack.intercom.workspace(target.workspaceId);
+  const contacts = expectedContacts(book, state, Math.floor(Date.now() / 1000));
+  const contactIds = assertContacts(workspace.contacts, contacts);
+  const dataEvents = expectedDataEvents(book, state, contactIds, eventsBefore);
+  assertDataEvents(workspace.events, dataEvents, dataEvents.length);
+  const calls = stack.intercom.requestCounts(target.workspaceId)['POST /events'] ?? 0;
+  return { contacts: contacts.length, dataEvents: dataEvents.length, resentEvents: calls - dataEvents.length };
 }
