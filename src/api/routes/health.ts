@@ -72,10 +72,11 @@ export function createHealthRouter(deps: HealthDeps): Router<AppState> {
       deps.workerPolling && checkWorker(temporal, deps.workerPolling, timeoutMs),
     ]);
     const ok = temporalResult.ok && postgresResult.ok;
-    // The API itself works without a worker (webhooks are recorded and queued): degraded, not down.
+    // The API itself works without a worker (webhooks are recorded and queued): `worker` says so, and `status` (what
+    // probes and load balancers read) stays about the API's own dependencies.
     ctx.status = ok ? 200 : 503;
     ctx.body = {
-      status: ok ? (workerResult?.ok === false ? 'degraded' : 'ok') : 'unavailable',
+      status: ok ? 'ok' : 'unavailable',
       temporal: { ...temporalResult, namespace },
       postgres: postgresResult,
       ...(workerResult && { worker: workerResult }),
