@@ -9,6 +9,11 @@ export const faultChangesSchema = z.strictObject({
   /** Per token; 0 turns limiting (and the X-RateLimit-* headers) off. */
   rateLimitPerMinute: z.number().int().min(0).optional(),
   latencyMs: nonNegative.optional(),
+  /**
+   * Delay between a request taking effect and its answer: a client that dies (or gives up) meanwhile has changed
+   * Intercom without knowing it (a fault knob, not modelled Intercom behaviour).
+   */
+  answerDelayMs: nonNegative.optional(),
   /** Share of requests answered 500 or 503 at random, before they take effect. */
   failureRate: z.number().min(0).max(1).optional(),
   /**
@@ -30,6 +35,7 @@ export interface Settings {
   searchLagMs: number;
   rateLimitPerMinute: number;
   latencyMs: number;
+  answerDelayMs?: number;
   failureRate: number;
 }
 

@@ -61,6 +61,62 @@ function resolveContact(workspace: Workspace, input: EventInput): StoredContact 
   return found;
 }
 
+/** Intercom lists only events younger than this (its docs: "less than 90 days old"). */
+const LISTABLE_FOR_MS = 90 * 24 * 60 * 60 * 1000;
+const DEFAULT_EVENTS_PER_PAGE = 50;
+
+export interface EventListQuery {
+  type?: string;
+  intercomUserId?: string;
+  userId?: string;
+  email?: string;
+  perPage?: number;
+  /** Paging cursor: only events created before this instant (epoch ms), as in Intercom's `pages.next` links. */
+  before?: number;
+}
+
+/**
+ * `GET /events?type=user&intercom_user_id=…` (or `user_id`, `email`): one contact's data events, newest first
+ * (https://developers.intercom.com/docs/references/2.14/rest-api/api.intercom.io/data-events/lisdataevents).
+ * `type` must be `user`; only events younger than 90 days are listed; `pages.next` carries `before` (epoch ms).
+ */
+export function listEvents(workspace: Workspace, query: EventListQuery, nowMs: number, baseUrl: string) {
+  if (query.type !== 'user') throw invalidParameter('The type parameter value must be user', 'type');
+  const contact = resolveContact(workspace, {
+    eventName: '',
+    createdAt: 0,
+    id: query.intercomUserId,
+    userId: query.userId,
+    email: query.email,
+  });
+  const perPage = query.perPage ?? DEFAULT_EVENTS_PER_PAGE;
+  if (!Number.isInteger(perPage) || perPage < 1)
+    throw invalidParameter('per_page must be a positive integer', 'per_page');
+  const listable = workspace.events
+    .filter((event) => event.contactId === contact.id && event.createdAt * 1000 > nowMs - LISTABLE_FOR_MS)
+    .filter((event) => query.before === undefined || event.createdAt * 1000 < query.before)
+    .sort((a, b) => b.createdAt - a.createdAt);
+  const page = listable.slice(0, perPage);
+  const last = page.at(-1);
+  const next =
+    listable.length > perPage && last
+      ? `${baseUrl}/events?type=user&intercom_user_id=${contact.id}&per_page=${perPage}&before=${last.createdAt * 1000}`
+      : undefined;
+  return {
+    type: 'event.list' as const,
+    events: page.map((event) => ({
+      type: 'event' as const,
+      event_name: event.eventName,
+      created_at: event.createdAt,
+      intercom_user_id: contact.id,
+      ...(contact.externalId !== null && { user_id: contact.externalId }),
+      ...(contact.email !== null && { email: contact.email }),
+      metadata: event.metadata,
+    })),
+    pages: next ? { next } : {},
+  };
+}
+
 /** Intercom's metadata kinds: scalars, rich links `{url, value}` and monetary amounts `{amount (cents), currency}`. */
 function assertMetadataValue(key: string, value: unknown): void {
   if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) return;

@@ -20,15 +20,33 @@ export interface SearchBody {
 /** `POST /contacts/search`: the query-language subset the sync code needs, with Intercom's limits and search lag. */
 export function searchContacts(workspace: Workspace, body: SearchBody, nowMs: number) {
   const matches = compile(body.query, 0);
-  const perPage = body.pagination?.per_page ?? DEFAULT_PER_PAGE;
+  const visible = [...workspace.contacts.values()].filter(
+    (contact) => contact.searchableFromMs <= nowMs && matches(contact),
+  );
+  return contactPage(workspace, visible, body.pagination ?? {});
+}
+
+/**
+ * `GET /contacts`: every contact, users and leads, 50 per page by default
+ * (https://developers.intercom.com/docs/references/2.14/rest-api/api.intercom.io/contacts/listcontacts). Its docs say
+ * nothing of search lag, so a new contact is listed at once.
+ */
+export function listContacts(workspace: Workspace, pagination: SearchBody['pagination']) {
+  return contactPage(workspace, [...workspace.contacts.values()], pagination ?? {});
+}
+
+/** One page of `contacts` in creation order, with the cursor of the next (search and list share it). */
+function contactPage(
+  workspace: Workspace,
+  contacts: StoredContact[],
+  pagination: NonNullable<SearchBody['pagination']>,
+) {
+  const perPage = pagination.per_page ?? DEFAULT_PER_PAGE;
   if (!Number.isInteger(perPage) || perPage < 1 || perPage > MAX_PER_PAGE) {
     throw invalidParameter(`per_page must be between 1 and ${MAX_PER_PAGE}`, 'per_page');
   }
-  const cursor =
-    body.pagination?.starting_after === undefined ? undefined : decodeCursor(body.pagination.starting_after);
-  const visible = [...workspace.contacts.values()]
-    .filter((contact) => contact.searchableFromMs <= nowMs && matches(contact))
-    .sort((a, b) => a.seq - b.seq);
+  const cursor = pagination.starting_after === undefined ? undefined : decodeCursor(pagination.starting_after);
+  const visible = [...contacts].sort((a, b) => a.seq - b.seq);
   const remaining = cursor === undefined ? visible : visible.filter((contact) => contact.seq > cursor.seq);
   const data = remaining.slice(0, perPage);
   const page = (cursor?.page ?? 0) + 1;

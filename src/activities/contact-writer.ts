@@ -10,21 +10,24 @@ import {
   pickContactCustomer,
   subscriptionsOfEvent,
   type Catalog,
+  type DataEvent,
 } from '../mapping';
 import {
   findContact,
   findContactsByEmail,
   forgetContact,
+  forgetCreationIntent,
   getLinks,
   linkCustomers,
   linkedCustomerIds,
   recordContact,
   recordContactWrite,
+  recordCreationIntent,
   type ContactRecord,
 } from '../db/contacts';
 import { getCatalog, getCustomers, getCustomersByEmail, type MirroredCustomer } from '../db/mirror';
 import { getEvents, markEventsProcessed, markIntercomEventSent } from '../db/events';
-import { clearFailures, recordFailure } from '../db/failures';
+import { UNMAPPABLE_EVENT, clearFailures, recordFailure } from '../db/failures';
 import { reserveEventTime } from '../db/intercom-event-times';
 import { clearWarnings, recordWarning } from '../db/warnings';
 import { withAdvisoryLock } from '../db/locks';
@@ -39,7 +42,7 @@ import {
   type IntercomGateway,
 } from './intercom-gateway';
 
-/** Allowance between Temporal's clock (when work was scheduled) and Intercom's (when a contact was created). */
+/** Allowance between PostgreSQL's clock (when a create was requested) and Intercom's (when a contact was created). */
 const CLOCK_SKEW_MS = 60_000;
 
 /** Customers of one batch that end up on the same Intercom contact. */
@@ -65,9 +68,10 @@ export class ContactWriter {
     private readonly pool: Pool,
     private readonly counters: SyncCounters,
     private readonly now: () => Date = () => new Date(),
-    /** When this work was first scheduled, if an earlier attempt of it may have created contacts; else null. */
-    private readonly earlierAttemptsSince: Date | null = null,
   ) {}
+
+  /** The last per-customer failure this writer recorded (the batch reports it as the sync's last error). */
+  lastFailure: string | null = null;
 
   /** Groups the batch by contact and runs the batched searches for customers not linked yet. */
   async plan(items: WorkItem[]): Promise<ContactGroup[]> {
@@ -96,23 +100,18 @@ export class ContactWriter {
     return [...groups.values()];
   }
 
-  /** Writes one group's contact and events; a rejection by Intercom is recorded against its customers. */
+  /**
+   * Writes one group's contact and events. What no retry can fix (Intercom rejecting the contact, Stripe data the
+   * mapping cannot handle) is recorded against its customers, and the rest of the batch goes on.
+   */
   async write(group: ContactGroup): Promise<void> {
     const lockKey = `${this.install.id}:${await this.lockSubject(group)}`;
     let contactId: string | null;
     try {
       contactId = await withAdvisoryLock(this.pool, lockKey, (client) => this.writeContact(client, group));
     } catch (err) {
-      if (!(err instanceof IntercomRejected)) throw err;
-      this.counters.failed += 1;
-      for (const item of group.items) {
-        await recordFailure(this.pool, this.install.id, {
-          customerId: item.customerId,
-          reason: err.message,
-          code: err.code,
-        });
-        await markEventsProcessed(this.pool, this.install.id, item.eventIds, 'failed', err.message);
-      }
+      if (!(err instanceof IntercomRejected || err instanceof UnmappableStripeData)) throw err;
+      await this.recordGroupFailure(group, err.message, err.code);
       return;
     }
     await clearFailures(
@@ -120,7 +119,20 @@ export class ContactWriter {
       this.install.id,
       group.items.map((item) => item.customerId),
     );
-    for (const item of group.items) await this.sendEvents(contactId, item.eventIds);
+    for (const item of group.items) await this.sendEvents(contactId, item);
+  }
+
+  /**
+   * Records every customer of the group as failed with `reason` (shown by `GET /installs/:id/failures` and as the
+   * sync's last error), its events settled as failed: retried only by a later change, a resync or reconcile --fix.
+   */
+  async recordGroupFailure(group: { items: WorkItem[] }, reason: string, code: string | null): Promise<void> {
+    this.counters.failed += 1;
+    this.lastFailure = reason;
+    for (const item of group.items) {
+      await recordFailure(this.pool, this.install.id, { customerId: item.customerId, reason, code });
+      await markEventsProcessed(this.pool, this.install.id, item.eventIds, 'failed', reason);
+    }
   }
 
   private async lockSubject(group: ContactGroup): Promise<string> {
@@ -147,15 +159,18 @@ export class ContactWriter {
     const hash = attributesHash(fields);
 
     if (!contact) {
+      const intent = group.email ? await recordCreationIntent(db, installId, group.email) : null;
       const created = await this.intercom.createUser(fields);
       contact = {
         contactId: created.id,
         emailNormalized: group.email,
-        createdByUs: created.created || (await this.createdByEarlierAttempt(created.id)),
+        createdByUs:
+          created.created || (intent !== null && (await this.createdByInterruptedCreate(created.id, intent))),
         attributesHash: null,
         isLead: false,
       };
       await recordContact(db, installId, contact);
+      if (group.email) await forgetCreationIntent(db, installId, group.email);
       if (created.created) {
         this.counters.created += 1;
         await this.recordWrite(db, contact, members, hash, group.email);
@@ -282,15 +297,18 @@ export class ContactWriter {
   }
 
   /**
-   * Whether a contact Intercom reported as existing (409) was made by an earlier attempt of this work whose answer was
-   * lost or whose worker died before recording it: Intercom created it after the work was first scheduled. A user of
-   * the workspace that a lagging search missed predates that. Checked only on retries: a first attempt made nothing.
+   * Whether a contact Intercom reported as existing (409) was made by an earlier create of ours whose answer was lost
+   * or whose worker died before recording it (its intent is still recorded, whatever attempt, batch or workflow run
+   * made it), and Intercom created it after that create was requested. A user of the workspace that a lagging search
+   * missed predates the intent.
    */
-  private async createdByEarlierAttempt(contactId: string): Promise<boolean> {
-    if (!this.earlierAttemptsSince) return false;
+  private async createdByInterruptedCreate(
+    contactId: string,
+    intent: { requestedAt: Date; interrupted: boolean },
+  ): Promise<boolean> {
+    if (!intent.interrupted) return false;
     const createdAt = await this.intercom.contactCreatedAt(contactId);
-    const since = this.earlierAttemptsSince.getTime() - CLOCK_SKEW_MS;
-    return createdAt !== null && createdAt * 1000 >= since;
+    return createdAt !== null && createdAt * 1000 >= intent.requestedAt.getTime() - CLOCK_SKEW_MS;
   }
 
   /**
@@ -335,16 +353,18 @@ export class ContactWriter {
     const shown = pickContactCustomer(live, { catalog, now }) ?? members.find((member) => member.deleted);
     if (!shown) return undefined;
     const customer = shown.customer;
-    const attributes = customerAttributes({
-      customer,
-      subscriptions: shown.subscriptions,
-      latestCharge: shown.latestCharge,
-      charges: shown.charges,
-      catalog,
-      prefix: this.install.attributePrefix,
-      metadataKeys: this.install.metadataAttributes,
-      now,
-    });
+    const attributes = mapOrReject(`customer ${shown.customerId}`, () =>
+      customerAttributes({
+        customer,
+        subscriptions: shown.subscriptions,
+        latestCharge: shown.latestCharge,
+        charges: shown.charges,
+        catalog,
+        prefix: this.install.attributePrefix,
+        metadataKeys: this.install.metadataAttributes,
+        now,
+      }),
+    );
     const fields: ContactFields = { custom_attributes: attributes };
     const ownsIdentity = !contact || contact.createdByUs;
     if (ownsIdentity && !shown.deleted) {
@@ -384,13 +404,23 @@ export class ContactWriter {
     return catalogFromLists(catalog.products, catalog.prices, catalog.coupons);
   }
 
-  private async sendEvents(contactId: string | null, eventIds: string[]): Promise<void> {
-    if (eventIds.length === 0) return;
+  private async sendEvents(contactId: string | null, item: WorkItem): Promise<void> {
+    if (item.eventIds.length === 0) return;
     const installId = this.install.id;
-    const events = await getEvents(this.pool, installId, eventIds);
+    const events = await getEvents(this.pool, installId, item.eventIds);
+    const unmappable: string[] = [];
     for (const event of events) {
       if (event.intercomEventAt || !contactId) continue;
-      const dataEvent = dataEventFor(event.payload, { catalog: await this.eventCatalog(event.payload) });
+      const catalog = await this.eventCatalog(event.payload);
+      let dataEvent: DataEvent | null;
+      try {
+        dataEvent = dataEventFor(event.payload, { catalog });
+      } catch (err) {
+        const reason = unmappableReason(`event ${event.eventId} (${event.type})`, err);
+        await this.recordGroupFailure({ items: [{ ...item, eventIds: [event.eventId] }] }, reason, UNMAPPABLE_EVENT);
+        unmappable.push(event.eventId);
+        continue;
+      }
       if (!dataEvent) continue;
       // Intercom keeps one event per (contact, name, created_at): a second same-type event in the same second moves on.
       const createdAt = await reserveEventTime(this.pool, installId, {
@@ -403,7 +433,11 @@ export class ContactWriter {
       await markIntercomEventSent(this.pool, installId, event.eventId);
       this.counters.eventsSent += 1;
     }
-    await markEventsProcessed(this.pool, installId, eventIds);
+    await markEventsProcessed(
+      this.pool,
+      installId,
+      item.eventIds.filter((eventId) => !unmappable.includes(eventId)),
+    );
   }
 
   private async searchUnlinked(groups: ContactGroup[]): Promise<void> {
@@ -441,3 +475,21 @@ export class ContactWriter {
 }
 
 const idsOf = (members: MirroredCustomer[]): string[] => members.map((member) => member.customerId);
+
+/** Stripe data the mapping threw on (a customer it cannot map): the same data fails the same way on every retry. */
+export class UnmappableStripeData extends Error {
+  override name = 'UnmappableStripeData';
+  readonly code = 'unmappable_stripe_data';
+}
+
+function unmappableReason(subject: string, err: unknown): string {
+  return `${subject} cannot be mapped: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+function mapOrReject<T>(subject: string, map: () => T): T {
+  try {
+    return map();
+  } catch (err) {
+    throw new UnmappableStripeData(unmappableReason(subject, err));
+  }
+}

@@ -80,7 +80,7 @@ export async function refreshCustomers(
   });
 }
 
-async function retrieveCustomer(stripe: Stripe, customerId: string) {
+export async function retrieveCustomer(stripe: Stripe, customerId: string) {
   try {
     return await stripe.customers.retrieve(customerId, { expand: CUSTOMER_EXPANSIONS });
   } catch (err) {

@@ -11,10 +11,15 @@ import type { InstallContexts } from './install-context';
 import { ContactWriter } from './contact-writer';
 import { fillCatalogForEvents, refreshCustomers } from './stripe-refresh';
 import { forEachLimit } from './concurrency';
-import { installFailure, INSTALL_FAILED, withFailureMapping } from './failures';
+import { dependencyOf, installFailure, INSTALL_FAILED, withFailureMapping } from './failures';
 import { InstallStopped, IntercomRejected } from './intercom-gateway';
 import { planAttributes } from './attribute-plan';
 import { ApplicationFailure } from '@temporalio/activity';
+
+/** Attempt of a batch from which an error that no dependency explains fails its customer instead of the batch. */
+const ISOLATE_UNEXPLAINED_FROM_ATTEMPT = 3;
+
+const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /**
  * Contacts written at once within one batch. The workspace's InFlightLimiter decides how many Intercom calls run
@@ -90,18 +95,20 @@ export function createSyncActivities(deps: { pool: Pool; contexts: InstallContex
         input.items.flatMap((item) => item.eventIds),
       );
 
-      // A retry may meet contacts its killed or timed-out predecessor created: they are ours, not matched users.
-      const info = activityInfo();
-      const earlierAttemptsSince = info.attempt > 1 ? new Date(info.scheduledTimestampMs) : null;
-      const writer = new ContactWriter(install, context.intercom, pool, counters, undefined, earlierAttemptsSince);
+      const writer = new ContactWriter(install, context.intercom, pool, counters);
+      // From this attempt on, an error no dependency explains is taken as the customer's own (a bug or data the code
+      // cannot handle): recorded against it, so the batch ends and every other customer keeps flowing.
+      const isolateUnexplained = activityInfo().attempt >= ISOLATE_UNEXPLAINED_FROM_ATTEMPT;
       let stopped = false;
       try {
         const groups = await writer.plan(input.items);
         await forEachLimit(groups, CONTACT_WRITES_IN_PARALLEL, async (group) => {
           if (stopped) return;
-          await writer.write(group).catch((err: unknown) => {
+          await writer.write(group).catch(async (err: unknown) => {
             stopped ||= err instanceof InstallStopped;
-            throw err;
+            if (!isolateUnexplained || stopped || dependencyOf(err) !== null) throw err;
+            const reason = `gave up after ${ISOLATE_UNEXPLAINED_FROM_ATTEMPT} attempts: ${errorMessage(err)}`;
+            await writer.recordGroupFailure(group, reason, 'unexpected_error');
           });
           heartbeat();
         });
@@ -109,7 +116,7 @@ export function createSyncActivities(deps: { pool: Pool; contexts: InstallContex
         // Disabled while the batch ran: the rest of it is dropped, as the workflow drops its queue.
         if (!(err instanceof InstallStopped)) throw err;
       }
-      return { counters, lastError: null };
+      return { counters, lastError: writer.lastFailure };
     });
   }
 

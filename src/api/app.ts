@@ -8,6 +8,7 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { errorMiddleware } from './errors';
 import { createHealthRouter } from './routes/health';
+import { WorkflowsHealthProbe } from '../client/sync-health';
 
 export interface AppDeps {
   config: Config;
@@ -32,7 +33,17 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   app.use(requestLogging(deps.logger, deps.metrics));
   app.use(errorMiddleware(deps.logger));
   const routers = [
-    createHealthRouter({ pool: deps.pool, temporal: deps.temporal, metrics: deps.metrics }),
+    createHealthRouter({
+      pool: deps.pool,
+      temporal: deps.temporal,
+      metrics: deps.metrics,
+      workerPolling: () =>
+        new WorkflowsHealthProbe(
+          deps.temporal,
+          deps.temporal.options.namespace,
+          deps.config.TEMPORAL_TASK_QUEUE,
+        ).workerPolling(),
+    }),
     ...(deps.routers ?? []),
   ];
   for (const router of routers) {

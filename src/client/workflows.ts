@@ -17,6 +17,7 @@ import {
   type SyncStatus,
 } from '../shared/messages';
 import type { importWorkflow, syncWorkflow } from '../workflows';
+import { WorkflowsHealthProbe, type WorkflowsHealth } from './sync-health';
 
 export interface WorkflowsOptions {
   client: Client;
@@ -103,6 +104,21 @@ export class InstallWorkflows {
       sync.result().catch(() => undefined),
       waitMs,
     );
+  }
+
+  /** What the install's workflows wait on (retries, stalls, no worker), from the server alone: answers at once. */
+  health(installId: string): Promise<WorkflowsHealth> {
+    return this.healthProbe().check(installId);
+  }
+
+  /** Whether some worker polls the task queue. */
+  workerPolling(): Promise<boolean> {
+    return this.healthProbe().workerPolling();
+  }
+
+  private healthProbe(): WorkflowsHealthProbe {
+    const { client, namespace, taskQueue } = this.options;
+    return new WorkflowsHealthProbe(client, namespace, taskQueue);
   }
 
   async syncStatus(installId: string): Promise<SyncStatus | null> {

@@ -122,3 +122,46 @@ export async function contactCounts(db: Queryable, installId: string): Promise<{
   );
   return { created: Number(result.rows[0]?.created ?? 0), matched: Number(result.rows[0]?.matched ?? 0) };
 }
+
+/**
+ * Records, before an Intercom create, that this service is creating a user for `email`. Says whether an earlier
+ * attempt already did (and was interrupted before recording its contact), and since when.
+ */
+export async function recordCreationIntent(
+  db: Queryable,
+  installId: string,
+  email: string,
+): Promise<{ requestedAt: Date; interrupted: boolean }> {
+  // xmax = 0 only on a freshly inserted row: otherwise an earlier attempt recorded it and never settled it.
+  const result = await db.query<{ requested_at: Date; inserted: boolean }>(
+    `INSERT INTO contact_creations (install_id, email_normalized) VALUES ($1, $2)
+     ON CONFLICT (install_id, email_normalized) DO UPDATE SET requested_at = contact_creations.requested_at
+     RETURNING requested_at, (xmax = 0) AS inserted`,
+    [installId, email],
+  );
+  const row = result.rows[0] as { requested_at: Date; inserted: boolean };
+  return { requestedAt: row.requested_at, interrupted: !row.inserted };
+}
+
+/** The create is settled (its contact is recorded): a later 409 for this email is no longer ours. */
+export async function forgetCreationIntent(db: Queryable, installId: string, email: string): Promise<void> {
+  await db.query(`DELETE FROM contact_creations WHERE install_id = $1 AND email_normalized = $2`, [installId, email]);
+}
+
+/** Every customer → contact link of the install (reconcile compares them with Stripe and Intercom). */
+export async function allLinks(db: Queryable, installId: string): Promise<Map<string, string>> {
+  const result = await db.query<{ customer_id: string; contact_id: string }>(
+    `SELECT customer_id, contact_id FROM contact_links WHERE install_id = $1`,
+    [installId],
+  );
+  return new Map(result.rows.map((row) => [row.customer_id, row.contact_id]));
+}
+
+/** Ids of the contacts this service created (their email and name follow their customer). */
+export async function contactsCreatedByUs(db: Queryable, installId: string): Promise<Set<string>> {
+  const result = await db.query<{ contact_id: string }>(
+    `SELECT contact_id FROM intercom_contacts WHERE install_id = $1 AND created_by_us`,
+    [installId],
+  );
+  return new Set(result.rows.map((row) => row.contact_id));
+}

@@ -181,3 +181,31 @@ export async function deleteHandledEventsOlderThan(db: Queryable, days: number, 
     if ((result.rowCount ?? 0) < batch) return deleted;
   }
 }
+
+/** Recorded events of these types that name a customer, created since `since` (reconcile's expected data events). */
+export async function recordedEventsOfTypes(
+  db: Queryable,
+  installId: string,
+  types: string[],
+  since: Date,
+): Promise<RecordedEvent[]> {
+  const result = await db.query<{ event_id: string }>(
+    `SELECT event_id FROM stripe_events
+     WHERE install_id = $1 AND type = ANY($2) AND customer_id IS NOT NULL AND created >= $3`,
+    [installId, types, since],
+  );
+  return getEvents(
+    db,
+    installId,
+    result.rows.map((row) => row.event_id),
+  );
+}
+
+/** Forgets that these events reached Intercom (reconcile found them missing there), so the sync sends them again. */
+export async function clearIntercomEventSent(db: Queryable, installId: string, eventIds: string[]): Promise<void> {
+  if (eventIds.length === 0) return;
+  await db.query(`UPDATE stripe_events SET intercom_event_at = NULL WHERE install_id = $1 AND event_id = ANY($2)`, [
+    installId,
+    eventIds,
+  ]);
+}

@@ -23,12 +23,19 @@ export async function recordFailure(
   );
 }
 
+/**
+ * Failure code of a data event the mapping cannot handle: a failure of that event, not of the customer's contact, so
+ * a later successful write of the contact does not clear it.
+ */
+export const UNMAPPABLE_EVENT = 'unmappable_stripe_event';
+
+/** Clears the customers' contact failures (their contact was just written). */
 export async function clearFailures(db: Queryable, installId: string, customerIds: string[]): Promise<void> {
   if (customerIds.length === 0) return;
-  await db.query(`DELETE FROM customer_failures WHERE install_id = $1 AND customer_id = ANY($2)`, [
-    installId,
-    customerIds,
-  ]);
+  await db.query(
+    `DELETE FROM customer_failures WHERE install_id = $1 AND customer_id = ANY($2) AND code IS DISTINCT FROM $3`,
+    [installId, customerIds, UNMAPPABLE_EVENT],
+  );
 }
 
 export async function listFailures(db: Queryable, installId: string, limit: number): Promise<CustomerFailure[]> {

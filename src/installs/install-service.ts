@@ -22,6 +22,8 @@ import { countFailures, listFailures } from '../db/failures';
 import { warningSummary } from '../db/warnings';
 import { ignoredWebhookCounts, webhookCounts } from '../db/events';
 import { type InstallWorkflows, newImportId } from '../client/workflows';
+import type { WorkflowsHealth } from '../client/sync-health';
+import { reconcileInstall, type DriftReport } from '../reconcile/reconcile';
 import { createStripeClient } from '../activities/clients/stripe';
 import { WebhookUrlRejected, deleteWebhookEndpoint, registerWebhookEndpoint } from '../events/webhook-endpoints';
 import { requestInstallResync, type ResyncRequest } from '../events/resync';
@@ -53,6 +55,14 @@ export interface InstallServiceDeps {
   secrets: SecretBox;
   workflows: InstallWorkflows;
   logger: Logger;
+}
+
+/** The error a retrying activity last met, when nothing more lasting is known. */
+function retryingError(health: WorkflowsHealth | null): string | null {
+  for (const waiting of health?.waitingOn ?? []) {
+    if (waiting.kind === 'retrying' && waiting.lastError) return `${waiting.activity}: ${waiting.lastError}`;
+  }
+  return null;
 }
 
 export const isLiveKey = (apiKey: string): boolean => /^(sk|rk)_live_/.test(apiKey);
@@ -218,11 +228,14 @@ export class InstallService {
 
   async status(install: Install) {
     const { pool, workflows } = this.deps;
+    // Asked of the server first: with no worker polling, a query would wait for its whole deadline and say nothing.
+    const health = await workflows.health(install.id).catch(() => null);
+    const queryable = (running: boolean | undefined) => health?.workerPolling !== false && running !== false;
     const [importRow, importLive, sync, contacts, skippedNoEmail, failed, webhooks, ignored, warnings] =
       await Promise.all([
         latestImport(pool, install.id),
-        workflows.importProgress(install.id).catch(() => null),
-        workflows.syncStatus(install.id).catch(() => null),
+        queryable(health?.importRunning) ? workflows.importProgress(install.id).catch(() => null) : null,
+        queryable(health?.syncRunning) ? workflows.syncStatus(install.id).catch(() => null) : null,
         contactCounts(pool, install.id),
         countCustomersWithoutEmail(pool, install.id),
         countFailures(pool, install.id),
@@ -240,7 +253,7 @@ export class InstallService {
       attributePrefix: current.attributePrefix,
       matchBy: current.matchBy,
       createdAt: current.createdAt.toISOString(),
-      lastError: sync?.lastError ?? current.lastError,
+      lastError: sync?.lastError ?? current.lastError ?? retryingError(health),
       import: importRow && {
         id: importRow.id,
         status: importRow.status,
@@ -262,7 +275,9 @@ export class InstallService {
         queueDepth: sync?.queueDepth ?? 0,
         maxQueueDepth: sync?.maxQueueDepth ?? null,
         queueBound: sync?.queueBound ?? null,
-        running: sync !== null,
+        running: health?.syncRunning ?? sync !== null,
+        workerPolling: health?.workerPolling ?? null,
+        waitingOn: health?.waitingOn ?? null,
       },
       webhooks: { ...webhooks, ignored },
       warnings: {
@@ -277,6 +292,11 @@ export class InstallService {
       },
       workflows: workflows.links(install.id),
     };
+  }
+
+  /** Drift between the install's Stripe state (read from Stripe) and its Intercom contacts; changes nothing. */
+  async drift(install: Install): Promise<DriftReport> {
+    return reconcileInstall(this.deps, install.id, { fix: false });
   }
 
   async failures(install: Install, limit: number) {

@@ -15,6 +15,7 @@ export {
   type CustomAttributes,
   type IntercomDataType,
 } from './attributes';
+export { chargeHistory } from './charges';
 export { brandCode, cardExpiresAt, payingMethod, type CardSummary, type PayingMethod } from './card';
 export {
   EMPTY_CATALOG,

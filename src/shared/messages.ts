@@ -6,6 +6,8 @@ export interface StripeEventRef {
   customerId: string;
   /** The event can change the customer's attributes, so the customer is re-read from Stripe. */
   refresh: boolean;
+  /** Handed over again on purpose (reconcile --fix found its data event missing): not dropped as a repeat. */
+  redeliver?: boolean;
 }
 
 export interface ImportBatch {

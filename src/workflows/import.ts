@@ -31,9 +31,9 @@ export interface ImportWorkflowInput {
 
 const { importPage } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
-  // The activity heartbeats before each Stripe call (30 s client timeout): a worker that dies mid-page is noticed
-  // after this, not after the whole start-to-close timeout, while a slow call still completes.
-  heartbeatTimeout: '45 seconds',
+  // The activity heartbeats every 2 s while it runs (withFailureMapping): a worker that dies mid-page is noticed
+  // after this, not after the whole start-to-close timeout, while a slow call (30 s client timeout) still completes.
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: ['InstallFailed'] },
 });
 

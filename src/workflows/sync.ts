@@ -64,7 +64,9 @@ const { catchUpEvents, requestResync } = proxyActivities<Activities>({
 
 const { syncCustomers } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '1 minute',
+  // The activity heartbeats every 2 s while it runs (withFailureMapping): a dead worker's batch is retried on another
+  // worker within seconds, while a slow Intercom call keeps its attempt (bounded by the client's 30 s timeout).
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['InstallFailed'] },
 });
 
@@ -89,7 +91,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
 
   function enqueueEvents(refs: StripeEventRef[]): void {
     for (const ref of refs) {
-      if (!recentEventIds.add(ref.eventId)) continue;
+      if (!recentEventIds.add(ref.eventId) && !ref.redeliver) continue;
       queue.add({ customerId: ref.customerId, refresh: ref.refresh, eventIds: [ref.eventId] });
     }
   }

@@ -24,10 +24,10 @@ let adminUrl: Promise<string> | undefined;
 
 /**
  * A fresh database `sis_test_<random>` on TEST_DATABASE_URL's server (or an embedded one if that is down), migrated
- * unless `migrated: false`.
+ * unless `migrated: false`. `server`: another server's admin URL (one the test started itself).
  */
-export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
-  const admin = await (adminUrl ??= findServer());
+export async function createTestDatabase(options: { migrated?: boolean; server?: string } = {}): Promise<TestDatabase> {
+  const admin = options.server ?? (await (adminUrl ??= findServer()));
   const name = `sis_test_${randomSuffix()}`;
   await createDatabaseIfMissing(admin, name);
   const url = new URL(admin);

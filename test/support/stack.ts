@@ -8,7 +8,7 @@ import { createInstallWorkflows } from '../../src/activities';
 import type { InstallWorkflows } from '../../src/client/workflows';
 import { testConfig, testLogger } from './config';
 import { createTestDatabase, type TestDatabase } from './database';
-import { ensureTemporal } from './temporal';
+import { ensureTemporal, type TestTemporal } from './temporal';
 import { registerTeardown } from './teardown';
 
 export interface TestStack {
@@ -31,6 +31,10 @@ export interface TestStackOptions {
   config?: Partial<Config>;
   /** Where the service logs (default: silent unless LOG_LEVEL is set). */
   logger?: Logger;
+  /** A Temporal server the test started itself (e.g. to restart it); default: the shared one. */
+  temporal?: TestTemporal;
+  /** Admin URL of a PostgreSQL server the test started itself (e.g. to stop it); default: the shared one. */
+  databaseServer?: string;
 }
 
 /**
@@ -48,8 +52,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       ...options.stripe,
     }),
     startIntercomEmulator({ port: 0, ...options.intercom }),
-    createTestDatabase(),
-    ensureTemporal(),
+    createTestDatabase({ server: options.databaseServer }),
+    options.temporal ?? ensureTemporal(),
   ]);
   const config = testConfig({
     DATABASE_URL: db.connectionString,

@@ -10,10 +10,10 @@ import {
   updateDataAttribute,
 } from '../data-attributes';
 import { invalidParameter } from '../errors';
-import { trackEvent } from '../events';
-import { searchContacts } from '../search';
+import { listEvents, trackEvent } from '../events';
+import { listContacts, searchContacts } from '../search';
 import type { Workspace } from '../workspace';
-import { parseBody } from './body';
+import { parseBody, parseWith } from './body';
 import type { State } from './envelope';
 import { type GateDependencies, gate } from './gate';
 
@@ -54,6 +54,21 @@ const eventSchema = z.object({
   metadata: z.record(z.string(), z.unknown()).optional(),
 });
 
+const listQuerySchema = z.object({
+  per_page: z.coerce.number().int().optional(),
+  starting_after: z.string().optional(),
+});
+
+const eventListQuerySchema = z.object({
+  type: z.string().optional(),
+  intercom_user_id: z.string().optional(),
+  user_id: z.string().optional(),
+  email: z.string().optional(),
+  per_page: z.coerce.number().int().optional(),
+  before: z.coerce.number().int().optional(),
+  summary: z.string().optional(),
+});
+
 type Handler = (ctx: RouterContext<State>, workspace: Workspace) => Promise<void> | void;
 
 /** The Intercom REST endpoints the sync service uses, each behind the gate (count, faults, auth, rate limit). */
@@ -87,6 +102,11 @@ export function createApiRouter(dependencies: GateDependencies): Router<State> {
       dependencies.conditions.settings.searchLagMs,
     );
     ctx.body = contactJson(workspace, contact);
+  });
+
+  route('GET', '/contacts', (ctx, workspace) => {
+    const query = parseWith(listQuerySchema, ctx.query);
+    ctx.body = listContacts(workspace, { per_page: query.per_page, starting_after: query.starting_after });
   });
 
   route('GET', '/contacts/:id', (ctx, workspace) => {
@@ -125,6 +145,23 @@ export function createApiRouter(dependencies: GateDependencies): Router<State> {
     const body = await parseBody(ctx.req, dataAttributeUpdateSchema);
     const id = Number(ctx.params.id);
     ctx.body = dataAttributeJson(workspace, updateDataAttribute(workspace, id, body, Date.now()));
+  });
+
+  route('GET', '/events', (ctx, workspace) => {
+    const query = parseWith(eventListQuerySchema, ctx.query);
+    ctx.body = listEvents(
+      workspace,
+      {
+        type: query.type,
+        intercomUserId: query.intercom_user_id,
+        userId: query.user_id,
+        email: query.email,
+        perPage: query.per_page,
+        before: query.before,
+      },
+      Date.now(),
+      ctx.origin,
+    );
   });
 
   route('POST', '/events', async (ctx, workspace) => {

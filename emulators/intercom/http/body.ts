@@ -27,7 +27,12 @@ export async function parseBody<Schema extends z.ZodType>(
   req: IncomingMessage,
   schema: Schema,
 ): Promise<z.output<Schema>> {
-  const result = schema.safeParse(await readJson(req));
+  return parseWith(schema, await readJson(req));
+}
+
+/** Validates query parameters the same way as a body. */
+export function parseWith<Schema extends z.ZodType>(schema: Schema, input: unknown): z.output<Schema> {
+  const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = issue?.path.join('.') ?? '';

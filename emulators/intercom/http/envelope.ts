@@ -21,7 +21,9 @@ export const errorEnvelope: Middleware<State> = async (ctx, next) => {
     await next();
     if (ctx.status === 404 && ctx.body === undefined) throw new ApiError(404, 'not_found', 'Resource Not Found');
   } catch (error) {
-    if (!(error instanceof ApiError)) console.error('intercom emulator: unexpected error', error);
+    // A client that hung up before its body arrived (killed by a fault test) is no emulator bug.
+    const aborted = (error as { code?: unknown }).code === 'ECONNRESET';
+    if (!(error instanceof ApiError) && !aborted) console.error('intercom emulator: unexpected error', error);
     const apiError = error instanceof ApiError ? error : new ApiError(500, 'server_error', 'Server Error');
     ctx.status = apiError.status;
     ctx.body = apiError.toBody(requestId);

@@ -53,6 +53,8 @@ export function gate(endpoint: string, dependencies: GateDependencies): Middlewa
     }
     ctx.state.workspace = workspace;
     await next();
+    const { answerDelayMs = 0 } = conditions.settings;
+    if (answerDelayMs > 0) await sleep(answerDelayMs);
     // The request has taken effect; only its answer is lost, as when a connection drops after the commit.
     if (failure) throw injectedError(failure);
   };

@@ -10,6 +10,8 @@ export interface HealthDeps {
   pool: Pool;
   temporal: Client;
   metrics?: Registry;
+  /** Whether some worker polls the task queue; without one nothing is synced though the API answers. */
+  workerPolling?: () => Promise<boolean>;
   /** Per dependency; a probe must answer even when a dependency hangs. */
   timeoutMs?: number;
 }
@@ -37,6 +39,19 @@ async function check(
   }
 }
 
+async function checkWorker(
+  temporal: Client,
+  workerPolling: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<{ ok: boolean; error?: string }> {
+  try {
+    const polling = await temporal.connection.withDeadline(Date.now() + timeoutMs, workerPolling);
+    return polling ? { ok: true } : { ok: false, error: 'no worker polling the task queue' };
+  } catch {
+    return { ok: false, error: 'unknown: Temporal did not answer' };
+  }
+}
+
 export function createHealthRouter(deps: HealthDeps): Router<AppState> {
   const { pool, temporal, metrics } = deps;
   const timeoutMs = deps.timeoutMs ?? 1_500;
@@ -45,7 +60,7 @@ export function createHealthRouter(deps: HealthDeps): Router<AppState> {
 
   router.get('/healthz', async (ctx) => {
     const { log } = ctx.state;
-    const [temporalResult, postgresResult] = await Promise.all([
+    const [temporalResult, postgresResult, workerResult] = await Promise.all([
       // A gRPC deadline, not a race: the SDK retries UNAVAILABLE on timers that must not outlive the request (a
       // retry firing after the connection is closed at shutdown throws an uncaught error).
       check('temporal', log, timeoutMs, () =>
@@ -54,13 +69,17 @@ export function createHealthRouter(deps: HealthDeps): Router<AppState> {
         ),
       ),
       check('postgres', log, timeoutMs, () => withTimeout('postgres', timeoutMs, pool.query('SELECT 1'))),
+      deps.workerPolling && checkWorker(temporal, deps.workerPolling, timeoutMs),
     ]);
     const ok = temporalResult.ok && postgresResult.ok;
+    // The API itself works without a worker (webhooks are recorded and queued): `worker` says so, and `status` (what
+    // probes and load balancers read) stays about the API's own dependencies.
     ctx.status = ok ? 200 : 503;
     ctx.body = {
       status: ok ? 'ok' : 'unavailable',
       temporal: { ...temporalResult, namespace },
       postgres: postgresResult,
+      ...(workerResult && { worker: workerResult }),
     };
   });
 

@@ -150,6 +150,11 @@ export function createInstallRouter(deps: {
     ctx.body = { id: install.id, failures: await service.failures(install, limit) };
   });
 
+  // Reads every customer from Stripe and every contact from Intercom: an operator's check, not a status poll.
+  router.get('/:id/drift', async (ctx) => {
+    ctx.body = await service.drift(await loadInstall(ctx.params.id as string));
+  });
+
   router.post('/:id/resync', async (ctx) => {
     const install = await loadInstall(ctx.params.id as string);
     if (install.status === 'disabled') throw new HttpError(409, 'disabled', 'the install is disabled', 'id');

@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startTestStack, eventually, type TestStack } from '../support/stack';
+import { testConfig, testLogger } from '../support/config';
+import { registerTeardown } from '../support/teardown';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
+import {
+  assertContactsMatch,
+  expectationsFromStripe,
+  installThroughApi,
+  seedImportScenario,
+  waitForImport,
+} from '../support/import-scenario';
+import {
+  CustomerBook,
+  Mutator,
+  Random,
+  eventIds,
+  install,
+  runMutations,
+  seedCustomers,
+  waitForQuiet,
+} from '../support/live-sync';
+import { assertConvergedAfterCrash, assertLossless, recordFigures } from '../support/faults';
+import { freePort } from '../../src/infra/ports';
+import { findTemporalCli, startTemporalDevServer, type DevServer } from '../../src/infra/temporal-cli';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/infra/postgres';
+
+async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  // As root, PostgreSQL runs as the postgres user, which must get through it.
+  await chmod(dir, 0o755);
+  registerTeardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function isAlive(worker: WorkerProcess): boolean {
+  try {
+    process.kill(worker.pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('faults: infrastructure', function () {
+  this.timeout(900_000);
+  const workers: WorkerProcess[] = [];
+  let stack: TestStack | undefined;
+  afterEach(async () => {
+    for (const worker of workers.splice(0)) await worker.kill('SIGKILL');
+    await stack?.close();
+    stack = undefined;
+  });
+
+  const startWorker = async () => {
+    const current = stack as TestStack;
+    const worker = await startWorkerProcess({ config: current.config, temporal: current.service.temporal });
+    workers.push(worker);
+    return worker;
+  };
+
+  it('the only worker SIGKILLed mid-webhook-burst and restarted 5 s later', async () => {
+    stack = await startTestStack({ worker: false, stripe: { seed: 401 } });
+    const random = new Random(401);
+    const book = new CustomerBook();
+    seedCustomers(stack.stripe.admin, random, book, { customers: 120 });
+    const first = await startWorker();
+    const target = await install(stack);
+    await waitForQuiet(stack, target.installId);
+    const before = eventIds(stack);
+    const mutator = new Mutator(stack.stripe.admin, random, book, { newCustomers: 10, deletes: true });
+    const burst = runMutations(mutator, random, 200, { pauseMs: [5, 25] });
+    await eventually(
+      async () => (eventIds(stack as TestStack).size >= before.size + 80 ? true : undefined),
+      120_000,
+      '80 Stripe events of the burst',
+    );
+    await first.kill('SIGKILL');
+    await sleep(5_000);
+    await startWorker();
+    const restartedAt = Date.now();
+    await burst;
+    await waitForQuiet(stack, target.installId, { timeoutMs: 600_000 });
+    const drainedAfterRestartMs = Date.now() - restartedAt;
+    const converged = assertConvergedAfterCrash(stack, target, book, before);
+    const lossless = await assertLossless(stack, target.installId, target.workspaceId);
+    recordFigures('worker killed mid-webhook-burst', { ...lossless, ...converged, drainedAfterRestartMs });
+  });
+
+  it('the Temporal dev server killed mid-import and restarted on the same SQLite file', async () => {
+    const logger = testLogger();
+    const cliPath = await findTemporalCli(testConfig({ TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH }), logger);
+    const dataDir = await tempDir('sis-fault-temporal-');
+    const address = `127.0.0.1:${await freePort()}`;
+    const startServer = () =>
+      startTemporalDevServer({ cliPath, dataDir, address, uiPort: 0, namespace: 'default', logger, headless: true });
+    let server: DevServer = await startServer();
+    registerTeardown(() => server.stop());
+    stack = await startTestStack({
+      worker: false,
+      temporal: { address, namespace: 'default' },
+      intercom: { searchLagMs: 120_000 },
+    });
+    const scenario = seedImportScenario(stack, { customers: 500, seed: 402, preexistingUsers: 60 });
+    const worker = await startWorker();
+    const installId = await installThroughApi(stack, scenario.token);
+    await eventually(
+      async () => ((stack?.stripe.requestCounts()['GET /v1/customers'] ?? 0) >= 2 ? true : undefined),
+      240_000,
+      'two customer pages',
+    );
+    await server.stop();
+    const stoppedAt = Date.now();
+    await sleep(5_000);
+    server = await startServer();
+    const restartedAfterMs = Date.now() - stoppedAt;
+    const workerSurvived = isAlive(worker);
+    if (!workerSurvived) await startWorker();
+    const status = await waitForImport(stack, installId, { timeoutMs: 600_000 });
+    const finishedAfterRestartMs = Date.now() - stoppedAt - restartedAfterMs;
+    const check = assertContactsMatch(stack.intercom, scenario, expectationsFromStripe(stack.stripe));
+    assert.equal(status.sync.created, check.created);
+    assert.equal(status.sync.matched, check.matched);
+    const lossless = await assertLossless(stack, installId, scenario.workspaceId);
+    recordFigures('temporal dev server restarted mid-import', {
+      ...lossless,
+      restartedAfterMs,
+      finishedAfterRestartMs,
+      workerSurvived: String(workerSurvived),
+    });
+    await stack.close();
+    stack = undefined;
+    await server.stop();
+  });
+
+  it('PostgreSQL stopped for 30 s during webhook traffic', async () => {
+    const logger = testLogger();
+    const dir = await tempDir('sis-fault-postgres-');
+    const port = await freePort();
+    const startPostgres = () => startEmbeddedPostgres({ dataDir: path.join(dir, 'data'), port, logger });
+    let postgres: EmbeddedPostgres = await startPostgres();
+    registerTeardown(() => postgres.stop().catch(() => undefined));
+    stack = await startTestStack({ stripe: { seed: 403 }, databaseServer: postgres.connectionString('postgres') });
+    const random = new Random(403);
+    const book = new CustomerBook();
+    seedCustomers(stack.stripe.admin, random, book, { customers: 80 });
+    const target = await install(stack);
+    await waitForQuiet(stack, target.installId);
+    const before = eventIds(stack);
+    const mutator = new Mutator(stack.stripe.admin, random, book, { newCustomers: 5, deletes: false });
+    const burst = runMutations(mutator, random, 150, { pauseMs: [50, 150] });
+    await eventually(
+      async () => (eventIds(stack as TestStack).size >= before.size + 30 ? true : undefined),
+      120_000,
+      '30 Stripe events of the burst',
+    );
+    await postgres.stop();
+    await sleep(30_000);
+    postgres = await startPostgres();
+    const restartedAt = Date.now();
+    await burst;
+    await waitForQuiet(stack, target.installId, { timeoutMs: 600_000 });
+    const drainedAfterRestartMs = Date.now() - restartedAt;
+    const converged = assertConvergedAfterCrash(stack, target, book, before);
+    const lossless = await assertLossless(stack, target.installId, target.workspaceId);
+    recordFigures('postgres stopped 30 s during webhooks', { ...lossless, ...converged, drainedAfterRestartMs });
+    await stack.close();
+    stack = undefined;
+    await postgres.stop();
+  });
+});
