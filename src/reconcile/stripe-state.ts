@@ -12,9 +12,6 @@ import { retrieveCustomer } from '../activities/stripe-refresh';
 import { SUBSCRIPTION_LIST_EXPANSIONS } from '../activities/clients/stripe';
 import { IMPORT_PAGE_SIZE } from '../shared/limits';
 
-/** Far above any real customer's count: a bound on auto-paging, not a sample. */
-const MAX_LISTED_PER_CUSTOMER = 100_000;
-
 /**
  * A customer's current state read from Stripe, never from the mirror: what reconcile holds Intercom against.
  * The ONE place reconcile reads Stripe; it reads a customer as the sync's refresh does (retrieveCustomer: same
@@ -51,12 +48,15 @@ export class StripeStateReader {
       return { customerId, customer, subscriptions: [], latestCharge: null, charges: chargeHistory([]) };
     }
     const [subscriptions, charges] = await Promise.all([
-      this.stripe.subscriptions
-        .list({ customer: customerId, status: 'all', limit: IMPORT_PAGE_SIZE, expand: SUBSCRIPTION_LIST_EXPANSIONS })
-        .autoPagingToArray({ limit: MAX_LISTED_PER_CUSTOMER }),
-      this.stripe.charges
-        .list({ customer: customerId, limit: IMPORT_PAGE_SIZE })
-        .autoPagingToArray({ limit: MAX_LISTED_PER_CUSTOMER }),
+      all(
+        this.stripe.subscriptions.list({
+          customer: customerId,
+          status: 'all',
+          limit: IMPORT_PAGE_SIZE,
+          expand: SUBSCRIPTION_LIST_EXPANSIONS,
+        }),
+      ),
+      all(this.stripe.charges.list({ customer: customerId, limit: IMPORT_PAGE_SIZE })),
     ]);
     const latest = charges[0];
     return {
@@ -98,6 +98,13 @@ export class StripeStateReader {
       couponIds: [...new Set(merged.couponIds)],
     });
   }
+}
+
+/** Every item of a list, page after page (a customer's charges can exceed the SDK's 10,000 autoPagingToArray cap). */
+async function all<T>(list: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of list) items.push(item);
+  return items;
 }
 
 function once<T>(cache: Map<string, Promise<T>>, id: string, fetch: () => Promise<T>): Promise<T> {
