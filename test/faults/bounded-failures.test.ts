@@ -130,7 +130,10 @@ describe('faults: bounded failures and what the sync waits on', function () {
         'the status to show the retry',
       );
       assert.equal(waiting.retrying.kind === 'retrying' && waiting.retrying.dependency, 'intercom');
-      assert.match(waiting.retrying.kind === 'retrying' ? (waiting.retrying.lastError ?? '') : '', /50[03]|Server Error|Service Unavailable/);
+      assert.match(
+        waiting.retrying.kind === 'retrying' ? (waiting.retrying.lastError ?? '') : '',
+        /50[03]|Server Error|Service Unavailable/,
+      );
       assert.ok(waiting.body.lastError, 'lastError is set while retrying');
       assert.equal(waiting.body.sync.workerPolling, true);
     } finally {
