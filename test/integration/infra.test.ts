@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, appendFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, appendFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Router from '@koa/router';
@@ -68,7 +68,10 @@ describe('infra (real Postgres, real Temporal dev server)', () => {
         ]);
         await other.end();
         const applied = results.flatMap((result) => result.applied);
-        assert.deepEqual(applied, ['001_initial.sql'], 'each migration applied exactly once');
+        const files = (await readdir(path.join(__dirname, '../../src/db/migrations'))).filter((f) =>
+          f.endsWith('.sql'),
+        );
+        assert.deepEqual(applied.sort(), files.sort(), 'each migration applied exactly once');
       } finally {
         await fresh.drop();
       }
