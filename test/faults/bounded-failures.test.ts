@@ -130,7 +130,10 @@ describe('faults: bounded failures and what the sync waits on', function () {
         'the status to show the retry',
       );
       assert.equal(waiting.retrying.kind === 'retrying' && waiting.retrying.dependency, 'intercom');
-      assert.match(waiting.retrying.kind === 'retrying' ? (waiting.retrying.lastError ?? '') : '', /500|Server Error/);
+      assert.match(
+        waiting.retrying.kind === 'retrying' ? (waiting.retrying.lastError ?? '') : '',
+        /Status code: 50[03]/,
+      );
       assert.ok(waiting.body.lastError, 'lastError is set while retrying');
       assert.equal(waiting.body.sync.workerPolling, true);
     } finally {
