@@ -32,7 +32,11 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 export function dependencyOf(err: unknown): Dependency | null {
   if (err instanceof IntercomRateLimited || err instanceof IntercomTimeoutError) return 'intercom';
   if (err instanceof IntercomError) return (err.statusCode ?? 500) >= 500 ? 'intercom' : null;
-  if (err instanceof Stripe.errors.StripeError) return 'stripe';
+  if (err instanceof Stripe.errors.StripeError) {
+    // No status: the connection failed. A 4xx other than 429 is about the request, and would be refused again.
+    const status = err.statusCode;
+    return status === undefined || status >= 500 || status === 429 ? 'stripe' : null;
+  }
   if (err instanceof DatabaseError) {
     // SQLSTATE classes 22 (data exception) and 23 (integrity violation) are about the row, not the server.
     return /^2[23]/.test(err.code ?? '') ? null : 'postgres';

@@ -165,3 +165,12 @@ export async function contactsCreatedByUs(db: Queryable, installId: string): Pro
   );
   return new Set(result.rows.map((row) => row.contact_id));
 }
+
+/** Forgets what was last written to these contacts (reconcile found them differing), so the sync writes them again. */
+export async function forgetWrittenAttributes(db: Queryable, installId: string, contactIds: string[]): Promise<void> {
+  if (contactIds.length === 0) return;
+  await db.query(`UPDATE intercom_contacts SET attributes_hash = NULL WHERE install_id = $1 AND contact_id = ANY($2)`, [
+    installId,
+    contactIds,
+  ]);
+}

@@ -13,7 +13,7 @@ import {
   pickContactCustomer,
 } from '../mapping';
 import { findInstall, type Install } from '../db/installs';
-import { allLinks, contactsCreatedByUs } from '../db/contacts';
+import { allLinks, contactsCreatedByUs, forgetWrittenAttributes } from '../db/contacts';
 import { clearIntercomEventSent, recordedEventsOfTypes, type RecordedEvent } from '../db/events';
 import { createStripeClient } from '../activities/clients/stripe';
 import { createIntercomClient } from '../activities/clients/intercom';
@@ -275,6 +275,15 @@ async function fixDrift(deps: ReconcileDeps, installId: string, drifted: Custome
     drift.problems.flatMap((problem) => (problem.kind === 'events_missing' ? problem.eventIds : [])),
   );
   await clearIntercomEventSent(deps.pool, installId, missingEvents);
+  // The sync skips a contact whose attributes equal what it last wrote: these differ in Intercom, so write them again.
+  const rewrite = fixable.filter((drift) =>
+    drift.problems.some((problem) => problem.kind === 'attributes_differ' || problem.kind === 'identity_differs'),
+  );
+  await forgetWrittenAttributes(
+    deps.pool,
+    installId,
+    rewrite.flatMap((drift) => (drift.contactId ? [drift.contactId] : [])),
+  );
   const run = Date.now().toString(36);
   const refs: StripeEventRef[] = fixable.flatMap((drift) => [
     { eventId: `reconcile_${run}_${drift.customerId}`, customerId: drift.customerId, refresh: true },

@@ -17,7 +17,8 @@ describe('activity failures: which dependency a retry waits on', () => {
     assert.equal(dependencyOf(new IntercomRateLimited(1_000)), 'intercom');
     assert.equal(dependencyOf(new IntercomTimeoutError('timed out')), 'intercom');
     assert.equal(dependencyOf(new IntercomError({ statusCode: 503, body: {} })), 'intercom');
-    assert.equal(dependencyOf(new Stripe.errors.StripeAPIError({ message: 'boom' })), 'stripe');
+    assert.equal(dependencyOf(new Stripe.errors.StripeAPIError({ message: 'boom', statusCode: 500 })), 'stripe');
+    assert.equal(dependencyOf(new Stripe.errors.StripeConnectionError({ message: 'refused' })), 'stripe');
     assert.equal(dependencyOf(databaseError('57P01')), 'postgres');
     assert.equal(dependencyOf(new Error('Connection terminated unexpectedly')), 'postgres');
     const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
@@ -28,6 +29,7 @@ describe('activity failures: which dependency a retry waits on', () => {
     assert.equal(dependencyOf(new TypeError("Cannot read properties of undefined (reading 'toLowerCase')")), null);
     assert.equal(dependencyOf(new IntercomError({ statusCode: 400, body: {} })), null);
     assert.equal(dependencyOf(databaseError('22P05')), null);
+    assert.equal(dependencyOf(new Stripe.errors.StripeInvalidRequestError({ message: 'bad', statusCode: 400 })), null);
     assert.equal(dependencyOf(databaseError('23505')), null);
   });
 

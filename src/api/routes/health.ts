@@ -60,7 +60,7 @@ export function createHealthRouter(deps: HealthDeps): Router<AppState> {
 
   router.get('/healthz', async (ctx) => {
     const { log } = ctx.state;
-    const [temporalResult, postgresResult, workerResult] = await Promise.all([
+    const [temporalResult, postgresResult] = await Promise.all([
       // A gRPC deadline, not a race: the SDK retries UNAVAILABLE on timers that must not outlive the request (a
       // retry firing after the connection is closed at shutdown throws an uncaught error).
       check('temporal', log, timeoutMs, () =>
@@ -69,8 +69,10 @@ export function createHealthRouter(deps: HealthDeps): Router<AppState> {
         ),
       ),
       check('postgres', log, timeoutMs, () => withTimeout('postgres', timeoutMs, pool.query('SELECT 1'))),
-      deps.workerPolling && checkWorker(temporal, deps.workerPolling, timeoutMs),
     ]);
+    // Only asked of a Temporal that answers: calls to a dead one leave retry timers behind (see above).
+    const workerResult =
+      temporalResult.ok && deps.workerPolling ? await checkWorker(temporal, deps.workerPolling, timeoutMs) : undefined;
     const ok = temporalResult.ok && postgresResult.ok;
     // The API itself works without a worker (webhooks are recorded and queued): `worker` says so, and `status` (what
     // probes and load balancers read) stays about the API's own dependencies.
