@@ -50,3 +50,16 @@ async function reservedTime(
   const row = result.rows[0];
   return row && { contactId: row.contact_id, createdAt: Number(row.created_at) };
 }
+
+/** The seconds already chosen for these Stripe events, by event id (reconcile expects each event at its own). */
+export async function reservedEventTimes(
+  db: Queryable,
+  installId: string,
+  eventIds: string[],
+): Promise<Map<string, number>> {
+  const result = await db.query<{ event_id: string; created_at: string }>(
+    `SELECT event_id, created_at FROM intercom_event_times WHERE install_id = $1 AND event_id = ANY($2)`,
+    [installId, eventIds],
+  );
+  return new Map(result.rows.map((row) => [row.event_id, Number(row.created_at)]));
+}

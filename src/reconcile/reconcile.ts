@@ -15,6 +15,7 @@ import {
 import { findInstall, type Install } from '../db/installs';
 import { allLinks, contactsCreatedByUs, forgetWrittenAttributes } from '../db/contacts';
 import { clearIntercomEventSent, recordedEventsOfTypes, type RecordedEvent } from '../db/events';
+import { reservedEventTimes } from '../db/intercom-event-times';
 import { createStripeClient } from '../activities/clients/stripe';
 import { createIntercomClient } from '../activities/clients/intercom';
 import { forEachLimit } from '../activities/concurrency';
@@ -234,9 +235,15 @@ async function compareEvents(
     const events = members.flatMap((member) => byCustomer.get(member.state.customerId) ?? []);
     if (!contactId || events.length === 0 || members.some((member) => hasProblem(member, 'missing_contact'))) continue;
     const listed = await listContactEvents(intercom, contactId);
+    // A second event of one kind in the same second was sent at the next free second (db/intercom-event-times.ts).
+    const sentAt = await reservedEventTimes(
+      pool,
+      install.id,
+      events.map((event) => event.eventId),
+    );
     const expectedKeys = new Set<string>();
     for (const event of events) {
-      const key = await expectedEventKey(event, reader).catch(() => {
+      const key = await expectedEventKey(event, reader, sentAt.get(event.eventId)).catch(() => {
         unmappable.push(event.eventId);
         return null;
       });
@@ -257,14 +264,18 @@ async function compareEvents(
 }
 
 /** `name|created_at` of the data event a recorded Stripe event implies, or null for one that implies none. */
-async function expectedEventKey(event: RecordedEvent, reader: StripeStateReader): Promise<string | null> {
+async function expectedEventKey(
+  event: RecordedEvent,
+  reader: StripeStateReader,
+  sentAt: number | undefined,
+): Promise<string | null> {
   const object = event.payload.data.object as { object?: unknown };
   const catalog =
     object.object === 'subscription'
       ? await reader.catalog(catalogReferences([object as Stripe.Subscription]))
       : undefined;
   const dataEvent = dataEventFor(event.payload, { catalog });
-  return dataEvent && `${dataEvent.event_name}|${dataEvent.created_at}`;
+  return dataEvent && `${dataEvent.event_name}|${sentAt ?? dataEvent.created_at}`;
 }
 
 /** Hands the drifted customers back to the sync workflow: re-read from Stripe, rewritten, missing events resent. */

@@ -5,6 +5,7 @@ import { reserveEventTime } from '../../src/db/intercom-event-times';
 import { installStatus, type InstallStatusBody } from '../support/import-scenario';
 import { install, waitForQuiet, waitForState, type LiveInstall } from '../support/live-sync';
 import { startTestStack, type TestStack } from '../support/stack';
+import { reconcile } from '../support/faults';
 
 /**
  * Issue 7, Intercom side: what Intercom ends up holding for real-shaped workspaces (rows 11 and 12 of the issue's
@@ -186,6 +187,13 @@ describe('real accounts, Intercom side (issue 7): rows and Intercom rules throug
     const emails = outcome.final.contacts.flatMap((contact) => (contact.email ? [contact.email.toLowerCase()] : []));
     assert.equal(new Set(emails).size, emails.length, emails.join(', '));
     assert.equal(outcome.status.sync.failed, 0);
+  });
+
+  it('reconcile expects a same-second event at the second it was sent: no event missing or unexpected', async () => {
+    const report = await reconcile(outcome.stack, outcome.target.installId);
+    const charged = outcome.customers.get('charged')?.id;
+    assert.ok(report.customersChecked > 0);
+    assert.deepEqual(report.drifted.find((drift) => drift.customerId === charged)?.problems ?? [], []);
   });
 
   it('keeps the created_at chosen for an event, so a retried send repeats it and Intercom drops the repeat', async () => {
