@@ -24,6 +24,10 @@ export const redactedPaths = [
   'config.ADMIN_TOKEN',
   'config.ENCRYPTION_KEY',
   'config.DATABASE_URL',
+  'config.INTERCOM_CLIENT_SECRET',
+  'config.STRIPE_APP_SECRET_KEY',
+  'refreshToken',
+  '*.refreshToken',
 ];
 
 export function createLogger(level: string, name = 'stripe-intercom-sync'): Logger {

@@ -8,6 +8,9 @@ import { InstallContexts } from './install-context';
 import { createImportActivities } from './import-page';
 import { createSyncActivities } from './sync-customers';
 import { createCatchUpActivities } from './catch-up';
+import { createPreviewActivities } from './preview';
+import { SessionStore } from '../auth/sessions';
+import { sessionSigner } from '../auth/signing';
 
 /** Everything activities need, passed explicitly (no module-level clients). */
 export interface ActivityDeps {
@@ -41,6 +44,12 @@ export function createActivities(deps: ActivityDeps) {
     ...createImportActivities({ pool: deps.pool, contexts }),
     ...createSyncActivities({ pool: deps.pool, contexts }),
     ...createCatchUpActivities({ pool: deps.pool, contexts, workflows }),
+    ...createPreviewActivities({
+      pool: deps.pool,
+      config: deps.config,
+      secrets: createSecretBox(encryptionKeyBytes(deps.config)),
+      sessions: new SessionStore(deps.pool, sessionSigner(deps.config)),
+    }),
   };
 }
 

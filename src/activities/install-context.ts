@@ -9,6 +9,7 @@ import { createIntercomClient } from './clients/intercom';
 import { InstallStopped, IntercomGateway } from './intercom-gateway';
 import { RateWindows } from './rate-window';
 import { installFailure } from './failures';
+import { StripeGrantRevoked, stripeKeyOfInstall } from '../installs/stripe-oauth';
 
 export interface InstallContext {
   install: Install;
@@ -17,7 +18,7 @@ export interface InstallContext {
 }
 
 interface CachedClients {
-  sealedKey: string;
+  stripeKey: string;
   sealedToken: string;
   stripe: Stripe;
   intercom: IntercomClient;
@@ -36,7 +37,7 @@ export class InstallContexts {
   async load(installId: string, onRateWait?: () => void): Promise<InstallContext> {
     const install = await findInstall(this.deps.pool, installId);
     if (!install) throw installFailure(`install ${installId} does not exist`);
-    const clients = this.clientsFor(install);
+    const clients = this.clientsFor(install, await this.stripeKeyOf(install));
     return {
       install,
       stripe: clients.stripe,
@@ -58,20 +59,29 @@ export class InstallContexts {
     if (!current || current.status === 'disabled') throw new InstallStopped(`install ${installId} is disabled`);
   }
 
-  private clientsFor(install: Install): CachedClients {
+  /**
+   * The key every Stripe call of this activity uses: the install's own key, or its OAuth grant's access token,
+   * refreshed when it would expire within the activity's lifetime. A grant Stripe no longer honours fails the install.
+   */
+  private async stripeKeyOf(install: Install): Promise<string> {
+    try {
+      return await stripeKeyOfInstall(this.deps.pool, this.deps.secrets, this.deps.config, install);
+    } catch (err) {
+      if (err instanceof StripeGrantRevoked) throw installFailure(err.message);
+      throw err;
+    }
+  }
+
+  private clientsFor(install: Install, stripeKey: string): CachedClients {
     const cached = this.clients.get(install.id);
-    if (
-      cached &&
-      cached.sealedKey === install.stripeApiKeySealed &&
-      cached.sealedToken === install.intercomTokenSealed
-    ) {
+    if (cached && cached.stripeKey === stripeKey && cached.sealedToken === install.intercomTokenSealed) {
       return cached;
     }
     const { config, secrets } = this.deps;
     const fresh: CachedClients = {
-      sealedKey: install.stripeApiKeySealed,
+      stripeKey,
       sealedToken: install.intercomTokenSealed,
-      stripe: createStripeClient(secrets.open(install.stripeApiKeySealed), config),
+      stripe: createStripeClient(stripeKey, config),
       intercom: createIntercomClient(secrets.open(install.intercomTokenSealed), install.intercomRegion, config),
     };
     this.clients.set(install.id, fresh);

@@ -22,9 +22,11 @@ import { createStripeClient } from '../activities/clients/stripe';
 import { deleteWebhookEndpoint, registerWebhookEndpoint } from '../events/webhook-endpoints';
 import { requestInstallResync, type ResyncRequest } from '../events/resync';
 import { CredentialRejected, verifyIntercomToken, verifyStripeKey } from './credentials';
+import { setStripeGrant, stripeKeyOfInstall } from './stripe-oauth';
 
 export interface InstallRequest {
-  stripe: { apiKey: string };
+  /** `grantId`: connected through Stripe OAuth; `apiKey` is then the grant's current access token. */
+  stripe: { apiKey: string; grantId?: string };
   intercom: { accessToken: string; region: IntercomRegion };
   attributePrefix: string;
   matchBy: string;
@@ -69,6 +71,7 @@ export class InstallService {
       metadataAttributes: request.metadataAttributes,
     });
     if (!created) return { install, created };
+    if (request.stripe.grantId) await setStripeGrant(pool, install.id, request.stripe.grantId);
 
     const stripe = createStripeClient(request.stripe.apiKey, config);
     let endpointId: string | undefined;
@@ -118,7 +121,7 @@ export class InstallService {
     await workflows.disable(install.id);
     if (install.webhookEndpointId) {
       try {
-        const stripe = createStripeClient(secrets.open(install.stripeApiKeySealed), config);
+        const stripe = createStripeClient(await stripeKeyOfInstall(pool, secrets, config, install), config);
         await deleteWebhookEndpoint(stripe, install.webhookEndpointId);
         await setWebhookEndpoint(pool, install.id, null);
       } catch (err) {
@@ -151,7 +154,8 @@ export class InstallService {
       attributePrefix: current.attributePrefix,
       matchBy: current.matchBy,
       createdAt: current.createdAt.toISOString(),
-      lastError: sync?.lastError ?? current.lastError,
+      // A failed install's own reason (e.g. Stripe refused to renew access) says more than the workflow's last error.
+      lastError: (current.status === 'failed' && current.lastError) || (sync?.lastError ?? current.lastError),
       import: importRow && {
         id: importRow.id,
         status: importRow.status,

@@ -82,10 +82,10 @@ function presentedKey(header: string | undefined): string | undefined {
   return undefined;
 }
 
-function authenticate(keys: KeyRing, header: string | undefined): Mode {
+function authenticate(keys: KeyRing, header: string | undefined, now: number): Mode {
   const key = presentedKey(header);
   if (key === undefined || key === '') throw new StripeApiError(401, 'invalid_request_error', missingKeyMessage);
-  const found = keys.lookup(key);
+  const found = keys.lookup(key, now);
   if (found.status === 'revoked') {
     throw new StripeApiError(
       401,
@@ -119,7 +119,7 @@ export function createApiRouter(deps: ApiDeps): Router {
 
   const handle = (route: Route) => async (ctx: RouterContext) => {
     count(`${route.method} ${route.path}`, ctx);
-    const mode = authenticate(deps.keys, ctx.get('authorization') || undefined);
+    const mode = authenticate(deps.keys, ctx.get('authorization') || undefined, deps.clock.now());
     if (!deps.limiter.admit(mode, deps.faults.rateLimits[mode], Date.now())) {
       throw new StripeApiError(
         429,
@@ -154,7 +154,7 @@ export function createApiRouter(deps: ApiDeps): Router {
 
   router.all(/^\/v1\//, (ctx) => {
     count(`${ctx.method} ${ctx.path}`, ctx);
-    authenticate(deps.keys, ctx.get('authorization') || undefined);
+    authenticate(deps.keys, ctx.get('authorization') || undefined, deps.clock.now());
     throw new StripeApiError(
       404,
       'invalid_request_error',
