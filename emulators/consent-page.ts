@@ -26,7 +26,7 @@ export function renderConsentPage(page: ConsentPage): string {
     ? `<button type="submit" name="decision" value="deny" class="secondary">${escapeHtml(page.denyLabel)}</button>`
     : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <title>${escapeHtml(page.title)} · ${escapeHtml(page.vendor)} (emulator)</title>
 <style>
 body{font:16px/1.5 system-ui,sans-serif;background:#f4f5f7;color:#1a1f36;margin:0;padding:24px}
