@@ -5,6 +5,7 @@ import type { SecretBox } from '../crypto/secret-box';
 import type { SessionStore, WebSession } from '../auth/sessions';
 import { freshStripeAccessToken, StripeGrantRevoked } from '../installs/stripe-oauth';
 import { customerAttributes } from '../mapping/customer-attributes';
+import { attributeDefinitions } from '../mapping/attributes';
 import { catalogFromLists } from '../mapping/catalog';
 import { normalizeEmail } from '../mapping/email';
 import type { PreviewInput, PreviewSample } from '../shared/preview';
@@ -30,6 +31,8 @@ export interface PreviewPageResult {
 }
 
 const PAGE_SIZE = 100;
+/** The default prefix: a preview runs before the install (and its prefix setting) exists. */
+const SAMPLE_PREFIX = 'STRIPE_';
 
 /** The preview's reads: one Stripe page, the Intercom search for its new emails, nothing written to Intercom. */
 export function createPreviewActivities(deps: {
@@ -114,22 +117,39 @@ export function createPreviewActivities(deps: {
   return { previewPage };
 }
 
-/** Attribute sets as the import would write them (product names from the first catalogue page). */
+const DATE_TYPES = new Set(['date', 'datetime']);
+
+/**
+ * Attribute sets as the import would write them (product names from the first catalogue page), dates shown as dates;
+ * the customers with the most filled-in attributes make the most telling examples.
+ */
 async function samplesOf(stripe: Stripe, customers: Stripe.Customer[], wanted: number): Promise<PreviewSample[]> {
-  const chosen = customers.filter((customer) => normalizeEmail(customer.email) !== null).slice(0, Math.max(0, wanted));
-  if (chosen.length === 0) return [];
+  if (wanted <= 0) return [];
+  const withEmail = customers.filter((customer) => normalizeEmail(customer.email) !== null);
+  if (withEmail.length === 0) return [];
   const products = await stripe.products.list({ limit: 100 });
   const catalog = catalogFromLists(products.data, []);
   const now = Math.floor(Date.now() / 1000);
-  return chosen.map((customer) => ({
-    customerId: customer.id,
-    email: customer.email ?? '',
-    attributes: customerAttributes({
+  const types = new Map(
+    attributeDefinitions(SAMPLE_PREFIX, []).map((definition) => [definition.name, definition.type]),
+  );
+  const display = (name: string, value: unknown): PreviewSample['attributes'][string] => {
+    if (typeof value === 'number' && DATE_TYPES.has(types.get(name) ?? '')) {
+      return new Date(value * 1000).toISOString().slice(0, 10);
+    }
+    return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : null;
+  };
+  const filled = (attributes: object) => Object.values(attributes).filter((value) => value !== null).length;
+  return withEmail
+    .map((customer) => ({
       customer,
-      catalog,
-      prefix: 'STRIPE_',
-      metadataKeys: [],
-      now,
-    }) as PreviewSample['attributes'],
-  }));
+      attributes: customerAttributes({ customer, catalog, prefix: SAMPLE_PREFIX, metadataKeys: [], now }),
+    }))
+    .sort((a, b) => filled(b.attributes) - filled(a.attributes))
+    .slice(0, wanted)
+    .map(({ customer, attributes }) => ({
+      customerId: customer.id,
+      email: customer.email ?? '',
+      attributes: Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, display(name, value)])),
+    }));
 }

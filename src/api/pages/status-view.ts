@@ -26,6 +26,8 @@ function duration(seconds: number): string {
   return minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
+const sentence = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
+
 function healthOf(report: InstallStatusReport, importDone: boolean): StatusView['health'] {
   if (report.state === 'disabled') {
     return {
@@ -35,14 +37,18 @@ function healthOf(report: InstallStatusReport, importDone: boolean): StatusView[
     };
   }
   if (report.state === 'failed') {
-    return { label: 'Needs attention', tone: 'bad', detail: report.lastError ?? 'The install stopped with an error.' };
+    return {
+      label: 'Needs attention',
+      tone: 'bad',
+      detail: sentence(report.lastError ?? 'The install stopped with an error.'),
+    };
   }
   if (!importDone) return { label: 'Importing', tone: 'busy', detail: 'Your Stripe customers are being copied.' };
   if (report.sync.failed > 0) {
     return {
       label: 'Healthy, with failures',
       tone: 'good',
-      detail: `${count(report.sync.failed)} customers could not be written; see the list.`,
+      detail: `${count(report.sync.failed)} ${report.sync.failed === 1 ? 'customer' : 'customers'} could not be written; see the list.`,
     };
   }
   return { label: 'Healthy', tone: 'good', detail: 'Stripe changes reach Intercom within seconds.' };
@@ -53,7 +59,8 @@ export function statusView(report: InstallStatusReport, nowMs = Date.now()): Sta
   const importDone = !imp || imp.status === 'completed' || imp.phase === 'done';
   const seen = imp?.customersSeen ?? 0;
   const total = Math.max(imp?.estimatedTotal ?? 0, seen);
-  const elapsed = imp ? Math.max(1, (nowMs - Date.parse(imp.startedAt)) / 1000) : 0;
+  const endMs = imp?.finishedAt ? Date.parse(imp.finishedAt) : nowMs;
+  const elapsed = imp ? Math.max(1, (endMs - Date.parse(imp.startedAt)) / 1000) : 0;
   const rate = seen / Math.max(elapsed, 1);
   const percent = importDone ? 100 : total > 0 ? Math.min(99, Math.floor((seen / total) * 100)) : 0;
   const progress = !imp
@@ -71,8 +78,8 @@ export function statusView(report: InstallStatusReport, nowMs = Date.now()): Sta
     health: healthOf(report, importDone),
     percent,
     progress,
-    rate: importDone || rate === 0 ? '–' : `${count(Math.round(rate * 60))} customers/min`,
-    timeLeft: importDone ? '–' : rate > 0 && total > seen ? duration((total - seen) / rate) : 'estimating…',
+    rate: rate === 0 ? '–' : `${count(Math.round(rate * 60))} customers/min`,
+    timeLeft: importDone ? 'done' : rate > 0 && total > seen ? duration((total - seen) / rate) : 'estimating…',
     counts: {
       created: count(report.sync.created),
       matched: count(report.sync.matched),

@@ -29,9 +29,10 @@ export function installStatusPage(options: InstallPageOptions): string {
     data-state="${view.state}"
   >
     <div class="headline">
-      <h1>${options.workspaceName} ← ${options.stripeAccountId}</h1>
+      <h1>${options.workspaceName}</h1>
       <span class="badge tone-${view.health.tone}" data-bind="health.label" data-tone>${view.health.label}</span>
     </div>
+    <p class="hint">Synced from Stripe account <code>${options.stripeAccountId}</code></p>
     <p class="detail" data-bind="health.detail">${view.health.detail}</p>
 
     <h2>Import</h2>
@@ -54,8 +55,8 @@ export function installStatusPage(options: InstallPageOptions): string {
     <h2>In Intercom</h2>
     <dl class="stats">
       ${stat('Users created', 'created', view)} ${stat('Users matched', 'matched', view)}
-      ${stat('Skipped (no email)', 'skipped', view)} ${stat('Failed', 'failed', view)}
-      ${stat('Events sent', 'events', view)} ${stat('Waiting', 'queue', view)}
+      ${stat('No email', 'skipped', view)} ${stat('Failed', 'failed', view)} ${stat('Events sent', 'events', view)}
+      ${stat('Waiting', 'queue', view)}
     </dl>
 
     <h2>Live updates</h2>
@@ -177,7 +178,11 @@ export function previewPage(options: {
             <dd data-count="noEmail">${count(preview.noEmail)}</dd>
           </div>
         </dl>
-        <h2>What five of them will look like</h2>
+        <p class="hint">
+          Customers sharing an email become one Intercom user, so users matched and created can add up to fewer than the
+          customers.
+        </p>
+        <h2>Five examples, as Intercom will show them</h2>
         ${preview.samples.map(
           (sample) =>
             html`<details class="sample">
