@@ -41,18 +41,22 @@ describe('install flow: OAuth on both sides, sessions and state', function () {
   }
 
   /** Clicks "Install now" (our install URL) and approves in the emulated Intercom; stops at the redirect back to us. */
-  async function intercomCallbackUrl(browser: FormBrowser, from = '/install'): Promise<string> {
+  async function intercomCallbackUrl(
+    browser: FormBrowser,
+    from = '/install',
+    workspace = workspaceId,
+  ): Promise<string> {
     const authorize = await browser.getUntil(`${stack.service.apiUrl}${from}`, /\/oauth\?/);
-    return approve(authorize, { workspace_id: workspaceId });
+    return approve(authorize, { workspace_id: workspace });
   }
 
   async function stripeCallbackUrl(browser: FormBrowser): Promise<string> {
     return approve(await browser.getUntil(`${stack.service.apiUrl}/oauth/stripe/start`, /\/oauth\/v2\/authorize/));
   }
 
-  async function signedIn(): Promise<FormBrowser> {
+  async function signedIn(workspace = workspaceId): Promise<FormBrowser> {
     const browser = newBrowser();
-    const page = await browser.get(await intercomCallbackUrl(browser));
+    const page = await browser.get(await intercomCallbackUrl(browser, '/install', workspace));
     assert.equal(page.status, 200, page.body);
     assert.match(page.body, /Connect your Stripe account/);
     return browser;
@@ -260,6 +264,41 @@ describe('install flow: OAuth on both sides, sessions and state', function () {
       assert.match(page.body, /Needs attention/);
       assert.match(page.body, /Stripe refused to renew access/);
     });
+  });
+
+  it('a revoked Intercom token fails the install, shown on its page, and nothing more is written', async () => {
+    const otherWorkspace = stack.intercom.createWorkspace({ name: 'Beta support' }).workspaceId;
+    const browser = await signedIn(otherWorkspace);
+    const preview = await browser.get(await stripeCallbackUrl(browser));
+    const status = await browser.post(`${stack.service.apiUrl}/app/install`, { _csrf: browser.csrfOf(preview) });
+    const installId = /\/app\/installs\/(ins_[^/]+)$/.exec(status.url)?.[1] ?? '';
+    assert.ok(installId, status.url);
+    await eventually(
+      async () => {
+        const found = await stack.db.pool.query(`SELECT status FROM installs WHERE id = $1`, [installId]);
+        return found.rows[0].status === 'live' ? true : undefined;
+      },
+      90_000,
+      'the import to finish',
+    );
+    const sealed = (await stack.db.pool.query(`SELECT intercom_token_enc FROM installs WHERE id = $1`, [installId]))
+      .rows[0].intercom_token_enc;
+    stack.intercom.revokeToken(createSecretBox(encryptionKeyBytes(stack.config)).open(sealed));
+    const contactsBefore = stack.intercom.workspace(otherWorkspace).contacts.length;
+    stack.stripe.admin.createCustomer({ email: 'after.revoke@example.com', name: 'After Revoke' });
+    const row = await eventually(
+      async () => {
+        const found = await stack.db.pool.query(`SELECT status, last_error FROM installs WHERE id = $1`, [installId]);
+        return found.rows[0].status === 'failed' ? found.rows[0] : undefined;
+      },
+      60_000,
+      'the install to fail',
+    );
+    assert.match(row.last_error, /Intercom rejected the access token/);
+    const page = await browser.get(`${stack.service.apiUrl}/app/installs/${installId}`);
+    assert.match(page.body, /Needs attention/);
+    assert.match(page.body, /Intercom rejected the access token/);
+    assert.equal(stack.intercom.workspace(otherWorkspace).contacts.length, contactsBefore);
   });
 
   function stateOfCookie(browser: FormBrowser): string {
