@@ -79,6 +79,9 @@ export class SessionStore {
 
   /** A new, empty session and the cookie value that opens it. */
   async create(): Promise<{ cookie: string; session: WebSession }> {
+    // Starting a session is rare enough to sweep the ones that ended (and their OAuth states) on the way.
+    await this.db.query(`DELETE FROM oauth_states WHERE expires_at < now() - interval '1 day'`);
+    await this.db.query(`DELETE FROM web_sessions WHERE expires_at < now()`);
     const id = randomBytes(32).toString('base64url');
     const result = await this.db.query<SessionRow>(
       `INSERT INTO web_sessions (id_hash, public_id, csrf_token, expires_at) VALUES ($1, $2, $3, $4) RETURNING *`,
