@@ -99,10 +99,19 @@ describe('install flow in a browser', function () {
     await page.locator('details.sample summary').first().click();
     await snap(page, '05-preview');
 
+    // Slow Intercom down so the import is still running when the status page first shows.
+    stack.intercom.setFaults({ latencyMs: 300 });
+    const polled = page.waitForResponse((response) => response.url().endsWith('/status.json'));
     await page.getByRole('button', { name: 'Start import' }).click();
     await page.locator('#live').waitFor();
+    const view = (await (await polled).json()) as { percent: number };
+    await page
+      .locator('[data-bind="percent"]')
+      .filter({ hasText: String(view.percent) })
+      .waitFor();
+    await snap(page, '06-status-importing');
+    stack.intercom.setFaults({ latencyMs: 0 });
     await waitForImportComplete(page);
-    assert.equal(await page.locator('[data-bind="percent"]').textContent(), '100');
     await snap(page, '06-status-complete');
 
     await page.locator('#failures-link').click();

@@ -59,19 +59,19 @@ export function statusView(report: InstallStatusReport, nowMs = Date.now()): Sta
   const importDone = !imp || imp.status === 'completed' || imp.phase === 'done';
   const seen = imp?.customersSeen ?? 0;
   const total = Math.max(imp?.estimatedTotal ?? 0, seen);
+  // Done means written to Intercom: customers read from Stripe but still queued in the sync workflow are not.
+  const done = importDone ? seen : Math.max(0, seen - report.sync.queueDepth);
   const endMs = imp?.finishedAt ? Date.parse(imp.finishedAt) : nowMs;
   const elapsed = imp ? Math.max(1, (endMs - Date.parse(imp.startedAt)) / 1000) : 0;
-  const rate = seen / Math.max(elapsed, 1);
-  const percent = importDone ? 100 : total > 0 ? Math.min(99, Math.floor((seen / total) * 100)) : 0;
+  const rate = done / Math.max(elapsed, 1);
+  const percent = importDone ? 100 : total > 0 ? Math.min(99, Math.floor((done / total) * 100)) : 0;
   const progress = !imp
     ? 'No import has run yet.'
     : importDone
       ? `Import complete: ${count(seen)} customers.`
-      : imp.phase === 'draining'
-        ? `${count(seen)} customers read from Stripe; finishing the writes to Intercom…`
-        : imp.phase === 'customers'
-          ? `${count(seen)} of about ${count(total)} customers`
-          : 'Reading your Stripe catalogue (products, prices, coupons)…';
+      : imp.phase === 'customers' || imp.phase === 'draining'
+        ? `${count(done)} of about ${count(total)} customers in Intercom`
+        : 'Reading your Stripe catalogue (products, prices, coupons)…';
   const lag = report.webhooks.recentLagSeconds;
   return {
     state: report.state,
@@ -79,7 +79,7 @@ export function statusView(report: InstallStatusReport, nowMs = Date.now()): Sta
     percent,
     progress,
     rate: rate === 0 ? '–' : `${count(Math.round(rate * 60))} customers/min`,
-    timeLeft: importDone ? 'done' : rate > 0 && total > seen ? duration((total - seen) / rate) : 'estimating…',
+    timeLeft: importDone ? 'done' : rate > 0 && total > done ? duration((total - done) / rate) : 'estimating…',
     counts: {
       created: count(report.sync.created),
       matched: count(report.sync.matched),
