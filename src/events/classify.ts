@@ -11,8 +11,7 @@ import type { StripeEventRef } from '../shared/messages';
 import type { CatalogKind } from '../db/mirror';
 
 /** Why a verified delivery was acknowledged without work; the keys of ignored_webhooks counts. */
-export type IgnoreReason =
-  'livemode_mismatch' | 'unhandled_type' | 'install_disabled' | 'no_customer' | 'deauthorized_before_install';
+export type IgnoreReason = 'livemode_mismatch' | 'unhandled_type' | 'install_disabled' | 'no_customer';
 
 export interface CatalogObject {
   id: string;
@@ -36,22 +35,11 @@ const isType = (set: ReadonlySet<Stripe.Event.Type>, type: string): boolean => s
  *
  * Order matters. Livemode first: a live Connect endpoint also receives the account's test events, and a test event
  * must never touch a live install (not even disable it). Deauthorization before the disabled check, so a repeated
- * delivery re-applies the disable (a first attempt may have failed half-way and been answered 503); one older than the
- * install (the account uninstalled an earlier connection, then installed again) does not apply.
+ * delivery re-applies the disable (a first attempt may have failed half-way and been answered 503).
  */
-export function classifyEvent(
-  install: Pick<Install, 'livemode' | 'status'> & { createdAt?: Date },
-  event: Stripe.Event,
-): Classification {
+export function classifyEvent(install: Pick<Install, 'livemode' | 'status'>, event: Stripe.Event): Classification {
   if (event.livemode !== install.livemode) return { kind: 'ignored', reason: 'livemode_mismatch' };
-  if (isType(INSTALL_EVENT_TYPES, event.type)) {
-    // An uninstall older than the install ended an earlier connection (catch-up lists 30 days of events).
-    const installedAt = install.createdAt && Math.floor(install.createdAt.getTime() / 1000);
-    if (installedAt !== undefined && event.created < installedAt) {
-      return { kind: 'ignored', reason: 'deauthorized_before_install' };
-    }
-    return { kind: 'deauthorize' };
-  }
+  if (isType(INSTALL_EVENT_TYPES, event.type)) return { kind: 'deauthorize' };
   if (install.status === 'disabled') return { kind: 'ignored', reason: 'install_disabled' };
   if (!SUBSCRIBED.has(event.type)) return { kind: 'ignored', reason: 'unhandled_type' };
   if (isType(CATALOG_EVENT_TYPES, event.type)) return { kind: 'catalog', object: catalogObjectOf(event) };

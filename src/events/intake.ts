@@ -21,7 +21,7 @@ export type RecordedOutcome =
  */
 export async function recordForInstall(
   pool: Pool,
-  install: Pick<Install, 'id' | 'livemode' | 'status' | 'createdAt'>,
+  install: Pick<Install, 'id' | 'livemode' | 'status'>,
   event: Stripe.Event,
   source: EventSource,
 ): Promise<RecordedOutcome> {
