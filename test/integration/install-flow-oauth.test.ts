@@ -62,6 +62,22 @@ describe('install flow: OAuth on both sides, sessions and state', function () {
     return browser;
   }
 
+  /** The install ends `failed` with `reason`, and its status page says so. */
+  async function assertFailedWithReason(browser: FormBrowser, installId: string, reason: RegExp): Promise<void> {
+    const row = await eventually(
+      async () => {
+        const found = await stack.db.pool.query(`SELECT status, last_error FROM installs WHERE id = $1`, [installId]);
+        return found.rows[0].status === 'failed' ? found.rows[0] : undefined;
+      },
+      60_000,
+      'the install to fail',
+    );
+    assert.match(row.last_error, reason);
+    const page = await browser.get(`${stack.service.apiUrl}/app/installs/${installId}`);
+    assert.match(page.body, /Needs attention/);
+    assert.match(page.body, reason);
+  }
+
   const assertRefused = (page: PageResponse, status: number, message: RegExp) => {
     assert.equal(page.status, status, page.body);
     assert.match(page.headers.get('content-type') ?? '', /text\/html/);
@@ -89,18 +105,7 @@ describe('install flow: OAuth on both sides, sessions and state', function () {
     stack.intercom.revokeToken(createSecretBox(encryptionKeyBytes(stack.config)).open(sealed));
     const contactsBefore = stack.intercom.workspace(otherWorkspace).contacts.length;
     stack.stripe.admin.createCustomer({ email: 'after.revoke@example.com', name: 'After Revoke' });
-    const row = await eventually(
-      async () => {
-        const found = await stack.db.pool.query(`SELECT status, last_error FROM installs WHERE id = $1`, [installId]);
-        return found.rows[0].status === 'failed' ? found.rows[0] : undefined;
-      },
-      60_000,
-      'the install to fail',
-    );
-    assert.match(row.last_error, /Intercom rejected the access token/);
-    const page = await browser.get(`${stack.service.apiUrl}/app/installs/${installId}`);
-    assert.match(page.body, /Needs attention/);
-    assert.match(page.body, /Intercom rejected the access token/);
+    await assertFailedWithReason(browser, installId, /Intercom rejected the access token/);
     assert.equal(stack.intercom.workspace(otherWorkspace).contacts.length, contactsBefore);
   });
 
@@ -290,18 +295,7 @@ describe('install flow: OAuth on both sides, sessions and state', function () {
       );
       const resync = await stack.api(`/installs/${installId}/resync`, { method: 'POST' });
       assert.ok(resync.status < 300, await resync.text());
-      const row = await eventually(
-        async () => {
-          const found = await stack.db.pool.query(`SELECT status, last_error FROM installs WHERE id = $1`, [installId]);
-          return found.rows[0].status === 'failed' ? found.rows[0] : undefined;
-        },
-        60_000,
-        'the install to fail',
-      );
-      assert.match(row.last_error, /Stripe refused to renew access/);
-      const page = await browser.get(`${stack.service.apiUrl}/app/installs/${installId}`);
-      assert.match(page.body, /Needs attention/);
-      assert.match(page.body, /Stripe refused to renew access/);
+      await assertFailedWithReason(browser, installId, /Stripe refused to renew access/);
     });
   });
 
