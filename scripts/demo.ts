@@ -78,10 +78,16 @@ async function main(): Promise<void> {
     say(`Stripe calls by endpoint: ${JSON.stringify(emulators.stripe.requestCounts())}`);
 
     if (options['keep-running']) {
+      // An empty workspace to install into by hand, beside the demo's own (which shows its status page instead).
+      emulators.intercom.createWorkspace({ name: 'Your trial workspace' });
       say(
         [
           '',
           'Still running (Ctrl-C stops everything):',
+          `  install URL    ${service.apiUrl}/install   (open it in a browser: sign in to the emulated Intercom, pick`,
+          `                 "Your trial workspace", sign in to the emulated Stripe, preview, import, watch it finish)`,
+          `  app store      ${emulators.intercom.url}/appstore   ("Install now", as in Intercom's app store)`,
+          `  Stripe apps    ${emulators.stripe.url}/dashboard/apps   (uninstall from the Stripe side)`,
           `  API            ${service.apiUrl}   (admin token: ${config.ADMIN_TOKEN})`,
           `  install        curl -H 'Authorization: Bearer ${config.ADMIN_TOKEN}' ${service.apiUrl}/installs/${installId}`,
           `  Temporal UI    ${environment.temporalUiUrl ?? 'none'}  (namespace ${config.TEMPORAL_NAMESPACE}; ` +

@@ -84,6 +84,17 @@ export const configSchema = z
     /** Unset: the install's Intercom region host. The emulator: http://127.0.0.1:12112. */
     INTERCOM_API_BASE: httpBase.optional(),
     ALLOW_TEST_MODE: booleanFlag.default(false),
+    /** Intercom OAuth (the app store's "Install now"); unset: the install page asks for a pasted access token. */
+    INTERCOM_CLIENT_ID: z.string().min(1).optional(),
+    INTERCOM_CLIENT_SECRET: z.string().min(1).optional(),
+    INTERCOM_OAUTH_URL: httpBase.default('https://app.intercom.com/oauth'),
+    /** Stripe Apps OAuth; unset: the install page asks for a pasted restricted key. */
+    STRIPE_APP_CLIENT_ID: z.string().min(1).optional(),
+    STRIPE_APP_SECRET_KEY: z
+      .string()
+      .regex(/^sk_(live|test)_[A-Za-z0-9_]+$/, "expected the app's Stripe secret key (sk_live_… or sk_test_…)")
+      .optional(),
+    STRIPE_OAUTH_AUTHORIZE_URL: httpBase.default('https://marketplace.stripe.com/oauth/v2/authorize'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((config, ctx) => {

@@ -24,6 +24,10 @@ export const redactedPaths = [
   'config.ADMIN_TOKEN',
   'config.ENCRYPTION_KEY',
   'config.DATABASE_URL',
+  'config.INTERCOM_CLIENT_SECRET',
+  'config.STRIPE_APP_SECRET_KEY',
+  'refreshToken',
+  '*.refreshToken',
 ];
 
 /** JSON lines on stdout, or on `destination` (tests read what would be logged). */

@@ -14,6 +14,7 @@ import {
   seedDataAttribute,
   workspaceSnapshot,
 } from './inspection';
+import { createOAuthRouter, IntercomOAuth, type IntercomOAuthApp } from './oauth';
 import { RateLimiter } from './rate-limiter';
 import { type CreateWorkspaceOptions, Registry, type WorkspaceCredentials } from './registry';
 import { RequestCounts } from './request-counts';
@@ -59,6 +60,10 @@ export interface IntercomEmulator {
   resetCounts(): void;
   setFaults(changes: FaultChanges): void;
   faults(): Settings & { failNextRemaining: number };
+  /** The public app (OAuth client) this emulator knows; set `installUrl` for the app store's "Install now". */
+  oauthApp: IntercomOAuthApp;
+  /** The emulated `https://app.intercom.com/oauth`. */
+  oauthUrl: string;
 }
 
 /** Starts the Intercom REST API emulator (plus `/_emulator/...` inspection) on `host:port`. */
@@ -76,7 +81,9 @@ export async function startIntercomEmulator(options: IntercomEmulatorOptions = {
 
   const app = new Koa<State>();
   app.use(errorEnvelope);
+  const oauth = new IntercomOAuth(registry);
   app.use(inspectionRouter.routes());
+  app.use(createOAuthRouter(oauth, registry).routes());
   app.use(apiRouter.routes());
 
   const host = options.host ?? '127.0.0.1';
@@ -85,8 +92,11 @@ export async function startIntercomEmulator(options: IntercomEmulatorOptions = {
   const { port } = server.address() as AddressInfo;
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
 
+  const url = `http://${urlHost}:${port}`;
   return {
-    url: `http://${urlHost}:${port}`,
+    url,
+    oauthApp: oauth.app,
+    oauthUrl: `${url}/oauth`,
     port,
     async close() {
       const closed = once(server, 'close');

@@ -31,6 +31,13 @@ export class Registry {
     return { workspaceId: id, token };
   }
 
+  /** Another token for an existing workspace (an OAuth install). */
+  issueToken(workspaceId: string): string {
+    const token = newAccessToken();
+    this.tokens.set(token, this.get(workspaceId));
+    return token;
+  }
+
   revokeToken(token: string): boolean {
     return this.tokens.delete(token);
   }

@@ -16,6 +16,7 @@ import {
   defaultWebhookOptions,
   rateLimits,
 } from './options';
+import { createStripeOAuthRouter, StripeOAuth, type StripeOAuthApp } from './oauth';
 import { Random } from './random';
 import { type SeedOptions, type SeededCustomer, seedCustomers } from './seed';
 import { closeServer, listen } from './server';
@@ -29,6 +30,14 @@ export interface StripeEmulator {
   accountId: string;
   keys: { live: string; restricted: string; test: string };
   admin: StripeAdmin;
+  /** The Stripe App this emulator knows (OAuth client id and the app's secret key) and its install state. */
+  oauth: StripeOAuthApp & {
+    /** Where the install link starts (the emulator's `/oauth/v2/authorize`). */
+    authorizeUrl: string;
+    /** Uninstall from the dashboard: revokes every token, sends `account.application.deauthorized`. */
+    uninstall(): boolean;
+    allowedRedirectUris: string[];
+  };
   /** API requests received per endpoint, e.g. `{ 'GET /v1/customers': 12 }` (failed ones included). */
   requestCounts(): Record<string, number>;
   /** The API requests themselves, oldest first, with their query parameters (`starting_after`, …). */
@@ -74,6 +83,13 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   const counts = new Map<string, number>();
   const log = new RequestLog();
   const admin = createAdmin({ datasets, ids, clock, random: adminRandom, events, account }, keys, deliverer);
+  const oauth = new StripeOAuth({
+    ids,
+    keys,
+    clock,
+    accountId: account.id,
+    emitDeauthorized: () => void admin.deauthorizeApplication(),
+  });
   const emulatorKeys = { live: keys.create('live'), restricted: keys.create('live', true), test: keys.create('test') };
 
   const host = options.host ?? '127.0.0.1';
@@ -93,6 +109,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     resetCounts,
     setFaults,
     seedCustomers: (seedOptions: SeedOptions): SeededCustomer[] => seedCustomers(admin, seedOptions),
+    uninstallApp: () => oauth.uninstall(),
   });
   const apiRouter = createApiRouter({
     datasets,
@@ -107,7 +124,16 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     counts,
     log,
   });
-  const { server, port } = await listen([adminRouter, apiRouter], ids, host, options.port ?? defaultPort);
+  const { server, port } = await listen(
+    [
+      adminRouter,
+      createStripeOAuthRouter(oauth, account.settings?.dashboard?.display_name ?? account.id, account.id),
+      apiRouter,
+    ],
+    ids,
+    host,
+    options.port ?? defaultPort,
+  );
   url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   return {
@@ -116,6 +142,12 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     accountId: account.id,
     keys: emulatorKeys,
     admin,
+    oauth: {
+      ...oauth.app,
+      authorizeUrl: `${url}/oauth/v2/authorize`,
+      uninstall: () => oauth.uninstall(),
+      allowedRedirectUris: oauth.allowedRedirectUris,
+    },
     requestCounts,
     requestLog,
     resetCounts,

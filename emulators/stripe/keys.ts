@@ -10,6 +10,8 @@ export type KeyLookup = { status: 'valid'; mode: Mode } | { status: 'revoked' } 
 export class KeyRing {
   private readonly keys = new Map<string, Mode>();
   private readonly revoked = new Set<string>();
+  /** OAuth access tokens expire (unix seconds on the emulator clock); API keys do not. */
+  private readonly expiresAt = new Map<string, number>();
 
   constructor(private readonly random: Random) {}
 
@@ -19,14 +21,23 @@ export class KeyRing {
     return key;
   }
 
+  /** An OAuth access token: a live or test secret key that stops working at `expiresAt`. */
+  createExpiring(mode: Mode, expiresAt: number): string {
+    const key = this.create(mode);
+    this.expiresAt.set(key, expiresAt);
+    return key;
+  }
+
   revoke(key: string): boolean {
     if (!this.keys.delete(key)) return false;
     this.revoked.add(key);
     return true;
   }
 
-  lookup(key: string): KeyLookup {
+  lookup(key: string, now: number): KeyLookup {
     const mode = this.keys.get(key);
+    const expiry = this.expiresAt.get(key);
+    if (mode !== undefined && expiry !== undefined && now >= expiry) return { status: 'revoked' };
     if (mode !== undefined) return { status: 'valid', mode };
     return this.revoked.has(key) ? { status: 'revoked' } : { status: 'unknown' };
   }

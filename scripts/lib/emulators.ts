@@ -73,12 +73,21 @@ export function countResponses(ports: number[]): {
  */
 export async function configForEmulators(base: Config, emulators: Emulators): Promise<Config> {
   const port = await freePort();
+  // The emulated app store's "Install now" lands on the service's install URL.
+  emulators.intercom.oauthApp.installUrl = `http://127.0.0.1:${port}/install`;
   return {
     ...base,
     PORT: port,
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     STRIPE_API_BASE: emulators.stripe.url,
     INTERCOM_API_BASE: emulators.intercom.url,
+    // The browser install flow signs in through the emulators' OAuth apps.
+    INTERCOM_CLIENT_ID: emulators.intercom.oauthApp.clientId,
+    INTERCOM_CLIENT_SECRET: emulators.intercom.oauthApp.clientSecret,
+    INTERCOM_OAUTH_URL: emulators.intercom.oauthUrl,
+    STRIPE_APP_CLIENT_ID: emulators.stripe.oauth.clientId,
+    STRIPE_APP_SECRET_KEY: emulators.stripe.oauth.secretKey,
+    STRIPE_OAUTH_AUTHORIZE_URL: emulators.stripe.oauth.authorizeUrl,
   };
 }
 

@@ -10,6 +10,7 @@ import { isTemporalReachable } from '../../src/infra/temporal';
 import { ensureTemporalServer, findTemporalCli } from '../../src/infra/temporal-cli';
 import type { Logger } from '../../src/logger';
 import { freePort } from '../../src/infra/ports';
+import { say } from './cli';
 
 /**
  * What a script run uses instead of `npm start`'s defaults, so it never collides with a service running on this
@@ -61,8 +62,8 @@ export async function prepareEnvironment(options: {
       temporalAddress = `127.0.0.1:${await freePort()}`;
       uiPort = await freePort();
     }
-    // At info whatever LOG_LEVEL says: on a fresh machine this is where a few silent minutes of `go install` go.
-    const cliPath = await findTemporalCli(base, logger.child({ component: 'temporal-cli' }, { level: 'info' }));
+    // On a fresh machine this is where a few minutes of `go install` go: progress in the scripts' own words.
+    const cliPath = await findTemporalCli(base, logger, process.env, { say });
     const server = await ensureTemporalServer(
       {
         ...base,

@@ -9,6 +9,9 @@ import { createImportActivities } from './import-page';
 import { createSyncActivities } from './sync-customers';
 import { createCatchUpActivities } from './catch-up';
 import type { StripePacers } from './stripe-pacer';
+import { createPreviewActivities } from './preview';
+import { SessionStore } from '../auth/sessions';
+import { sessionSigner } from '../auth/signing';
 
 /** Everything activities need, passed explicitly (no module-level clients). */
 export interface ActivityDeps {
@@ -45,6 +48,12 @@ export function createActivities(deps: ActivityDeps) {
     ...createImportActivities({ pool: deps.pool, contexts }),
     ...createSyncActivities({ pool: deps.pool, contexts }),
     ...createCatchUpActivities({ pool: deps.pool, contexts, workflows }),
+    ...createPreviewActivities({
+      pool: deps.pool,
+      config: deps.config,
+      secrets: secretBoxFor(deps.config),
+      sessions: new SessionStore(deps.pool, sessionSigner(deps.config)),
+    }),
   };
 }
 

@@ -10,6 +10,7 @@ import { InstallStopped, IntercomGateway } from './intercom-gateway';
 import { RateWindows } from './rate-window';
 import { StripePacers } from './stripe-pacer';
 import { installFailure } from './failures';
+import { StripeGrantRevoked, stripeKeyOfInstall } from '../installs/stripe-oauth';
 
 export interface InstallContext {
   install: Install;
@@ -18,7 +19,7 @@ export interface InstallContext {
 }
 
 interface CachedClients {
-  sealedKey: string;
+  stripeKey: string;
   sealedToken: string;
   stripe: Stripe;
   intercom: IntercomClient;
@@ -42,7 +43,7 @@ export class InstallContexts {
   async load(installId: string, onRateWait?: () => void): Promise<InstallContext> {
     const install = await findInstall(this.deps.pool, installId);
     if (!install) throw installFailure(`install ${installId} does not exist`);
-    const clients = this.clientsFor(install);
+    const clients = this.clientsFor(install, await this.stripeKeyOf(install));
     return {
       install,
       stripe: clients.stripe,
@@ -64,21 +65,35 @@ export class InstallContexts {
     if (!current || current.status === 'disabled') throw new InstallStopped(`install ${installId} is disabled`);
   }
 
-  private clientsFor(install: Install): CachedClients {
-    const { stripeApiKeySealed: sealedKey, intercomTokenSealed: sealedToken } = install;
+  /**
+   * The key every Stripe call of this activity uses: the install's own key, or its OAuth grant's access token,
+   * refreshed when it would expire within the activity's lifetime. A grant Stripe no longer honours fails the install.
+   */
+  private async stripeKeyOf(install: Install): Promise<string> {
+    const { stripeApiKeySealed } = install;
     // Only a disabled install has its credentials wiped; nothing may be synced for it.
-    if (sealedKey === null || sealedToken === null) throw installFailure(`install ${install.id} is disabled`);
+    if (stripeApiKeySealed === null) throw installFailure(`install ${install.id} is disabled`);
+    try {
+      return await stripeKeyOfInstall(this.deps.pool, this.deps.secrets, this.deps.config, {
+        id: install.id,
+        stripeApiKeySealed,
+      });
+    } catch (err) {
+      if (err instanceof StripeGrantRevoked) throw installFailure(err.message);
+      throw err;
+    }
+  }
+
+  private clientsFor(install: Install, stripeKey: string): CachedClients {
+    const sealedToken = install.intercomTokenSealed;
+    if (sealedToken === null) throw installFailure(`install ${install.id} is disabled`);
     const cached = this.clients.get(install.id);
-    if (cached && cached.sealedKey === sealedKey && cached.sealedToken === sealedToken) return cached;
+    if (cached && cached.stripeKey === stripeKey && cached.sealedToken === sealedToken) return cached;
     const { config, secrets } = this.deps;
     const fresh: CachedClients = {
-      sealedKey,
+      stripeKey,
       sealedToken,
-      stripe: createStripeClient(
-        secrets.open(sealedKey),
-        config,
-        this.stripePacers.for(install.stripeAccountId, install.livemode),
-      ),
+      stripe: createStripeClient(stripeKey, config, this.stripePacers.for(install.stripeAccountId, install.livemode)),
       intercom: createIntercomClient(secrets.open(sealedToken), install.intercomRegion, config),
     };
     this.clients.set(install.id, fresh);

@@ -57,12 +57,17 @@ export function createSyncActivities(deps: { pool: Pool; contexts: InstallContex
         }
       }
       await markAttributesReady(pool, install.id);
-    }).catch(async (err: unknown) => {
+    }).catch(failInstallOn(input.installId));
+  }
+
+  /** A failure no retry can fix (Intercom refused the token, …) fails the install, with its reason on the status. */
+  function failInstallOn(installId: string) {
+    return async (err: unknown): Promise<never> => {
       if (err instanceof ApplicationFailure && err.type === INSTALL_FAILED) {
-        await setInstallStatus(pool, input.installId, 'failed', err.message);
+        await setInstallStatus(pool, installId, 'failed', err.message);
       }
       throw err;
-    });
+    };
   }
 
   /**
@@ -117,7 +122,7 @@ export function createSyncActivities(deps: { pool: Pool; contexts: InstallContex
         if (!(err instanceof InstallStopped)) throw err;
       }
       return { counters, lastError: writer.lastFailure };
-    });
+    }).catch(failInstallOn(input.installId));
   }
 
   return { prepareInstall, syncCustomers };

@@ -7,6 +7,8 @@ import { Histogram, type Registry } from 'prom-client';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { errorMiddleware } from './errors';
+import { errorPage } from './pages/layout';
+import { securityHeaders } from './security-headers';
 import { createHealthRouter } from './routes/health';
 import { WorkflowsHealthProbe } from '../client/sync-health';
 
@@ -31,7 +33,8 @@ export interface AppState {
 export function createApp(deps: AppDeps): Koa<AppState> {
   const app = new Koa<AppState>();
   app.use(requestLogging(deps.logger, deps.metrics));
-  app.use(errorMiddleware(deps.logger));
+  app.use(securityHeaders());
+  app.use(errorMiddleware(deps.logger, errorPage));
   const routers = [
     createHealthRouter({
       pool: deps.pool,

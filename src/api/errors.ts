@@ -68,11 +68,18 @@ export function mapError(error: unknown): Mapped {
   return { status: 500, body: { error: { code: 'internal_error', message: 'internal error' } }, internal: true };
 }
 
+/** Renders an error as an HTML page, for requests made by the install pages (ctx.state.htmlErrors). */
+export type ErrorPageRenderer = (status: number, body: ErrorBody) => string;
+
 /**
- * The one place thrown errors become responses: `{ error: { code, message, field? } }`. Also gives unmatched routes
- * the same JSON shape. Logs with the request's logger when the request-logging middleware has set one.
+ * The one place thrown errors become responses: `{ error: { code, message, field? } }`, or an HTML page with the same
+ * message for the browser pages. Also gives unmatched routes the same JSON shape. Logs with the request's logger when
+ * the request-logging middleware has set one.
  */
-export function errorMiddleware(fallbackLogger: Logger): Middleware<{ log?: Logger }> {
+export function errorMiddleware(
+  fallbackLogger: Logger,
+  renderPage?: ErrorPageRenderer,
+): Middleware<{ log?: Logger; htmlErrors?: boolean }> {
   return async (ctx, next) => {
     try {
       await next();
@@ -88,7 +95,12 @@ export function errorMiddleware(fallbackLogger: Logger): Middleware<{ log?: Logg
       if (mapped.internal) log.error({ err: error }, 'request failed');
       else log.debug({ err: error, status: mapped.status }, 'request rejected');
       ctx.status = mapped.status;
-      ctx.body = mapped.body;
+      if (renderPage && ctx.state.htmlErrors) {
+        ctx.type = 'html';
+        ctx.body = renderPage(mapped.status, mapped.body);
+      } else {
+        ctx.body = mapped.body;
+      }
     }
   };
 }

@@ -16,6 +16,13 @@ import { createInstallRouter } from './routes/installs';
 import { createWebhookRouter } from './routes/webhooks';
 import { requireAdminToken } from './auth';
 import { temporalConnectionOptions } from '../infra/temporal-connection';
+import { SessionStore } from '../auth/sessions';
+import { OAuthStates } from '../auth/oauth-state';
+import { sessionSigner, stateSigner } from '../auth/signing';
+import { PreviewRunner } from '../client/previews';
+import { createAssetsRouter } from './routes/assets';
+import { createOAuthRouter } from './routes/oauth';
+import { createPagesRouter } from './routes/pages';
 
 export interface ApiServerDeps {
   config: Config;
@@ -54,7 +61,15 @@ export async function startApiServer(deps: ApiServerDeps): Promise<ApiServer> {
     requireAdmin: requireAdminToken(deps.config.ADMIN_TOKEN),
   });
   const webhookRouter = createWebhookRouter({ ...deps, secrets, workflows });
-  const app = createApp({ ...deps, routers: [installRouter, webhookRouter] });
+  const sessions = new SessionStore(deps.pool, sessionSigner(deps.config));
+  const states = new OAuthStates(deps.pool, stateSigner(deps.config));
+  const previews = new PreviewRunner({ client: deps.temporal, taskQueue: deps.config.TEMPORAL_TASK_QUEUE });
+  const browserRouters = [
+    createAssetsRouter(),
+    createOAuthRouter({ ...deps, secrets, sessions, states }),
+    createPagesRouter({ ...deps, secrets, sessions, service, previews }),
+  ];
+  const app = createApp({ ...deps, routers: [installRouter, webhookRouter, ...browserRouters] });
   const server = createServer(SERVER_LIMITS, app.callback());
   // Idle keep-alive sockets close before a load balancer's usual 60 s idle timeout could reuse a dying one.
   server.keepAliveTimeout = 5_000;

@@ -192,12 +192,20 @@ export async function setCredentials(
   return (result.rowCount ?? 0) > 0;
 }
 
-/** A disabled install keeps nothing that could reach Stripe or Intercom again. */
+/**
+ * A disabled install keeps nothing that could reach Stripe or Intercom again: its sealed key, token and webhook secret,
+ * and the tokens of the Stripe OAuth grant it used (the grant is marked rejected, so nothing tries to refresh it).
+ */
 export async function wipeCredentials(db: Queryable, id: string): Promise<void> {
   await db.query(
-    `UPDATE installs SET stripe_api_key_enc = NULL, intercom_token_enc = NULL, webhook_secret_enc = NULL,
-       updated_at = now()
-     WHERE id = $1 AND status = 'disabled'`,
+    `WITH wiped AS (
+       UPDATE installs SET stripe_api_key_enc = NULL, intercom_token_enc = NULL, webhook_secret_enc = NULL,
+         updated_at = now()
+       WHERE id = $1 AND status = 'disabled'
+       RETURNING stripe_grant_id)
+     UPDATE stripe_grants SET access_token_enc = '', refresh_token_enc = '', status = 'rejected',
+       rejected_reason = coalesce(rejected_reason, 'the install was disconnected')
+     WHERE id IN (SELECT stripe_grant_id FROM wiped)`,
     [id],
   );
 }

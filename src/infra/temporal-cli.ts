@@ -42,6 +42,18 @@ async function findGo(env: NodeJS.ProcessEnv): Promise<string | undefined> {
   return (await findOnPath('go', env)) ?? ((await isExecutable(inGoRoot)) ? inGoRoot : undefined);
 }
 
+export interface BuildProgressOptions {
+  /** Where the build's plain-language progress lines go (the demo's stderr); default: info log lines. */
+  say?: (line: string) => void;
+  progressEveryMs?: number;
+}
+
+/** `5 min 23 s`, `45 s`. */
+function elapsed(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  return seconds < 60 ? `${seconds} s` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+}
+
 /**
  * The Temporal CLI to run the dev server with: TEMPORAL_CLI_PATH, else `temporal` on PATH, else the one we built
  * before, else one built now with `go install`. Machines here are offline except for the Go module proxy, so the
@@ -51,6 +63,7 @@ export async function findTemporalCli(
   config: Pick<Config, 'TEMPORAL_CLI_PATH'>,
   logger: Logger,
   env: NodeJS.ProcessEnv = process.env,
+  options: BuildProgressOptions = {},
 ): Promise<string> {
   if (config.TEMPORAL_CLI_PATH !== undefined) {
     if (await isExecutable(config.TEMPORAL_CLI_PATH)) return config.TEMPORAL_CLI_PATH;
@@ -71,14 +84,28 @@ export async function findTemporalCli(
         `or install Go so \`go install ${TEMPORAL_CLI_MODULE}\` can build it into ${cacheDir}`,
     );
   }
-  logger.info({ cacheDir }, `building the Temporal CLI with go install ${TEMPORAL_CLI_MODULE}: a few minutes, once`);
+  // A person waits here for minutes on a fresh machine: say what is happening, why, and that it is still going.
+  const say = options.say ?? ((line: string) => logger.info({ cacheDir }, line));
+  say(
+    `building the Temporal CLI (go install ${TEMPORAL_CLI_MODULE}): it runs the local Temporal server; ` +
+      `about 5 minutes, once (kept in ${cacheDir})`,
+  );
   const started = Date.now();
-  await mkdir(cacheDir, { recursive: true });
-  const result = await run(go, ['install', TEMPORAL_CLI_MODULE], { env: { ...env, GOBIN: cacheDir } });
+  const ticker = setInterval(
+    () => say(`still building the Temporal CLI: ${elapsed(Date.now() - started)} so far`),
+    options.progressEveryMs ?? 15_000,
+  );
+  let result;
+  try {
+    await mkdir(cacheDir, { recursive: true });
+    result = await run(go, ['install', TEMPORAL_CLI_MODULE], { env: { ...env, GOBIN: cacheDir } });
+  } finally {
+    clearInterval(ticker);
+  }
   if (result.code !== 0 || !(await isExecutable(cached))) {
     throw new Error(`go install ${TEMPORAL_CLI_MODULE} failed (exit ${result.code}): ${result.stderr.trim()}`);
   }
-  logger.info({ cliPath: cached, seconds: Math.round((Date.now() - started) / 1000) }, 'built the Temporal CLI');
+  say(`built the Temporal CLI in ${elapsed(Date.now() - started)}: ${cached}`);
   return cached;
 }
 

@@ -28,9 +28,11 @@ import { createStripeClient } from '../activities/clients/stripe';
 import { WebhookUrlRejected, deleteWebhookEndpoint, registerWebhookEndpoint } from '../events/webhook-endpoints';
 import { requestInstallResync, type ResyncRequest } from '../events/resync';
 import { CredentialRejected, verifyIntercomToken, verifyStripeKey, type CredentialField } from './credentials';
+import { setStripeGrant, stripeKeyOfInstall } from './stripe-oauth';
 
 export interface InstallRequest {
-  stripe: { apiKey: string };
+  /** `grantId`: connected through Stripe OAuth; `apiKey` is then the grant's current access token. */
+  stripe: { apiKey: string; grantId?: string };
   intercom: { accessToken: string; region: IntercomRegion };
   attributePrefix: string;
   matchBy: string;
@@ -106,6 +108,7 @@ export class InstallService {
       });
       return { install, created, credentials };
     }
+    if (request.stripe.grantId) await setStripeGrant(pool, install.id, request.stripe.grantId);
 
     const stripe = createStripeClient(request.stripe.apiKey, config);
     let endpointId: string | undefined;
@@ -213,7 +216,11 @@ export class InstallService {
     await workflows.disable(install.id);
     if (install.webhookEndpointId && install.stripeApiKeySealed) {
       try {
-        const stripe = createStripeClient(secrets.open(install.stripeApiKeySealed), config);
+        const stripeKey = await stripeKeyOfInstall(pool, secrets, config, {
+          id: install.id,
+          stripeApiKeySealed: install.stripeApiKeySealed,
+        });
+        const stripe = createStripeClient(stripeKey, config);
         await deleteWebhookEndpoint(stripe, install.webhookEndpointId);
         await setWebhookEndpoint(pool, install.id, null);
       } catch (err) {
@@ -253,7 +260,10 @@ export class InstallService {
       attributePrefix: current.attributePrefix,
       matchBy: current.matchBy,
       createdAt: current.createdAt.toISOString(),
-      lastError: sync?.lastError ?? current.lastError ?? retryingError(health),
+      // A failed install's own reason (e.g. Stripe refused to renew access) says more than the workflow's last error.
+      lastError:
+        (current.status === 'failed' && current.lastError) ||
+        (sync?.lastError ?? current.lastError ?? retryingError(health)),
       import: importRow && {
         id: importRow.id,
         status: importRow.status,

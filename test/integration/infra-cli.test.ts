@@ -55,4 +55,25 @@ describe('findTemporalCli', () => {
       /TEMPORAL_ADDRESS.*TEMPORAL_CLI_PATH.*go install github\.com\/temporalio\/cli\/cmd\/temporal@v1\.5\.1/,
     );
   });
+
+  it('builds with Go when nothing else is there, saying what and why, then the elapsed time while it runs', async () => {
+    // A stand-in `go` that takes a little while and installs a CLI into GOBIN, as `go install` does.
+    const goDir = path.join(dir, 'go', 'bin');
+    await mkdir(goDir, { recursive: true });
+    await writeFile(
+      path.join(goDir, 'go'),
+      '#!/bin/sh\nsleep 0.5\nprintf "#!/bin/sh\\n" > "$GOBIN/temporal"\nchmod +x "$GOBIN/temporal"\n',
+    );
+    await chmod(path.join(goDir, 'go'), 0o755);
+    const lines: string[] = [];
+    const env = { PATH: `${goDir}:/usr/bin:/bin`, XDG_CACHE_HOME: path.join(dir, 'cache') };
+    const cli = await findTemporalCli({}, logger, env, { say: (line) => lines.push(line), progressEveryMs: 100 });
+    assert.equal(cli, path.join(dir, 'cache', 'stripe-intercom-sync', 'bin', 'temporal'));
+    assert.match(lines[0] ?? '', /^building the Temporal CLI \(go install .*\): it runs the local Temporal server/);
+    assert.ok(
+      lines.some((line) => /^still building the Temporal CLI: \d+ s so far$/.test(line)),
+      lines.join('\n'),
+    );
+    assert.match(lines.at(-1) ?? '', /^built the Temporal CLI in \d+ s: /);
+  });
 });

@@ -84,10 +84,10 @@ function presentedKey(header: string | undefined): string | undefined {
   return undefined;
 }
 
-function authenticate(keys: KeyRing, header: string | undefined): Mode {
+function authenticate(keys: KeyRing, header: string | undefined, now: number): Mode {
   const key = presentedKey(header);
   if (key === undefined || key === '') throw new StripeApiError(401, 'invalid_request_error', missingKeyMessage);
-  const found = keys.lookup(key);
+  const found = keys.lookup(key, now);
   if (found.status === 'revoked') {
     throw new StripeApiError(
       401,
@@ -121,7 +121,7 @@ export function createApiRouter(deps: ApiDeps): Router {
 
   const handle = (route: Route) => async (ctx: RouterContext) => {
     count(`${route.method} ${route.path}`, ctx);
-    const mode = authenticate(deps.keys, ctx.get('authorization') || undefined);
+    const mode = authenticate(deps.keys, ctx.get('authorization') || undefined, deps.clock.now());
     const nowMs = Date.now();
     // Stripe counts every named operation as its own endpoint (GET /v1/customers/:id for any id is one), limited to
     // 25 requests per second besides the account-wide 100 (live) / 25 (test): https://docs.stripe.com/rate-limits.
@@ -163,7 +163,7 @@ export function createApiRouter(deps: ApiDeps): Router {
 
   router.all(/^\/v1\//, (ctx) => {
     count(`${ctx.method} ${ctx.path}`, ctx);
-    authenticate(deps.keys, ctx.get('authorization') || undefined);
+    authenticate(deps.keys, ctx.get('authorization') || undefined, deps.clock.now());
     throw new StripeApiError(
       404,
       'invalid_request_error',
