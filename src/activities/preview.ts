@@ -4,13 +4,14 @@ import type { Config } from '../config';
 import type { SecretBox } from '../crypto/secret-box';
 import type { SessionStore, WebSession } from '../auth/sessions';
 import { freshStripeAccessToken, StripeGrantRevoked } from '../installs/stripe-oauth';
+import { chargeHistory } from '../mapping/charges';
 import { customerAttributes } from '../mapping/customer-attributes';
 import { attributeDefinitions } from '../mapping/attributes';
 import { catalogFromLists } from '../mapping/catalog';
 import { normalizeEmail } from '../mapping/email';
 import type { PreviewInput, PreviewSample } from '../shared/preview';
 import { createIntercomClient } from './clients/intercom';
-import { createStripeClient, CUSTOMER_LIST_EXPANSIONS } from './clients/stripe';
+import { createStripeClient, CUSTOMER_LIST_EXPANSIONS, SUBSCRIPTION_LIST_EXPANSIONS } from './clients/stripe';
 import { installFailure, toActivityFailure } from './failures';
 import { IntercomGateway } from './intercom-gateway';
 import { RateWindows } from './rate-window';
@@ -121,13 +122,19 @@ export function createPreviewActivities(deps: {
 const DATE_TYPES = new Set(['date', 'datetime']);
 
 /**
- * Attribute sets as the import would write them (product names from the first catalogue page), dates shown as dates;
- * the customers with the most filled-in attributes make the most telling examples.
+ * Attribute sets as the import would write them (product names from the first catalogue page), dates shown as dates.
+ * Customers with a payment method on file make the most telling examples; only those few are read further (their
+ * subscriptions, canceled ones included, and charges: two calls each), not the whole page.
  */
 async function samplesOf(stripe: Stripe, customers: Stripe.Customer[], wanted: number): Promise<PreviewSample[]> {
   if (wanted <= 0) return [];
-  const withEmail = customers.filter((customer) => normalizeEmail(customer.email) !== null);
-  if (withEmail.length === 0) return [];
+  const paying = (customer: Stripe.Customer) =>
+    customer.invoice_settings?.default_payment_method || customer.default_source ? 1 : 0;
+  const chosen = customers
+    .filter((customer) => normalizeEmail(customer.email) !== null)
+    .sort((a, b) => paying(b) - paying(a))
+    .slice(0, wanted);
+  if (chosen.length === 0) return [];
   const products = await stripe.products.list({ limit: 100 });
   const catalog = catalogFromLists(products.data, []);
   const now = Math.floor(Date.now() / 1000);
@@ -140,17 +147,31 @@ async function samplesOf(stripe: Stripe, customers: Stripe.Customer[], wanted: n
     }
     return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : null;
   };
-  const filled = (attributes: object) => Object.values(attributes).filter((value) => value !== null).length;
-  return withEmail
-    .map((customer) => ({
-      customer,
-      attributes: customerAttributes({ customer, catalog, prefix: SAMPLE_PREFIX, metadataKeys: [], now }),
-    }))
-    .sort((a, b) => filled(b.attributes) - filled(a.attributes))
-    .slice(0, wanted)
-    .map(({ customer, attributes }) => ({
-      customerId: customer.id,
-      email: customer.email ?? '',
-      attributes: Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, display(name, value)])),
-    }));
+  return Promise.all(
+    chosen.map(async (customer) => {
+      const [subscriptions, charges] = await Promise.all([
+        stripe.subscriptions.list({
+          customer: customer.id,
+          status: 'all',
+          limit: 100,
+          expand: SUBSCRIPTION_LIST_EXPANSIONS,
+        }),
+        stripe.charges.list({ customer: customer.id, limit: 100 }),
+      ]);
+      const attributes = customerAttributes({
+        customer,
+        subscriptions: subscriptions.data,
+        charges: chargeHistory(charges.data),
+        catalog,
+        prefix: SAMPLE_PREFIX,
+        metadataKeys: [],
+        now,
+      });
+      return {
+        customerId: customer.id,
+        email: customer.email ?? '',
+        attributes: Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, display(name, value)])),
+      };
+    }),
+  );
 }

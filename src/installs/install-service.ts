@@ -260,9 +260,10 @@ export class InstallService {
       attributePrefix: current.attributePrefix,
       matchBy: current.matchBy,
       createdAt: current.createdAt.toISOString(),
-      // A failed install's own reason (e.g. Stripe refused to renew access) says more than the workflow's last error.
+      // A stopped install's own reason (Stripe refused to renew access, the app was uninstalled) says more than the
+      // sync's last error, which may be an old customer failure.
       lastError:
-        (current.status === 'failed' && current.lastError) ||
+        ((current.status === 'failed' || current.status === 'disabled') && current.lastError) ||
         (sync?.lastError ?? current.lastError ?? retryingError(health)),
       import: importRow && {
         id: importRow.id,

@@ -4,6 +4,7 @@ import { stateSigner } from '../../src/auth/signing';
 import { encryptionKeyBytes } from '../../src/config';
 import { createSecretBox } from '../../src/crypto/secret-box';
 import { freshStripeAccessToken } from '../../src/installs/stripe-oauth';
+import { importWorkflowId, syncWorkflowId } from '../../src/shared/ids';
 import { enableOAuth, FormBrowser, type PageResponse } from '../support/oauth-flow';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 
@@ -300,7 +301,13 @@ describe('install flow: OAuth on both sides, sessions and state', function () {
       const status = await browser.post(`${stack.service.apiUrl}/app/install`, { _csrf: browser.csrfOf(preview) });
       const installId = /\/app\/installs\/(ins_[^/]+)$/.exec(status.url)?.[1] ?? '';
       assert.ok(installId, status.url);
-      await stack.workflows.disable(installId).catch(() => undefined);
+      // Stop its workflows without disabling it (a disable wipes the credentials this test needs), then pretend live.
+      for (const workflowId of [syncWorkflowId(installId), importWorkflowId(installId)]) {
+        await stack.service.temporal.workflow
+          .getHandle(workflowId)
+          .terminate('test: start from a live install')
+          .catch(() => undefined);
+      }
       await stack.db.pool.query(`UPDATE installs SET status = 'live' WHERE id = $1`, [installId]);
       // Stripe no longer honours the refresh token (e.g. revoked), and the access token is due for renewal.
       const secrets = createSecretBox(encryptionKeyBytes(stack.config));
