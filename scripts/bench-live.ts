@@ -41,6 +41,8 @@ export interface LiveBenchResult {
   stripeCallsByEndpoint: Record<string, number>;
   /** Delivery attempts not answered 2xx (a 503 when Temporal did not accept the signal in time); Stripe retries. */
   webhookFailures: number;
+  /** Those failures by HTTP status, or `timeout` when the endpoint did not answer within Stripe's delivery timeout. */
+  webhookFailuresBy: Record<string, number>;
   /** From the end of the load until the last event was in Intercom. */
   drainMs: number;
   /** After the steady load: `burst.events` changes at once while Stripe answers some 429s. */
@@ -78,6 +80,12 @@ function percentiles(values: number[]): Percentiles {
   const at = (p: number) =>
     Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN);
   return { p50: at(50), p90: at(90), p99: at(99), max: Math.round(sorted.at(-1) ?? NaN) };
+}
+
+function countBy<T>(items: T[], key: (item: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
+  return counts;
 }
 
 const chargedEvent = `${DEFAULT_EVENT_NAME_PREFIX}${DATA_EVENT_NAME_SUFFIXES['charge.succeeded']}`;
@@ -167,6 +175,10 @@ async function measure(stack: TestStack, options: LiveBenchOptions): Promise<Liv
     webhookResponseMs: percentiles(responses),
     stripeCallsByEndpoint,
     webhookFailures: attempts.filter((delivery) => delivery.outcome === 'failed').length,
+    webhookFailuresBy: countBy(
+      attempts.filter((delivery) => delivery.outcome === 'failed'),
+      (delivery) => String(delivery.httpStatus ?? 'timeout'),
+    ),
     drainMs: lastReceived - loadEndedAt,
     burst,
     ok: missing === 0 && burst.missing === 0,
