@@ -25,9 +25,12 @@ const errorMessage = (err: unknown): string => (err instanceof Error ? err.messa
 /**
  * Contacts written at once within one batch. The workspace's InFlightLimiter decides how many Intercom calls run
  * (from measured latency and the rate budget); this only has to offer it enough work across the running batches,
- * and stays within the worker's PostgreSQL pool (each write holds a connection).
+ * and must leave room in the worker's PostgreSQL pool: each write holds a connection (its advisory lock) and needs a
+ * second one meanwhile (the install's status before each Intercom call). 6 batches × 8 = 48 holders on a pool of 40
+ * starved it: every write waited for a connection none would release until the 60 s pool timeout (measured with
+ * bench-live). 6 × 5 = 30 holders leave 10 for the rest.
  */
-const CONTACT_WRITES_IN_PARALLEL = 8;
+const CONTACT_WRITES_IN_PARALLEL = 5;
 
 /** What a syncCustomers attempt has done so far, in its heartbeat details (kept by Temporal for the next attempt). */
 interface RefreshProgress {
