@@ -1,7 +1,7 @@
 // Live-sync measurement: Stripe event → Intercom latency at a steady event rate, and the webhook endpoint's response
 // time as Stripe sees it. Prints one JSON line on stdout; makes no judgement (no thresholds).
 //
-//   npx tsx scripts/bench-live.ts [--rate 50] [--seconds 60] [--customers 300]
+//   npx tsx scripts/bench-live.ts [--rate 50] [--seconds 60] [--customers 300] [--burst-refresh]
 //
 // The service runs in-process as in the integration tests (API, worker, Temporal on TEMPORAL_ADDRESS or a dev server,
 // PostgreSQL on TEST_DATABASE_URL / 127.0.0.1:5432 or embedded), with both emulators. scripts/bench.ts (imports) can
@@ -21,6 +21,11 @@ export interface LiveBenchOptions {
   seconds: number;
   /** Customers the charges go round; enough that none is charged twice within a second. */
   customers: number;
+  /**
+   * The burst also changes each customer's balance (`customer.updated`), so every burst customer must be re-read from
+   * Stripe (3 reads) under the 429s: the cost of attribute changes, which charge events alone no longer show.
+   */
+  burstRefresh?: boolean;
 }
 
 export interface LiveBenchResult {
@@ -41,6 +46,8 @@ export interface LiveBenchResult {
   stripeCallsByEndpoint: Record<string, number>;
   /** Delivery attempts not answered 2xx (a 503 when Temporal did not accept the signal in time); Stripe retries. */
   webhookFailures: number;
+  /** Those failures by HTTP status, or `timeout` when the endpoint did not answer within Stripe's delivery timeout. */
+  webhookFailuresBy: Record<string, number>;
   /** From the end of the load until the last event was in Intercom. */
   drainMs: number;
   /** After the steady load: `burst.events` changes at once while Stripe answers some 429s. */
@@ -57,6 +64,8 @@ export interface BurstResult {
   stripeCalls: number;
   stripe429: number;
   stripeCallsPerEvent: number;
+  /** Stripe calls per burst customer (one charge, plus a balance change with `--burst-refresh`). */
+  stripeCallsPerCustomer: number;
   missing: number;
   drainMs: number;
 }
@@ -78,6 +87,12 @@ function percentiles(values: number[]): Percentiles {
   const at = (p: number) =>
     Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN);
   return { p50: at(50), p90: at(90), p99: at(99), max: Math.round(sorted.at(-1) ?? NaN) };
+}
+
+function countBy<T>(items: T[], key: (item: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
+  return counts;
 }
 
 const chargedEvent = `${DEFAULT_EVENT_NAME_PREFIX}${DATA_EVENT_NAME_SUFFIXES['charge.succeeded']}`;
@@ -154,7 +169,7 @@ async function measure(stack: TestStack, options: LiveBenchOptions): Promise<Liv
     ]),
   );
   const responses = attempts.map((delivery) => delivery.durationMs);
-  const burst = await measureBurst(stack, target, customerIds);
+  const burst = await measureBurst(stack, target, customerIds, options.burstRefresh ?? false);
   return {
     bench: 'live-sync',
     rate: options.rate,
@@ -167,6 +182,10 @@ async function measure(stack: TestStack, options: LiveBenchOptions): Promise<Liv
     webhookResponseMs: percentiles(responses),
     stripeCallsByEndpoint,
     webhookFailures: attempts.filter((delivery) => delivery.outcome === 'failed').length,
+    webhookFailuresBy: countBy(
+      attempts.filter((delivery) => delivery.outcome === 'failed'),
+      (delivery) => String(delivery.httpStatus ?? 'timeout'),
+    ),
     drainMs: lastReceived - loadEndedAt,
     burst,
     ok: missing === 0 && burst.missing === 0,
@@ -195,6 +214,7 @@ async function measureBurst(
   stack: TestStack,
   target: { installId: string; workspaceId: string },
   customerIds: string[],
+  refresh: boolean,
 ): Promise<BurstResult> {
   const { admin } = stack.stripe;
   const callsBefore = sum(stack.stripe.requestCounts());
@@ -206,6 +226,8 @@ async function measureBurst(
     customerId,
     charge: admin.createCharge({ customer: customerId, amount: 1_000 + n, description: `burst ${n}` }),
   }));
+  if (refresh) customers.forEach((customerId, n) => admin.updateCustomer(customerId, { balance: (n % 50) * 100 }));
+  const events = charges.length * (refresh ? 2 : 1);
   try {
     await waitForQuiet(stack, target.installId, { timeoutMs: 600_000 });
   } finally {
@@ -217,11 +239,12 @@ async function measureBurst(
   const arrivals = charges.map(({ customerId, charge }) => receivedAtFor(customerId, charge));
   const stripeCalls = sum(stack.stripe.requestCounts()) - callsBefore;
   return {
-    events: charges.length,
+    events,
     stripeLimitPerSecond: BURST_STRIPE_LIMIT_PER_SECOND,
     stripeCalls,
     stripe429: responses.statuses(stack.stripe.port)[429] ?? 0,
-    stripeCallsPerEvent: Math.round((stripeCalls / charges.length) * 100) / 100,
+    stripeCallsPerEvent: Math.round((stripeCalls / events) * 100) / 100,
+    stripeCallsPerCustomer: Math.round((stripeCalls / charges.length) * 100) / 100,
     missing: arrivals.filter((at) => at === undefined).length,
     drainMs: Math.max(...arrivals.map((at) => at ?? startedAt)) - startedAt,
   };
@@ -229,7 +252,12 @@ async function measureBurst(
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { rate: { type: 'string' }, seconds: { type: 'string' }, customers: { type: 'string' } },
+    options: {
+      rate: { type: 'string' },
+      seconds: { type: 'string' },
+      customers: { type: 'string' },
+      'burst-refresh': { type: 'boolean' },
+    },
     strict: true,
   });
   const options: LiveBenchOptions = {
@@ -237,6 +265,7 @@ async function main(): Promise<void> {
     seconds: Number(values.seconds ?? 60),
     customers: Number(values.customers ?? 300),
   };
+  const burstRefresh = values['burst-refresh'] ?? false;
   for (const [name, value] of Object.entries(options)) {
     if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
   }
@@ -246,7 +275,7 @@ async function main(): Promise<void> {
     `live-sync bench: ${options.rate} events/s for ${options.seconds} s over ${options.customers} customers\n`,
   );
   try {
-    const result = await runLiveBench(options);
+    const result = await runLiveBench({ ...options, burstRefresh });
     process.stdout.write(`${JSON.stringify(result)}\n`);
     if (!result.ok) process.exitCode = 1;
   } finally {

@@ -91,12 +91,14 @@ function asError(err: unknown): Error | undefined {
 const HEARTBEAT_EVERY_MS = 2_000;
 
 /**
- * Runs an activity body, translating vendor errors for Temporal's retry policy. Heartbeats on a timer meanwhile, so
+ * Runs an activity body, translating vendor errors for Temporal's retry policy. Heartbeats on a timer meanwhile (with
+ * `heartbeatDetails()`, when given), so
  * a short heartbeat timeout notices a dead worker within seconds while a slow call (bounded by its client's own
  * timeout) keeps its attempt.
  */
-export async function withFailureMapping<T>(work: () => Promise<T>): Promise<T> {
-  const timer = setInterval(() => heartbeat(), HEARTBEAT_EVERY_MS);
+export async function withFailureMapping<T>(work: () => Promise<T>, heartbeatDetails?: () => unknown): Promise<T> {
+  // The activity's progress rides on every heartbeat: Temporal keeps only the latest details for the next attempt.
+  const timer = setInterval(() => heartbeat(heartbeatDetails?.()), HEARTBEAT_EVERY_MS);
   try {
     return await work();
   } catch (err) {

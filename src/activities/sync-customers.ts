@@ -10,6 +10,7 @@ import type { WorkItem } from '../workflows/work-queue';
 import type { InstallContexts } from './install-context';
 import { ContactWriter } from './contact-writer';
 import { fillCatalogForEvents, refreshCustomers } from './stripe-refresh';
+import { settleChargeOnlyCustomers } from './charge-events';
 import { forEachLimit } from './concurrency';
 import { dependencyOf, installFailure, INSTALL_FAILED, withFailureMapping } from './failures';
 import { InstallStopped, IntercomRejected } from './intercom-gateway';
@@ -24,9 +25,22 @@ const errorMessage = (err: unknown): string => (err instanceof Error ? err.messa
 /**
  * Contacts written at once within one batch. The workspace's InFlightLimiter decides how many Intercom calls run
  * (from measured latency and the rate budget); this only has to offer it enough work across the running batches,
- * and stays within the worker's PostgreSQL pool (each write holds a connection).
+ * and must leave room in the worker's PostgreSQL pool: each write holds a connection (its advisory lock) and needs a
+ * second one meanwhile (the install's status before each Intercom call). 6 batches × 8 = 48 holders on a pool of 40
+ * starved it: every write waited for a connection none would release until the 60 s pool timeout (measured with
+ * bench-live). 6 × 5 = 30 holders leave 10 for the rest.
  */
-const CONTACT_WRITES_IN_PARALLEL = 8;
+const CONTACT_WRITES_IN_PARALLEL = 5;
+
+/** What a syncCustomers attempt has done so far, in its heartbeat details (kept by Temporal for the next attempt). */
+interface RefreshProgress {
+  refreshed: string[];
+}
+
+function refreshedByEarlierAttempts(): string[] {
+  const details = activityInfo().heartbeatDetails as Partial<RefreshProgress> | undefined;
+  return Array.isArray(details?.refreshed) ? details.refreshed.filter((id) => typeof id === 'string') : [];
+}
 
 export interface SyncBatchResult {
   counters: SyncCounters;
@@ -75,54 +89,68 @@ export function createSyncActivities(deps: { pool: Pool; contexts: InstallContex
    * contact whose attributes changed, then the data events. Safe to retry: unchanged contacts cost no call.
    */
   async function syncCustomers(input: { installId: string; items: WorkItem[] }): Promise<SyncBatchResult> {
-    return withFailureMapping(async () => {
-      const counters = emptyCounters();
-      const context = await contexts.load(input.installId, () => heartbeat());
-      const { install } = context;
-      if (install.status === 'disabled' || install.status === 'failed') {
-        const eventIds = input.items.flatMap((item) => item.eventIds);
-        await markEventsProcessed(pool, install.id, eventIds, 'failed', `install ${install.status}`);
-        return { counters, lastError: null };
-      }
-      // A customer the mirror has never seen is read too: a data-only event (invoice.created) can overtake the
-      // customer's own events or the import, and without its customer it would be dropped for want of a contact.
-      const unrefreshed = input.items.filter((item) => !item.refresh).map((item) => item.customerId);
-      const mirrored = unrefreshed.length > 0 ? await mirroredCustomerIds(pool, install.id, unrefreshed) : new Set();
-      const refreshIds = input.items
-        .filter((item) => item.refresh || !mirrored.has(item.customerId))
-        .map((item) => item.customerId);
-      await refreshCustomers(context.stripe, pool, install.id, refreshIds, () => heartbeat());
-      counters.refreshed = refreshIds.length;
-      await fillCatalogForEvents(
-        context.stripe,
-        pool,
-        install.id,
-        input.items.flatMap((item) => item.eventIds),
-      );
+    // Customers whose Stripe state an earlier attempt already brought into the mirror: a retry (after a 429, say)
+    // reads only the rest.
+    const progress: RefreshProgress = { refreshed: refreshedByEarlierAttempts() };
+    return withFailureMapping(
+      async () => {
+        const counters = emptyCounters();
+        const context = await contexts.load(input.installId, () => heartbeat(progress));
+        const { install } = context;
+        if (install.status === 'disabled' || install.status === 'failed') {
+          const eventIds = input.items.flatMap((item) => item.eventIds);
+          await markEventsProcessed(pool, install.id, eventIds, 'failed', `install ${install.status}`);
+          return { counters, lastError: null };
+        }
+        // A customer the mirror has never seen is read too: a data-only event (invoice.created) can overtake the
+        // customer's own events or the import, and without its customer it would be dropped for want of a contact.
+        const done = new Set(progress.refreshed);
+        const pending = input.items.filter((item) => !done.has(item.customerId));
+        const unrefreshed = pending.filter((item) => !item.refresh).map((item) => item.customerId);
+        const mirrored = unrefreshed.length > 0 ? await mirroredCustomerIds(pool, install.id, unrefreshed) : new Set();
+        const settledByEvents = await settleChargeOnlyCustomers(pool, install.id, pending);
+        const recordProgress = (customerId: string) => {
+          progress.refreshed.push(customerId);
+          heartbeat(progress);
+        };
+        settledByEvents.forEach(recordProgress);
+        const refreshIds = pending
+          .filter((item) => (item.refresh ? !settledByEvents.has(item.customerId) : !mirrored.has(item.customerId)))
+          .map((item) => item.customerId);
+        await refreshCustomers(context.stripe, pool, install.id, refreshIds, recordProgress);
+        counters.refreshed = refreshIds.length;
+        await fillCatalogForEvents(
+          context.stripe,
+          pool,
+          install.id,
+          input.items.flatMap((item) => item.eventIds),
+        );
 
-      const writer = new ContactWriter(install, context.intercom, pool, counters);
-      // From this attempt on, an error no dependency explains is taken as the customer's own (a bug or data the code
-      // cannot handle): recorded against it, so the batch ends and every other customer keeps flowing.
-      const isolateUnexplained = activityInfo().attempt >= ISOLATE_UNEXPLAINED_FROM_ATTEMPT;
-      let stopped = false;
-      try {
-        const groups = await writer.plan(input.items);
-        await forEachLimit(groups, CONTACT_WRITES_IN_PARALLEL, async (group) => {
-          if (stopped) return;
-          await writer.write(group).catch(async (err: unknown) => {
-            stopped ||= err instanceof InstallStopped;
-            if (!isolateUnexplained || stopped || dependencyOf(err) !== null) throw err;
-            const reason = `gave up after ${ISOLATE_UNEXPLAINED_FROM_ATTEMPT} attempts: ${errorMessage(err)}`;
-            await writer.recordGroupFailure(group, reason, 'unexpected_error');
+        const writer = new ContactWriter(install, context.intercom, pool, counters);
+        // From this attempt on, an error no dependency explains is taken as the customer's own (a bug or data the code
+        // cannot handle): recorded against it, so the batch ends and every other customer keeps flowing.
+        const isolateUnexplained = activityInfo().attempt >= ISOLATE_UNEXPLAINED_FROM_ATTEMPT;
+        let stopped = false;
+        try {
+          const groups = await writer.plan(input.items);
+          await forEachLimit(groups, CONTACT_WRITES_IN_PARALLEL, async (group) => {
+            if (stopped) return;
+            await writer.write(group).catch(async (err: unknown) => {
+              stopped ||= err instanceof InstallStopped;
+              if (!isolateUnexplained || stopped || dependencyOf(err) !== null) throw err;
+              const reason = `gave up after ${ISOLATE_UNEXPLAINED_FROM_ATTEMPT} attempts: ${errorMessage(err)}`;
+              await writer.recordGroupFailure(group, reason, 'unexpected_error');
+            });
+            heartbeat(progress);
           });
-          heartbeat();
-        });
-      } catch (err) {
-        // Disabled while the batch ran: the rest of it is dropped, as the workflow drops its queue.
-        if (!(err instanceof InstallStopped)) throw err;
-      }
-      return { counters, lastError: writer.lastFailure };
-    }).catch(failInstallOn(input.installId));
+        } catch (err) {
+          // Disabled while the batch ran: the rest of it is dropped, as the workflow drops its queue.
+          if (!(err instanceof InstallStopped)) throw err;
+        }
+        return { counters, lastError: writer.lastFailure };
+      },
+      () => progress,
+    ).catch(failInstallOn(input.installId));
   }
 
   return { prepareInstall, syncCustomers };

@@ -174,6 +174,20 @@ export async function mirroredCustomerIds(
   return new Set(result.rows.map((row) => row.customer_id));
 }
 
+/** The latest charge of each of these customers the mirror holds (placeholders left out; null: none recorded). */
+export async function mirroredLatestCharges(
+  db: Queryable,
+  installId: string,
+  customerIds: string[],
+): Promise<Map<string, LatestCharge | null>> {
+  const result = await db.query<{ customer_id: string; latest_charge: LatestCharge | null }>(
+    `SELECT customer_id, latest_charge FROM stripe_customers
+     WHERE install_id = $1 AND customer_id = ANY($2) AND observed_at > 'epoch'`,
+    [installId, customerIds],
+  );
+  return new Map(result.rows.map((row) => [row.customer_id, row.latest_charge]));
+}
+
 export async function getCustomersByEmail(
   db: Queryable,
   installId: string,
@@ -222,12 +236,20 @@ export async function upsertSubscriptions(
   );
 }
 
-/** Writes charges (those with a customer) as observed: refunds change a charge, so a later observation wins. */
+/**
+ * Writes charges (those with a customer) as observed: refunds change a charge, so a later observation wins.
+ *
+ * `monotonic`: the charges come from event payloads, which arrive in any order. A charge only moves one way (its
+ * status leaves `pending` once; captured and refunded amounts only grow), so each field keeps the furthest state
+ * seen, and the row counts as observed now (our clock, never the event's): a list read begun earlier (an import page)
+ * cannot overwrite it afterwards.
+ */
 export async function upsertCharges(
   db: Queryable,
   installId: string,
   charges: Stripe.Charge[],
   observedAt: Date,
+  options: { monotonic?: boolean } = {},
 ): Promise<void> {
   const rows = charges.flatMap((charge) => {
     const customerId = typeof charge.customer === 'string' ? charge.customer : charge.customer?.id;
@@ -243,10 +265,14 @@ export async function upsertCharges(
      FROM jsonb_to_recordset($2::jsonb)
        AS r(id text, customer_id text, status text, currency text, captured bigint, refunded bigint, created bigint)
      ON CONFLICT (install_id, charge_id) DO UPDATE
-       SET status = EXCLUDED.status, amount_captured = EXCLUDED.amount_captured,
-           amount_refunded = EXCLUDED.amount_refunded, observed_at = EXCLUDED.observed_at
-       WHERE stripe_charges.observed_at <= EXCLUDED.observed_at`,
-    [installId, JSON.stringify(rows), observedAt.toISOString()],
+       SET status = CASE WHEN $4 AND EXCLUDED.status = 'pending' THEN stripe_charges.status ELSE EXCLUDED.status END,
+           amount_captured = CASE WHEN $4 THEN GREATEST(stripe_charges.amount_captured, EXCLUDED.amount_captured)
+                                  ELSE EXCLUDED.amount_captured END,
+           amount_refunded = CASE WHEN $4 THEN GREATEST(stripe_charges.amount_refunded, EXCLUDED.amount_refunded)
+                                  ELSE EXCLUDED.amount_refunded END,
+           observed_at = GREATEST(stripe_charges.observed_at, EXCLUDED.observed_at)
+       WHERE $4 OR stripe_charges.observed_at <= EXCLUDED.observed_at`,
+    [installId, JSON.stringify(rows), observedAt.toISOString(), options.monotonic ?? false],
   );
 }
 

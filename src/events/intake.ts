@@ -7,6 +7,7 @@ import type { InstallWorkflows } from '../client/workflows';
 import type { StripeEventRef } from '../shared/messages';
 import { withTimeout } from '../infra/timing';
 import { classifyEvent, type IgnoreReason } from './classify';
+import { SignalCoalescer } from './signal-coalescer';
 
 /** What recording an event for an install amounted to. `recorded` is false for an event already in the log. */
 export type RecordedOutcome =
@@ -93,6 +94,7 @@ const DEFAULT_TEMPORAL_TIMEOUT_MS = 10_000;
 export function createEventIntake(deps: EventIntakeDeps): EventIntake {
   const { pool, workflows } = deps;
   const temporalTimeoutMs = deps.temporalTimeoutMs ?? DEFAULT_TEMPORAL_TIMEOUT_MS;
+  const signals = new SignalCoalescer((installId, refs) => workflows.signalEvents(installId, refs));
 
   return {
     async accept(install, event) {
@@ -114,11 +116,7 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
         case 'customer':
           // Signalled even when already recorded: an earlier delivery may have recorded it and then failed to
           // signal (answered 503). The workflow drops event ids it has seen, so a second signal costs nothing.
-          await withTimeout(
-            'signalling the sync workflow',
-            temporalTimeoutMs,
-            workflows.signalEvents(install.id, [outcome.ref]),
-          );
+          await withTimeout('signalling the sync workflow', temporalTimeoutMs, signals.signal(install.id, outcome.ref));
           return { kind: 'signalled', ref: outcome.ref, duplicate: !outcome.recorded };
       }
     },

@@ -205,7 +205,10 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     else await condition(() => shouldStop() || canTake(), Math.max(1, nextCatchUpAt - Date.now()));
     if (shouldStop()) break;
     if (!canTake()) continue;
-    const items = queue.take(SYNC_BATCH_SIZE);
+    // A short queue is spread over the free batch slots rather than filling one batch: its customers are written in
+    // parallel batches instead of waiting in line inside one.
+    const freeSlots = SYNC_MAX_CONCURRENT_BATCHES - runningBatches;
+    const items = queue.take(Math.min(SYNC_BATCH_SIZE, Math.ceil(queue.pendingCount / freeSlots)));
     runningBatches += 1;
     void runBatch(items);
   }

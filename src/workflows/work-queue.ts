@@ -113,6 +113,11 @@ export class WorkQueue {
     return this.pending.size + this.inFlight.size;
   }
 
+  /** Customers waiting (some may wait for their in-flight batch to complete). */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
   get inFlightCount(): number {
     return this.inFlight.size;
   }
