@@ -86,8 +86,22 @@ function chargeOfEvent(event: RecordedEvent | undefined, customerId: string): St
   if (!event || !CHARGE_EVENT_TYPES.has(event.type)) return null;
   const charge = event.payload.data.object as Stripe.Charge;
   const owner = typeof charge.customer === 'string' ? charge.customer : charge.customer?.id;
-  if (charge.object !== 'charge' || owner !== customerId) return null;
+  if (charge.object !== 'charge' || owner !== customerId || !isWellFormed(charge)) return null;
   return charge;
+}
+
+/**
+ * A payload that lacks what the mirror and the mapping need (a signed event can still carry a malformed charge) is
+ * left to a re-read from Stripe, whose own charge is then mapped; the event itself fails its customer visibly.
+ */
+function isWellFormed(charge: Stripe.Charge): boolean {
+  return (
+    typeof charge.id === 'string' &&
+    typeof charge.currency === 'string' &&
+    charge.currency.length > 0 &&
+    typeof charge.status === 'string' &&
+    [charge.amount_captured, charge.amount_refunded, charge.created].every(Number.isSafeInteger)
+  );
 }
 
 const settledStatus = (status: Stripe.Charge.Status) => status !== 'pending';
