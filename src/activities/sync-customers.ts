@@ -23,8 +23,8 @@ const errorMessage = (err: unknown): string => (err instanceof Error ? err.messa
 
 /**
  * Contacts written at once within one batch. The workspace's InFlightLimiter decides how many Intercom calls run
- * (from measured latency and the rate budget); this only has to offer it enough work across the running batches,
- * and stays within the worker's PostgreSQL pool (each write holds a connection).
+ * (from measured latency and the rate budget); this only has to offer it enough work across the running batches
+ * (a batch's writes share the one connection that holds their locks).
  */
 const CONTACT_WRITES_IN_PARALLEL = 8;
 
@@ -102,16 +102,20 @@ export function createSyncActivities(deps: { pool: Pool; contexts: InstallContex
       let stopped = false;
       try {
         const groups = await writer.plan(input.items);
-        await forEachLimit(groups, CONTACT_WRITES_IN_PARALLEL, async (group) => {
-          if (stopped) return;
-          await writer.write(group).catch(async (err: unknown) => {
-            stopped ||= err instanceof InstallStopped;
-            if (!isolateUnexplained || stopped || dependencyOf(err) !== null) throw err;
-            const reason = `gave up after ${ISOLATE_UNEXPLAINED_FROM_ATTEMPT} attempts: ${errorMessage(err)}`;
-            await writer.recordGroupFailure(group, reason, 'unexpected_error');
-          });
-          heartbeat();
-        });
+        await writer.withLocks(groups, (buckets, db) =>
+          forEachLimit(buckets, CONTACT_WRITES_IN_PARALLEL, async (bucket) => {
+            for (const group of bucket) {
+              if (stopped) return;
+              await writer.write(group, db).catch(async (err: unknown) => {
+                stopped ||= err instanceof InstallStopped;
+                if (!isolateUnexplained || stopped || dependencyOf(err) !== null) throw err;
+                const reason = `gave up after ${ISOLATE_UNEXPLAINED_FROM_ATTEMPT} attempts: ${errorMessage(err)}`;
+                await writer.recordGroupFailure(group, reason, 'unexpected_error');
+              });
+              heartbeat();
+            }
+          }),
+        );
       } catch (err) {
         // Disabled while the batch ran: the rest of it is dropped, as the workflow drops its queue.
         if (!(err instanceof InstallStopped)) throw err;
