@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import type Stripe from 'stripe';
 import {
   attributesHash,
@@ -110,32 +110,29 @@ export class ContactWriter {
   }
 
   /**
-   * Runs `work` holding, for the whole batch and on one connection, the lock of every person the groups write (their
-   * email, else their contact), so no other batch writes the same person meanwhile: one lock query per batch instead
-   * of two per customer. Groups of the same person come in one bucket, to be written one after another.
+   * Runs `work` holding, for the whole batch, the lock of every person the groups write (their email, else their
+   * contact), so no other batch writes the same person meanwhile: one lock query per batch instead of two per
+   * customer. Groups of the same person come in one bucket, to be written one after another.
    */
-  async withLocks(
-    groups: ContactGroup[],
-    work: (buckets: ContactGroup[][], db: PoolClient) => Promise<void>,
-  ): Promise<void> {
+  async withLocks(groups: ContactGroup[], work: (buckets: ContactGroup[][]) => Promise<void>): Promise<void> {
     const buckets = new Map<string, ContactGroup[]>();
     for (const group of groups) {
       const key = `${this.install.id}:${await this.lockSubject(group)}`;
       buckets.set(key, [...(buckets.get(key) ?? []), group]);
     }
     if (buckets.size === 0) return;
-    await withAdvisoryLocks(this.pool, [...buckets.keys()], (db) => work([...buckets.values()], db));
+    await withAdvisoryLocks(this.pool, [...buckets.keys()], () => work([...buckets.values()]));
   }
 
   /**
-   * Writes one group's contact and events, on the connection holding its lock (see withLocks). What no retry can fix
-   * (Intercom rejecting the contact, Stripe data the mapping cannot handle) is recorded against its customers, and the
-   * rest of the batch goes on.
+   * Writes one group's contact and events, holding its lock (see withLocks). What no retry can fix (Intercom rejecting
+   * the contact, Stripe data the mapping cannot handle) is recorded against its customers, and the rest of the batch
+   * goes on.
    */
-  async write(group: ContactGroup, db: PoolClient): Promise<void> {
+  async write(group: ContactGroup): Promise<void> {
     let contactId: string | null;
     try {
-      contactId = await this.writeContact(db, group);
+      contactId = await this.writeContact(this.pool, group);
     } catch (err) {
       if (!(err instanceof IntercomRejected || err instanceof UnmappableStripeData)) throw err;
       await this.recordGroupFailure(group, err.message, err.code);
@@ -176,7 +173,7 @@ export class ContactWriter {
   }
 
   /** Returns the contact id written, or null when the group has nothing to show (every customer deleted, unlinked). */
-  private async writeContact(db: PoolClient, group: ContactGroup, isRetry = false): Promise<string | null> {
+  private async writeContact(db: Queryable, group: ContactGroup, isRetry = false): Promise<string | null> {
     const installId = this.install.id;
     let contact = group.contactId ? await findContact(db, installId, group.contactId) : undefined;
     if (!contact && group.email) contact = (await findContactsByEmail(db, installId, [group.email]))[0];
@@ -224,7 +221,7 @@ export class ContactWriter {
   }
 
   private async updateExisting(
-    db: PoolClient,
+    db: Queryable,
     group: ContactGroup,
     contact: ContactRecord,
     members: MirroredCustomer[],
@@ -259,7 +256,7 @@ export class ContactWriter {
    *   the attributes still flow, and the skipped email change is a warning on the install (design §4).
    */
   private async resolveConflict(
-    db: PoolClient,
+    db: Queryable,
     group: ContactGroup,
     contact: ContactRecord,
     members: MirroredCustomer[],
@@ -301,7 +298,7 @@ export class ContactWriter {
 
   /** The contact was deleted in Intercom since we linked it: forget it and resolve the group afresh, once. */
   private async resolveVanished(
-    db: PoolClient,
+    db: Queryable,
     group: ContactGroup,
     contact: ContactRecord,
     isRetry: boolean,
@@ -316,7 +313,7 @@ export class ContactWriter {
   }
 
   private async recordWrite(
-    db: PoolClient,
+    db: Queryable,
     contact: ContactRecord,
     members: MirroredCustomer[],
     hash: string,
@@ -352,7 +349,7 @@ export class ContactWriter {
    * Every mirrored customer that shows on this contact: those linked to it, plus unlinked customers sharing its
    * email (customers linked to another contact keep their link).
    */
-  private members(db: PoolClient, contact: ContactRecord | undefined, group: ContactGroup) {
+  private members(db: Queryable, contact: ContactRecord | undefined, group: ContactGroup) {
     return getContactMembers(db, this.install.id, {
       contactId: contact?.contactId ?? null,
       email: group.email ?? contact?.emailNormalized ?? null,
@@ -366,7 +363,7 @@ export class ContactWriter {
    * service created.
    */
   private async fieldsFor(
-    db: PoolClient,
+    db: Queryable,
     members: MirroredCustomer[],
     contact: ContactRecord | undefined,
   ): Promise<ContactFields | undefined> {
@@ -401,7 +398,7 @@ export class ContactWriter {
   }
 
   /** The mirrored products, prices and coupons these customers' subscriptions refer to. */
-  private async catalogFor(db: PoolClient, members: MirroredCustomer[]): Promise<Catalog> {
+  private async catalogFor(db: Queryable, members: MirroredCustomer[]): Promise<Catalog> {
     const ids = catalogIdsOf(members);
     await this.readCatalogObjects(db, ids);
     return this.catalogOf(ids);
