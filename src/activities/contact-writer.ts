@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type Stripe from 'stripe';
 import {
   attributesHash,
@@ -110,29 +110,32 @@ export class ContactWriter {
   }
 
   /**
-   * Runs `work` holding, for the whole batch, the lock of every person the groups write (their email, else their
-   * contact), so no other batch writes the same person meanwhile: one lock query per batch instead of two per
-   * customer. Groups of the same person come in one bucket, to be written one after another.
+   * Runs `work` holding, for the whole batch and on one connection, the lock of every person the groups write (their
+   * email, else their contact), so no other batch writes the same person meanwhile: one lock query per batch instead
+   * of two per customer. Groups of the same person come in one bucket, to be written one after another.
    */
-  async withLocks(groups: ContactGroup[], work: (buckets: ContactGroup[][]) => Promise<void>): Promise<void> {
+  async withLocks(
+    groups: ContactGroup[],
+    work: (buckets: ContactGroup[][], db: PoolClient) => Promise<void>,
+  ): Promise<void> {
     const buckets = new Map<string, ContactGroup[]>();
     for (const group of groups) {
       const key = `${this.install.id}:${await this.lockSubject(group)}`;
       buckets.set(key, [...(buckets.get(key) ?? []), group]);
     }
     if (buckets.size === 0) return;
-    await withAdvisoryLocks(this.pool, [...buckets.keys()], () => work([...buckets.values()]));
+    await withAdvisoryLocks(this.pool, [...buckets.keys()], (db) => work([...buckets.values()], db));
   }
 
   /**
-   * Writes one group's contact and events, holding its lock (see withLocks). What no retry can fix (Intercom rejecting
-   * the contact, Stripe data the mapping cannot handle) is recorded against its customers, and the rest of the batch
-   * goes on.
+   * Writes one group's contact and events, on the connection holding its lock (see withLocks). What no retry can fix
+   * (Intercom rejecting the contact, Stripe data the mapping cannot handle) is recorded against its customers, and the
+   * rest of the batch goes on.
    */
-  async write(group: ContactGroup): Promise<void> {
+  async write(group: ContactGroup, db: PoolClient): Promise<void> {
     let contactId: string | null;
     try {
-      contactId = await this.writeContact(this.pool, group);
+      contactId = await this.writeContact(db, group);
     } catch (err) {
       if (!(err instanceof IntercomRejected || err instanceof UnmappableStripeData)) throw err;
       await this.recordGroupFailure(group, err.message, err.code);
@@ -173,7 +176,7 @@ export class ContactWriter {
   }
 
   /** Returns the contact id written, or null when the group has nothing to show (every customer deleted, unlinked). */
-  private async writeContact(db: Queryable, group: ContactGroup, isRetry = false): Promise<string | null> {
+  private async writeContact(db: PoolClient, group: ContactGroup, isRetry = false): Promise<string | null> {
     const installId = this.install.id;
     let contact = group.contactId ? await findContact(db, installId, group.contactId) : undefined;
     if (!contact && group.email) contact = (await findContactsByEmail(db, installId, [group.email]))[0];
@@ -221,7 +224,7 @@ export class ContactWriter {
   }
 
   private async updateExisting(
-    db: Queryable,
+    db: PoolClient,
     group: ContactGroup,
     contact: ContactRecord,
     members: MirroredCustomer[],
@@ -256,7 +259,7 @@ export class ContactWriter {
    *   the attributes still flow, and the skipped email change is a warning on the install (design §4).
    */
   private async resolveConflict(
-    db: Queryable,
+    db: PoolClient,
     group: ContactGroup,
     contact: ContactRecord,
     members: MirroredCustomer[],
@@ -298,7 +301,7 @@ export class ContactWriter {
 
   /** The contact was deleted in Intercom since we linked it: forget it and resolve the group afresh, once. */
   private async resolveVanished(
-    db: Queryable,
+    db: PoolClient,
     group: ContactGroup,
     contact: ContactRecord,
     isRetry: boolean,
@@ -313,7 +316,7 @@ export class ContactWriter {
   }
 
   private async recordWrite(
-    db: Queryable,
+    db: PoolClient,
     contact: ContactRecord,
     members: MirroredCustomer[],
     hash: string,
@@ -349,7 +352,7 @@ export class ContactWriter {
    * Every mirrored customer that shows on this contact: those linked to it, plus unlinked customers sharing its
    * email (customers linked to another contact keep their link).
    */
-  private members(db: Queryable, contact: ContactRecord | undefined, group: ContactGroup) {
+  private members(db: PoolClient, contact: ContactRecord | undefined, group: ContactGroup) {
     return getContactMembers(db, this.install.id, {
       contactId: contact?.contactId ?? null,
       email: group.email ?? contact?.emailNormalized ?? null,
@@ -363,7 +366,7 @@ export class ContactWriter {
    * service created.
    */
   private async fieldsFor(
-    db: Queryable,
+    db: PoolClient,
     members: MirroredCustomer[],
     contact: ContactRecord | undefined,
   ): Promise<ContactFields | undefined> {
@@ -398,7 +401,7 @@ export class ContactWriter {
   }
 
   /** The mirrored products, prices and coupons these customers' subscriptions refer to. */
-  private async catalogFor(db: Queryable, members: MirroredCustomer[]): Promise<Catalog> {
+  private async catalogFor(db: PoolClient, members: MirroredCustomer[]): Promise<Catalog> {
     const ids = catalogIdsOf(members);
     await this.readCatalogObjects(db, ids);
     return this.catalogOf(ids);

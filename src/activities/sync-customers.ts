@@ -24,7 +24,7 @@ const errorMessage = (err: unknown): string => (err instanceof Error ? err.messa
 /**
  * Contacts written at once within one batch. The workspace's InFlightLimiter decides how many Intercom calls run
  * (from measured latency and the rate budget); this only has to offer it enough work across the running batches
- * (each write takes a pool connection per query, never across an Intercom call).
+ * (a batch's writes share the one connection that holds their locks).
  */
 const CONTACT_WRITES_IN_PARALLEL = 8;
 
@@ -102,11 +102,11 @@ export function createSyncActivities(deps: { pool: Pool; contexts: InstallContex
       let stopped = false;
       try {
         const groups = await writer.plan(input.items);
-        await writer.withLocks(groups, (buckets) =>
+        await writer.withLocks(groups, (buckets, db) =>
           forEachLimit(buckets, CONTACT_WRITES_IN_PARALLEL, async (bucket) => {
             for (const group of bucket) {
               if (stopped) return;
-              await writer.write(group).catch(async (err: unknown) => {
+              await writer.write(group, db).catch(async (err: unknown) => {
                 stopped ||= err instanceof InstallStopped;
                 if (!isolateUnexplained || stopped || dependencyOf(err) !== null) throw err;
                 const reason = `gave up after ${ISOLATE_UNEXPLAINED_FROM_ATTEMPT} attempts: ${errorMessage(err)}`;

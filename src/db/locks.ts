@@ -23,11 +23,14 @@ export async function withAdvisoryLock<T>(
 }
 
 /**
- * Runs `work` holding the advisory locks of every key at once, taken in one query by a connection kept for them alone
- * (so the work's own queries use any pool connection and never wait behind each other on it). Taken in a fixed order
- * (by hash), so two holders of overlapping sets never wait on each other in a cycle.
+ * Runs `work` holding the advisory locks of every key at once, taken in one query on one connection (the work gets
+ * it). Taken in a fixed order (by hash), so two holders of overlapping sets never wait on each other in a cycle.
  */
-export async function withAdvisoryLocks<T>(pool: Pool, keys: string[], work: () => Promise<T>): Promise<T> {
+export async function withAdvisoryLocks<T>(
+  pool: Pool,
+  keys: string[],
+  work: (client: PoolClient) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   try {
     // A locking function over an ordered subquery takes the locks in that order (the pattern the manual shows as
@@ -38,7 +41,7 @@ export async function withAdvisoryLocks<T>(pool: Pool, keys: string[], work: () 
       [keys],
     );
     try {
-      return await work();
+      return await work(client);
     } finally {
       await client.query('SELECT pg_advisory_unlock_all()');
     }

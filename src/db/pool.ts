@@ -10,7 +10,7 @@ export interface PoolOptions {
 }
 
 /**
- * Connections a worker needs: each running batch holds one for its contacts' advisory locks while Intercom answers or
+ * Connections a worker needs: each running batch holds one (its contacts' advisory locks) while Intercom answers or
  * its rate window passes, SYNC_MAX_CONCURRENT_BATCHES per workflow and install, plus the other queries.
  */
 export const WORKER_POOL_OPTIONS: PoolOptions = {
