@@ -41,11 +41,26 @@ export async function withAdvisoryLocks<T>(
       [keys],
     );
     try {
-      return await work(client);
+      return await work(oneQueryAtATime(client));
     } finally {
       await client.query('SELECT pg_advisory_unlock_all()');
     }
   } finally {
     client.release();
   }
+}
+
+/**
+ * The client, with its queries run one after another: the work writes several contacts at once on it, and pg
+ * deprecates calling query() while the client is already executing one.
+ */
+function oneQueryAtATime(client: PoolClient): PoolClient {
+  const send = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  let tail: Promise<unknown> = Promise.resolve();
+  const query = (...args: unknown[]): Promise<unknown> => {
+    const run = tail.then(() => send(...args));
+    tail = run.catch(() => undefined);
+    return run;
+  };
+  return Object.assign(Object.create(client) as PoolClient, { query });
 }
