@@ -11,7 +11,11 @@
  */
 import type Stripe from 'stripe';
 import { createIntercomClient } from '../../src/activities/clients/intercom';
-import { createStripeClient, CUSTOMER_LIST_EXPANSIONS } from '../../src/activities/clients/stripe';
+import {
+  createStripeClient,
+  CUSTOMER_LIST_EXPANSIONS,
+  SUBSCRIPTION_LIST_EXPANSIONS,
+} from '../../src/activities/clients/stripe';
 import { forEachLimit } from '../../src/activities/concurrency';
 import { IntercomGateway, type ContactFields } from '../../src/activities/intercom-gateway';
 import { RateWindows } from '../../src/activities/rate-window';
@@ -19,6 +23,7 @@ import { StripePacers } from '../../src/activities/stripe-pacer';
 import {
   attributeDefinitions,
   catalogFromLists,
+  chargeHistory,
   customerAttributes,
   normalizeEmail,
   type Catalog,
@@ -68,22 +73,29 @@ async function run(input: DirectLoopInput): Promise<DirectLoopResult> {
   for (const attribute of attributeDefinitions(PREFIX, [])) {
     await intercom.createContactAttribute(attribute.name, attribute.type, attribute.description).catch(() => undefined);
   }
+  // The same reads as the import (src/activities/import-page.ts): the catalogue with price tiers, every subscription
+  // (`status=all`, canceled ones included) and every charge of the account, each listed once.
   const catalog = catalogFromLists(
     await listAll((after) => stripe.products.list({ limit: IMPORT_PAGE_SIZE, starting_after: after })),
-    await listAll((after) => stripe.prices.list({ limit: IMPORT_PAGE_SIZE, starting_after: after })),
+    await listAll((after) =>
+      stripe.prices.list({ limit: IMPORT_PAGE_SIZE, expand: ['data.tiers'], starting_after: after }),
+    ),
     await listAll((after) => stripe.coupons.list({ limit: IMPORT_PAGE_SIZE, starting_after: after })),
   );
-  const latestCharges = new Map<string, LatestChargeSummary>();
-  for (const charge of await listAll((after) =>
-    stripe.charges.list({ limit: IMPORT_PAGE_SIZE, starting_after: after }),
-  )) {
-    const customerId = typeof charge.customer === 'string' ? charge.customer : charge.customer?.id;
-    const known = customerId ? latestCharges.get(customerId) : undefined;
-    if (customerId && (!known || known.created < charge.created)) {
-      latestCharges.set(customerId, { status: charge.status, created: charge.created });
-    }
-  }
-  const writer = new Writer(intercom, catalog, latestCharges);
+  const subscriptions = groupByCustomer(
+    await listAll((after) =>
+      stripe.subscriptions.list({
+        limit: IMPORT_PAGE_SIZE,
+        status: 'all',
+        expand: SUBSCRIPTION_LIST_EXPANSIONS,
+        starting_after: after,
+      }),
+    ),
+  );
+  const charges = groupByCustomer(
+    await listAll((after) => stripe.charges.list({ limit: IMPORT_PAGE_SIZE, starting_after: after })),
+  );
+  const writer = new Writer(intercom, catalog, subscriptions, charges);
   const preludeSeconds = (performance.now() - started) / 1000;
 
   let customers = 0;
@@ -133,6 +145,19 @@ async function listAll<T extends { id: string }>(
   }
 }
 
+/** Stripe objects by the id of their customer (`customer` is an id, or an object when expanded). */
+function groupByCustomer<T extends { customer: string | { id: string } | null }>(objects: T[]): Map<string, T[]> {
+  const byCustomer = new Map<string, T[]>();
+  for (const object of objects) {
+    const customerId = typeof object.customer === 'string' ? object.customer : object.customer?.id;
+    if (!customerId) continue;
+    const list = byCustomer.get(customerId);
+    if (list) list.push(object);
+    else byCustomer.set(customerId, [object]);
+  }
+  return byCustomer;
+}
+
 function chunk<T>(items: T[], size: number): T[][] {
   return Array.from({ length: Math.ceil(items.length / size) }, (_, n) => items.slice(n * size, (n + 1) * size));
 }
@@ -145,7 +170,8 @@ class Writer {
   constructor(
     private readonly intercom: IntercomGateway,
     private readonly catalog: Catalog,
-    private readonly latestCharges: Map<string, LatestChargeSummary>,
+    private readonly subscriptions: Map<string, Stripe.Subscription[]>,
+    private readonly charges: Map<string, Stripe.Charge[]>,
   ) {}
 
   async writeBatch(customers: Stripe.Customer[], writesInParallel: number): Promise<void> {
@@ -164,7 +190,9 @@ class Writer {
       const fields: ContactFields = {
         custom_attributes: customerAttributes({
           customer,
-          latestCharge: this.latestCharges.get(customer.id) ?? null,
+          subscriptions: this.subscriptions.get(customer.id) ?? [],
+          latestCharge: latestChargeOf(this.charges.get(customer.id) ?? []),
+          charges: chargeHistory(this.charges.get(customer.id) ?? []),
           catalog: this.catalog,
           prefix: PREFIX,
           metadataKeys: [],
@@ -185,6 +213,14 @@ class Writer {
       this.written += 1;
     });
   }
+}
+
+function latestChargeOf(charges: Stripe.Charge[]): LatestChargeSummary | null {
+  const latest = charges.reduce<Stripe.Charge | null>(
+    (best, c) => (!best || c.created > best.created ? c : best),
+    null,
+  );
+  return latest && { status: latest.status, created: latest.created };
 }
 
 if (require.main === module) {

@@ -14,24 +14,25 @@ import {
 } from '../mapping';
 import {
   findContact,
+  findContacts,
   findContactsByEmail,
   forgetContact,
   forgetCreationIntent,
   getLinks,
   linkCustomers,
-  linkedCustomerIds,
   recordContact,
-  recordContactWrite,
+  recordContactWritten,
   recordCreationIntent,
   type ContactRecord,
 } from '../db/contacts';
-import { getCatalog, getCustomers, getCustomersByEmail, type MirroredCustomer } from '../db/mirror';
+import { getCatalog, getContactMembers, getCustomers, type MirroredCustomer } from '../db/mirror';
 import { getEvents, markEventsProcessed, markIntercomEventSent } from '../db/events';
 import { UNMAPPABLE_EVENT, clearFailures, recordFailure } from '../db/failures';
 import { reserveEventTime } from '../db/intercom-event-times';
 import { clearWarnings, recordWarning } from '../db/warnings';
-import { withAdvisoryLock } from '../db/locks';
+import { withAdvisoryLocks } from '../db/locks';
 import type { Install } from '../db/installs';
+import type { Queryable } from '../db/queryable';
 import type { SyncCounters } from '../shared/messages';
 import type { WorkItem } from '../workflows/work-queue';
 import {
@@ -61,6 +62,10 @@ interface ContactGroup {
 export class ContactWriter {
   private readonly searchedByEmail = new Map<string, FoundContact>();
   private readonly searchedByExternalId = new Map<string, FoundContact>();
+  /** The email of each contact the batch's customers are linked to (what its writes lock on), read once in plan. */
+  private readonly linkedContactEmails = new Map<string, string | null>();
+  /** Catalogue objects read for this batch (the batch's customers mostly share products and prices). */
+  private readonly catalogObjects = new Map<string, { kind: 'product' | 'price' | 'coupon'; data: unknown }>();
 
   constructor(
     private readonly install: Install,
@@ -96,19 +101,41 @@ export class ContactWriter {
       group.items.push(item);
       groups.set(key, group);
     }
-    await this.searchUnlinked([...groups.values()].filter((group) => !group.contactId));
+    await Promise.all([
+      this.searchUnlinked([...groups.values()].filter((group) => !group.contactId)),
+      this.readLinkedContactEmails([...groups.values()].flatMap((group) => (group.contactId ? [group.contactId] : []))),
+      this.readCatalog(mirrored),
+    ]);
     return [...groups.values()];
   }
 
   /**
-   * Writes one group's contact and events. What no retry can fix (Intercom rejecting the contact, Stripe data the
-   * mapping cannot handle) is recorded against its customers, and the rest of the batch goes on.
+   * Runs `work` holding, for the whole batch and on one connection, the lock of every person the groups write (their
+   * email, else their contact), so no other batch writes the same person meanwhile: one lock query per batch instead
+   * of two per customer. Groups of the same person come in one bucket, to be written one after another.
    */
-  async write(group: ContactGroup): Promise<void> {
-    const lockKey = `${this.install.id}:${await this.lockSubject(group)}`;
+  async withLocks(
+    groups: ContactGroup[],
+    work: (buckets: ContactGroup[][], db: PoolClient) => Promise<void>,
+  ): Promise<void> {
+    const buckets = new Map<string, ContactGroup[]>();
+    for (const group of groups) {
+      const key = `${this.install.id}:${await this.lockSubject(group)}`;
+      buckets.set(key, [...(buckets.get(key) ?? []), group]);
+    }
+    if (buckets.size === 0) return;
+    await withAdvisoryLocks(this.pool, [...buckets.keys()], (db) => work([...buckets.values()], db));
+  }
+
+  /**
+   * Writes one group's contact and events, on the connection holding its lock (see withLocks). What no retry can fix
+   * (Intercom rejecting the contact, Stripe data the mapping cannot handle) is recorded against its customers, and the
+   * rest of the batch goes on.
+   */
+  async write(group: ContactGroup, db: PoolClient): Promise<void> {
     let contactId: string | null;
     try {
-      contactId = await withAdvisoryLock(this.pool, lockKey, (client) => this.writeContact(client, group));
+      contactId = await this.writeContact(db, group);
     } catch (err) {
       if (!(err instanceof IntercomRejected || err instanceof UnmappableStripeData)) throw err;
       await this.recordGroupFailure(group, err.message, err.code);
@@ -137,8 +164,15 @@ export class ContactWriter {
 
   private async lockSubject(group: ContactGroup): Promise<string> {
     if (!group.contactId) return group.email ?? '';
-    const contact = await findContact(this.pool, this.install.id, group.contactId);
-    return contact?.emailNormalized ?? group.contactId;
+    if (!this.linkedContactEmails.has(group.contactId)) await this.readLinkedContactEmails([group.contactId]);
+    return this.linkedContactEmails.get(group.contactId) ?? group.contactId;
+  }
+
+  private async readLinkedContactEmails(contactIds: string[]): Promise<void> {
+    if (contactIds.length === 0) return;
+    for (const contact of await findContacts(this.pool, this.install.id, contactIds)) {
+      this.linkedContactEmails.set(contact.contactId, contact.emailNormalized);
+    }
   }
 
   /** Returns the contact id written, or null when the group has nothing to show (every customer deleted, unlinked). */
@@ -169,13 +203,13 @@ export class ContactWriter {
         attributesHash: null,
         isLead: false,
       };
-      await recordContact(db, installId, contact);
-      if (group.email) await forgetCreationIntent(db, installId, group.email);
       if (created.created) {
         this.counters.created += 1;
-        await this.recordWrite(db, contact, members, hash, group.email);
+        await this.recordWrite(db, contact, members, hash, group.email, group.email);
         return contact.contactId;
       }
+      await recordContact(db, installId, contact);
+      if (group.email) await forgetCreationIntent(db, installId, group.email);
       // Intercom already had this user (created by a retried attempt of ours, or missed by a lagging search); a user
       // we did not create keeps its own email and name.
       const ownFields = contact.createdByUs ? fields : { custom_attributes: fields.custom_attributes };
@@ -287,11 +321,14 @@ export class ContactWriter {
     members: MirroredCustomer[],
     hash: string,
     email: string | null,
+    settledIntentEmail: string | null = null,
   ): Promise<void> {
-    await linkCustomers(db, this.install.id, idsOf(members), contact.contactId);
-    await recordContactWrite(db, this.install.id, contact.contactId, {
+    await recordContactWritten(db, this.install.id, {
+      contact,
       attributesHash: hash,
       emailNormalized: contact.createdByUs ? email : contact.emailNormalized,
+      customerIds: idsOf(members),
+      settledIntentEmail,
     });
     contact.isLead = false;
   }
@@ -315,26 +352,12 @@ export class ContactWriter {
    * Every mirrored customer that shows on this contact: those linked to it, plus unlinked customers sharing its
    * email (customers linked to another contact keep their link).
    */
-  private async members(db: PoolClient, contact: ContactRecord | undefined, group: ContactGroup) {
-    const installId = this.install.id;
-    const linkedIds = contact ? await linkedCustomerIds(db, installId, contact.contactId) : [];
-    const email = group.email ?? contact?.emailNormalized ?? null;
-    const sameEmail = email ? await getCustomersByEmail(db, installId, [email]) : [];
-    const links = await getLinks(
-      db,
-      installId,
-      sameEmail.map((customer) => customer.customerId),
-    );
-    const unlinkedSameEmail = sameEmail.filter((customer) => {
-      const linkedTo = links.get(customer.customerId);
-      return !linkedTo || linkedTo === contact?.contactId;
+  private members(db: PoolClient, contact: ContactRecord | undefined, group: ContactGroup) {
+    return getContactMembers(db, this.install.id, {
+      contactId: contact?.contactId ?? null,
+      email: group.email ?? contact?.emailNormalized ?? null,
+      customerIds: group.items.map((item) => item.customerId),
     });
-    const ids = new Set([
-      ...linkedIds,
-      ...unlinkedSameEmail.map((customer) => customer.customerId),
-      ...group.items.map((item) => item.customerId),
-    ]);
-    return getCustomers(db, installId, [...ids]);
   }
 
   /**
@@ -379,13 +402,37 @@ export class ContactWriter {
 
   /** The mirrored products, prices and coupons these customers' subscriptions refer to. */
   private async catalogFor(db: PoolClient, members: MirroredCustomer[]): Promise<Catalog> {
-    const ids = members.flatMap((member) => {
-      if (member.customer.deleted) return [];
-      const references = catalogReferences(member.subscriptions, member.customer.discount);
-      return [...references.productIds, ...references.priceIds, ...references.couponIds];
+    const ids = catalogIdsOf(members);
+    await this.readCatalogObjects(db, ids);
+    return this.catalogOf(ids);
+  }
+
+  /** Reads at once the catalogue objects the batch's own customers refer to (other members' are read when met). */
+  private async readCatalog(customers: MirroredCustomer[]): Promise<void> {
+    await this.readCatalogObjects(this.pool, catalogIdsOf(customers));
+  }
+
+  private async readCatalogObjects(db: Queryable, ids: string[]): Promise<void> {
+    const missing = [...new Set(ids)].filter((id) => !this.catalogObjects.has(id));
+    if (missing.length === 0) return;
+    const catalog = await getCatalog(db, this.install.id, missing);
+    for (const data of catalog.products) this.catalogObjects.set(data.id, { kind: 'product', data });
+    for (const data of catalog.prices) this.catalogObjects.set(data.id, { kind: 'price', data });
+    for (const data of catalog.coupons) this.catalogObjects.set(data.id, { kind: 'coupon', data });
+  }
+
+  private catalogOf(ids: string[]): Catalog {
+    const objects = ids.flatMap((id) => {
+      const object = this.catalogObjects.get(id);
+      return object ? [object] : [];
     });
-    const catalog = await getCatalog(db, this.install.id, [...new Set(ids)]);
-    return catalogFromLists(catalog.products, catalog.prices, catalog.coupons);
+    const ofKind = <T>(kind: 'product' | 'price' | 'coupon') =>
+      objects.filter((object) => object.kind === kind).map((object) => object.data as T);
+    return catalogFromLists(
+      ofKind<Stripe.Product>('product'),
+      ofKind<Stripe.Price>('price'),
+      ofKind<Stripe.Coupon>('coupon'),
+    );
   }
 
   /**
@@ -475,6 +522,15 @@ export class ContactWriter {
 }
 
 const idsOf = (members: MirroredCustomer[]): string[] => members.map((member) => member.customerId);
+
+/** Ids of the products, prices and coupons these customers' subscriptions and discounts refer to. */
+function catalogIdsOf(customers: MirroredCustomer[]): string[] {
+  return customers.flatMap((member) => {
+    if (member.customer.deleted) return [];
+    const references = catalogReferences(member.subscriptions, member.customer.discount);
+    return [...references.productIds, ...references.priceIds, ...references.couponIds];
+  });
+}
 
 /** Stripe data the mapping threw on (a customer it cannot map): the same data fails the same way on every retry. */
 export class UnmappableStripeData extends Error {

@@ -24,11 +24,10 @@ const errorMessage = (err: unknown): string => (err instanceof Error ? err.messa
 
 /**
  * Contacts written at once within one batch. The workspace's InFlightLimiter decides how many Intercom calls run
- * (from measured latency and the rate budget); this only has to offer it enough work across the running batches,
- * and must leave room in the worker's PostgreSQL pool: each write holds a connection (its advisory lock) and needs a
- * second one meanwhile (the install's status before each Intercom call). 6 batches × 8 = 48 holders on a pool of 40
- * starved it: every write waited for a connection none would release until the 60 s pool timeout (measured with
- * bench-live). 6 × 5 = 30 holders leave 10 for the rest.
+ * (from measured latency and the rate budget); this only has to offer it enough work across the running batches.
+ * A batch's writes share the one connection that holds their locks, but each still takes a pool connection for the
+ * install's status before an Intercom call: 6 batches × 8 writes starved a pool of 40 (measured with bench-live),
+ * 6 × 5 leaves room.
  */
 const CONTACT_WRITES_IN_PARALLEL = 5;
 
@@ -133,16 +132,20 @@ export function createSyncActivities(deps: { pool: Pool; contexts: InstallContex
         let stopped = false;
         try {
           const groups = await writer.plan(input.items);
-          await forEachLimit(groups, CONTACT_WRITES_IN_PARALLEL, async (group) => {
-            if (stopped) return;
-            await writer.write(group).catch(async (err: unknown) => {
-              stopped ||= err instanceof InstallStopped;
-              if (!isolateUnexplained || stopped || dependencyOf(err) !== null) throw err;
-              const reason = `gave up after ${ISOLATE_UNEXPLAINED_FROM_ATTEMPT} attempts: ${errorMessage(err)}`;
-              await writer.recordGroupFailure(group, reason, 'unexpected_error');
-            });
-            heartbeat(progress);
-          });
+          await writer.withLocks(groups, (buckets, db) =>
+            forEachLimit(buckets, CONTACT_WRITES_IN_PARALLEL, async (bucket) => {
+              for (const group of bucket) {
+                if (stopped) return;
+                await writer.write(group, db).catch(async (err: unknown) => {
+                  stopped ||= err instanceof InstallStopped;
+                  if (!isolateUnexplained || stopped || dependencyOf(err) !== null) throw err;
+                  const reason = `gave up after ${ISOLATE_UNEXPLAINED_FROM_ATTEMPT} attempts: ${errorMessage(err)}`;
+                  await writer.recordGroupFailure(group, reason, 'unexpected_error');
+                });
+                heartbeat(progress);
+              }
+            }),
+          );
         } catch (err) {
           // Disabled while the batch ran: the rest of it is dropped, as the workflow drops its queue.
           if (!(err instanceof InstallStopped)) throw err;

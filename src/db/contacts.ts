@@ -17,6 +17,8 @@ interface ContactRow {
   is_lead: boolean;
 }
 
+const CONTACT_SELECT = `SELECT contact_id, email_normalized, created_by_us, attributes_hash, is_lead FROM intercom_contacts`;
+
 const toContact = (row: ContactRow): ContactRecord => ({
   contactId: row.contact_id,
   emailNormalized: row.email_normalized,
@@ -25,17 +27,27 @@ const toContact = (row: ContactRow): ContactRecord => ({
   isLead: row.is_lead,
 });
 
-export async function findContactsByEmail(
+/** Contacts of the install whose `column` is one of `values`. */
+async function findContactsWhere(
   db: Queryable,
   installId: string,
-  emails: string[],
+  column: 'email_normalized' | 'contact_id',
+  values: string[],
 ): Promise<ContactRecord[]> {
-  const result = await db.query<ContactRow>(
-    `SELECT contact_id, email_normalized, created_by_us, attributes_hash, is_lead FROM intercom_contacts
-     WHERE install_id = $1 AND email_normalized = ANY($2)`,
-    [installId, emails],
-  );
+  const result = await db.query<ContactRow>(`${CONTACT_SELECT} WHERE install_id = $1 AND ${column} = ANY($2)`, [
+    installId,
+    values,
+  ]);
   return result.rows.map(toContact);
+}
+
+export function findContactsByEmail(db: Queryable, installId: string, emails: string[]): Promise<ContactRecord[]> {
+  return findContactsWhere(db, installId, 'email_normalized', emails);
+}
+
+/** Contacts by id (one query for a batch's linked contacts). */
+export function findContacts(db: Queryable, installId: string, contactIds: string[]): Promise<ContactRecord[]> {
+  return findContactsWhere(db, installId, 'contact_id', contactIds);
 }
 
 export async function findContact(
@@ -43,12 +55,7 @@ export async function findContact(
   installId: string,
   contactId: string,
 ): Promise<ContactRecord | undefined> {
-  const result = await db.query<ContactRow>(
-    `SELECT contact_id, email_normalized, created_by_us, attributes_hash, is_lead FROM intercom_contacts
-     WHERE install_id = $1 AND contact_id = $2`,
-    [installId, contactId],
-  );
-  return result.rows[0] && toContact(result.rows[0]);
+  return (await findContacts(db, installId, [contactId]))[0];
 }
 
 /** Records a contact once; a later record of the same contact keeps the first `created_by_us`. */
@@ -61,6 +68,48 @@ export async function recordContact(
     `INSERT INTO intercom_contacts (install_id, contact_id, email_normalized, created_by_us, is_lead)
      VALUES ($1, $2, $3, $4, $5) ON CONFLICT (install_id, contact_id) DO NOTHING`,
     [installId, contact.contactId, contact.emailNormalized, contact.createdByUs, contact.isLead ?? false],
+  );
+}
+
+/**
+ * Records a write to a contact in one statement: the contact (recorded if new, keeping the first `created_by_us`),
+ * its attributes hash and email, the customers now linked to it, and, for a create of ours, the settled creation
+ * intent of `settledIntentEmail`.
+ */
+export async function recordContactWritten(
+  db: Queryable,
+  installId: string,
+  write: {
+    contact: { contactId: string; createdByUs: boolean };
+    attributesHash: string;
+    emailNormalized: string | null;
+    customerIds: string[];
+    settledIntentEmail?: string | null;
+  },
+): Promise<void> {
+  await db.query(
+    `WITH contact AS (
+       INSERT INTO intercom_contacts
+         (install_id, contact_id, email_normalized, created_by_us, is_lead, attributes_hash, written_at)
+       VALUES ($1, $2, $3, $4, false, $5, now())
+       ON CONFLICT (install_id, contact_id) DO UPDATE
+         SET attributes_hash = EXCLUDED.attributes_hash, email_normalized = EXCLUDED.email_normalized,
+             is_lead = false, written_at = now()
+     ), links AS (
+       INSERT INTO contact_links (install_id, customer_id, contact_id)
+       SELECT $1, unnest($6::text[]), $2
+       ON CONFLICT (install_id, customer_id) DO NOTHING
+     )
+     DELETE FROM contact_creations WHERE install_id = $1 AND email_normalized = $7::text`,
+    [
+      installId,
+      write.contact.contactId,
+      write.emailNormalized,
+      write.contact.createdByUs,
+      write.attributesHash,
+      write.customerIds,
+      write.settledIntentEmail ?? null,
+    ],
   );
 }
 

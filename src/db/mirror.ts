@@ -200,6 +200,29 @@ export async function getCustomersByEmail(
   return result.rows.map(toMirrored);
 }
 
+/**
+ * The mirrored customers that show on one contact, in one query: those linked to `contactId`, the customers sharing
+ * `email` that are linked to no other contact, and `customerIds` themselves.
+ */
+export async function getContactMembers(
+  db: Queryable,
+  installId: string,
+  shownOn: { contactId: string | null; email: string | null; customerIds: string[] },
+): Promise<MirroredCustomer[]> {
+  const result = await db.query<CustomerRow>(
+    `${MIRROR_SELECT} WHERE c.install_id = $1 AND c.observed_at > 'epoch' AND c.customer_id IN (
+       SELECT l.customer_id FROM contact_links l WHERE l.install_id = $1 AND l.contact_id = $2::text
+       UNION
+       SELECT e.customer_id FROM stripe_customers e
+         LEFT JOIN contact_links l ON l.install_id = e.install_id AND l.customer_id = e.customer_id
+        WHERE e.install_id = $1 AND e.email_normalized = $3::text AND (l.contact_id IS NULL OR l.contact_id = $2::text)
+       UNION
+       SELECT unnest($4::text[]))`,
+    [installId, shownOn.contactId, shownOn.email, shownOn.customerIds],
+  );
+  return result.rows.map(toMirrored);
+}
+
 export async function countCustomersWithoutEmail(db: Queryable, installId: string): Promise<number> {
   const result = await db.query<{ count: string }>(
     `SELECT count(*) FROM stripe_customers

@@ -10,8 +10,8 @@ export interface PoolOptions {
 }
 
 /**
- * Connections a worker needs: each contact write holds one (its advisory lock) while Intercom answers or its rate
- * window passes, up to SYNC_MAX_CONCURRENT_BATCHES × CONTACT_WRITES_IN_PARALLEL at once, plus the other queries.
+ * Connections a worker needs: each running batch holds one (its contacts' advisory locks) while Intercom answers or
+ * its rate window passes, SYNC_MAX_CONCURRENT_BATCHES per workflow and install, plus the other queries.
  */
 export const WORKER_POOL_OPTIONS: PoolOptions = {
   max: 40,
