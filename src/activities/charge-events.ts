@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import type { Pool } from 'pg';
 import { getEvents, type RecordedEvent } from '../db/events';
+import { referencedId } from '../mapping';
 import { mirroredLatestCharges, upsertCharges, upsertLatestCharges, type LatestCharge } from '../db/mirror';
 import type { WorkItem } from '../workflows/work-queue';
 
@@ -85,7 +86,7 @@ function furthest(known: Stripe.Charge | undefined, seen: Stripe.Charge): Stripe
 function chargeOfEvent(event: RecordedEvent | undefined, customerId: string): Stripe.Charge | null {
   if (!event || !CHARGE_EVENT_TYPES.has(event.type)) return null;
   const charge = event.payload.data.object as Stripe.Charge;
-  const owner = typeof charge.customer === 'string' ? charge.customer : charge.customer?.id;
+  const owner = referencedId(charge.customer);
   if (charge.object !== 'charge' || owner !== customerId || !isWellFormed(charge)) return null;
   return charge;
 }

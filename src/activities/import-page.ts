@@ -1,7 +1,7 @@
 import { heartbeat } from '@temporalio/activity';
 import type Stripe from 'stripe';
 import type { Pool } from 'pg';
-import { normalizeEmail } from '../mapping';
+import { normalizeEmail, referencedId } from '../mapping';
 import {
   upsertCatalog,
   upsertCharges,
@@ -172,7 +172,7 @@ function listResult(page: Stripe.ApiList<{ id: string }>): ImportPageResult {
 function latestChargePerCustomer(charges: Stripe.Charge[], observedAt: Date) {
   const latest = new Map<string, LatestCharge>();
   for (const charge of charges) {
-    const customerId = typeof charge.customer === 'string' ? charge.customer : charge.customer?.id;
+    const customerId = referencedId(charge.customer);
     if (customerId && !latest.has(customerId)) {
       latest.set(customerId, { id: charge.id, status: charge.status, created: charge.created });
     }

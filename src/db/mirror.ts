@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import type { ChargeHistory } from '../mapping';
+import { referencedId, type ChargeHistory } from '../mapping';
 import type { Queryable } from './queryable';
 
 export interface LatestCharge {
@@ -275,7 +275,7 @@ export async function upsertCharges(
   options: { monotonic?: boolean } = {},
 ): Promise<void> {
   const rows = charges.flatMap((charge) => {
-    const customerId = typeof charge.customer === 'string' ? charge.customer : charge.customer?.id;
+    const customerId = referencedId(charge.customer);
     if (!customerId) return [];
     const { id, status, currency, amount_captured: captured, amount_refunded: refunded, created } = charge;
     return [{ id, customer_id: customerId, status, currency, captured, refunded, created }];

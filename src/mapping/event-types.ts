@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import { referencedId } from './references';
 
 type EventType = Stripe.Event.Type;
 
@@ -96,13 +97,5 @@ export function customerIdOfEvent(event: Stripe.Event): string | null {
   const object = event.data.object as { id?: unknown; object?: unknown; customer?: unknown };
   if (object.object === 'customer') return typeof object.id === 'string' ? object.id : null;
   const previous = event.data.previous_attributes as { customer?: unknown } | undefined;
-  return idOf(object.customer) ?? idOf(previous?.customer);
-}
-
-function idOf(reference: unknown): string | null {
-  if (typeof reference === 'string') return reference === '' ? null : reference;
-  if (typeof reference === 'object' && reference !== null && 'id' in reference && typeof reference.id === 'string') {
-    return reference.id;
-  }
-  return null;
+  return referencedId(object.customer) ?? referencedId(previous?.customer);
 }

@@ -16,6 +16,7 @@ export {
   type IntercomDataType,
 } from './attributes';
 export { chargeHistory } from './charges';
+export { referencedId } from './references';
 export { brandCode, cardExpiresAt, payingMethod, type CardSummary, type PayingMethod } from './card';
 export {
   EMPTY_CATALOG,
