@@ -75,8 +75,8 @@ export class InstallContexts {
     if (stripeApiKeySealed === null) throw installFailure(`install ${install.id} is disabled`);
     try {
       return await stripeKeyOfInstall(this.deps.pool, this.deps.secrets, this.deps.config, {
-        id: install.id,
         stripeApiKeySealed,
+        stripeGrantId: install.stripeGrantId,
       });
     } catch (err) {
       if (err instanceof StripeGrantRevoked) throw installFailure(err.message);

@@ -12,6 +12,8 @@ export interface Install {
   stripeAccountId: string;
   livemode: boolean;
   stripeApiKeySealed: string | null;
+  /** The Stripe Apps OAuth grant whose access token its Stripe calls use, when connected through OAuth. */
+  stripeGrantId: string | null;
   intercomWorkspaceId: string;
   intercomRegion: IntercomRegion;
   intercomTokenSealed: string | null;
@@ -28,7 +30,7 @@ export interface Install {
   disabledAt: Date | null;
 }
 
-const COLUMNS = `id, stripe_account_id, livemode, stripe_api_key_enc, intercom_workspace_id, intercom_region,
+const COLUMNS = `id, stripe_account_id, livemode, stripe_api_key_enc, stripe_grant_id, intercom_workspace_id, intercom_region,
   intercom_token_enc, webhook_endpoint_id, webhook_secret_enc, attribute_prefix, match_by, metadata_attributes,
   status, last_error, attributes_ready_at, created_at, disabled_at`;
 
@@ -37,6 +39,7 @@ interface InstallRow {
   stripe_account_id: string;
   livemode: boolean;
   stripe_api_key_enc: string | null;
+  stripe_grant_id: string | null;
   intercom_workspace_id: string;
   intercom_region: IntercomRegion;
   intercom_token_enc: string | null;
@@ -58,6 +61,7 @@ function toInstall(row: InstallRow): Install {
     stripeAccountId: row.stripe_account_id,
     livemode: row.livemode,
     stripeApiKeySealed: row.stripe_api_key_enc,
+    stripeGrantId: row.stripe_grant_id,
     intercomWorkspaceId: row.intercom_workspace_id,
     intercomRegion: row.intercom_region,
     intercomTokenSealed: row.intercom_token_enc,

@@ -217,8 +217,8 @@ export class InstallService {
     if (install.webhookEndpointId && install.stripeApiKeySealed) {
       try {
         const stripeKey = await stripeKeyOfInstall(pool, secrets, config, {
-          id: install.id,
           stripeApiKeySealed: install.stripeApiKeySealed,
+          stripeGrantId: install.stripeGrantId,
         });
         const stripe = createStripeClient(stripeKey, config);
         await deleteWebhookEndpoint(stripe, install.webhookEndpointId);

@@ -185,14 +185,12 @@ export async function stripeKeyOfInstall(
   pool: Pool,
   secrets: SecretBox,
   config: OAuthConfig,
-  install: { id: string; stripeApiKeySealed: string },
+  install: { stripeApiKeySealed: string; stripeGrantId: string | null },
 ): Promise<string> {
-  const { rows } = await pool.query<{ stripe_grant_id: string | null }>(
-    `SELECT stripe_grant_id FROM installs WHERE id = $1`,
-    [install.id],
-  );
-  const grantId = rows[0]?.stripe_grant_id;
-  return grantId ? freshStripeAccessToken(pool, secrets, config, grantId) : secrets.open(install.stripeApiKeySealed);
+  const { stripeGrantId } = install;
+  return stripeGrantId
+    ? freshStripeAccessToken(pool, secrets, config, stripeGrantId)
+    : secrets.open(install.stripeApiKeySealed);
 }
 
 export async function setStripeGrant(db: Queryable, installId: string, grantId: string): Promise<void> {
