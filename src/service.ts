@@ -5,8 +5,7 @@ import { createActivities } from './activities';
 import { StripePacers } from './activities/stripe-pacer';
 import { startApiServer } from './api/server';
 import type { Config } from './config';
-import { openDatabase } from './infra/entry-point';
-import { WORKER_POOL_OPTIONS } from './db/pool';
+import { openDatabase, openWorkerDatabases } from './infra/entry-point';
 import type { Shutdown } from './infra/lifecycle';
 import { createMetricsRegistry } from './infra/metrics';
 import { ensurePostgres } from './infra/postgres';
@@ -58,8 +57,8 @@ export async function startService(
   if (options.worker !== false) {
     const workerConnection = await NativeConnection.connect(connectionOptions);
     shutdown.add('temporal worker connection', () => workerConnection.close());
-    const workerPool = await openDatabase(postgres.connectionString, logger, shutdown, WORKER_POOL_OPTIONS);
-    const activityDeps = { config, pool: workerPool, logger, temporal, stripePacers: new StripePacers() };
+    const { pool: workerPool, lockPool } = await openWorkerDatabases(postgres.connectionString, logger, shutdown);
+    const activityDeps = { config, pool: workerPool, lockPool, logger, temporal, stripePacers: new StripePacers() };
     const worker = await createWorker({
       config,
       connection: workerConnection,

@@ -4,8 +4,7 @@ import { StripePacers } from './activities/stripe-pacer';
 import { createActivities, createInstallContexts, createInstallWorkflows, type ActivityDeps } from './activities';
 import { catchUpAllInstalls } from './activities/catch-up';
 import type { Config } from './config';
-import { openDatabase, runProcess } from './infra/entry-point';
-import { WORKER_POOL_OPTIONS } from './db/pool';
+import { openWorkerDatabases, runProcess } from './infra/entry-point';
 import type { Shutdown } from './infra/lifecycle';
 import { ensureSearchAttributes } from './infra/temporal';
 import { secretBoxFor } from './crypto/secret-box';
@@ -40,7 +39,7 @@ export async function createWorker({ config, connection, activities }: WorkerDep
 function main() {
   return runProcess(
     async ({ config, logger, shutdown }) => {
-      const pool = await openDatabase(config.DATABASE_URL, logger, shutdown, WORKER_POOL_OPTIONS);
+      const { pool, lockPool } = await openWorkerDatabases(config.DATABASE_URL, logger, shutdown);
       await checkSecretsAtRest(pool, secretBoxFor(config), logger);
       const clientConnection = await Connection.connect(temporalConnectionOptions(config));
       shutdown.add('temporal client connection', () => clientConnection.close());
@@ -48,7 +47,7 @@ function main() {
       const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
       const connection = await NativeConnection.connect(temporalConnectionOptions(config));
       shutdown.add('temporal worker connection', () => connection.close());
-      const activityDeps = { config, pool, logger, temporal, stripePacers: new StripePacers() };
+      const activityDeps = { config, pool, lockPool, logger, temporal, stripePacers: new StripePacers() };
       const worker = await createWorker({ config, connection, activities: createActivities(activityDeps) });
       shutdown.add('worker', runWorker(worker, shutdown));
       catchUpAtStart(activityDeps);

@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import type Stripe from 'stripe';
 import {
   attributesHash,
@@ -32,7 +32,6 @@ import { reserveEventTime } from '../db/intercom-event-times';
 import { clearWarnings, recordWarning } from '../db/warnings';
 import { withAdvisoryLocks } from '../db/locks';
 import type { Install } from '../db/installs';
-import type { Queryable } from '../db/queryable';
 import type { SyncCounters } from '../shared/messages';
 import type { WorkItem } from '../workflows/work-queue';
 import {
@@ -45,6 +44,11 @@ import {
 
 /** Allowance between PostgreSQL's clock (when a create was requested) and Intercom's (when a contact was created). */
 const CLOCK_SKEW_MS = 60_000;
+
+export interface WriterDatabases {
+  pool: Pool;
+  lockPool: Pool;
+}
 
 /** Customers of one batch that end up on the same Intercom contact. */
 interface ContactGroup {
@@ -67,13 +71,23 @@ export class ContactWriter {
   /** Catalogue objects read for this batch (the batch's customers mostly share products and prices). */
   private readonly catalogObjects = new Map<string, { kind: 'product' | 'price' | 'coupon'; data: unknown }>();
 
+  /**
+   * `databases.pool` runs every query; `databases.lockPool` only holds the batch's advisory locks (see withLocks), so a
+   * lock holder never waits for a connection that another lock holder has.
+   */
   constructor(
     private readonly install: Install,
     private readonly intercom: IntercomGateway,
-    private readonly pool: Pool,
+    databases: WriterDatabases,
     private readonly counters: SyncCounters,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.pool = databases.pool;
+    this.lockPool = databases.lockPool;
+  }
+
+  private readonly pool: Pool;
+  private readonly lockPool: Pool;
 
   /** The last per-customer failure this writer recorded (the batch reports it as the sync's last error). */
   lastFailure: string | null = null;
@@ -110,32 +124,29 @@ export class ContactWriter {
   }
 
   /**
-   * Runs `work` holding, for the whole batch and on one connection, the lock of every person the groups write (their
-   * email, else their contact), so no other batch writes the same person meanwhile: one lock query per batch instead
-   * of two per customer. Groups of the same person come in one bucket, to be written one after another.
+   * Runs `work` holding, for the whole batch, the lock of every person the groups write (their email, else their
+   * contact), so no other batch writes the same person meanwhile: one lock query per batch instead of two per
+   * customer. Groups of the same person come in one bucket, to be written one after another.
    */
-  async withLocks(
-    groups: ContactGroup[],
-    work: (buckets: ContactGroup[][], db: PoolClient) => Promise<void>,
-  ): Promise<void> {
+  async withLocks(groups: ContactGroup[], work: (buckets: ContactGroup[][]) => Promise<void>): Promise<void> {
     const buckets = new Map<string, ContactGroup[]>();
     for (const group of groups) {
       const key = `${this.install.id}:${await this.lockSubject(group)}`;
       buckets.set(key, [...(buckets.get(key) ?? []), group]);
     }
     if (buckets.size === 0) return;
-    await withAdvisoryLocks(this.pool, [...buckets.keys()], (db) => work([...buckets.values()], db));
+    await withAdvisoryLocks(this.lockPool, [...buckets.keys()], () => work([...buckets.values()]));
   }
 
   /**
-   * Writes one group's contact and events, on the connection holding its lock (see withLocks). What no retry can fix
+   * Writes one group's contact and events, its lock held (see withLocks). What no retry can fix
    * (Intercom rejecting the contact, Stripe data the mapping cannot handle) is recorded against its customers, and the
    * rest of the batch goes on.
    */
-  async write(group: ContactGroup, db: PoolClient): Promise<void> {
+  async write(group: ContactGroup): Promise<void> {
     let contactId: string | null;
     try {
-      contactId = await this.writeContact(db, group);
+      contactId = await this.writeContact(group);
     } catch (err) {
       if (!(err instanceof IntercomRejected || err instanceof UnmappableStripeData)) throw err;
       await this.recordGroupFailure(group, err.message, err.code);
@@ -176,24 +187,24 @@ export class ContactWriter {
   }
 
   /** Returns the contact id written, or null when the group has nothing to show (every customer deleted, unlinked). */
-  private async writeContact(db: PoolClient, group: ContactGroup, isRetry = false): Promise<string | null> {
+  private async writeContact(group: ContactGroup, isRetry = false): Promise<string | null> {
     const installId = this.install.id;
-    let contact = group.contactId ? await findContact(db, installId, group.contactId) : undefined;
-    if (!contact && group.email) contact = (await findContactsByEmail(db, installId, [group.email]))[0];
+    let contact = group.contactId ? await findContact(this.pool, installId, group.contactId) : undefined;
+    if (!contact && group.email) contact = (await findContactsByEmail(this.pool, installId, [group.email]))[0];
     const found = contact ? undefined : this.searchResultFor(group);
     if (found) {
       // A lead holding the email becomes the user on this first write (design §4: never a second person).
       contact = this.matchedContact(found.id, group.email, found.role === 'lead');
-      await recordContact(db, installId, contact);
+      await recordContact(this.pool, installId, contact);
     }
 
-    const members = await this.members(db, contact, group);
-    const fields = await this.fieldsFor(db, members, contact);
+    const members = await this.members(contact, group);
+    const fields = await this.fieldsFor(members, contact);
     if (!fields) return contact?.contactId ?? null;
     const hash = attributesHash(fields);
 
     if (!contact) {
-      const intent = group.email ? await recordCreationIntent(db, installId, group.email) : null;
+      const intent = group.email ? await recordCreationIntent(this.pool, installId, group.email) : null;
       const created = await this.intercom.createUser(fields);
       contact = {
         contactId: created.id,
@@ -205,26 +216,25 @@ export class ContactWriter {
       };
       if (created.created) {
         this.counters.created += 1;
-        await this.recordWrite(db, contact, members, hash, group.email, group.email);
+        await this.recordWrite(contact, members, hash, group.email, group.email);
         return contact.contactId;
       }
-      await recordContact(db, installId, contact);
-      if (group.email) await forgetCreationIntent(db, installId, group.email);
+      await recordContact(this.pool, installId, contact);
+      if (group.email) await forgetCreationIntent(this.pool, installId, group.email);
       // Intercom already had this user (created by a retried attempt of ours, or missed by a lagging search); a user
       // we did not create keeps its own email and name.
       const ownFields = contact.createdByUs ? fields : { custom_attributes: fields.custom_attributes };
-      return this.updateExisting(db, group, contact, members, ownFields, isRetry);
+      return this.updateExisting(group, contact, members, ownFields, isRetry);
     }
     if (contact.attributesHash === hash) {
       this.counters.unchanged += 1;
-      await linkCustomers(db, installId, idsOf(members), contact.contactId);
+      await linkCustomers(this.pool, installId, idsOf(members), contact.contactId);
       return contact.contactId;
     }
-    return this.updateExisting(db, group, contact, members, fields, isRetry);
+    return this.updateExisting(group, contact, members, fields, isRetry);
   }
 
   private async updateExisting(
-    db: PoolClient,
     group: ContactGroup,
     contact: ContactRecord,
     members: MirroredCustomer[],
@@ -241,14 +251,14 @@ export class ContactWriter {
     } catch (err) {
       const holderId = conflictingContactId(err);
       if (!holderId) throw err;
-      return this.resolveConflict(db, group, contact, members, fields, holderId, isRetry);
+      return this.resolveConflict(group, contact, members, fields, holderId, isRetry);
     }
-    if (!updated) return this.resolveVanished(db, group, contact, isRetry);
+    if (!updated) return this.resolveVanished(group, contact, isRetry);
     if (contact.attributesHash !== null) this.counters.updated += 1;
     else if (contact.createdByUs) this.counters.created += 1;
     else this.counters.matched += 1;
-    await this.recordWrite(db, contact, members, attributesHash(fields), group.email);
-    if (fields.email) await clearWarnings(db, this.install.id, idsOf(members), 'email_taken');
+    await this.recordWrite(contact, members, attributesHash(fields), group.email);
+    if (fields.email) await clearWarnings(this.pool, this.install.id, idsOf(members), 'email_taken');
     return contact.contactId;
   }
 
@@ -259,7 +269,6 @@ export class ContactWriter {
    *   the attributes still flow, and the skipped email change is a warning on the install (design §4).
    */
   private async resolveConflict(
-    db: PoolClient,
     group: ContactGroup,
     contact: ContactRecord,
     members: MirroredCustomer[],
@@ -269,24 +278,24 @@ export class ContactWriter {
   ): Promise<string | null> {
     const installId = this.install.id;
     if (contact.isLead) {
-      await forgetContact(db, installId, contact.contactId);
+      await forgetContact(this.pool, installId, contact.contactId);
       const user = this.matchedContact(holderId, group.email, false);
-      await recordContact(db, installId, user);
-      return this.updateExisting(db, group, user, members, { custom_attributes: fields.custom_attributes }, isRetry);
+      await recordContact(this.pool, installId, user);
+      return this.updateExisting(group, user, members, { custom_attributes: fields.custom_attributes }, isRetry);
     }
     if (!fields.email || holderId === contact.contactId) {
       throw new IntercomRejected(409, 'conflict', `contact ${contact.contactId}: Intercom refused the write (409)`);
     }
     const { email, ...withoutEmail } = fields;
     if (!(await this.intercom.updateContact(contact.contactId, withoutEmail))) {
-      return this.resolveVanished(db, group, contact, isRetry);
+      return this.resolveVanished(group, contact, isRetry);
     }
     const taken = email.trim().toLowerCase();
     const message =
       `email change to ${email} not written to Intercom contact ${contact.contactId}: ` +
       `Intercom user ${holderId} already has that email`;
     for (const member of members.filter((candidate) => candidate.emailNormalized === taken)) {
-      await recordWarning(db, installId, {
+      await recordWarning(this.pool, installId, {
         customerId: member.customerId,
         code: 'email_taken',
         contactId: contact.contactId,
@@ -295,20 +304,15 @@ export class ContactWriter {
     }
     this.counters.updated += 1;
     // The hash is the intended write's: unchanged data costs no call; the next change tries the email again.
-    await this.recordWrite(db, contact, members, attributesHash(fields), contact.emailNormalized);
+    await this.recordWrite(contact, members, attributesHash(fields), contact.emailNormalized);
     return contact.contactId;
   }
 
   /** The contact was deleted in Intercom since we linked it: forget it and resolve the group afresh, once. */
-  private async resolveVanished(
-    db: PoolClient,
-    group: ContactGroup,
-    contact: ContactRecord,
-    isRetry: boolean,
-  ): Promise<string | null> {
-    await forgetContact(db, this.install.id, contact.contactId);
+  private async resolveVanished(group: ContactGroup, contact: ContactRecord, isRetry: boolean): Promise<string | null> {
+    await forgetContact(this.pool, this.install.id, contact.contactId);
     if (isRetry) throw new IntercomRejected(404, 'not_found', `contact ${contact.contactId} vanished twice`);
-    return this.writeContact(db, { ...group, contactId: null }, true);
+    return this.writeContact({ ...group, contactId: null }, true);
   }
 
   private matchedContact(contactId: string, email: string | null, isLead: boolean): ContactRecord {
@@ -316,14 +320,13 @@ export class ContactWriter {
   }
 
   private async recordWrite(
-    db: PoolClient,
     contact: ContactRecord,
     members: MirroredCustomer[],
     hash: string,
     email: string | null,
     settledIntentEmail: string | null = null,
   ): Promise<void> {
-    await recordContactWritten(db, this.install.id, {
+    await recordContactWritten(this.pool, this.install.id, {
       contact,
       attributesHash: hash,
       emailNormalized: contact.createdByUs ? email : contact.emailNormalized,
@@ -352,8 +355,8 @@ export class ContactWriter {
    * Every mirrored customer that shows on this contact: those linked to it, plus unlinked customers sharing its
    * email (customers linked to another contact keep their link).
    */
-  private members(db: PoolClient, contact: ContactRecord | undefined, group: ContactGroup) {
-    return getContactMembers(db, this.install.id, {
+  private members(contact: ContactRecord | undefined, group: ContactGroup) {
+    return getContactMembers(this.pool, this.install.id, {
       contactId: contact?.contactId ?? null,
       email: group.email ?? contact?.emailNormalized ?? null,
       customerIds: group.items.map((item) => item.customerId),
@@ -366,12 +369,11 @@ export class ContactWriter {
    * service created.
    */
   private async fieldsFor(
-    db: PoolClient,
     members: MirroredCustomer[],
     contact: ContactRecord | undefined,
   ): Promise<ContactFields | undefined> {
     const now = Math.floor(this.now().getTime() / 1000);
-    const catalog = await this.catalogFor(db, members);
+    const catalog = await this.catalogFor(members);
     const live = members.filter((member) => !member.deleted);
     const shown = pickContactCustomer(live, { catalog, now }) ?? members.find((member) => member.deleted);
     if (!shown) return undefined;
@@ -401,21 +403,21 @@ export class ContactWriter {
   }
 
   /** The mirrored products, prices and coupons these customers' subscriptions refer to. */
-  private async catalogFor(db: PoolClient, members: MirroredCustomer[]): Promise<Catalog> {
+  private async catalogFor(members: MirroredCustomer[]): Promise<Catalog> {
     const ids = catalogIdsOf(members);
-    await this.readCatalogObjects(db, ids);
+    await this.readCatalogObjects(ids);
     return this.catalogOf(ids);
   }
 
   /** Reads at once the catalogue objects the batch's own customers refer to (other members' are read when met). */
   private async readCatalog(customers: MirroredCustomer[]): Promise<void> {
-    await this.readCatalogObjects(this.pool, catalogIdsOf(customers));
+    await this.readCatalogObjects(catalogIdsOf(customers));
   }
 
-  private async readCatalogObjects(db: Queryable, ids: string[]): Promise<void> {
+  private async readCatalogObjects(ids: string[]): Promise<void> {
     const missing = [...new Set(ids)].filter((id) => !this.catalogObjects.has(id));
     if (missing.length === 0) return;
-    const catalog = await getCatalog(db, this.install.id, missing);
+    const catalog = await getCatalog(this.pool, this.install.id, missing);
     for (const data of catalog.products) this.catalogObjects.set(data.id, { kind: 'product', data });
     for (const data of catalog.prices) this.catalogObjects.set(data.id, { kind: 'price', data });
     for (const data of catalog.coupons) this.catalogObjects.set(data.id, { kind: 'coupon', data });

@@ -11,37 +11,33 @@ import {
   type LatestCharge,
 } from '../db/mirror';
 import { completeImport, recordImportProgress } from '../db/imports';
-import { setInstallStatus } from '../db/installs';
 import { IMPORT_PAGE_SIZE } from '../shared/limits';
+import type { CreatedRange, ImportPageKind } from '../shared/billing-lists';
 import { CUSTOMER_LIST_EXPANSIONS, SUBSCRIPTION_LIST_EXPANSIONS } from './clients/stripe';
 import type { InstallContexts } from './install-context';
 import { installFailure, withFailureMapping } from './failures';
-
-export type ImportPageKind = 'products' | 'prices' | 'coupons' | 'subscriptions' | 'charges' | 'customers';
-
-/** What the estimate of the total customer count rests on (Stripe lists have no total). */
-export interface EstimateBasis {
-  accountCreated: number;
-  newestCreated: number | null;
-}
 
 export interface ImportPageInput {
   installId: string;
   importId: string;
   kind: ImportPageKind;
   startingAfter: string | null;
-  /** Progress before this page, recorded with it (absolute, so a retry cannot count twice). */
-  pagesBefore: number;
-  customersBefore: number;
-  estimateBasis: EstimateBasis | null;
+  /** Only objects created in this range (Stripe's `created[gte]`/`created[lt]` list filter); omitted: all. */
+  created?: CreatedRange;
+  /**
+   * Customers pages only: the import's progress before this page and its estimate, recorded with the page (absolute,
+   * so a retry cannot count twice). Operators see it in the imports table; the workflow holds the real figures.
+   */
+  progress?: { pagesBefore: number; customersBefore: number; estimatedTotal: number | null };
 }
 
 export interface ImportPageResult {
   customerIds: string[];
   nextCursor: string | null;
   hasMore: boolean;
-  estimatedTotal: number | null;
-  estimateBasis: EstimateBasis | null;
+  /** `created` of the first and last object on the page (lists are newest first); null on an empty page. */
+  newestCreated: number | null;
+  oldestCreated: number | null;
 }
 
 export function createImportActivities(deps: { pool: Pool; contexts: InstallContexts }) {
@@ -52,7 +48,10 @@ export function createImportActivities(deps: { pool: Pool; contexts: InstallCont
     return withFailureMapping(async () => {
       const { install, stripe } = await contexts.load(input.installId);
       if (install.status === 'disabled') throw installFailure(`install ${install.id} is disabled`);
-      const cursor = input.startingAfter ? { starting_after: input.startingAfter } : {};
+      const cursor = {
+        ...(input.startingAfter ? { starting_after: input.startingAfter } : {}),
+        ...(input.created ? { created: createdFilter(input.created) } : {}),
+      };
       const observedAt = new Date();
       heartbeat();
       switch (input.kind) {
@@ -123,22 +122,29 @@ export function createImportActivities(deps: { pool: Pool; contexts: InstallCont
               observedAt,
             })),
           );
-          heartbeat();
-          const basis = input.estimateBasis ?? {
-            accountCreated: (await stripe.accounts.retrieveCurrent()).created ?? 0,
-            newestCreated: null,
-          };
-          const estimate = estimateTotal(basis, page.data, input.customersBefore);
-          const result = { ...listResult(page), customerIds: page.data.map((customer) => customer.id), ...estimate };
-          await recordImportProgress(pool, input.importId, {
-            pages: input.pagesBefore + 1,
-            customersSeen: input.customersBefore + page.data.length,
-            cursor: result.nextCursor,
-            estimatedTotal: result.estimatedTotal,
-          });
+          const result = { ...listResult(page), customerIds: page.data.map((customer) => customer.id) };
+          if (input.progress) {
+            await recordImportProgress(pool, input.importId, {
+              pages: input.progress.pagesBefore + 1,
+              customersSeen: input.progress.customersBefore + page.data.length,
+              cursor: result.nextCursor,
+              estimatedTotal: input.progress.estimatedTotal,
+            });
+          }
           return result;
         }
       }
+    });
+  }
+
+  /**
+   * When the account was created (unix s): nothing in it is older, so it bounds the import's list splits and its
+   * estimate of the customer count. One Stripe call.
+   */
+  async function readAccountCreated(input: { installId: string }): Promise<number> {
+    return withFailureMapping(async () => {
+      const { stripe } = await contexts.load(input.installId);
+      return (await stripe.accounts.retrieveCurrent()).created ?? 0;
     });
   }
 
@@ -150,21 +156,20 @@ export function createImportActivities(deps: { pool: Pool; contexts: InstallCont
     return { finishedAt: finishedAt.toISOString() };
   }
 
-  async function failImport(input: { installId: string; importId: string; reason: string }) {
-    await pool.query(`UPDATE imports SET status = 'failed', finished_at = now() WHERE id = $1`, [input.importId]);
-    await setInstallStatus(pool, input.installId, 'failed', input.reason);
-  }
-
-  return { importPage, finishImport, failImport };
+  return { importPage, readAccountCreated, finishImport };
 }
 
-function listResult(page: Stripe.ApiList<{ id: string }>): ImportPageResult {
+function createdFilter(range: CreatedRange): Stripe.RangeQueryParam {
+  return { ...(range.gte !== null ? { gte: range.gte } : {}), ...(range.lt !== null ? { lt: range.lt } : {}) };
+}
+
+function listResult(page: Stripe.ApiList<{ id: string; created: number }>): ImportPageResult {
   return {
     customerIds: [],
     nextCursor: page.data.at(-1)?.id ?? null,
     hasMore: page.has_more,
-    estimatedTotal: null,
-    estimateBasis: null,
+    newestCreated: page.data[0]?.created ?? null,
+    oldestCreated: page.data.at(-1)?.created ?? null,
   };
 }
 
@@ -178,20 +183,4 @@ function latestChargePerCustomer(charges: Stripe.Charge[], observedAt: Date) {
     }
   }
   return [...latest].map(([customerId, charge]) => ({ customerId, charge, observedAt }));
-}
-
-/**
- * Customers are listed newest first and were created between the account's creation and the newest customer, so
- * the share of that span covered so far estimates the share of customers seen.
- */
-function estimateTotal(basis: EstimateBasis, customers: Stripe.Customer[], seenBefore: number) {
-  const newestCreated = basis.newestCreated ?? customers[0]?.created ?? null;
-  const oldestSeen = customers.at(-1)?.created;
-  const seen = seenBefore + customers.length;
-  let estimatedTotal: number | null = null;
-  if (newestCreated !== null && oldestSeen !== undefined && newestCreated > oldestSeen) {
-    const covered = (newestCreated - oldestSeen) / Math.max(newestCreated - basis.accountCreated, 1);
-    estimatedTotal = Math.max(seen, Math.round(seen / Math.min(Math.max(covered, 1e-6), 1)));
-  }
-  return { estimatedTotal, estimateBasis: { accountCreated: basis.accountCreated, newestCreated } };
 }

@@ -17,6 +17,8 @@ import { sessionSigner } from '../auth/signing';
 export interface ActivityDeps {
   config: Config;
   pool: Pool;
+  /** Holds sync batches' advisory locks only (src/db/locks.ts); never the pool itself. */
+  lockPool: Pool;
   logger: Logger;
   temporal: Client;
   /** The worker's Stripe pacers: every activity's Stripe calls share each account's budget through them. */
@@ -46,7 +48,7 @@ export function createActivities(deps: ActivityDeps) {
   const workflows = createInstallWorkflows(deps);
   return {
     ...createImportActivities({ pool: deps.pool, contexts }),
-    ...createSyncActivities({ pool: deps.pool, contexts }),
+    ...createSyncActivities({ pool: deps.pool, lockPool: deps.lockPool, contexts }),
     ...createCatchUpActivities({ pool: deps.pool, contexts, workflows }),
     ...createPreviewActivities({
       pool: deps.pool,

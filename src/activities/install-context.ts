@@ -31,6 +31,8 @@ interface CachedClients {
  */
 export class InstallContexts {
   private readonly clients = new Map<string, CachedClients>();
+  /** Status reads under way, by install: concurrent writes join one instead of each taking a pool connection. */
+  private readonly statusReads = new Map<string, Promise<Install | undefined>>();
   private readonly rateWindows = new RateWindows();
 
   private readonly stripePacers: StripePacers;
@@ -58,10 +60,17 @@ export class InstallContexts {
 
   /**
    * Disabling stops all writing at once (design §1): a batch that was already running re-reads the status before each
-   * Intercom call (a primary-key read, cheap beside the call), rather than writing the rest of its customers.
+   * Intercom call (a primary-key read, cheap beside the call), rather than writing the rest of its customers. Calls
+   * starting together share one read instead of each taking a pool connection: a call may see the status as of a
+   * read begun a moment before it asked, never older than one primary-key read.
    */
   private async assertEnabled(installId: string): Promise<void> {
-    const current = await findInstall(this.deps.pool, installId);
+    let read = this.statusReads.get(installId);
+    if (!read) {
+      read = findInstall(this.deps.pool, installId).finally(() => this.statusReads.delete(installId));
+      this.statusReads.set(installId, read);
+    }
+    const current = await read;
     if (!current || current.status === 'disabled') throw new InstallStopped(`install ${installId} is disabled`);
   }
 

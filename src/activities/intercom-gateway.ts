@@ -87,35 +87,47 @@ export class IntercomGateway {
    * https://developers.intercom.com/docs/references/2.14/rest-api/api.intercom.io/contacts/searchcontacts).
    */
   async findContacts(field: 'email' | 'external_id', values: string[]): Promise<Map<string, FoundContact>> {
-    const found = new Map<string, FoundContact>();
+    const chunks: string[][] = [];
     for (let start = 0; start < values.length; start += SEARCH_FILTERS_PER_GROUP) {
-      const chunk = values.slice(start, start + SEARCH_FILTERS_PER_GROUP);
-      const query: Intercom.SearchRequest['query'] = {
-        operator: 'OR',
-        value: chunk.map((value) => ({ field, operator: '=', value })),
-      };
-      let startingAfter: string | undefined;
-      do {
-        const list = await this.call(() =>
-          this.client.contacts
-            .search({ query, pagination: { per_page: 150, ...(startingAfter && { starting_after: startingAfter }) } })
-            .then((page) => ({ data: page.response, rawResponse: page.rawResponse })),
-        );
-        for (const contact of list.data ?? []) {
-          const key = (field === 'email' ? contact.email : contact.external_id)?.trim().toLowerCase();
-          const candidate: FoundContact = {
-            id: contact.id,
-            email: contact.email ?? null,
-            externalId: contact.external_id ?? null,
-            role: contact.role === 'lead' ? 'lead' : 'user',
-          };
-          const current = key ? found.get(key) : undefined;
-          if (key && (!current || preferredContact(candidate, current) === candidate)) found.set(key, candidate);
-        }
-        startingAfter = list.pages?.next?.starting_after ?? undefined;
-      } while (startingAfter);
+      chunks.push(values.slice(start, start + SEARCH_FILTERS_PER_GROUP));
+    }
+    // The chunks are searched at once (the workspace's in-flight limiter still decides how many calls run), then
+    // merged in order, so the preferred contact does not depend on which answer came first.
+    const pages = await Promise.all(chunks.map((chunk) => this.searchAll(field, chunk)));
+    const found = new Map<string, FoundContact>();
+    for (const contact of pages.flat()) {
+      const key = (field === 'email' ? contact.email : contact.externalId)?.trim().toLowerCase();
+      const current = key ? found.get(key) : undefined;
+      if (key && (!current || preferredContact(contact, current) === contact)) found.set(key, contact);
     }
     return found;
+  }
+
+  /** Every contact one OR group of filters matches, following the search's pages. */
+  private async searchAll(field: 'email' | 'external_id', chunk: string[]): Promise<FoundContact[]> {
+    const query: Intercom.SearchRequest['query'] = {
+      operator: 'OR',
+      value: chunk.map((value) => ({ field, operator: '=', value })),
+    };
+    const contacts: FoundContact[] = [];
+    let startingAfter: string | undefined;
+    do {
+      const list = await this.call(() =>
+        this.client.contacts
+          .search({ query, pagination: { per_page: 150, ...(startingAfter && { starting_after: startingAfter }) } })
+          .then((page) => ({ data: page.response, rawResponse: page.rawResponse })),
+      );
+      for (const contact of list.data ?? []) {
+        contacts.push({
+          id: contact.id,
+          email: contact.email ?? null,
+          externalId: contact.external_id ?? null,
+          role: contact.role === 'lead' ? 'lead' : 'user',
+        });
+      }
+      startingAfter = list.pages?.next?.starting_after ?? undefined;
+    } while (startingAfter);
+    return contacts;
   }
 
   /** Creates a user; when Intercom says one already exists (409), returns that one instead. */

@@ -24,12 +24,12 @@ const errorMessage = (err: unknown): string => (err instanceof Error ? err.messa
 
 /**
  * Contacts written at once within one batch. The workspace's InFlightLimiter decides how many Intercom calls run
- * (from measured latency and the rate budget); this only has to offer it enough work across the running batches.
- * A batch's writes share the one connection that holds their locks, but each still takes a pool connection for the
- * install's status before an Intercom call: 6 batches × 8 writes starved a pool of 40 (measured with bench-live),
- * 6 × 5 leaves room.
+ * (from measured latency and the rate budget); this only has to offer it enough work across the running batches:
+ * at 150 ms a call, Intercom's 10,000/min needs about 26 calls in flight, and 6 batches × 10 offer 60. A batch's
+ * writes share the one connection that holds their locks; the status read before each Intercom call is shared by the
+ * calls starting together (InstallContexts), so the pool is not starved.
  */
-const CONTACT_WRITES_IN_PARALLEL = 5;
+export const CONTACT_WRITES_IN_PARALLEL = 30;
 
 /** What a syncCustomers attempt has done so far, in its heartbeat details (kept by Temporal for the next attempt). */
 interface RefreshProgress {
@@ -46,8 +46,8 @@ export interface SyncBatchResult {
   lastError: string | null;
 }
 
-export function createSyncActivities(deps: { pool: Pool; contexts: InstallContexts }) {
-  const { pool, contexts } = deps;
+export function createSyncActivities(deps: { pool: Pool; lockPool: Pool; contexts: InstallContexts }) {
+  const { pool, lockPool, contexts } = deps;
 
   /** Makes sure every attribute the install writes exists in Intercom with its type, before the first write. */
   async function prepareInstall(input: { installId: string }): Promise<void> {
@@ -125,18 +125,18 @@ export function createSyncActivities(deps: { pool: Pool; contexts: InstallContex
           input.items.flatMap((item) => item.eventIds),
         );
 
-        const writer = new ContactWriter(install, context.intercom, pool, counters);
+        const writer = new ContactWriter(install, context.intercom, { pool, lockPool }, counters);
         // From this attempt on, an error no dependency explains is taken as the customer's own (a bug or data the code
         // cannot handle): recorded against it, so the batch ends and every other customer keeps flowing.
         const isolateUnexplained = activityInfo().attempt >= ISOLATE_UNEXPLAINED_FROM_ATTEMPT;
         let stopped = false;
         try {
           const groups = await writer.plan(input.items);
-          await writer.withLocks(groups, (buckets, db) =>
+          await writer.withLocks(groups, (buckets) =>
             forEachLimit(buckets, CONTACT_WRITES_IN_PARALLEL, async (bucket) => {
               for (const group of bucket) {
                 if (stopped) return;
-                await writer.write(group, db).catch(async (err: unknown) => {
+                await writer.write(group).catch(async (err: unknown) => {
                   stopped ||= err instanceof InstallStopped;
                   if (!isolateUnexplained || stopped || dependencyOf(err) !== null) throw err;
                   const reason = `gave up after ${ISOLATE_UNEXPLAINED_FROM_ATTEMPT} attempts: ${errorMessage(err)}`;

@@ -20,8 +20,9 @@ export async function createImport(db: Queryable, installId: string, importId: s
 }
 
 /**
- * Records progress after a page (absolute figures, so a retried page cannot count twice). The cursor is what an
- * operator sees; the workflow holds the durable one.
+ * Records progress after a page (absolute figures, so a retried page cannot count twice; pages read in parallel
+ * finish in any order, so the figures never go back). The cursor is what an operator sees; the workflow holds the
+ * durable ones.
  */
 export async function recordImportProgress(
   db: Queryable,
@@ -29,14 +30,16 @@ export async function recordImportProgress(
   progress: { pages: number; customersSeen: number; cursor: string | null; estimatedTotal: number | null },
 ): Promise<void> {
   await db.query(
-    `UPDATE imports SET pages = $2, customers_seen = $3, cursor = $4, estimated_total = $5 WHERE id = $1`,
+    `UPDATE imports SET pages = GREATEST(pages, $2), customers_seen = GREATEST(customers_seen, $3), cursor = $4,
+       estimated_total = $5 WHERE id = $1`,
     [importId, progress.pages, progress.customersSeen, progress.cursor, progress.estimatedTotal],
   );
 }
 
 export async function completeImport(db: Queryable, importId: string, customersSeen: number): Promise<Date> {
   const result = await db.query<{ finished_at: Date }>(
-    `UPDATE imports SET status = 'completed', finished_at = COALESCE(finished_at, now()), estimated_total = $2
+    `UPDATE imports SET status = 'completed', finished_at = COALESCE(finished_at, now()), customers_seen = $2,
+       estimated_total = $2
      WHERE id = $1 RETURNING finished_at`,
     [importId, customersSeen],
   );

@@ -23,15 +23,15 @@ export async function withAdvisoryLock<T>(
 }
 
 /**
- * Runs `work` holding the advisory locks of every key at once, taken in one query on one connection (the work gets
- * it). Taken in a fixed order (by hash), so two holders of overlapping sets never wait on each other in a cycle.
+ * Runs `work` holding the advisory locks of every key at once, taken in one query on a connection of `lockPool` that
+ * does nothing else meanwhile: the work runs its queries wherever it likes (in parallel, on the main pool), since
+ * session-level advisory locks guard the keys, not the connection's queries. Keeping the lock holders in a pool of
+ * their own means a holder never waits for a connection that another holder has: the main pool's connections are
+ * only ever held for one query. Taken in a fixed order (by hash), so two holders of overlapping sets never wait on
+ * each other in a cycle.
  */
-export async function withAdvisoryLocks<T>(
-  pool: Pool,
-  keys: string[],
-  work: (client: PoolClient) => Promise<T>,
-): Promise<T> {
-  const client = await pool.connect();
+export async function withAdvisoryLocks<T>(lockPool: Pool, keys: string[], work: () => Promise<T>): Promise<T> {
+  const client = await lockPool.connect();
   try {
     // A locking function over an ordered subquery takes the locks in that order (the pattern the manual shows as
     // safe: https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS).
@@ -41,26 +41,11 @@ export async function withAdvisoryLocks<T>(
       [keys],
     );
     try {
-      return await work(oneQueryAtATime(client));
+      return await work();
     } finally {
       await client.query('SELECT pg_advisory_unlock_all()');
     }
   } finally {
     client.release();
   }
-}
-
-/**
- * The client, with its queries run one after another: the work writes several contacts at once on it, and pg
- * deprecates calling query() while the client is already executing one.
- */
-function oneQueryAtATime(client: PoolClient): PoolClient {
-  const send = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
-  let tail: Promise<unknown> = Promise.resolve();
-  const query = (...args: unknown[]): Promise<unknown> => {
-    const run = tail.then(() => send(...args));
-    tail = run.catch(() => undefined);
-    return run;
-  };
-  return Object.assign(Object.create(client) as PoolClient, { query });
 }

@@ -9,14 +9,21 @@ export interface PoolOptions {
   connectionTimeoutMillis?: number;
 }
 
-/**
- * Connections a worker needs: each running batch holds one (its contacts' advisory locks) while Intercom answers or
- * its rate window passes, SYNC_MAX_CONCURRENT_BATCHES per workflow and install, plus the other queries.
- */
+/** Connections a worker's activities run their queries on, each held for one query (or one short transaction). */
 export const WORKER_POOL_OPTIONS: PoolOptions = {
-  max: 40,
+  max: 30,
   applicationName: 'sis-worker',
-  // Activities may queue for a connection behind writes waiting on Intercom; they have minutes, not seconds.
+  // Activities may queue for a connection behind a burst of writes; they have minutes, not seconds.
+  connectionTimeoutMillis: 60_000,
+};
+
+/**
+ * Connections that only hold advisory locks: each running sync batch holds one (its contacts' locks) while it writes.
+ * Their number bounds the batches writing at once in this worker (others wait their turn), whatever the installs.
+ */
+export const WORKER_LOCK_POOL_OPTIONS: PoolOptions = {
+  max: 12,
+  applicationName: 'sis-worker-locks',
   connectionTimeoutMillis: 60_000,
 };
 

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { ConfigError, type Config } from '../config';
 import { migrate } from '../db/migrate';
-import { createPool, type PoolOptions } from '../db/pool';
+import { createPool, WORKER_LOCK_POOL_OPTIONS, WORKER_POOL_OPTIONS, type PoolOptions } from '../db/pool';
 import { createLogger, type Logger } from '../logger';
 import { createShutdown, loadConfigOrExit, requestShutdownOnSignals, type Shutdown } from './lifecycle';
 import { installTemporalRuntime } from './temporal-runtime';
@@ -42,6 +42,18 @@ export async function runProcess(
   }
   await shutdown.requested;
   process.exit(await shutdown.run());
+}
+
+/** The worker's pools: queries, and advisory locks (kept apart so lock holders never starve each other). */
+export async function openWorkerDatabases(
+  connectionString: string,
+  logger: Logger,
+  shutdown: Shutdown,
+): Promise<{ pool: Pool; lockPool: Pool }> {
+  const pool = await openDatabase(connectionString, logger, shutdown, WORKER_POOL_OPTIONS);
+  const lockPool = createPool(connectionString, logger, WORKER_LOCK_POOL_OPTIONS);
+  shutdown.add(`postgres pool (${WORKER_LOCK_POOL_OPTIONS.applicationName})`, () => lockPool.end());
+  return { pool, lockPool };
 }
 
 /** A pool on the service's database with every migration applied, closed on shutdown. */

@@ -1,7 +1,12 @@
 /** Stripe's maximum list page; one import page is one Stripe call. */
 export const IMPORT_PAGE_SIZE = 100;
-/** Import pages handed to the sync workflow but not yet written to Intercom: the import waits beyond this. */
-export const IMPORT_MAX_OUTSTANDING_PAGES = 4;
+/**
+ * Billing-list pages read at once by an import: enough to keep Stripe's per-endpoint limit busy at 400 ms a page; the
+ * Stripe pacer keeps them within the limits.
+ */
+export const IMPORT_PARALLEL_READS = 16;
+/** Customers pages an import is reading or has handed to the sync workflow unwritten: it waits beyond this. */
+export const IMPORT_MAX_OUTSTANDING_PAGES = 8;
 /** Customers the sync workflow may hold from imports; webhooks coalesce per customer on top of this. */
 export const SYNC_QUEUE_BOUND = IMPORT_PAGE_SIZE * IMPORT_MAX_OUTSTANDING_PAGES;
 /** Customers per sync activity: amortises Temporal overhead and lets one Intercom search cover 15 emails. */

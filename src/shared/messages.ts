@@ -44,7 +44,8 @@ export interface SyncStatus {
 
 export interface ImportProgress {
   importId: string;
-  phase: 'products' | 'prices' | 'coupons' | 'subscriptions' | 'charges' | 'customers' | 'draining' | 'done';
+  /** `billing`: products, prices, coupons, subscriptions and charges, read in parallel before any customer. */
+  phase: 'billing' | 'customers' | 'draining' | 'done';
   pages: number;
   customersSeen: number;
   estimatedTotal: number | null;

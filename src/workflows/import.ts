@@ -9,9 +9,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { EstimateBasis, ImportPageKind } from '../activities/import-page';
+import type { ImportPageResult } from '../activities/import-page';
+import { BILLING_LISTS } from '../shared/billing-lists';
 import { importBatchDoneSignal, importBatchSignal, importProgressQuery, type ImportProgress } from '../shared/messages';
-import { IMPORT_MAX_OUTSTANDING_PAGES } from '../shared/limits';
+import { IMPORT_MAX_OUTSTANDING_PAGES, IMPORT_PARALLEL_READS } from '../shared/limits';
+import { estimateTotal, restOfSlice, wholeList, type ListSlice } from './list-slices';
 import { syncWorkflowId } from '../shared/ids';
 
 export interface ImportWorkflowInput {
@@ -22,14 +24,22 @@ export interface ImportWorkflowInput {
   /** Carried across continue-as-new: where the import stands. */
   resume?: {
     progress: ImportProgress;
-    cursor: string | null;
+    /** The parts of the current phase's lists still to read. */
+    slices: ListSlice[];
     outstandingSeqs: number[];
     nextSeq: number;
-    estimateBasis: EstimateBasis | null;
+    span: AccountSpan;
   };
 }
 
-const { importPage } = proxyActivities<Activities>({
+/** What list splits and the customer estimate rest on (see list-slices). */
+interface AccountSpan {
+  accountCreated: number;
+  /** `created` of the newest customer, from the first customers page. */
+  newestCreated: number | null;
+}
+
+const { importPage, readAccountCreated } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   // The activity heartbeats every 2 s while it runs (withFailureMapping): a worker that dies mid-page is noticed
   // after this, not after the whole start-to-close timeout, while a slow call (30 s client timeout) still completes.
@@ -42,18 +52,18 @@ const { finishImport } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
-const PHASES: ImportPageKind[] = ['products', 'prices', 'coupons', 'subscriptions', 'charges', 'customers'];
-
 /**
- * Backfills one install (`import:<installId>`): pages through the Stripe catalogue, every subscription, every charge
- * and every customer into the mirror, handing each customer page to the sync workflow. At most IMPORT_MAX_OUTSTANDING_PAGES
- * pages wait in the sync workflow at once (credit-based backpressure: the sync workflow acknowledges written pages).
+ * Backfills one install (`import:<installId>`). First the billing lists (catalogue, every subscription, every charge)
+ * are read into the mirror, then the customers, each customers page handed to the sync workflow as soon as it is read.
+ * Pages are read in parallel: each list is split by creation time while it is read (list-slices), so that pages
+ * taking 400 ms each do not add up to minutes. At most IMPORT_MAX_OUTSTANDING_PAGES customers pages are being read or
+ * wait in the sync workflow at once (credit-based backpressure: the sync workflow acknowledges written pages).
  */
 export async function importWorkflow(input: ImportWorkflowInput): Promise<ImportProgress> {
   const { installId, importId } = input;
   const progress: ImportProgress = input.resume?.progress ?? {
     importId,
-    phase: 'products',
+    phase: 'billing',
     pages: 0,
     customersSeen: 0,
     estimatedTotal: null,
@@ -61,9 +71,7 @@ export async function importWorkflow(input: ImportWorkflowInput): Promise<Import
     startedAt: new Date().toISOString(),
     finishedAt: null,
   };
-  let cursor = input.resume?.cursor ?? null;
   let nextSeq = input.resume?.nextSeq ?? 0;
-  let estimateBasis = input.resume?.estimateBasis ?? null;
   const outstanding = new Set<number>(input.resume?.outstandingSeqs ?? []);
   const syncHandle = getExternalWorkflowHandle(syncWorkflowId(installId));
 
@@ -83,27 +91,42 @@ export async function importWorkflow(input: ImportWorkflowInput): Promise<Import
     );
   }
 
+  const historyFull = () =>
+    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= (input.historyLimit ?? Infinity);
+
   describe();
-  for (const phase of PHASES.slice(Math.max(PHASES.indexOf(progress.phase as ImportPageKind), 0))) {
-    if (progress.phase !== phase) {
-      progress.phase = phase;
-      cursor = null;
-    }
-    for (;;) {
-      const page = await importPage({
-        installId,
-        importId,
-        kind: phase,
-        startingAfter: cursor,
-        pagesBefore: progress.pages,
-        customersBefore: progress.customersSeen,
-        estimateBasis,
-      });
-      progress.pages += 1;
-      if (phase === 'customers') {
-        estimateBasis = page.estimateBasis;
+  const span = input.resume?.span ?? { accountCreated: await readAccountCreated({ installId }), newestCreated: null };
+  let slices = input.resume?.slices ?? BILLING_LISTS.map(wholeList);
+
+  async function handOver(): Promise<never> {
+    await condition(allHandlersFinished);
+    return continueAsNew<typeof importWorkflow>({
+      installId,
+      importId,
+      historyLimit: input.historyLimit,
+      resume: { progress, slices, outstandingSeqs: [...outstanding], nextSeq, span },
+    });
+  }
+
+  if (progress.phase === 'billing') {
+    slices = await readSlices(
+      slices,
+      (reading) => reading < IMPORT_PARALLEL_READS,
+      async () => undefined,
+    );
+    if (slices.length > 0) await handOver();
+    progress.phase = 'customers';
+    slices = [wholeList('customers')];
+  }
+
+  if (progress.phase === 'customers') {
+    slices = await readSlices(
+      slices,
+      (reading) => reading + outstanding.size < IMPORT_MAX_OUTSTANDING_PAGES,
+      async (page, unread) => {
+        span.newestCreated ??= page.newestCreated;
         progress.customersSeen += page.customerIds.length;
-        progress.estimatedTotal = page.hasMore ? page.estimatedTotal : progress.customersSeen;
+        progress.estimatedTotal = estimateTotal(progress.customersSeen, unread, span);
         const seq = nextSeq++;
         outstanding.add(seq);
         await syncHandle.signal(importBatchSignal, {
@@ -112,22 +135,9 @@ export async function importWorkflow(input: ImportWorkflowInput): Promise<Import
           customerIds: page.customerIds,
           replyTo: workflowInfo().workflowId,
         });
-        await condition(() => outstanding.size < IMPORT_MAX_OUTSTANDING_PAGES);
-      }
-      cursor = page.nextCursor;
-      describe();
-      if (!page.hasMore) break;
-      const info = workflowInfo();
-      if (info.continueAsNewSuggested || info.historyLength >= (input.historyLimit ?? Infinity)) {
-        await condition(allHandlersFinished);
-        await continueAsNew<typeof importWorkflow>({
-          installId,
-          importId,
-          historyLimit: input.historyLimit,
-          resume: { progress, cursor, outstandingSeqs: [...outstanding], nextSeq, estimateBasis },
-        });
-      }
-    }
+      },
+    );
+    if (slices.length > 0) await handOver();
   }
 
   progress.phase = 'draining';
@@ -139,4 +149,62 @@ export async function importWorkflow(input: ImportWorkflowInput): Promise<Import
   describe();
   await condition(allHandlersFinished);
   return progress;
+
+  /**
+   * Reads the slices, a page of each at once while `mayRead(pages being read)`; returns what is left when the
+   * history is full (empty when all is read). A slice with more to read is split in two while reads are free, so the
+   * parallelism follows the data wherever it is dense; the Stripe pacer keeps the calls within the account's limits.
+   * `onPage` runs for each page read, with the slices not yet read to their end.
+   */
+  async function readSlices(
+    start: ListSlice[],
+    mayRead: (reading: number) => boolean,
+    onPage: (page: ImportPageResult, unread: ListSlice[]) => Promise<void>,
+  ): Promise<ListSlice[]> {
+    const waiting = [...start];
+    const reading = new Set<ListSlice>();
+    let failure: unknown = null;
+    async function read(slice: ListSlice): Promise<void> {
+      try {
+        const page = await importPage({
+          installId,
+          importId,
+          kind: slice.kind,
+          startingAfter: slice.cursor,
+          created: slice.created,
+          ...(slice.kind === 'customers' && {
+            progress: {
+              pagesBefore: progress.pages,
+              customersBefore: progress.customersSeen,
+              estimatedTotal: progress.estimatedTotal,
+            },
+          }),
+        });
+        progress.pages += 1;
+        const { nextCursor, newestCreated, oldestCreated } = page;
+        if (page.hasMore && nextCursor !== null && newestCreated !== null && oldestCreated !== null) {
+          const canSplit = mayRead(reading.size + waiting.length);
+          const bounds = { nextCursor, newestCreated, oldestCreated };
+          waiting.push(...restOfSlice(slice, bounds, span.accountCreated, canSplit));
+        }
+        reading.delete(slice);
+        await onPage(page, [...waiting, ...reading]);
+        describe();
+      } catch (err) {
+        failure ??= err;
+      } finally {
+        reading.delete(slice);
+      }
+    }
+    while (waiting.length > 0 && !historyFull() && failure === null) {
+      await condition(() => mayRead(reading.size));
+      const slice = waiting.shift() as ListSlice;
+      reading.add(slice);
+      void read(slice);
+      await condition(() => waiting.length > 0 || reading.size === 0 || failure !== null);
+    }
+    await condition(() => reading.size === 0);
+    if (failure !== null) throw failure;
+    return waiting;
+  }
 }

@@ -84,6 +84,7 @@ describe('npm start (src/main.ts)', () => {
       'API',
       'event retention',
       'worker',
+      'postgres pool (sis-worker-locks)',
       'postgres pool (sis-worker)',
       'temporal worker connection',
       'temporal client connection',

@@ -11,7 +11,7 @@ import { createApp } from '../../src/api/app';
 import { HttpError, type ErrorBody } from '../../src/api/errors';
 import { startApiServer, type ApiServer } from '../../src/api/server';
 import { migrate, readMigrations } from '../../src/db/migrate';
-import { createPool } from '../../src/db/pool';
+import { createPool, WORKER_LOCK_POOL_OPTIONS } from '../../src/db/pool';
 import { createMetricsRegistry } from '../../src/infra/metrics';
 import { SEARCH_ATTRIBUTES } from '../../src/infra/temporal';
 import { createWorker } from '../../src/worker';
@@ -197,12 +197,14 @@ describe('infra (real Postgres, real Temporal dev server)', () => {
 
     it('runs a worker with the exported workflows and activities, and stops it cleanly', async () => {
       const workerConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+      const lockPool = createPool(db.connectionString, logger, WORKER_LOCK_POOL_OPTIONS);
       try {
-        const activities = createActivities({ config, pool: db.pool, logger, temporal });
+        const activities = createActivities({ config, pool: db.pool, lockPool, logger, temporal });
         const worker = await createWorker({ config, connection: workerConnection, activities });
         await worker.runUntil(async () => assert.equal(worker.getState(), 'RUNNING'));
         assert.equal(worker.getState(), 'STOPPED');
       } finally {
+        await lockPool.end();
         await workerConnection.close();
       }
     });

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Stripe from 'stripe';
 import { syncWorkflowId } from '../../src/shared/ids';
 import { SYNC_MAX_CONCURRENT_BATCHES } from '../../src/shared/limits';
+import { CONTACT_WRITES_IN_PARALLEL } from '../../src/activities/sync-customers';
 import { startTestStack, eventually, type TestStack } from '../support/stack';
 import {
   CustomerBook,
@@ -17,9 +18,6 @@ import {
   webhookSecretOf,
   type LiveInstall,
 } from '../support/live-sync';
-
-/** Contact writes one sync activity makes at once (CONTACT_WRITES_IN_PARALLEL in src/activities/sync-customers.ts). */
-const WRITES_PER_ACTIVITY = 5;
 
 interface Queued {
   stack: TestStack;
@@ -85,7 +83,7 @@ describe('live sync: after a disable nothing more is written to Intercom, queued
     const callsAtDisable = intercomCalls(stack, target.workspaceId);
     // At once: the requests already on their way complete, but no activity starts another one.
     assert.ok(
-      callsAtDisable - callsBefore <= SYNC_MAX_CONCURRENT_BATCHES * WRITES_PER_ACTIVITY,
+      callsAtDisable - callsBefore <= SYNC_MAX_CONCURRENT_BATCHES * CONTACT_WRITES_IN_PARALLEL,
       `${callsAtDisable - callsBefore} Intercom requests while disabling`,
     );
     await assertNoMoreWrites(queued, callsAtDisable);
@@ -111,7 +109,7 @@ describe('live sync: after a disable nothing more is written to Intercom, queued
     assert.equal(response.status, 200, await response.text());
     const callsAtDisable = intercomCalls(stack, target.workspaceId);
     assert.ok(
-      callsAtDisable - callsBefore <= SYNC_MAX_CONCURRENT_BATCHES * WRITES_PER_ACTIVITY,
+      callsAtDisable - callsBefore <= SYNC_MAX_CONCURRENT_BATCHES * CONTACT_WRITES_IN_PARALLEL,
       `${callsAtDisable - callsBefore} Intercom requests while disabling`,
     );
     // Stripe's own delivery of the same event to the install's endpoint comes later: it changes nothing.

@@ -8,6 +8,7 @@ import type Stripe from 'stripe';
 import { createActivities, type ActivityDeps } from '../../src/activities';
 import { findTemporalCli, startTemporalDevServer, type DevServer } from '../../src/infra/temporal-cli';
 import { catchUpAtStart, createWorker } from '../../src/worker';
+import { createPool, WORKER_LOCK_POOL_OPTIONS } from '../../src/db/pool';
 import { testConfig, testLogger } from '../support/config';
 import { freePort } from '../../src/infra/ports';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
@@ -71,9 +72,12 @@ class OwnTemporal {
 /** The stack's worker, run here so the test can stop it and start a new one (which catches up, as at any start). */
 async function startWorker(stack: TestStack): Promise<{ stop(): Promise<void> }> {
   const connection = await NativeConnection.connect({ address: stack.config.TEMPORAL_ADDRESS });
+  assert.ok(stack.config.DATABASE_URL, 'the test stack sets DATABASE_URL');
+  const lockPool = createPool(stack.config.DATABASE_URL, logger, WORKER_LOCK_POOL_OPTIONS);
   const deps: ActivityDeps = {
     config: stack.config,
     pool: stack.service.pool,
+    lockPool,
     logger,
     temporal: stack.service.temporal,
   };
@@ -85,6 +89,7 @@ async function startWorker(stack: TestStack): Promise<{ stop(): Promise<void> }>
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
       await connection.close().catch(() => undefined);
+      await lockPool.end();
     },
   };
 }

@@ -91,8 +91,8 @@ describe('live sync: Stripe webhooks converge Intercom on the current Stripe sta
       await eventually(
         async () => {
           const progress = await stack.workflows.importProgress(target.installId);
-          // From the subscriptions phase on, the import reads what the mutations change.
-          const reading = ['subscriptions', 'charges', 'customers'].includes(progress?.phase ?? '');
+          // From the billing phase on, the import reads what the mutations change.
+          const reading = ['billing', 'customers'].includes(progress?.phase ?? '');
           return reading ? progress : undefined;
         },
         120_000,

@@ -71,7 +71,7 @@ export function statusView(report: InstallStatusReport, nowMs = Date.now()): Sta
       ? `Import complete: ${count(seen)} customers.`
       : imp.phase === 'customers' || imp.phase === 'draining'
         ? `${count(done)} of about ${count(total)} customers in Intercom`
-        : 'Reading your Stripe catalogue (products, prices, coupons)…';
+        : 'Reading your Stripe products, prices, subscriptions and charges…';
   const lag = report.webhooks.recentLagSeconds;
   return {
     state: report.state,
