@@ -1,11 +1,12 @@
 // Live-sync measurement: Stripe event → Intercom latency at a steady event rate, and the webhook endpoint's response
 // time as Stripe sees it. Prints one JSON line on stdout; makes no judgement (no thresholds).
 //
-//   npx tsx scripts/bench-live.ts [--rate 50] [--seconds 60] [--customers 300] [--burst-refresh]
+//   npx tsx scripts/bench-live.ts [--rate 50] [--seconds 60] [--customers 300] [--burst-refresh] [--in-process]
 //
-// The service runs in-process as in the integration tests (API, worker, Temporal on TEMPORAL_ADDRESS or a dev server,
-// PostgreSQL on TEST_DATABASE_URL / 127.0.0.1:5432 or embedded), with both emulators. scripts/bench.ts (imports) can
-// call runLiveBench().
+// The service runs as `npm start` runs it, in a child process (API and worker; Temporal on TEMPORAL_ADDRESS or a dev
+// server, PostgreSQL on TEST_DATABASE_URL / 127.0.0.1:5432 or embedded), with both emulators and the load in this
+// process; `--in-process` runs it here instead, as the integration tests do, sharing one event loop with them.
+// scripts/bench.ts (imports) can call runLiveBench().
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Stripe from 'stripe';
@@ -26,6 +27,8 @@ export interface LiveBenchOptions {
    * Stripe (3 reads) under the 429s: the cost of attribute changes, which charge events alone no longer show.
    */
   burstRefresh?: boolean;
+  /** The service in this process, sharing its event loop with the emulators and the load (as tests run it). */
+  inProcess?: boolean;
 }
 
 export interface LiveBenchResult {
@@ -33,6 +36,8 @@ export interface LiveBenchResult {
   rate: number;
   seconds: number;
   customers: number;
+  /** Where the service ran: its own process (as `npm start`), or this one beside the emulators. */
+  service: 'process' | 'in-process';
   events: number;
   /** Events whose Intercom event never arrived (should be 0). */
   missing: number;
@@ -104,6 +109,7 @@ export async function runLiveBench(options: LiveBenchOptions, stack?: TestStack)
     (await startTestStack({
       // Stripe delivers in parallel and at once here: the latency measured is ours, not the emulator's knobs.
       stripe: { seed: 1, webhook: { concurrency: 16, delayMs: [0, 0], duplicateProbability: 0 } },
+      serviceProcess: !options.inProcess,
       // Intercom's real limits (10,000/min per app) stay on: the service must pace itself under them.
     }));
   try {
@@ -175,6 +181,7 @@ async function measure(stack: TestStack, options: LiveBenchOptions): Promise<Liv
     rate: options.rate,
     seconds: options.seconds,
     customers: options.customers,
+    service: options.inProcess ? 'in-process' : 'process',
     events: total,
     missing,
     achievedRate: Math.round(achievedRate * 10) / 10,
@@ -257,6 +264,7 @@ async function main(): Promise<void> {
       seconds: { type: 'string' },
       customers: { type: 'string' },
       'burst-refresh': { type: 'boolean' },
+      'in-process': { type: 'boolean' },
     },
     strict: true,
   });
@@ -275,7 +283,7 @@ async function main(): Promise<void> {
     `live-sync bench: ${options.rate} events/s for ${options.seconds} s over ${options.customers} customers\n`,
   );
   try {
-    const result = await runLiveBench({ ...options, burstRefresh });
+    const result = await runLiveBench({ ...options, burstRefresh, inProcess: values['in-process'] ?? false });
     process.stdout.write(`${JSON.stringify(result)}\n`);
     if (!result.ok) process.exitCode = 1;
   } finally {

@@ -183,7 +183,8 @@ async function ourImport(
       emulators,
       scenario,
       await installAndWait({ url: service.url, adminToken: config.ADMIN_TOKEN }, scenario, {
-        timeoutMs: (300 + 4 * minimumSeconds) * 1000,
+        // Four times the floor, and at least 50 customers/s when there is no floor (`--rate-limit 0`).
+        timeoutMs: (300 + 4 * minimumSeconds + options.customers / 50) * 1000,
         stop: shutdown.requested,
       }),
     );

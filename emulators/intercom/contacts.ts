@@ -16,10 +16,6 @@ export interface ContactInput {
   customAttributes?: Record<string, unknown>;
 }
 
-export function emailKey(email: string): string {
-  return email.trim().toLowerCase();
-}
-
 export function createContact(
   workspace: Workspace,
   input: ContactInput,
@@ -49,7 +45,7 @@ export function createContact(
     seq: workspace.nextContactSeq(),
     searchableFromMs: nowMs + searchLagMs,
   };
-  workspace.contacts.set(contact.id, contact);
+  workspace.indexContact(contact);
   return contact;
 }
 
@@ -71,9 +67,11 @@ export function updateContact(workspace: Workspace, id: string, input: ContactIn
   const customAttributes = input.customAttributes ?? {};
   validateCustomAttributes(workspace, customAttributes);
   // Validation is complete before anything changes: a rejected write leaves the contact as it was.
+  const before = { email: contact.email, externalId: contact.externalId };
   contact.role = role;
   contact.email = email;
   contact.externalId = externalId;
+  workspace.indexContact(contact, before);
   if (input.name !== undefined) contact.name = input.name;
   if (input.phone !== undefined) contact.phone = input.phone;
   Object.assign(contact.customAttributes, customAttributes);
@@ -105,13 +103,12 @@ function assertNoConflict(
   externalId: string | null,
   selfId: string | undefined,
 ): void {
-  const wantedEmail = email === null ? null : emailKey(email);
-  for (const other of workspace.contacts.values()) {
-    if (other.id === selfId || other.role !== 'user') continue;
-    const sameEmail = wantedEmail !== null && other.email !== null && emailKey(other.email) === wantedEmail;
-    const sameExternalId = externalId !== null && other.externalId === externalId;
-    if (sameEmail || sameExternalId) {
-      throw new ApiError(409, 'conflict', `A contact matching those details already exists with id=${other.id}`);
-    }
+  const candidates = [
+    ...(email === null ? [] : workspace.contactsWith('email', email)),
+    ...(externalId === null ? [] : workspace.contactsWith('external_id', externalId)),
+  ].sort((a, b) => a.seq - b.seq);
+  const other = candidates.find((contact) => contact.id !== selfId && contact.role === 'user');
+  if (other) {
+    throw new ApiError(409, 'conflict', `A contact matching those details already exists with id=${other.id}`);
   }
 }

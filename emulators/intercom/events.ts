@@ -1,4 +1,3 @@
-import { emailKey } from './contacts';
 import { invalidParameter, userNotFound } from './errors';
 import type { StoredContact, Workspace } from './workspace';
 
@@ -48,13 +47,11 @@ export function trackEvent(workspace: Workspace, input: EventInput, nowMs: numbe
 }
 
 function resolveContact(workspace: Workspace, input: EventInput): StoredContact {
-  const contacts = [...workspace.contacts.values()];
   let found: StoredContact | undefined;
   if (input.id !== undefined) found = workspace.contacts.get(input.id);
-  else if (input.userId !== undefined) found = contacts.find((contact) => contact.externalId === input.userId);
+  else if (input.userId !== undefined) found = workspace.contactsWith('external_id', input.userId)[0];
   else if (input.email !== undefined) {
-    const wanted = emailKey(input.email);
-    const byEmail = contacts.filter((contact) => contact.email !== null && emailKey(contact.email) === wanted);
+    const byEmail = workspace.contactsWith('email', input.email);
     found = byEmail.find((contact) => contact.role === 'user') ?? byEmail[0];
   } else throw invalidParameter('An event needs one of id, user_id or email to identify the contact');
   if (!found) throw userNotFound();

@@ -1,7 +1,6 @@
 import { contactJson } from './contact-json';
-import { emailKey } from './contacts';
 import { invalidParameter } from './errors';
-import type { StoredContact, Workspace } from './workspace';
+import { emailKey, type StoredContact, type Workspace } from './workspace';
 
 /** Intercom's documented search limits. */
 const MAX_FILTERS_PER_GROUP = 15;
@@ -20,10 +19,24 @@ export interface SearchBody {
 /** `POST /contacts/search`: the query-language subset the sync code needs, with Intercom's limits and search lag. */
 export function searchContacts(workspace: Workspace, body: SearchBody, nowMs: number) {
   const matches = compile(body.query, 0);
-  const visible = [...workspace.contacts.values()].filter(
-    (contact) => contact.searchableFromMs <= nowMs && matches(contact),
-  );
+  const candidates = indexedCandidates(workspace, body.query) ?? workspace.contacts.values();
+  const visible = [...candidates].filter((contact) => contact.searchableFromMs <= nowMs && matches(contact));
   return contactPage(workspace, visible, body.pagination ?? {});
+}
+
+/**
+ * The only contacts a query for equal emails or external ids can match (one `=` filter, or an OR group of them), from
+ * the workspace's index; undefined for any other query, which then looks at every contact. The query still decides.
+ */
+function indexedCandidates(workspace: Workspace, query: unknown): Set<StoredContact> | undefined {
+  const filters = isRecord(query) && query.operator === 'OR' && Array.isArray(query.value) ? query.value : [query];
+  const lookups: Array<{ field: 'email' | 'external_id'; value: string }> = [];
+  for (const filter of filters) {
+    if (!isRecord(filter) || filter.operator !== '=' || typeof filter.value !== 'string') return undefined;
+    if (filter.field !== 'email' && filter.field !== 'external_id') return undefined;
+    lookups.push({ field: filter.field, value: filter.value });
+  }
+  return new Set(lookups.flatMap(({ field, value }) => workspace.contactsWith(field, value)));
 }
 
 /**

@@ -187,8 +187,9 @@ export async function importWorkflow(input: ImportWorkflowInput): Promise<Import
           const bounds = { nextCursor, newestCreated, oldestCreated };
           waiting.push(...restOfSlice(slice, bounds, span.accountCreated, canSplit));
         }
-        reading.delete(slice);
-        await onPage(page, [...waiting, ...reading]);
+        // The slice stays `reading` until onPage is done: a hand-over (continue-as-new) waits for it, so a customers
+        // page counted as outstanding has always reached the sync workflow.
+        await onPage(page, [...waiting, ...[...reading].filter((other) => other !== slice)]);
         describe();
       } catch (err) {
         failure ??= err;

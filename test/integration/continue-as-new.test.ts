@@ -60,4 +60,38 @@ describe('sync workflow continue-as-new', function () {
       assert.ok(emails.includes(customer.email!.toLowerCase()), `${customer.id} reached Intercom`);
     }
   });
+
+  it('an import handing over between pages read in parallel loses no page and repeats none', async () => {
+    const { workspaceId, token } = stack.intercom.createWorkspace();
+    seedCustomers(stack.stripe, { customers: 30, seed: 21 });
+    const created = await stack.api('/installs', {
+      body: { stripe: { apiKey: stack.stripe.keys.live }, intercom: { accessToken: token } },
+    });
+    const { id } = (await created.json()) as { id: string };
+    const status = () => stack.api(`/installs/${id}`).then((res) => res.json() as Promise<InstallStatus>);
+    await eventually(async () => ((await status()).state === 'live' ? true : undefined), 120_000, 'first import');
+
+    // An import of its own that continues-as-new every ~60 history events: many hand-overs while customers pages
+    // are being read and handed to the sync workflow.
+    const more = seedCustomers(stack.stripe, { customers: 1_500, seed: 22, deleted: 0 });
+    const handle = await stack.service.temporal.workflow.start('importWorkflow', {
+      workflowId: `import:${id}`,
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      args: [{ installId: id, importId: 'imp_continue_as_new_test', historyLimit: 60 }],
+      workflowIdConflictPolicy: 'TERMINATE_EXISTING',
+    });
+    const progress = (await handle.result()) as { customersSeen: number; phase: string };
+    assert.equal(progress.phase, 'done');
+
+    let runs = 0;
+    for await (const _ of stack.service.temporal.workflow.list({ query: `WorkflowId = 'import:${id}'` })) runs += 1;
+    assert.ok(runs >= 4, `expected several continued import runs, saw ${runs}`);
+
+    const contacts = stack.intercom.workspace(workspaceId).contacts;
+    const emails = contacts.map((contact) => contact.email?.toLowerCase());
+    assert.equal(new Set(emails).size, emails.length, 'no duplicated contact');
+    for (const customer of more.filter((seeded) => seeded.email)) {
+      assert.ok(emails.includes(customer.email!.toLowerCase()), `${customer.id} reached Intercom`);
+    }
+  });
 });

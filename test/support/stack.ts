@@ -2,7 +2,10 @@ import { startIntercomEmulator, type IntercomEmulator } from '../../emulators/in
 import { startStripeEmulator, type StripeEmulator, type StripeEmulatorOptions } from '../../emulators/stripe';
 import type { Config } from '../../src/config';
 import type { Logger } from '../../src/logger';
-import { createShutdown } from '../../src/infra/lifecycle';
+import { Client, Connection } from '@temporalio/client';
+import { createShutdown, type Shutdown } from '../../src/infra/lifecycle';
+import { freePort } from '../../src/infra/ports';
+import { startServiceProcess } from '../../scripts/lib/service-process';
 import { startService, type RunningService } from '../../src/service';
 import { createInstallWorkflows } from '../../src/activities';
 import type { InstallWorkflows } from '../../src/client/workflows';
@@ -35,6 +38,11 @@ export interface TestStackOptions {
   temporal?: TestTemporal;
   /** Admin URL of a PostgreSQL server the test started itself (e.g. to stop it); default: the shared one. */
   databaseServer?: string;
+  /**
+   * Run the service (API and worker) as `npm start` does, in a child process, so that its event loop is not the
+   * emulators' (benchmarks). The stack's `service.temporal` and `service.pool` are then this process's own clients.
+   */
+  serviceProcess?: boolean;
 }
 
 /**
@@ -67,7 +75,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   });
   const logger = options.logger ?? testLogger();
   const shutdown = createShutdown(logger);
-  const service = await startService(config, logger, shutdown, { worker: options.worker });
+  const service = options.serviceProcess
+    ? await startServiceInChild(config, db, shutdown)
+    : await startService(config, logger, shutdown, { worker: options.worker });
   // Stripe must reach our webhook endpoint: the API's real port is known only now.
   config.PUBLIC_URL = service.apiUrl;
   let closed: Promise<void> | undefined;
@@ -98,6 +108,17 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     },
     close,
   };
+}
+
+async function startServiceInChild(config: Config, db: TestDatabase, shutdown: Shutdown): Promise<RunningService> {
+  config.PORT = await freePort();
+  config.PUBLIC_URL = `http://127.0.0.1:${config.PORT}`;
+  const child = await startServiceProcess(config, { logLevel: process.env.LOG_LEVEL ?? 'warn' });
+  shutdown.add('service process', () => child.stop().then(() => undefined));
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  shutdown.add('temporal client connection', () => connection.close());
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  return { apiUrl: child.url, temporalUiUrl: null, pool: db.pool, temporal };
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
