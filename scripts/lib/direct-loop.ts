@@ -17,6 +17,7 @@ import {
   SUBSCRIPTION_LIST_EXPANSIONS,
 } from '../../src/activities/clients/stripe';
 import { forEachLimit } from '../../src/activities/concurrency';
+import { CONTACT_WRITES_IN_PARALLEL } from '../../src/activities/sync-customers';
 import { IntercomGateway, type ContactFields } from '../../src/activities/intercom-gateway';
 import { RateWindows } from '../../src/activities/rate-window';
 import { StripePacers } from '../../src/activities/stripe-pacer';
@@ -53,7 +54,6 @@ export interface DirectLoopResult {
 }
 
 const PREFIX = 'STRIPE_';
-const CONTACT_WRITES_IN_PARALLEL = 8;
 
 async function run(input: DirectLoopInput): Promise<DirectLoopResult> {
   const started = performance.now();

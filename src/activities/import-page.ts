@@ -48,7 +48,7 @@ export function createImportActivities(deps: { pool: Pool; contexts: InstallCont
     return withFailureMapping(async () => {
       const { install, stripe } = await contexts.load(input.installId);
       if (install.status === 'disabled') throw installFailure(`install ${install.id} is disabled`);
-      const cursor = {
+      const part = {
         ...(input.startingAfter ? { starting_after: input.startingAfter } : {}),
         ...(input.created ? { created: createdFilter(input.created) } : {}),
       };
@@ -56,7 +56,7 @@ export function createImportActivities(deps: { pool: Pool; contexts: InstallCont
       heartbeat();
       switch (input.kind) {
         case 'products': {
-          const page = await stripe.products.list({ limit: IMPORT_PAGE_SIZE, ...cursor });
+          const page = await stripe.products.list({ limit: IMPORT_PAGE_SIZE, ...part });
           await upsertCatalog(
             pool,
             install.id,
@@ -66,7 +66,7 @@ export function createImportActivities(deps: { pool: Pool; contexts: InstallCont
           return listResult(page);
         }
         case 'prices': {
-          const page = await stripe.prices.list({ limit: IMPORT_PAGE_SIZE, expand: ['data.tiers'], ...cursor });
+          const page = await stripe.prices.list({ limit: IMPORT_PAGE_SIZE, expand: ['data.tiers'], ...part });
           await upsertCatalog(
             pool,
             install.id,
@@ -76,7 +76,7 @@ export function createImportActivities(deps: { pool: Pool; contexts: InstallCont
           return listResult(page);
         }
         case 'coupons': {
-          const page = await stripe.coupons.list({ limit: IMPORT_PAGE_SIZE, ...cursor });
+          const page = await stripe.coupons.list({ limit: IMPORT_PAGE_SIZE, ...part });
           await upsertCatalog(
             pool,
             install.id,
@@ -91,7 +91,7 @@ export function createImportActivities(deps: { pool: Pool; contexts: InstallCont
             limit: IMPORT_PAGE_SIZE,
             status: 'all',
             expand: SUBSCRIPTION_LIST_EXPANSIONS,
-            ...cursor,
+            ...part,
           });
           await upsertSubscriptions(pool, install.id, page.data, observedAt);
           return listResult(page);
@@ -100,7 +100,7 @@ export function createImportActivities(deps: { pool: Pool; contexts: InstallCont
           // Every charge, not only recent ones: an annual plan's or a one-off customer's latest charge can be a year
           // old and still decide `last_charge_failed`, and total spent adds them all up. One call per 100 charges
           // stays far within Stripe's read quota.
-          const page = await stripe.charges.list({ limit: IMPORT_PAGE_SIZE, ...cursor });
+          const page = await stripe.charges.list({ limit: IMPORT_PAGE_SIZE, ...part });
           await upsertCharges(pool, install.id, page.data, observedAt);
           await upsertLatestCharges(pool, install.id, latestChargePerCustomer(page.data, observedAt));
           return listResult(page);
@@ -109,7 +109,7 @@ export function createImportActivities(deps: { pool: Pool; contexts: InstallCont
           const page = await stripe.customers.list({
             limit: IMPORT_PAGE_SIZE,
             expand: CUSTOMER_LIST_EXPANSIONS,
-            ...cursor,
+            ...part,
           });
           await upsertCustomers(
             pool,

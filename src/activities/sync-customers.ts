@@ -15,6 +15,7 @@ import { forEachLimit } from './concurrency';
 import { dependencyOf, installFailure, INSTALL_FAILED, withFailureMapping } from './failures';
 import { InstallStopped, IntercomRejected } from './intercom-gateway';
 import { planAttributes } from './attribute-plan';
+import { SYNC_BATCH_SIZE } from '../shared/limits';
 import { ApplicationFailure } from '@temporalio/activity';
 
 /** Attempt of a batch from which an error that no dependency explains fails its customer instead of the batch. */
@@ -23,13 +24,13 @@ const ISOLATE_UNEXPLAINED_FROM_ATTEMPT = 3;
 const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /**
- * Contacts written at once within one batch. The workspace's InFlightLimiter decides how many Intercom calls run
- * (from measured latency and the rate budget); this only has to offer it enough work across the running batches:
- * at 150 ms a call, Intercom's 10,000/min needs about 26 calls in flight, and 6 batches × 10 offer 60. A batch's
- * writes share the one connection that holds their locks; the status read before each Intercom call is shared by the
- * calls starting together (InstallContexts), so the pool is not starved.
+ * Contacts written at once within one batch: all of them. The workspace's InFlightLimiter decides how many Intercom
+ * calls run (from measured latency and the rate budget); the batches only have to offer it enough work (at 150 ms a
+ * call, Intercom's 10,000/min needs about 26 calls in flight; 6 batches of 30 offer 180). A batch's queries run on the
+ * main pool, its locks held on the lock pool (ContactWriter.withLocks), and the status read before each Intercom call
+ * is shared by the calls starting together (InstallContexts), so the pool is not starved.
  */
-export const CONTACT_WRITES_IN_PARALLEL = 30;
+export const CONTACT_WRITES_IN_PARALLEL = SYNC_BATCH_SIZE;
 
 /** What a syncCustomers attempt has done so far, in its heartbeat details (kept by Temporal for the next attempt). */
 interface RefreshProgress {

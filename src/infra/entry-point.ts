@@ -51,9 +51,7 @@ export async function openWorkerDatabases(
   shutdown: Shutdown,
 ): Promise<{ pool: Pool; lockPool: Pool }> {
   const pool = await openDatabase(connectionString, logger, shutdown, WORKER_POOL_OPTIONS);
-  const lockPool = createPool(connectionString, logger, WORKER_LOCK_POOL_OPTIONS);
-  shutdown.add(`postgres pool (${WORKER_LOCK_POOL_OPTIONS.applicationName})`, () => lockPool.end());
-  return { pool, lockPool };
+  return { pool, lockPool: poolClosedOnShutdown(connectionString, logger, shutdown, WORKER_LOCK_POOL_OPTIONS) };
 }
 
 /** A pool on the service's database with every migration applied, closed on shutdown. */
@@ -63,8 +61,18 @@ export async function openDatabase(
   shutdown: Shutdown,
   options: PoolOptions = {},
 ): Promise<Pool> {
+  const pool = poolClosedOnShutdown(connectionString, logger, shutdown, options);
+  await migrate(pool, logger);
+  return pool;
+}
+
+function poolClosedOnShutdown(
+  connectionString: string,
+  logger: Logger,
+  shutdown: Shutdown,
+  options: PoolOptions,
+): Pool {
   const pool = createPool(connectionString, logger, options);
   shutdown.add(`postgres pool${options.applicationName ? ` (${options.applicationName})` : ''}`, () => pool.end());
-  await migrate(pool, logger);
   return pool;
 }
