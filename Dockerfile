@@ -3,6 +3,9 @@ FROM node:20-slim
 
 WORKDIR /app
 ENV NODE_ENV=production
+# The heap flags `npm start` runs with (README "Memory"): V8 collects at 1.4x the live heap instead of letting garbage
+# reach 4x it. Set NODE_OPTIONS in the deployment to change them.
+ENV NODE_OPTIONS="--max-old-space-size=512 --max-semi-space-size=8"
 
 # Dependencies first, so editing the source does not reinstall them. tsx is a runtime dependency.
 COPY package.json package-lock.json ./

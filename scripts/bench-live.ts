@@ -15,6 +15,7 @@ import { runTeardowns } from '../test/support/teardown';
 import { CustomerBook, Random, install, seedCustomers, waitForQuiet } from '../test/support/live-sync';
 import { DEFAULT_EVENT_NAME_PREFIX, DATA_EVENT_NAME_SUFFIXES } from '../src/mapping';
 import { countResponses, sum } from './lib/emulators';
+import type { DeliveryAttempt } from '../emulators/stripe';
 
 export interface LiveBenchOptions {
   /** Stripe events per second (one charge each). */
@@ -45,6 +46,11 @@ export interface LiveBenchResult {
   achievedRate: number;
   /** From the change in Stripe to the Intercom emulator storing the data event. */
   latencyMs: Percentiles;
+  /**
+   * That latency in two stages, so a slow one shows where it lives: from the change until the webhook delivery that
+   * was acknowledged (Stripe's queue and our answer), then from that answer until the data event was in Intercom.
+   */
+  stagesMs: { acknowledged: Percentiles; acknowledgedToIntercom: Percentiles };
   /** The webhook endpoint's answer time for every delivery attempt, as the Stripe emulator measured it. */
   webhookResponseMs: Percentiles;
   /** Stripe API requests the service made during the steady load and its drain, by endpoint. */
@@ -155,7 +161,11 @@ async function measure(stack: TestStack, options: LiveBenchOptions): Promise<Liv
 
   await waitForQuiet(stack, target.installId, { timeoutMs: 600_000 });
   const receivedAtFor = chargedEventsIn(stack, target.workspaceId);
+  const attempts = admin.deliveries().slice(deliveriesBefore);
+  const acknowledgedAtFor = acknowledgedDeliveries(stack, attempts);
   const latencies: number[] = [];
+  const acknowledged: number[] = [];
+  const acknowledgedToIntercom: number[] = [];
   let missing = 0;
   let lastReceived = loadEndedAt;
   for (const { customerId, charge, at } of sent) {
@@ -166,8 +176,11 @@ async function measure(stack: TestStack, options: LiveBenchOptions): Promise<Liv
     }
     latencies.push(receivedAt - at);
     lastReceived = Math.max(lastReceived, receivedAt);
+    const acknowledgedAt = acknowledgedAtFor(charge);
+    if (acknowledgedAt === undefined) continue;
+    acknowledged.push(acknowledgedAt - at);
+    acknowledgedToIntercom.push(receivedAt - acknowledgedAt);
   }
-  const attempts = admin.deliveries().slice(deliveriesBefore);
   const stripeCallsByEndpoint = Object.fromEntries(
     Object.entries(stack.stripe.requestCounts()).map(([endpoint, count]) => [
       endpoint,
@@ -186,6 +199,7 @@ async function measure(stack: TestStack, options: LiveBenchOptions): Promise<Liv
     missing,
     achievedRate: Math.round(achievedRate * 10) / 10,
     latencyMs: percentiles(latencies),
+    stagesMs: { acknowledged: percentiles(acknowledged), acknowledgedToIntercom: percentiles(acknowledgedToIntercom) },
     webhookResponseMs: percentiles(responses),
     stripeCallsByEndpoint,
     webhookFailures: attempts.filter((delivery) => delivery.outcome === 'failed').length,
@@ -211,6 +225,22 @@ function chargedEventsIn(stack: TestStack, workspaceId: string) {
       .map((event) => [`${event.contact_id}|${event.created_at}`, event.received_at_ms] as const),
   );
   return (customerId: string, charge: Stripe.Charge) => received.get(`${contactOf.get(customerId)}|${charge.created}`);
+}
+
+/** When the first 2xx delivery of each charge's `charge.succeeded` event finished. */
+function acknowledgedDeliveries(stack: TestStack, attempts: DeliveryAttempt[]) {
+  const eventOfCharge = new Map(
+    stack.stripe.admin
+      .state('live')
+      .events.filter((event) => event.type === 'charge.succeeded')
+      .map((event) => [(event.data.object as Stripe.Charge).id, event.id] as const),
+  );
+  const acknowledgedAt = new Map<string, number>();
+  for (const attempt of attempts) {
+    if (attempt.outcome !== 'succeeded' || acknowledgedAt.has(attempt.eventId)) continue;
+    acknowledgedAt.set(attempt.eventId, attempt.at);
+  }
+  return (charge: Stripe.Charge) => acknowledgedAt.get(eventOfCharge.get(charge.id) ?? '');
 }
 
 /**

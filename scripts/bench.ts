@@ -48,6 +48,8 @@ const optionsSchema = z.object({
   'shared-temporal': z.boolean().default(false),
   /** Writes a V8 CPU profile of the service process (node --cpu-prof) into this directory. */
   'cpu-prof-dir': z.string().min(1).optional(),
+  /** More node flags for the service process, space-separated (`--trace-gc`, `--max-semi-space-size=32`). */
+  'service-node-args': z.string().default(''),
   json: z.boolean().default(false),
   'skip-live': z.boolean().default(false),
 });
@@ -162,7 +164,10 @@ async function ourImport(
     const profileDir = options['cpu-prof-dir'];
     const service = await startServiceProcess(config, {
       logLevel: process.env.LOG_LEVEL || 'warn',
-      nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [],
+      nodeArgs: [
+        ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : []),
+        ...options['service-node-args'].split(' ').filter(Boolean),
+      ],
     });
     let stopped = false;
     runShutdown.add('service process', async () => {

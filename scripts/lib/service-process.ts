@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Config } from '../../src/config';
@@ -23,13 +24,17 @@ export async function startServiceProcess(
   config: Config,
   options: { logLevel: string; /** Extra node flags (`--cpu-prof`). */ nodeArgs?: string[] },
 ): Promise<ServiceProcess> {
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: { ...process.env, ...configEnv(config), LOG_LEVEL: options.logLevel },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group: a Ctrl-C in the terminal reaches only us, and we stop it with one SIGTERM.
-    detached: true,
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...startScriptNodeFlags(), ...(options.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'],
+    {
+      cwd: root,
+      env: { ...process.env, ...configEnv(config), LOG_LEVEL: options.logLevel },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: a Ctrl-C in the terminal reaches only us, and we stop it with one SIGTERM.
+      detached: true,
+    },
+  );
   const killOnExit = () => child.kill('SIGTERM');
   process.once('exit', killOnExit);
   for (const stream of [child.stdout, child.stderr]) {
@@ -64,4 +69,10 @@ export async function startServiceProcess(
       return exited;
     },
   };
+}
+
+/** The heap flags `npm start` runs node with (package.json), so the service measured here runs as users run it. */
+function startScriptNodeFlags(): string[] {
+  const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  return manifest.scripts.start.split(/\s+/).filter((word) => /^--max-[a-z-]+=\d+$/.test(word));
 }

@@ -25,9 +25,16 @@ import {
   recordCreationIntent,
   type ContactRecord,
 } from '../db/contacts';
-import { getCatalog, getContactMembers, getCustomers, type MirroredCustomer } from '../db/mirror';
+import {
+  getCatalog,
+  getContactMembers,
+  getContactMembersOfEach,
+  getCustomers,
+  type MirroredCustomer,
+  type ShownOn,
+} from '../db/mirror';
 import { getEvents, markEventsProcessed, markIntercomEventSent } from '../db/events';
-import { UNMAPPABLE_EVENT, clearFailures, recordFailure } from '../db/failures';
+import { UNMAPPABLE_EVENT, clearFailures, customersWithFailures, recordFailure } from '../db/failures';
 import { reserveEventTime } from '../db/intercom-event-times';
 import { clearWarnings, recordWarning } from '../db/warnings';
 import { withAdvisoryLocks } from '../db/locks';
@@ -59,6 +66,13 @@ interface ContactGroup {
   items: WorkItem[];
 }
 
+/** What a group's first write would read, read for the whole batch at once under its locks (ContactWriter.readAhead). */
+interface ReadAhead {
+  contact: ContactRecord | undefined;
+  shownOn: ShownOn;
+  members: MirroredCustomer[];
+}
+
 /**
  * Writes a batch of customers to Intercom: resolves each customer's contact (link, known contact, search, create),
  * computes the attributes from the current mirror, writes only when they changed, then sends the data events.
@@ -70,6 +84,10 @@ export class ContactWriter {
   private readonly linkedContactEmails = new Map<string, string | null>();
   /** Catalogue objects read for this batch (the batch's customers mostly share products and prices). */
   private readonly catalogObjects = new Map<string, { kind: 'product' | 'price' | 'coupon'; data: unknown }>();
+  /** Each lone group's contact and members, read once its lock is held; taken by its first write. */
+  private readonly readAhead = new Map<ContactGroup, ReadAhead>();
+  /** The batch's customers with a contact failure recorded, read under the locks; null: not read, ask each time. */
+  private failing: Set<string> | null = null;
 
   /**
    * `databases.pool` runs every query; `databases.lockPool` only holds the batch's advisory locks (see withLocks), so a
@@ -135,7 +153,55 @@ export class ContactWriter {
       buckets.set(key, [...(buckets.get(key) ?? []), group]);
     }
     if (buckets.size === 0) return;
-    await withAdvisoryLocks(this.lockPool, [...buckets.keys()], () => work([...buckets.values()]));
+    await withAdvisoryLocks(this.lockPool, [...buckets.keys()], async () => {
+      const lone = [...buckets.values()].flatMap((bucket) => (bucket.length === 1 ? bucket : []));
+      await this.readAheadOf(lone, groups);
+      await work([...buckets.values()]);
+    });
+  }
+
+  /**
+   * Reads for the whole batch what each write would read for itself: the recorded contacts and the members they show
+   * (for groups alone in their lock's bucket: an earlier write in a shared bucket changes what the next one would
+   * read), and which customers have failures to clear. A few queries per batch instead of three per customer; safe
+   * because every write of these people holds the locks held now.
+   */
+  private async readAheadOf(lone: ContactGroup[], all: ContactGroup[]): Promise<void> {
+    const installId = this.install.id;
+    const [byId, byEmail, failing] = await Promise.all([
+      findContacts(
+        this.pool,
+        installId,
+        lone.flatMap((group) => (group.contactId ? [group.contactId] : [])),
+      ),
+      findContactsByEmail(
+        this.pool,
+        installId,
+        lone.flatMap((group) => (group.email ? [group.email] : [])),
+      ),
+      customersWithFailures(
+        this.pool,
+        installId,
+        all.flatMap((group) => group.items.map((item) => item.customerId)),
+      ),
+    ]);
+    this.failing = failing;
+    const contactWithId = new Map(byId.map((contact) => [contact.contactId, contact]));
+    const contactWithEmail = new Map(byEmail.map((contact) => [contact.emailNormalized, contact]));
+    const reads = lone.map((group) => {
+      // As writeContact looks it up: by the linked id, else by email; else the batch's search result.
+      const contact =
+        (group.contactId ? contactWithId.get(group.contactId) : undefined) ??
+        (group.email ? contactWithEmail.get(group.email) : undefined);
+      const contactId = contact?.contactId ?? this.searchResultFor(group)?.id ?? null;
+      return { group, contact, shownOn: this.shownOn(contact ?? (contactId ? { contactId } : undefined), group) };
+    });
+    const members = await getContactMembersOfEach(
+      this.pool,
+      installId,
+      reads.map((read) => read.shownOn),
+    );
+    reads.forEach((read, index) => this.readAhead.set(read.group, { ...read, members: members[index] ?? [] }));
   }
 
   /**
@@ -152,11 +218,10 @@ export class ContactWriter {
       await this.recordGroupFailure(group, err.message, err.code);
       return;
     }
-    await clearFailures(
-      this.pool,
-      this.install.id,
-      group.items.map((item) => item.customerId),
-    );
+    const customerIds = group.items.map((item) => item.customerId);
+    if (this.failing === null || customerIds.some((customerId) => this.failing?.has(customerId))) {
+      await clearFailures(this.pool, this.install.id, customerIds);
+    }
     for (const item of group.items) await this.sendEvents(contactId, item);
   }
 
@@ -168,6 +233,7 @@ export class ContactWriter {
     this.counters.failed += 1;
     this.lastFailure = reason;
     for (const item of group.items) {
+      this.failing?.add(item.customerId);
       await recordFailure(this.pool, this.install.id, { customerId: item.customerId, reason, code });
       await markEventsProcessed(this.pool, this.install.id, item.eventIds, 'failed', reason);
     }
@@ -189,8 +255,17 @@ export class ContactWriter {
   /** Returns the contact id written, or null when the group has nothing to show (every customer deleted, unlinked). */
   private async writeContact(group: ContactGroup, isRetry = false): Promise<string | null> {
     const installId = this.install.id;
-    let contact = group.contactId ? await findContact(this.pool, installId, group.contactId) : undefined;
-    if (!contact && group.email) contact = (await findContactsByEmail(this.pool, installId, [group.email]))[0];
+    // Read ahead for the first write of a lone group; a retry (after a vanished contact) reads afresh.
+    const readAhead = isRetry ? undefined : this.readAhead.get(group);
+    this.readAhead.delete(group);
+    let contact = readAhead
+      ? readAhead.contact
+      : group.contactId
+        ? await findContact(this.pool, installId, group.contactId)
+        : undefined;
+    if (!readAhead && !contact && group.email) {
+      contact = (await findContactsByEmail(this.pool, installId, [group.email]))[0];
+    }
     const found = contact ? undefined : this.searchResultFor(group);
     if (found) {
       // A lead holding the email becomes the user on this first write (design §4: never a second person).
@@ -198,7 +273,11 @@ export class ContactWriter {
       await recordContact(this.pool, installId, contact);
     }
 
-    const members = await this.members(contact, group);
+    const shownOn = this.shownOn(contact, group);
+    const members =
+      readAhead && readAhead.shownOn.contactId === shownOn.contactId && readAhead.shownOn.email === shownOn.email
+        ? readAhead.members
+        : await getContactMembers(this.pool, installId, shownOn);
     const fields = await this.fieldsFor(members, contact);
     if (!fields) return contact?.contactId ?? null;
     const hash = attributesHash(fields);
@@ -351,16 +430,16 @@ export class ContactWriter {
     return createdAt !== null && createdAt * 1000 >= intent.requestedAt.getTime() - CLOCK_SKEW_MS;
   }
 
-  /**
-   * Every mirrored customer that shows on this contact: those linked to it, plus unlinked customers sharing its
-   * email (customers linked to another contact keep their link).
-   */
-  private members(contact: ContactRecord | undefined, group: ContactGroup) {
-    return getContactMembers(this.pool, this.install.id, {
+  /** Which customers show on the group's contact (getContactMembers): its links, its email, the group's own. */
+  private shownOn(
+    contact: (Pick<ContactRecord, 'contactId'> & Partial<ContactRecord>) | undefined,
+    group: ContactGroup,
+  ): ShownOn {
+    return {
       contactId: contact?.contactId ?? null,
       email: group.email ?? contact?.emailNormalized ?? null,
       customerIds: group.items.map((item) => item.customerId),
-    });
+    };
   }
 
   /**

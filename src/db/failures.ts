@@ -29,6 +29,21 @@ export async function recordFailure(
  */
 export const UNMAPPABLE_EVENT = 'unmappable_stripe_event';
 
+/** Which of these customers have a contact failure recorded (what clearFailures would clear). */
+export async function customersWithFailures(
+  db: Queryable,
+  installId: string,
+  customerIds: string[],
+): Promise<Set<string>> {
+  if (customerIds.length === 0) return new Set();
+  const result = await db.query<{ customer_id: string }>(
+    `SELECT customer_id FROM customer_failures
+     WHERE install_id = $1 AND customer_id = ANY($2) AND code IS DISTINCT FROM $3`,
+    [installId, customerIds, UNMAPPABLE_EVENT],
+  );
+  return new Set(result.rows.map((row) => row.customer_id));
+}
+
 /** Clears the customers' contact failures (their contact was just written). */
 export async function clearFailures(db: Queryable, installId: string, customerIds: string[]): Promise<void> {
   if (customerIds.length === 0) return;

@@ -204,23 +204,65 @@ export async function getCustomersByEmail(
  * The mirrored customers that show on one contact, in one query: those linked to `contactId`, the customers sharing
  * `email` that are linked to no other contact, and `customerIds` themselves.
  */
+/** Who a contact shows: the customers linked to it, unlinked customers with its email, and these customers. */
+export interface ShownOn {
+  contactId: string | null;
+  email: string | null;
+  customerIds: string[];
+}
+
 export async function getContactMembers(
   db: Queryable,
   installId: string,
-  shownOn: { contactId: string | null; email: string | null; customerIds: string[] },
+  shownOn: ShownOn,
 ): Promise<MirroredCustomer[]> {
-  const result = await db.query<CustomerRow>(
-    `${MIRROR_SELECT} WHERE c.install_id = $1 AND c.observed_at > 'epoch' AND c.customer_id IN (
-       SELECT l.customer_id FROM contact_links l WHERE l.install_id = $1 AND l.contact_id = $2::text
+  return (await getContactMembersOfEach(db, installId, [shownOn]))[0] ?? [];
+}
+
+/**
+ * The mirrored customers shown on each of several contacts, in one query (a batch reads its contacts' members at
+ * once): those linked to the contact, plus unlinked customers sharing its email (customers linked to another contact
+ * keep their link), plus the given customers. Placeholder rows are left out.
+ */
+export async function getContactMembersOfEach(
+  db: Queryable,
+  installId: string,
+  shownOn: ShownOn[],
+): Promise<MirroredCustomer[][]> {
+  if (shownOn.length === 0) return [];
+  const result = await db.query<CustomerRow & { shown: number }>(
+    `WITH shown AS (
+       SELECT * FROM jsonb_to_recordset($2::jsonb) AS s(shown int, contact_id text, email text, customer_ids text[])
+     ), members AS (
+       SELECT s.shown, l.customer_id FROM shown s
+         JOIN contact_links l ON l.install_id = $1 AND l.contact_id = s.contact_id
        UNION
-       SELECT e.customer_id FROM stripe_customers e
+       SELECT s.shown, e.customer_id FROM shown s
+         JOIN stripe_customers e ON e.install_id = $1 AND e.email_normalized = s.email
          LEFT JOIN contact_links l ON l.install_id = e.install_id AND l.customer_id = e.customer_id
-        WHERE e.install_id = $1 AND e.email_normalized = $3::text AND (l.contact_id IS NULL OR l.contact_id = $2::text)
+        WHERE l.contact_id IS NULL OR l.contact_id = s.contact_id
        UNION
-       SELECT unnest($4::text[]))`,
-    [installId, shownOn.contactId, shownOn.email, shownOn.customerIds],
+       SELECT s.shown, unnest(s.customer_ids) FROM shown s
+     )
+     SELECT m.shown, mirrored.* FROM members m
+       CROSS JOIN LATERAL (${MIRROR_SELECT} WHERE c.install_id = $1 AND c.customer_id = m.customer_id
+                            AND c.observed_at > 'epoch') AS mirrored
+      ORDER BY m.shown, mirrored.customer_id`,
+    [
+      installId,
+      JSON.stringify(
+        shownOn.map((one, shown) => ({
+          shown,
+          contact_id: one.contactId,
+          email: one.email,
+          customer_ids: one.customerIds,
+        })),
+      ),
+    ],
   );
-  return result.rows.map(toMirrored);
+  const members = shownOn.map((): MirroredCustomer[] => []);
+  for (const row of result.rows) members[row.shown]?.push(toMirrored(row));
+  return members;
 }
 
 export async function countCustomersWithoutEmail(db: Queryable, installId: string): Promise<number> {

@@ -5,9 +5,11 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -45,6 +47,22 @@ export interface SyncWorkflowInput {
 
 /** Safety net for deliveries that never arrive (Stripe retries 3 days); each run costs ≥2 Stripe list calls. */
 const CATCH_UP_EVERY_MS = 6 * 60 * 60 * 1000;
+
+/**
+ * History events after which a run continues as new, well before Temporal's suggestion at 4,096. A signal arriving
+ * while the run completes with continue-as-new fails that workflow task (https://github.com/temporalio/temporal/issues/1289),
+ * and the worker then replays the run from its first event (sdk-core evicts on an unhandled command:
+ * https://github.com/temporalio/sdk-rust/pull/212). Replay costs about 0.7 ms an event on a 2-core machine, because
+ * the SDK records a stack trace for every workflow promise: a 4,096-event run held the install's webhooks for 3 s under
+ * a steady 50 events/s (scripts/bench-live.ts), a run of this length for well under one.
+ */
+const RUN_HISTORY_EVENTS = 1_000;
+
+/**
+ * Runs started before this patch kept a catch-up timer per loop turn (a started and a cancelled timer in the history
+ * for every batch) and continued as new only when Temporal suggested it; they replay the same way.
+ */
+const SHORT_RUNS_PATCH = 'sync-short-runs-one-catch-up-timer';
 
 const { prepareInstall } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
@@ -195,13 +213,23 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     throw err;
   }
 
-  const historyFull = () =>
-    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= (input.historyLimit ?? Infinity);
+  const shortRuns = patched(SHORT_RUNS_PATCH);
+  const historyLimit = Math.min(input.historyLimit ?? Infinity, shortRuns ? RUN_HISTORY_EVENTS : Infinity);
+  const historyFull = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit;
   const shouldStop = () => disabled || historyFull();
   const canTake = () => queue.hasReady() && runningBatches < SYNC_MAX_CONCURRENT_BATCHES;
+  // One timer per catch-up period: a condition timeout per loop turn would add two history events to every batch.
+  let catchUpDue = Date.now() >= nextCatchUpAt;
+  const scheduleCatchUp = () => void sleep(Math.max(1, nextCatchUpAt - Date.now())).then(() => (catchUpDue = true));
+  if (shortRuns && !catchUpDue) scheduleCatchUp();
+  const timeForCatchUp = () => (shortRuns ? catchUpDue : Date.now() >= nextCatchUpAt);
   for (;;) {
-    if (!catchingUp && !disabled && Date.now() >= nextCatchUpAt) void catchUp();
+    if (!catchingUp && !disabled && timeForCatchUp()) {
+      catchUpDue = false;
+      void catchUp().then(() => shortRuns && scheduleCatchUp());
+    }
     if (catchingUp) await condition(() => shouldStop() || canTake() || !catchingUp);
+    else if (shortRuns) await condition(() => shouldStop() || canTake() || catchUpDue);
     else await condition(() => shouldStop() || canTake(), Math.max(1, nextCatchUpAt - Date.now()));
     if (shouldStop()) break;
     if (!canTake()) continue;

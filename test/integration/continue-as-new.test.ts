@@ -48,8 +48,12 @@ describe('sync workflow continue-as-new', function () {
     );
 
     let runs = 0;
-    for await (const _ of stack.service.temporal.workflow.list({ query: `WorkflowId = '${syncWorkflowId(id)}'` })) {
+    for await (const run of stack.service.temporal.workflow.list({ query: `WorkflowId = '${syncWorkflowId(id)}'` })) {
       runs += 1;
+      // One catch-up timer per period, not one per batch: a run's history grows by its work alone.
+      const history = await stack.service.temporal.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+      const timers = (history.events ?? []).filter((event) => event.timerStartedEventAttributes).length;
+      assert.ok(timers <= 1, `run ${run.runId} started ${timers} timers`);
     }
     assert.ok(runs >= 4, `expected several continued runs, saw ${runs}`);
 
