@@ -11,7 +11,11 @@ import { createMetricsRegistry } from './infra/metrics';
 import { ensurePostgres } from './infra/postgres';
 import { ensureTemporalServer } from './infra/temporal-cli';
 import { ensureSearchAttributes } from './infra/temporal';
-import { temporalConnectionOptions, usesTemporalTls } from './infra/temporal-connection';
+import {
+  temporalClientConnectionOptions,
+  temporalConnectionOptions,
+  usesTemporalTls,
+} from './infra/temporal-connection';
 import type { Logger } from './logger';
 import { catchUpAtStart, createWorker, runWorker } from './worker';
 import { secretBoxFor } from './crypto/secret-box';
@@ -48,14 +52,13 @@ export async function startService(
   const pool = await openDatabase(postgres.connectionString, logger, shutdown, { applicationName: 'sis-api' });
   await checkSecretsAtRest(pool, secretBoxFor(config), logger);
 
-  const connectionOptions = temporalConnectionOptions(config);
-  const clientConnection = await Connection.connect(connectionOptions);
+  const clientConnection = await Connection.connect(temporalClientConnectionOptions(config));
   shutdown.add('temporal client connection', () => clientConnection.close());
   if (remoteTemporal) await ensureSearchAttributes(clientConnection, config.TEMPORAL_NAMESPACE, logger);
   const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
 
   if (options.worker !== false) {
-    const workerConnection = await NativeConnection.connect(connectionOptions);
+    const workerConnection = await NativeConnection.connect(temporalConnectionOptions(config));
     shutdown.add('temporal worker connection', () => workerConnection.close());
     const { pool: workerPool, lockPool } = await openWorkerDatabases(postgres.connectionString, logger, shutdown);
     const activityDeps = { config, pool: workerPool, lockPool, logger, temporal, stripePacers: new StripePacers() };

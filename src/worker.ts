@@ -10,7 +10,7 @@ import { ensureSearchAttributes } from './infra/temporal';
 import { secretBoxFor } from './crypto/secret-box';
 import { checkSecretsAtRest } from './installs/secrets-at-rest';
 import { startEventRetention } from './events/retention';
-import { temporalConnectionOptions } from './infra/temporal-connection';
+import { temporalClientConnectionOptions, temporalConnectionOptions } from './infra/temporal-connection';
 import { bundleWorkflowsInChildProcess } from './infra/workflow-bundle';
 
 export interface WorkerDeps {
@@ -41,7 +41,7 @@ function main() {
     async ({ config, logger, shutdown }) => {
       const { pool, lockPool } = await openWorkerDatabases(config.DATABASE_URL, logger, shutdown);
       await checkSecretsAtRest(pool, secretBoxFor(config), logger);
-      const clientConnection = await Connection.connect(temporalConnectionOptions(config));
+      const clientConnection = await Connection.connect(temporalClientConnectionOptions(config));
       shutdown.add('temporal client connection', () => clientConnection.close());
       await ensureSearchAttributes(clientConnection, config.TEMPORAL_NAMESPACE, logger);
       const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });

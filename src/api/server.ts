@@ -15,7 +15,7 @@ import { InstallService } from '../installs/install-service';
 import { createInstallRouter } from './routes/installs';
 import { createWebhookRouter } from './routes/webhooks';
 import { requireAdminToken } from './auth';
-import { temporalConnectionOptions } from '../infra/temporal-connection';
+import { temporalClientConnectionOptions } from '../infra/temporal-connection';
 import { SessionStore } from '../auth/sessions';
 import { OAuthStates } from '../auth/oauth-state';
 import { sessionSigner, stateSigner } from '../auth/signing';
@@ -104,7 +104,7 @@ function main() {
       const pool = await openDatabase(config.DATABASE_URL, logger, shutdown);
       await checkSecretsAtRest(pool, secretBoxFor(config), logger);
       // Lazy: the API starts while Temporal is down and reports it on /healthz (webhooks answer 503) until it is back.
-      const connection = Connection.lazy(temporalConnectionOptions(config));
+      const connection = Connection.lazy(temporalClientConnectionOptions(config));
       shutdown.add('temporal connection', () => connection.close());
       const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
       const api = await startApiServer({ config, pool, temporal, logger, metrics: createMetricsRegistry() });

@@ -3,7 +3,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
-import { temporalConnectionOptions, usesTemporalTls } from '../../src/infra/temporal-connection';
+import type { GrpcRetryOptions } from '@temporalio/client';
+import {
+  clientRetryOptions,
+  temporalClientConnectionOptions,
+  temporalConnectionOptions,
+  usesTemporalTls,
+} from '../../src/infra/temporal-connection';
 
 describe('Temporal connection settings', () => {
   it('connects in plain text to a dev server by default', () => {
@@ -50,5 +56,34 @@ describe('Temporal connection settings', () => {
       () => loadConfig({ TEMPORAL_TLS_CERT_PATH: '/etc/temporal/client.pem' }),
       (error: unknown) => error instanceof ConfigError && /TEMPORAL_TLS_KEY_PATH/.test(error.message),
     );
+  });
+
+  describe('client gRPC retries', () => {
+    const retries = clientRetryOptions();
+    type Status = Parameters<GrpcRetryOptions['delayFunction']>[1];
+    // gRPC status codes: 3 INVALID_ARGUMENT, 8 RESOURCE_EXHAUSTED, 14 UNAVAILABLE.
+    const refused = (code: number, details: string) => ({ code, details }) as Status;
+    const closing = refused(8, 'workflow operation can not be applied because workflow is closing');
+
+    it('retry a call to a workflow handing over to its next run after 75 ms, growing to 1 s', () => {
+      assert.equal(retries.retryableDecider(1, closing), true);
+      assert.equal(retries.delayFunction(1, closing), 75);
+      assert.equal(retries.delayFunction(9, closing), 1_000);
+    });
+
+    it("keep the SDK's backoff for other refusals: 1.7 s ± 20 % for a server shedding load, 170 ms when unavailable", () => {
+      const shedding = retries.delayFunction(1, refused(8, 'namespace rate limit exceeded'));
+      assert.ok(shedding >= 1_360 && shedding <= 2_040, `${shedding} ms`);
+      const unavailable = retries.delayFunction(1, refused(14, 'connection refused'));
+      assert.ok(unavailable >= 136 && unavailable <= 204, `${unavailable} ms`);
+      assert.equal(retries.retryableDecider(1, refused(3, 'bad request')), false);
+      assert.equal(retries.retryableDecider(10, closing), false);
+    });
+
+    it('are what the client connection uses; the worker connection takes no interceptors', () => {
+      const config = loadConfig({});
+      assert.equal(temporalClientConnectionOptions(config).interceptors?.length, 1);
+      assert.equal('interceptors' in temporalConnectionOptions(config), false);
+    });
   });
 });
