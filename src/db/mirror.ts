@@ -200,10 +200,6 @@ export async function getCustomersByEmail(
   return result.rows.map(toMirrored);
 }
 
-/**
- * The mirrored customers that show on one contact, in one query: those linked to `contactId`, the customers sharing
- * `email` that are linked to no other contact, and `customerIds` themselves.
- */
 /** Who a contact shows: the customers linked to it, unlinked customers with its email, and these customers. */
 export interface ShownOn {
   contactId: string | null;
@@ -211,6 +207,10 @@ export interface ShownOn {
   customerIds: string[];
 }
 
+/**
+ * The mirrored customers that show on one contact, in one query: those linked to `contactId`, the customers sharing
+ * `email` that are linked to no other contact, and `customerIds` themselves.
+ */
 export async function getContactMembers(
   db: Queryable,
   installId: string,
