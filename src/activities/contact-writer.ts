@@ -13,7 +13,6 @@ import {
   type DataEvent,
 } from '../mapping';
 import {
-  findContact,
   findContacts,
   findContactsByEmail,
   forgetContact,
@@ -168,17 +167,8 @@ export class ContactWriter {
    */
   private async readAheadOf(lone: ContactGroup[], all: ContactGroup[]): Promise<void> {
     const installId = this.install.id;
-    const [byId, byEmail, failing] = await Promise.all([
-      findContacts(
-        this.pool,
-        installId,
-        lone.flatMap((group) => (group.contactId ? [group.contactId] : [])),
-      ),
-      findContactsByEmail(
-        this.pool,
-        installId,
-        lone.flatMap((group) => (group.email ? [group.email] : [])),
-      ),
+    const [contacts, failing] = await Promise.all([
+      this.recordedContacts(lone),
       customersWithFailures(
         this.pool,
         installId,
@@ -186,13 +176,8 @@ export class ContactWriter {
       ),
     ]);
     this.failing = failing;
-    const contactWithId = new Map(byId.map((contact) => [contact.contactId, contact]));
-    const contactWithEmail = new Map(byEmail.map((contact) => [contact.emailNormalized, contact]));
-    const reads = lone.map((group) => {
-      // As writeContact looks it up: by the linked id, else by email; else the batch's search result.
-      const contact =
-        (group.contactId ? contactWithId.get(group.contactId) : undefined) ??
-        (group.email ? contactWithEmail.get(group.email) : undefined);
+    const reads = lone.map((group, index) => {
+      const contact = contacts[index];
       const contactId = contact?.contactId ?? this.searchResultFor(group)?.id ?? null;
       return { group, contact, shownOn: this.shownOn(contact ?? (contactId ? { contactId } : undefined), group) };
     });
@@ -202,6 +187,30 @@ export class ContactWriter {
       reads.map((read) => read.shownOn),
     );
     reads.forEach((read, index) => this.readAhead.set(read.group, { ...read, members: members[index] ?? [] }));
+  }
+
+  /** Each group's recorded contact, as every write looks it up: by the linked contact's id, else by email. */
+  private async recordedContacts(groups: ContactGroup[]): Promise<(ContactRecord | undefined)[]> {
+    const installId = this.install.id;
+    const [byId, byEmail] = await Promise.all([
+      findContacts(
+        this.pool,
+        installId,
+        groups.flatMap((group) => (group.contactId ? [group.contactId] : [])),
+      ),
+      findContactsByEmail(
+        this.pool,
+        installId,
+        groups.flatMap((group) => (group.email ? [group.email] : [])),
+      ),
+    ]);
+    const withId = new Map(byId.map((contact) => [contact.contactId, contact]));
+    const withEmail = new Map(byEmail.map((contact) => [contact.emailNormalized, contact]));
+    return groups.map(
+      (group) =>
+        (group.contactId ? withId.get(group.contactId) : undefined) ??
+        (group.email ? withEmail.get(group.email) : undefined),
+    );
   }
 
   /**
@@ -258,14 +267,7 @@ export class ContactWriter {
     // Read ahead for the first write of a lone group; a retry (after a vanished contact) reads afresh.
     const readAhead = isRetry ? undefined : this.readAhead.get(group);
     this.readAhead.delete(group);
-    let contact = readAhead
-      ? readAhead.contact
-      : group.contactId
-        ? await findContact(this.pool, installId, group.contactId)
-        : undefined;
-    if (!readAhead && !contact && group.email) {
-      contact = (await findContactsByEmail(this.pool, installId, [group.email]))[0];
-    }
+    let contact = readAhead ? readAhead.contact : (await this.recordedContacts([group]))[0];
     const found = contact ? undefined : this.searchResultFor(group);
     if (found) {
       // A lead holding the email becomes the user on this first write (design §4: never a second person).

@@ -34,6 +34,7 @@ async function findContactsWhere(
   column: 'email_normalized' | 'contact_id',
   values: string[],
 ): Promise<ContactRecord[]> {
+  if (values.length === 0) return [];
   const result = await db.query<ContactRow>(`${CONTACT_SELECT} WHERE install_id = $1 AND ${column} = ANY($2)`, [
     installId,
     values,
@@ -48,14 +49,6 @@ export function findContactsByEmail(db: Queryable, installId: string, emails: st
 /** Contacts by id (one query for a batch's linked contacts). */
 export function findContacts(db: Queryable, installId: string, contactIds: string[]): Promise<ContactRecord[]> {
   return findContactsWhere(db, installId, 'contact_id', contactIds);
-}
-
-export async function findContact(
-  db: Queryable,
-  installId: string,
-  contactId: string,
-): Promise<ContactRecord | undefined> {
-  return (await findContacts(db, installId, [contactId]))[0];
 }
 
 /** Records a contact once; a later record of the same contact keeps the first `created_by_us`. */
