@@ -34,6 +34,7 @@ import { findTemporalServerPid, StackMeter, type StackUsage } from './lib/proces
 import type { DirectLoopInput, DirectLoopResult } from './lib/direct-loop';
 import { freePort } from '../src/infra/ports';
 import { installHistory } from './lib/history';
+import { FirstCalls } from './lib/first-calls';
 
 const optionsSchema = z.object({
   customers: z.coerce.number().int().min(1).max(200_000).default(10_000),
@@ -183,6 +184,8 @@ async function ourImport(
       config.DATABASE_URL,
     );
     await meter.start();
+    const firstCalls = new FirstCalls(emulators, scenario.workspaceId);
+    firstCalls.start();
     const minimumSeconds = options['rate-limit'] > 0 ? (options.customers * 1.1) / (options['rate-limit'] / 60) : 0;
     const result = importResult(
       emulators,
@@ -194,6 +197,7 @@ async function ourImport(
       }),
     );
     const stack = await meter.stop();
+    const firstCallSeconds = firstCalls.stop();
     const history = await installHistory(config, result.installId);
     stopped = true;
     const serviceExit = await service.stop();
@@ -226,6 +230,7 @@ async function ourImport(
       failed: result.failed,
       intercomCallsByEndpoint: result.intercomCallsByEndpoint,
       stripeCallsByEndpoint: emulators.stripe.requestCounts(),
+      firstCallSeconds,
       serviceExit,
       ok: found.length === 0 && serviceExit === 0,
     };

@@ -11,17 +11,20 @@ export interface RateLimitDecision {
 }
 
 /**
- * Fixed windows per token, each opened by the first request after the previous one ended, so a burst of
- * requests always lands in one window (tests stay deterministic). Rejected requests still use up the window.
+ * Fixed 10-second windows per token, aligned to the clock: Intercom's own example answers a window's requests with
+ * `X-RateLimit-Reset: 1487332510` and, "after window resets", `1487332520`, whole multiples of ten seconds
+ * (https://developers.intercom.com/docs/references/rest-api/errors/rate-limiting). So a client that waits for the
+ * reset it was told starts the next window with all of its budget. Rejected requests still use up the window.
  */
 export class RateLimiter {
   private readonly windows = new Map<string, { startMs: number; used: number }>();
 
   take(token: string, limitPerMinute: number, nowMs: number): RateLimitDecision {
     const perWindow = Math.max(1, Math.floor(limitPerMinute / 6));
+    const startMs = Math.floor(nowMs / WINDOW_MS) * WINDOW_MS;
     let window = this.windows.get(token);
-    if (!window || nowMs >= window.startMs + WINDOW_MS) {
-      window = { startMs: nowMs, used: 0 };
+    if (!window || window.startMs !== startMs) {
+      window = { startMs, used: 0 };
       this.windows.set(token, window);
     }
     window.used += 1;
@@ -30,7 +33,7 @@ export class RateLimiter {
       limitPerMinute,
       perWindow,
       remaining: Math.max(0, perWindow - window.used),
-      resetAtSeconds: Math.ceil((window.startMs + WINDOW_MS) / 1000),
+      resetAtSeconds: (window.startMs + WINDOW_MS) / 1000,
     };
   }
 }

@@ -3,6 +3,7 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -10,9 +11,9 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ImportPageResult } from '../activities/import-page';
-import { BILLING_LISTS } from '../shared/billing-lists';
+import { BILLING_LISTS, type ImportPageKind } from '../shared/billing-lists';
 import { importBatchDoneSignal, importBatchSignal, importProgressQuery, type ImportProgress } from '../shared/messages';
-import { IMPORT_MAX_OUTSTANDING_PAGES, IMPORT_PARALLEL_READS } from '../shared/limits';
+import { IMPORT_MAX_OUTSTANDING_PAGES, IMPORT_PARALLEL_READS, IMPORT_PARALLEL_READS_PER_LIST } from '../shared/limits';
 import { estimateTotal, restOfSlice, wholeList, type ListSlice } from './list-slices';
 import { syncWorkflowId } from '../shared/ids';
 
@@ -38,6 +39,14 @@ interface AccountSpan {
   /** `created` of the newest customer, from the first customers page. */
   newestCreated: number | null;
 }
+
+/** Pages being read (or read and waiting) over all lists, and of the list at hand. */
+interface Busy {
+  all: number;
+  ofKind: number;
+}
+
+const READS_PER_LIST_PATCH = 'import-parallel-reads-per-list';
 
 const { importPage, readAccountCreated } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
@@ -109,9 +118,12 @@ export async function importWorkflow(input: ImportWorkflowInput): Promise<Import
   }
 
   if (progress.phase === 'billing') {
+    // Each list has its own endpoint budget at Stripe, so each gets its own reads; runs started before read 16 pages
+    // at once over all lists (and replay that way).
+    const perList = patched(READS_PER_LIST_PATCH);
     slices = await readSlices(
       slices,
-      (reading) => reading < IMPORT_PARALLEL_READS,
+      (busy) => (perList ? busy.ofKind < IMPORT_PARALLEL_READS_PER_LIST : busy.all < IMPORT_PARALLEL_READS),
       async () => undefined,
     );
     if (slices.length > 0) await handOver();
@@ -122,7 +134,7 @@ export async function importWorkflow(input: ImportWorkflowInput): Promise<Import
   if (progress.phase === 'customers') {
     slices = await readSlices(
       slices,
-      (reading) => reading + outstanding.size < IMPORT_MAX_OUTSTANDING_PAGES,
+      (busy) => busy.all + outstanding.size < IMPORT_MAX_OUTSTANDING_PAGES,
       async (page, unread) => {
         span.newestCreated ??= page.newestCreated;
         progress.customersSeen += page.customerIds.length;
@@ -151,19 +163,25 @@ export async function importWorkflow(input: ImportWorkflowInput): Promise<Import
   return progress;
 
   /**
-   * Reads the slices, a page of each at once while `mayRead(pages being read)`; returns what is left when the
-   * history is full (empty when all is read). A slice with more to read is split in two while reads are free, so the
-   * parallelism follows the data wherever it is dense; the Stripe pacer keeps the calls within the account's limits.
-   * `onPage` runs for each page read, with the slices not yet read to their end.
+   * Reads the slices, a page of each at once while `mayRead` allows one more of its list; returns what is left when
+   * the history is full (empty when all is read). A slice with more to read is split in two while reads are free, so
+   * the parallelism follows the data wherever it is dense; the Stripe pacer keeps the calls within the account's
+   * limits. `onPage` runs for each page read, with the slices not yet read to their end.
    */
   async function readSlices(
     start: ListSlice[],
-    mayRead: (reading: number) => boolean,
+    mayRead: (busy: Busy) => boolean,
     onPage: (page: ImportPageResult, unread: ListSlice[]) => Promise<void>,
   ): Promise<ListSlice[]> {
     const waiting = [...start];
     const reading = new Set<ListSlice>();
     let failure: unknown = null;
+    /** Slices being read (and, with `andWaiting`, waiting) over all lists and of `kind`. */
+    const busy = (kind: ImportPageKind, andWaiting = false): Busy => {
+      const slices = andWaiting ? [...reading, ...waiting] : [...reading];
+      return { all: slices.length, ofKind: slices.filter((slice) => slice.kind === kind).length };
+    };
+    const nextReadable = () => waiting.findIndex((slice) => mayRead(busy(slice.kind)));
     async function read(slice: ListSlice): Promise<void> {
       try {
         const page = await importPage({
@@ -183,7 +201,7 @@ export async function importWorkflow(input: ImportWorkflowInput): Promise<Import
         progress.pages += 1;
         const { nextCursor, newestCreated, oldestCreated } = page;
         if (page.hasMore && nextCursor !== null && newestCreated !== null && oldestCreated !== null) {
-          const canSplit = mayRead(reading.size + waiting.length);
+          const canSplit = mayRead(busy(slice.kind, true));
           const bounds = { nextCursor, newestCreated, oldestCreated };
           waiting.push(...restOfSlice(slice, bounds, span.accountCreated, canSplit));
         }
@@ -198,8 +216,8 @@ export async function importWorkflow(input: ImportWorkflowInput): Promise<Import
       }
     }
     while (waiting.length > 0 && !historyFull() && failure === null) {
-      await condition(() => mayRead(reading.size));
-      const slice = waiting.shift() as ListSlice;
+      await condition(() => nextReadable() >= 0);
+      const [slice] = waiting.splice(nextReadable(), 1) as [ListSlice];
       reading.add(slice);
       void read(slice);
       await condition(() => waiting.length > 0 || reading.size === 0 || failure !== null);

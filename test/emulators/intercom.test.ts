@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { type Intercom, IntercomClient, IntercomError } from 'intercom-client';
 import { type IntercomEmulator, type IntercomEmulatorOptions, startIntercomEmulator } from '../../emulators/intercom';
+import { withinOneRateWindow } from '../support/intercom-window';
 
 interface Session {
   client: IntercomClient;
@@ -380,17 +381,18 @@ describe('Intercom emulator (through intercom-client)', function () {
       await failure(client.contacts.search({ query: emailFilter('a@example.com') }), 401);
     });
 
-    it('enforces rateLimitPerMinute/6 per 10-second window per token, with X-RateLimit-* headers', async () => {
+    it('enforces rateLimitPerMinute/6 per 10-second window (aligned to the clock) per token, with X-RateLimit-* headers', async () => {
       await withEmulator({ rateLimitPerMinute: 60 }, async (limited) => {
         const first = newSession(limited);
         const second = newSession(limited);
-        const windowEnd = Math.ceil(Date.now() / 1000) + 10;
+        const windowEnd = await withinOneRateWindow();
         for (let used = 1; used <= 10; used += 1) {
           const { rawResponse } = await first.client.admins.identify().withRawResponse();
           assert.equal(rawResponse.headers.get('x-ratelimit-limit'), '60');
           assert.equal(rawResponse.headers.get('x-ratelimit-remaining'), String(10 - used));
           const reset = Number(rawResponse.headers.get('x-ratelimit-reset'));
-          assert.ok(reset >= windowEnd - 1 && reset <= windowEnd + 1, `reset ${reset} near ${windowEnd}`);
+          assert.equal(reset % 10, 0, `reset ${reset} ends a window aligned to the clock`);
+          assert.equal(reset, windowEnd);
         }
         const { error, code, message } = await failure(first.client.admins.identify(), 429);
         assert.deepEqual([code, message], ['rate_limit_exceeded', 'Exceeded rate limit of 10 in 10_seconds']);
