@@ -34,7 +34,7 @@ import { findTemporalServerPid, StackMeter, type StackUsage } from './lib/proces
 import type { DirectLoopInput, DirectLoopResult } from './lib/direct-loop';
 import { freePort } from '../src/infra/ports';
 import { installHistory } from './lib/history';
-import { FirstCalls } from './lib/first-calls';
+import { CallTimeline } from './lib/call-timeline';
 
 const optionsSchema = z.object({
   customers: z.coerce.number().int().min(1).max(200_000).default(10_000),
@@ -184,8 +184,8 @@ async function ourImport(
       config.DATABASE_URL,
     );
     await meter.start();
-    const firstCalls = new FirstCalls(emulators, scenario.workspaceId);
-    firstCalls.start();
+    const timeline = new CallTimeline(emulators, scenario.workspaceId);
+    timeline.start();
     const minimumSeconds = options['rate-limit'] > 0 ? (options.customers * 1.1) / (options['rate-limit'] / 60) : 0;
     const result = importResult(
       emulators,
@@ -197,7 +197,7 @@ async function ourImport(
       }),
     );
     const stack = await meter.stop();
-    const firstCallSeconds = firstCalls.stop();
+    const calls = timeline.stop();
     const history = await installHistory(config, result.installId);
     stopped = true;
     const serviceExit = await service.stop();
@@ -230,7 +230,7 @@ async function ourImport(
       failed: result.failed,
       intercomCallsByEndpoint: result.intercomCallsByEndpoint,
       stripeCallsByEndpoint: emulators.stripe.requestCounts(),
-      firstCallSeconds,
+      ...calls,
       serviceExit,
       ok: found.length === 0 && serviceExit === 0,
     };
@@ -263,7 +263,10 @@ async function baseline(
     };
     const meter = new StackMeter({ temporal: temporalPid, emulators: process.pid }, undefined);
     await meter.start();
+    const timeline = new CallTimeline(emulators, scenario.workspaceId);
+    timeline.start();
     const result = await runChild(directLoop, [JSON.stringify(input)]);
+    const calls = timeline.stop();
     const stack = await meter.stop();
     const statuses = emulators.statuses();
     const intercomCalls = sum(emulators.intercom.requestCounts(scenario.workspaceId));
@@ -276,6 +279,7 @@ async function baseline(
       intercom429: statuses.intercom[429] ?? 0,
       stripeCalls: sum(emulators.stripe.requestCounts()),
       stack,
+      ...calls,
     };
   } finally {
     await runShutdown.run();

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Config } from '../../src/config';
@@ -24,9 +23,10 @@ export async function startServiceProcess(
   config: Config,
   options: { logLevel: string; /** Extra node flags (`--cpu-prof`). */ nodeArgs?: string[] },
 ): Promise<ServiceProcess> {
+  // As `npm start` runs it: bin/service-node's memory settings, with the bench's own node flags.
   const child: ChildProcess = spawn(
-    process.execPath,
-    [...startScriptNodeFlags(), ...(options.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'],
+    'sh',
+    [path.join('bin', 'service-node'), ...(options.nodeArgs ?? []), 'src/main.ts'],
     {
       cwd: root,
       env: { ...process.env, ...configEnv(config), LOG_LEVEL: options.logLevel },
@@ -69,10 +69,4 @@ export async function startServiceProcess(
       return exited;
     },
   };
-}
-
-/** The heap flags `npm start` runs node with (package.json), so the service measured here runs as users run it. */
-function startScriptNodeFlags(): string[] {
-  const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  return manifest.scripts.start.split(/\s+/).filter((word) => /^--max-[a-z-]+=\d+$/.test(word));
 }

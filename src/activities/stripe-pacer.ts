@@ -49,7 +49,13 @@ const SHARE_RECOVERY = 0.01;
 export const MAX_SENDS_PER_REQUEST = 4;
 
 export class StripeAccountPacer {
-  private nextAccountSlot = 0;
+  /**
+   * Send times reserved on the account, ascending, from the last spacing before now on. A list rather than a "next
+   * free slot": a request of one endpoint may take a gap left before the later reservations of another, whose own
+   * budget put them there. With a single pointer, 12 waiting pages of one list pushed the next list's pages behind all
+   * of them, and two lists read at once shared 22 requests/s instead of having 22 each.
+   */
+  private readonly accountSlots: number[] = [];
   private readonly nextEndpointSlot = new Map<string, number>();
   private accountBlockedUntil = 0;
   private readonly endpointBlockedUntil = new Map<string, number>();
@@ -101,12 +107,26 @@ export class StripeAccountPacer {
         await this.clock.sleep(blockedUntil - now);
         continue;
       }
-      const slot = Math.max(now, this.nextAccountSlot, this.nextEndpointSlot.get(endpoint) ?? 0);
-      this.nextAccountSlot = slot + spacingMs(this.limits.perSecond * this.accountShare);
+      const endpointSlot = Math.max(now, this.nextEndpointSlot.get(endpoint) ?? 0);
+      const slot = this.reserveAccountSlot(endpointSlot, spacingMs(this.limits.perSecond * this.accountShare), now);
       this.nextEndpointSlot.set(endpoint, slot + spacingMs(this.limits.perEndpointPerSecond));
       if (slot > now) await this.clock.sleep(slot - now);
       return;
     }
+  }
+
+  /** Reserves the earliest time from `earliest` on that is at least `spacing` away from every other reservation. */
+  private reserveAccountSlot(earliest: number, spacing: number, now: number): number {
+    while ((this.accountSlots[0] ?? Infinity) <= now - spacing) this.accountSlots.shift();
+    let slot = earliest;
+    let index = 0;
+    for (; index < this.accountSlots.length; index++) {
+      const taken = this.accountSlots[index] as number;
+      if (taken >= slot + spacing) break;
+      if (taken > slot - spacing) slot = taken + spacing;
+    }
+    this.accountSlots.splice(index, 0, slot);
+    return slot;
   }
 
   private block(endpoint: string, limited: RateLimitedAnswer): void {

@@ -53,6 +53,18 @@ function maxPerSecond(times: number[]): number {
   return best;
 }
 
+/** A request through the pacer that records when it was sent, per endpoint, and is answered 200. */
+function sendRecorded(pacer: StripeAccountPacer, clock: FakeClock, sent: Record<string, number[]>, endpoint: string) {
+  return pacer.run(
+    endpoint,
+    async () => {
+      (sent[endpoint] ??= []).push(clock.now());
+      return { status: 200 };
+    },
+    limitedOf,
+  );
+}
+
 describe('Stripe pacer', () => {
   it('keeps an account under its per-second budget and each endpoint under its own', async () => {
     const clock = new FakeClock();
@@ -66,17 +78,9 @@ describe('Stripe pacer', () => {
       'GET /v1/customers',
       'GET /v1/coupons/{id}',
     ];
-    const requests = Array.from({ length: 600 }, (_, n) => {
-      const endpoint = endpoints[n % endpoints.length] as string;
-      return pacer.run(
-        endpoint,
-        async () => {
-          (sent[endpoint] ??= []).push(clock.now());
-          return { status: 200 };
-        },
-        limitedOf,
-      );
-    });
+    const requests = Array.from({ length: 600 }, (_, n) =>
+      sendRecorded(pacer, clock, sent, endpoints[n % endpoints.length] as string),
+    );
     await clock.run(Promise.all(requests));
     const all = Object.values(sent).flat();
     assert.equal(all.length, 600);
@@ -86,6 +90,24 @@ describe('Stripe pacer', () => {
     }
     // Paced, not starved: 600 requests over six endpoints take about 600 / 90 s.
     assert.ok(clock.time < 8_000, `took ${clock.time} ms of virtual time`);
+  });
+
+  it('gives each endpoint its own budget when the pages of two lists wait at once', async () => {
+    const clock = new FakeClock();
+    const pacer = new StripeAccountPacer(LIVE_LIMITS, clock);
+    const sent: Record<string, number[]> = {};
+    // Twelve pages of one list ask first, then twelve of another: the second list's must not queue behind the first's.
+    const requests = ['GET /v1/subscriptions', 'GET /v1/charges'].flatMap((endpoint) =>
+      Array.from({ length: 12 }, () => sendRecorded(pacer, clock, sent, endpoint)),
+    );
+    await clock.run(Promise.all(requests));
+    const all = Object.values(sent).flat();
+    assert.ok(maxPerSecond(all) <= LIVE_LIMITS.perSecond, `account: ${maxPerSecond(all)} in one second`);
+    for (const [endpoint, times] of Object.entries(sent)) {
+      assert.ok(maxPerSecond(times) <= LIVE_LIMITS.perEndpointPerSecond, `${endpoint}: ${maxPerSecond(times)}/s`);
+      // 12 at 22/s: the last goes out after 11 spacings of 45.5 ms, whichever list asked first.
+      assert.ok((times.at(-1) as number) <= 11 * 46 + 12, `${endpoint}: last sent at ${times.at(-1)} ms`);
+    }
   });
 
   it('after a 429 waits Retry-After when given, sends again, and blocks the whole account meanwhile', async () => {
