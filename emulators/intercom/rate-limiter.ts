@@ -1,5 +1,5 @@
-/** Intercom enforces its per-minute limit in 10-second windows of a sixth of it. */
-const WINDOW_MS = 10_000;
+/** Intercom enforces its per-minute limit in 10-second windows of a sixth of it, aligned to the clock. */
+export const RATE_WINDOW_MS = 10_000;
 
 export interface RateLimitDecision {
   allowed: boolean;
@@ -21,7 +21,7 @@ export class RateLimiter {
 
   take(token: string, limitPerMinute: number, nowMs: number): RateLimitDecision {
     const perWindow = Math.max(1, Math.floor(limitPerMinute / 6));
-    const startMs = Math.floor(nowMs / WINDOW_MS) * WINDOW_MS;
+    const startMs = Math.floor(nowMs / RATE_WINDOW_MS) * RATE_WINDOW_MS;
     let window = this.windows.get(token);
     if (!window || window.startMs !== startMs) {
       window = { startMs, used: 0 };
@@ -33,7 +33,7 @@ export class RateLimiter {
       limitPerMinute,
       perWindow,
       remaining: Math.max(0, perWindow - window.used),
-      resetAtSeconds: (window.startMs + WINDOW_MS) / 1000,
+      resetAtSeconds: (window.startMs + RATE_WINDOW_MS) / 1000,
     };
   }
 }

@@ -1,8 +1,6 @@
 import type { Emulators } from './emulators';
 import { sum } from './emulators';
-
-/** Intercom enforces its limit in 10-second windows aligned to the clock (emulators/intercom/rate-limiter.ts). */
-const INTERCOM_WINDOW_MS = 10_000;
+import { RATE_WINDOW_MS } from '../../emulators/intercom/rate-limiter';
 
 /**
  * The import as the vendors see it, sampled every 100 ms: when each endpoint was first called (seconds since
@@ -46,7 +44,7 @@ export class CallTimeline {
     ];
     for (const endpoint of endpoints) if (!this.firstCalls.has(endpoint)) this.firstCalls.set(endpoint, seconds);
     const calls = sum(intercom);
-    const window = Math.floor(Date.now() / INTERCOM_WINDOW_MS);
+    const window = Math.floor(Date.now() / RATE_WINDOW_MS);
     this.intercomCallsByWindow.set(
       window,
       (this.intercomCallsByWindow.get(window) ?? 0) + calls - this.intercomCallsSeen,
