@@ -18,13 +18,15 @@ export const faultChangesSchema = z.strictObject({
   failureRate: z.number().min(0).max(1).optional(),
   /**
    * The next `count` requests fail with `status`. With `afterEffect` the request is applied first and only its
-   * answer is lost: the case that makes a retried create meet a 409.
+   * answer is lost: the case that makes a retried create meet a 409. With `endpoint` (a route pattern such as
+   * `POST /contacts`) only that endpoint's requests fail and count.
    */
   failNext: z
     .strictObject({
       count: z.number().int().min(0),
       status: z.union([z.literal(500), z.literal(503)]).default(500),
       afterEffect: z.boolean().default(false),
+      endpoint: z.string().min(1).optional(),
     })
     .optional(),
 });
@@ -46,15 +48,17 @@ export interface InjectedFailure {
 
 /** The emulator's adjustable behaviour: search lag, rate limit, latency and injected 5xx answers. */
 export class Conditions {
-  private failNext: (InjectedFailure & { remaining: number }) | undefined;
+  private failNext: (InjectedFailure & { remaining: number; endpoint?: string }) | undefined;
 
   constructor(readonly settings: Settings) {}
 
   update(changes: FaultChanges): void {
     const { failNext, ...settings } = faultChangesSchema.parse(changes);
     Object.assign(this.settings, settings);
-    if (failNext)
-      this.failNext = { remaining: failNext.count, status: failNext.status, afterEffect: failNext.afterEffect };
+    if (failNext) {
+      const { count, ...failure } = failNext;
+      this.failNext = { remaining: count, ...failure };
+    }
   }
 
   snapshot(): Settings & { failNextRemaining: number } {
@@ -62,10 +66,11 @@ export class Conditions {
   }
 
   /** The failure to inject into this request, if any: scheduled ones first, then the random share. */
-  drawFailure(): InjectedFailure | undefined {
-    if (this.failNext && this.failNext.remaining > 0) {
-      this.failNext.remaining -= 1;
-      return { status: this.failNext.status, afterEffect: this.failNext.afterEffect };
+  drawFailure(endpoint: string): InjectedFailure | undefined {
+    const scheduled = this.failNext;
+    if (scheduled && scheduled.remaining > 0 && (scheduled.endpoint === undefined || scheduled.endpoint === endpoint)) {
+      scheduled.remaining -= 1;
+      return { status: scheduled.status, afterEffect: scheduled.afterEffect };
     }
     if (this.settings.failureRate > 0 && Math.random() < this.settings.failureRate) {
       return { status: Math.random() < 0.5 ? 500 : 503, afterEffect: false };

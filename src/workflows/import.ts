@@ -46,20 +46,12 @@ interface Busy {
   ofKind: number;
 }
 
-/** When a list slice may be read, and into how many parts the rest of a slice may be cut after one of its pages. */
-interface ReadRules {
-  mayRead(busy: Busy): boolean;
-  parts(busy: Busy): number;
-}
-
-/** Reads while `mayRead`, cutting a slice's rest in two while a read is free (the rule of runs before the patch). */
-function halving(mayRead: (busy: Busy) => boolean): ReadRules {
-  return { mayRead, parts: (busy) => (mayRead(busy) ? 2 : 1) };
-}
+/** Whether one more page of a list may be read; a slice's rest is also cut in two only while this holds. */
+type MayRead = (busy: Busy) => boolean;
 
 /**
- * Billing lists are read up to IMPORT_PARALLEL_READS_PER_LIST pages per list at once, and a slice's rest is cut into as
- * many parts as there are free reads. Runs started before read 16 pages at once over all lists and halved slices.
+ * Billing lists are read up to IMPORT_PARALLEL_READS_PER_LIST pages per list at once. Runs started before read
+ * IMPORT_PARALLEL_READS pages at once over all lists.
  */
 const READS_PER_LIST_PATCH = 'import-parallel-reads-per-list';
 
@@ -134,15 +126,10 @@ export async function importWorkflow(input: ImportWorkflowInput): Promise<Import
 
   if (progress.phase === 'billing') {
     // Each list has its own endpoint budget at Stripe, so each gets its own reads (READS_PER_LIST_PATCH).
-    const perList: ReadRules = {
-      mayRead: (busy) => busy.ofKind < IMPORT_PARALLEL_READS_PER_LIST,
-      parts: (busy) => 1 + Math.max(0, IMPORT_PARALLEL_READS_PER_LIST - busy.ofKind),
-    };
-    slices = await readSlices(
-      slices,
-      patched(READS_PER_LIST_PATCH) ? perList : halving((busy) => busy.all < IMPORT_PARALLEL_READS),
-      async () => undefined,
-    );
+    const mayRead: MayRead = patched(READS_PER_LIST_PATCH)
+      ? (busy) => busy.ofKind < IMPORT_PARALLEL_READS_PER_LIST
+      : (busy) => busy.all < IMPORT_PARALLEL_READS;
+    slices = await readSlices(slices, mayRead, async () => undefined);
     if (slices.length > 0) await handOver();
     progress.phase = 'customers';
     slices = [wholeList('customers')];
@@ -151,7 +138,7 @@ export async function importWorkflow(input: ImportWorkflowInput): Promise<Import
   if (progress.phase === 'customers') {
     slices = await readSlices(
       slices,
-      halving((busy) => busy.all + outstanding.size < IMPORT_MAX_OUTSTANDING_PAGES),
+      (busy) => busy.all + outstanding.size < IMPORT_MAX_OUTSTANDING_PAGES,
       async (page, unread) => {
         span.newestCreated ??= page.newestCreated;
         progress.customersSeen += page.customerIds.length;
@@ -180,14 +167,14 @@ export async function importWorkflow(input: ImportWorkflowInput): Promise<Import
   return progress;
 
   /**
-   * Reads the slices, a page of each at once while the rules allow one more of its list; returns what is left when
-   * the history is full (empty when all is read). A slice with more to read is cut into parts while reads are free,
+   * Reads the slices, a page of each at once while `mayRead` allows one more of its list; returns what is left when
+   * the history is full (empty when all is read). A slice with more to read is cut in two while a read is free,
    * so the parallelism follows the data wherever it is dense; the Stripe pacer keeps the calls within the account's
    * limits. `onPage` runs for each page read, with the slices not yet read to their end.
    */
   async function readSlices(
     start: ListSlice[],
-    rules: ReadRules,
+    mayRead: MayRead,
     onPage: (page: ImportPageResult, unread: ListSlice[]) => Promise<void>,
   ): Promise<ListSlice[]> {
     const waiting = [...start];
@@ -198,7 +185,7 @@ export async function importWorkflow(input: ImportWorkflowInput): Promise<Import
       const slices = andWaiting ? [...reading, ...waiting] : [...reading];
       return { all: slices.length, ofKind: slices.filter((slice) => slice.kind === kind).length };
     };
-    const nextReadable = () => waiting.findIndex((slice) => rules.mayRead(busy(slice.kind)));
+    const nextReadable = () => waiting.findIndex((slice) => mayRead(busy(slice.kind)));
     async function read(slice: ListSlice): Promise<void> {
       try {
         const page = await importPage({
@@ -219,7 +206,7 @@ export async function importWorkflow(input: ImportWorkflowInput): Promise<Import
         const { nextCursor, newestCreated, oldestCreated } = page;
         if (page.hasMore && nextCursor !== null && newestCreated !== null && oldestCreated !== null) {
           const bounds = { nextCursor, newestCreated, oldestCreated };
-          waiting.push(...restOfSlice(slice, bounds, span.accountCreated, rules.parts(busy(slice.kind, true))));
+          waiting.push(...restOfSlice(slice, bounds, span.accountCreated, mayRead(busy(slice.kind, true))));
         }
         // The slice stays `reading` until onPage is done: a hand-over (continue-as-new) waits for it, so a customers
         // page counted as outstanding has always reached the sync workflow.

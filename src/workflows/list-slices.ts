@@ -2,7 +2,7 @@ import type { CreatedRange, ImportPageKind } from '../shared/billing-lists';
 import { IMPORT_PAGE_SIZE } from '../shared/limits';
 
 /** Below this, a split would add a partial page for little parallelism. */
-const MIN_PAGES_PER_PART = 4;
+const MIN_PAGES_PER_HALF = 4;
 
 /** Part of one Stripe list still to read: the objects created in `created`, after `cursor`. */
 export interface ListSlice {
@@ -26,36 +26,33 @@ export function wholeList(kind: ImportPageKind): ListSlice {
 }
 
 /**
- * The rest of a slice after one of its pages, as one slice or, up to `maxParts`, several that cover it exactly: the
- * objects after the cursor are those created at or before the page's oldest, so `[cut, lt)` from the cursor and the
- * ranges below `cut` from their start hold each of them once. Lists are newest first.
+ * The rest of a slice after one of its pages, as one slice or, when `canSplit` and the rest looks big enough, two
+ * that cover it exactly: the objects after the cursor are those created at or before the page's oldest, so
+ * `[mid, lt)` from the cursor and `[gte, mid)` from the start hold each of them once. Lists are newest first.
  *
- * Each part beyond the first costs one more partial page (a Stripe call), so there are only as many as give each
- * MIN_PAGES_PER_PART pages, judged from this page's density; cutting into all of them at once (rather than halving at
- * each page) puts every free read to work after the first page. `accountCreated` stands in for an open lower bound
- * (nothing is older than the account); the lowest part keeps the open bound, so an object that is older anyway is
+ * A split costs one more partial page (a Stripe call), so it is made only when each half should hold at least
+ * MIN_PAGES_PER_HALF pages, judged from this page's density. `accountCreated` stands in for an open lower bound
+ * (nothing is older than the account); the lower half keeps the open bound, so an object that is older anyway is
  * still read.
  */
-export function restOfSlice(slice: ListSlice, page: PageBounds, accountCreated: number, maxParts: number): ListSlice[] {
+export function restOfSlice(
+  slice: ListSlice,
+  page: PageBounds,
+  accountCreated: number,
+  canSplit: boolean,
+): ListSlice[] {
   const oldest = page.oldestCreated;
   const rest: ListSlice = { ...slice, cursor: page.nextCursor, readTo: oldest };
   const low = Math.min(slice.created.gte ?? accountCreated, oldest);
   const perSecond = IMPORT_PAGE_SIZE / Math.max(page.newestCreated - oldest, 1);
-  const pagesLeft = (perSecond * (oldest - low)) / IMPORT_PAGE_SIZE;
-  const parts = Math.min(maxParts, Math.floor(pagesLeft / MIN_PAGES_PER_PART), oldest - low);
-  if (parts < 2) return [rest];
-  // Strictly increasing, above `low` and at most `oldest` (parts <= oldest - low): every part is a real range.
-  const cuts = Array.from({ length: parts - 1 }, (_, index) =>
-    Math.floor(low + ((oldest + 1 - low) * (index + 1)) / parts),
-  );
-  const bounds = [slice.created.gte, ...cuts];
-  const below = cuts.map((cut, index): ListSlice => ({
-    kind: slice.kind,
-    created: { gte: bounds[index] ?? null, lt: cut },
-    cursor: null,
-    readTo: null,
-  }));
-  return [{ ...rest, created: { gte: cuts.at(-1) ?? null, lt: slice.created.lt } }, ...below.reverse()];
+  if (!canSplit || oldest - low < 2 || perSecond * (oldest - low) < 2 * MIN_PAGES_PER_HALF * IMPORT_PAGE_SIZE) {
+    return [rest];
+  }
+  const mid = Math.floor((low + oldest + 1) / 2);
+  return [
+    { ...rest, created: { gte: mid, lt: slice.created.lt } },
+    { kind: slice.kind, created: { gte: slice.created.gte, lt: mid }, cursor: null, readTo: null },
+  ];
 }
 
 /**

@@ -418,6 +418,11 @@ describe('Intercom emulator (through intercom-client)', function () {
         const { message } = await failure(createUser(client, { email: 'lost@example.com' }), 409);
         assert.match(message, new RegExp(`id=${applied?.id}$`), 'the retry meets the contact its lost answer created');
 
+        faulty.setFaults({ failNext: { count: 1, status: 503, endpoint: 'POST /contacts' } });
+        await client.admins.identify();
+        await failure(createUser(client, { email: 'only-creates@example.com' }), 503);
+        assert.equal(faulty.faults().failNextRemaining, 0, 'only the named endpoint draws the scheduled failure');
+
         faulty.setFaults({ failureRate: 1 });
         for (let attempt = 0; attempt < 5; attempt += 1) {
           const error = await client.admins.identify().then(

@@ -54,7 +54,7 @@ describe('import: worker killed mid-import', function () {
       180_000,
       'the first contact created',
     );
-    stack.intercom.setFaults({ failNext: { count: 10, status: 503, afterEffect: true } });
+    stack.intercom.setFaults({ failNext: { count: 10, status: 503, afterEffect: true, endpoint: 'POST /contacts' } });
 
     // A few customer pages in: the import and the sync workflow both have work in flight.
     await eventually(

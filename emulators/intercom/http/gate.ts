@@ -29,7 +29,7 @@ export function gate(endpoint: string, dependencies: GateDependencies): Middlewa
     counts.record(endpoint, workspace?.id);
     const { latencyMs, rateLimitPerMinute } = conditions.settings;
     if (latencyMs > 0) await sleep(latencyMs);
-    const failure = conditions.drawFailure();
+    const failure = conditions.drawFailure(endpoint);
     if (failure && !failure.afterEffect) throw injectedError(failure);
     if (token === undefined || workspace === undefined) throw new ApiError(401, 'unauthorized', 'Access Token Invalid');
     if (rateLimitPerMinute > 0) {
