@@ -35,5 +35,20 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Routers come from src/api/router.ts (case-sensitive): a default @koa/router once let `/INSTALLS/…` past the
+    // admin guard (issue 16).
+    files: ['src/**/*.ts'],
+    ignores: ['src/api/router.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='Router']",
+          message: 'create routers with createRouter() from src/api/router.ts (case-sensitive routing)',
+        },
+      ],
+    },
+  },
   prettier,
 );

@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
+import type Router from '@koa/router';
+import type { Middleware } from 'koa';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
 import { openDatabase, runProcess } from '../infra/entry-point';
@@ -50,16 +52,19 @@ const SERVER_LIMITS = {
   maxHeaderSize: 16 * 1024,
 } as const;
 
-/** The API with every router; `npm start` and `npm run api` both start it through here. */
-export async function startApiServer(deps: ApiServerDeps): Promise<ApiServer> {
+export interface ApiRouters {
+  routers: Router[];
+  /** The admin bearer-token guard every /installs route carries (the route-walk test finds them by it). */
+  requireAdmin: Middleware;
+}
+
+/** Every router the API serves, in mounting order after health. */
+export function createApiRouters(deps: ApiServerDeps): ApiRouters {
   const secrets = secretBoxFor(deps.config);
   const workflows = createInstallWorkflows(deps);
   const service = new InstallService({ ...deps, secrets, workflows });
-  const installRouter = createInstallRouter({
-    service,
-    config: deps.config,
-    requireAdmin: requireAdminToken(deps.config.ADMIN_TOKEN),
-  });
+  const requireAdmin = requireAdminToken(deps.config.ADMIN_TOKEN);
+  const installRouter = createInstallRouter({ service, config: deps.config, requireAdmin });
   const webhookRouter = createWebhookRouter({ ...deps, secrets, workflows });
   const sessions = new SessionStore(deps.pool, sessionSigner(deps.config));
   const states = new OAuthStates(deps.pool, stateSigner(deps.config));
@@ -69,7 +74,12 @@ export async function startApiServer(deps: ApiServerDeps): Promise<ApiServer> {
     createOAuthRouter({ ...deps, secrets, sessions, states }),
     createPagesRouter({ ...deps, secrets, sessions, service, previews }),
   ];
-  const app = createApp({ ...deps, routers: [installRouter, webhookRouter, ...browserRouters] });
+  return { routers: [installRouter, webhookRouter, ...browserRouters], requireAdmin };
+}
+
+/** The API with every router; `npm start` and `npm run api` both start it through here. */
+export async function startApiServer(deps: ApiServerDeps): Promise<ApiServer> {
+  const app = createApp({ ...deps, routers: createApiRouters(deps).routers });
   const server = createServer(SERVER_LIMITS, app.callback());
   // Idle keep-alive sockets close before a load balancer's usual 60 s idle timeout could reuse a dying one.
   server.keepAliveTimeout = 5_000;

@@ -213,24 +213,3 @@ export async function wipeCredentials(db: Queryable, id: string): Promise<void> 
     [id],
   );
 }
-
-/** The sealed secrets of every active install, newest install first (start-up checks and re-sealing walk these). */
-export async function listSealedSecrets(
-  db: Queryable,
-): Promise<Array<{ installId: string } & Partial<SealedCredentials> & { webhookSecretSealed?: string }>> {
-  const result = await db.query<{
-    id: string;
-    stripe_api_key_enc: string | null;
-    intercom_token_enc: string | null;
-    webhook_secret_enc: string | null;
-  }>(
-    `SELECT id, stripe_api_key_enc, intercom_token_enc, webhook_secret_enc FROM installs
-     WHERE status <> 'disabled' ORDER BY created_at DESC`,
-  );
-  return result.rows.map((row) => ({
-    installId: row.id,
-    ...(row.stripe_api_key_enc !== null && { stripeApiKeySealed: row.stripe_api_key_enc }),
-    ...(row.intercom_token_enc !== null && { intercomTokenSealed: row.intercom_token_enc }),
-    ...(row.webhook_secret_enc !== null && { webhookSecretSealed: row.webhook_secret_enc }),
-  }));
-}

@@ -9,11 +9,18 @@ import { deleteHandledEventsOlderThan } from '../../src/db/events';
 import { insertInstall, setWebhookEndpoint } from '../../src/db/installs';
 import { startEventRetention } from '../../src/events/retention';
 import { checkSecretsAtRest } from '../../src/installs/secrets-at-rest';
+import { createStripeGrant } from '../../src/installs/stripe-oauth';
+import { SessionStore } from '../../src/auth/sessions';
+import { sessionSigner } from '../../src/auth/signing';
+import { SEALED_TABLES } from '../../src/db/sealed-columns';
+import { testConfig } from '../support/config';
 import { randomSuffix, testLogger } from '../support/config';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { ensureTemporal } from '../support/temporal';
 
 const PLAINTEXT = { key: 'rk_live_rotating', token: 'intercom-token-rotating', secret: 'whsec_rotating' };
+const GRANT = { access: 'access-token-rotating', refresh: 'refresh-token-rotating' };
+const SESSION = { intercom: 'session-intercom-token', stripe: 'rk_live_session_key' };
 
 /** Issue 10 row 6 (a wrong key stops start-up; rotation with ENCRYPTION_KEYS re-seals) and stored-event retention. */
 describe('secrets at rest and event retention (real PostgreSQL)', function () {
@@ -22,6 +29,8 @@ describe('secrets at rest and event retention (real PostgreSQL)', function () {
   const oldKey = randomBytes(32);
   const newKey = randomBytes(32);
   let installId: string;
+  let grantId: string;
+  let sessionHash: string;
 
   before(async () => {
     db = await createTestDatabase();
@@ -43,6 +52,30 @@ describe('secrets at rest and event retention (real PostgreSQL)', function () {
       endpointId: 'we_1',
       secretSealed: sealedWithOld.seal(PLAINTEXT.secret),
     });
+    // Issue 16: grants and sessions hold sealed tokens too; rotation once re-sealed installs only.
+    grantId = await createStripeGrant(db.pool, sealedWithOld, {
+      accountId: 'acct_rotation',
+      livemode: true,
+      accessToken: GRANT.access,
+      refreshToken: GRANT.refresh,
+      expiresInSeconds: 3600,
+    });
+    const sessions = new SessionStore(db.pool, sessionSigner(testConfig()));
+    sessionHash = (await sessions.create()).session.idHash;
+    await sessions.setIntercom(sessionHash, {
+      workspaceId: 'ws_rotation',
+      workspaceName: 'Rotation',
+      region: 'us',
+      adminId: 'admin_1',
+      adminName: 'Ada',
+      tokenSealed: sealedWithOld.seal(SESSION.intercom),
+    });
+    await sessions.setStripe(sessionHash, {
+      accountId: 'acct_rotation',
+      livemode: true,
+      keySealed: sealedWithOld.seal(SESSION.stripe),
+      grantId,
+    });
   });
   after(async () => {
     await db?.drop();
@@ -57,6 +90,20 @@ describe('secrets at rest and event retention (real PostgreSQL)', function () {
     const row = rows[0];
     assert.ok(row);
     return [row.k, row.t, row.w];
+  }
+  async function rawGrant(): Promise<string[]> {
+    const { rows } = await db.pool.query<{ a: string; r: string }>(
+      `SELECT access_token_enc AS a, refresh_token_enc AS r FROM stripe_grants WHERE id = $1`,
+      [grantId],
+    );
+    return [rows[0]!.a, rows[0]!.r];
+  }
+  async function rawSession(): Promise<string[]> {
+    const { rows } = await db.pool.query<{ i: string; s: string }>(
+      `SELECT intercom_token_enc AS i, stripe_key_enc AS s FROM web_sessions WHERE id_hash = $1`,
+      [sessionHash],
+    );
+    return [rows[0]!.i, rows[0]!.s];
   }
   const opens = (box: SecretBox, sealed: string[]) => {
     try {
@@ -113,6 +160,50 @@ describe('secrets at rest and event retention (real PostgreSQL)', function () {
     await checkSecretsAtRest(db.pool, createSecretBox([newKey, oldKey]), testLogger());
     assert.deepEqual(await rawRow(), resealed);
     await checkSecretsAtRest(db.pool, createSecretBox(newKey), testLogger());
+  });
+
+  it('re-seals Stripe OAuth grants (access and refresh token) and web sessions too, each table', async () => {
+    const grant = await rawGrant();
+    const session = await rawSession();
+    assert.deepEqual(opens(createSecretBox(newKey), grant), [GRANT.access, GRANT.refresh]);
+    assert.deepEqual(opens(createSecretBox(newKey), session), [SESSION.intercom, SESSION.stripe]);
+    assert.equal(opens(createSecretBox(oldKey), grant), null);
+    assert.equal(opens(createSecretBox(oldKey), session), null);
+  });
+
+  it('the start-up probe covers grants and sessions: a row only the old key opens stops start-up', async () => {
+    const older = randomBytes(32);
+    for (const [table, column, id, idColumn] of [
+      ['stripe_grants', 'refresh_token_enc', grantId, 'id'],
+      ['web_sessions', 'intercom_token_enc', sessionHash, 'id_hash'],
+    ] as const) {
+      const { rows } = await db.pool.query<{ v: string }>(
+        `SELECT ${column} AS v FROM ${table} WHERE ${idColumn} = $1`,
+        [id],
+      );
+      const current = rows[0]!.v;
+      await db.pool.query(`UPDATE ${table} SET ${column} = $2 WHERE ${idColumn} = $1`, [
+        id,
+        createSecretBox(older).seal('sealed-elsewhere'),
+      ]);
+      await assert.rejects(
+        checkSecretsAtRest(db.pool, createSecretBox(newKey), testLogger()),
+        (err: unknown) => err instanceof ConfigError && err.message.includes(table),
+        `a ${table} row the key cannot open`,
+      );
+      await db.pool.query(`UPDATE ${table} SET ${column} = $2 WHERE ${idColumn} = $1`, [id, current]);
+    }
+    await checkSecretsAtRest(db.pool, createSecretBox(newKey), testLogger());
+  });
+
+  it('names every sealed column of the schema (a new *_enc column must join key rotation)', async () => {
+    const { rows } = await db.pool.query<{ table_name: string; column_name: string }>(
+      `SELECT table_name, column_name FROM information_schema.columns
+       WHERE table_schema = current_schema() AND column_name LIKE '%\\_enc' ORDER BY 1, 2`,
+    );
+    const inSchema = rows.map((row) => `${row.table_name}.${row.column_name}`);
+    const rotated = SEALED_TABLES.flatMap((spec) => spec.columns.map((column) => `${spec.table}.${column}`)).sort();
+    assert.deepEqual(inSchema, rotated);
   });
 
   describe('EVENT_RETENTION_DAYS', () => {

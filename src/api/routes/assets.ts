@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../router';
 
 const ASSETS: Record<string, string> = {
   'app.css': 'text/css; charset=utf-8',
@@ -15,7 +16,7 @@ export function createAssetsRouter(): Router {
       { type, body: readFileSync(path.join(__dirname, '..', 'pages', 'assets', name)) },
     ]),
   );
-  const router = new Router();
+  const router = createRouter();
   router.get('/assets/:name', (ctx) => {
     const file = files.get(ctx.params.name ?? '');
     if (!file) return;

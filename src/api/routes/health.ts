@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../router';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
@@ -56,7 +57,7 @@ export function createHealthRouter(deps: HealthDeps): Router<AppState> {
   const { pool, temporal, metrics } = deps;
   const timeoutMs = deps.timeoutMs ?? 1_500;
   const namespace = temporal.options.namespace;
-  const router = new Router<AppState>();
+  const router = createRouter<AppState>();
 
   router.get('/healthz', async (ctx) => {
     const { log } = ctx.state;

@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
 import type { Config } from '../../config';
@@ -97,8 +98,10 @@ export function createInstallRouter(deps: {
   requireAdmin: Middleware;
 }): Router {
   const { service, config } = deps;
-  const router = new Router({ prefix: '/installs' });
-  router.use(deps.requireAdmin);
+  const router = createRouter({ prefix: '/installs' });
+  // On each route, not `router.use()`: a guard belongs to the route it protects, so no spelling of a path can match
+  // the handler without it (test/integration/admin-route-walk.test.ts walks every route for that).
+  const admin = deps.requireAdmin;
 
   async function loadInstall(id: string): Promise<Install> {
     const install = /^ins_[A-Za-z0-9_-]{1,40}$/.test(id) ? await service.find(id) : undefined;
@@ -108,7 +111,7 @@ export function createInstallRouter(deps: {
 
   const statusUrl = (id: string) => `${config.PUBLIC_URL}/installs/${id}`;
 
-  router.post('/', async (ctx) => {
+  router.post('/', admin, async (ctx) => {
     const request = installRequestSchema.parse(await readJsonBody(ctx));
     if (!isLiveKey(request.stripe.apiKey) && !config.ALLOW_TEST_MODE) {
       throw new HttpError(
@@ -132,7 +135,7 @@ export function createInstallRouter(deps: {
     };
   });
 
-  router.put('/:id/credentials', async (ctx) => {
+  router.put('/:id/credentials', admin, async (ctx) => {
     const install = await loadInstall(ctx.params.id as string);
     const request = credentialsRequestSchema.parse(await readJsonBody(ctx));
     if (install.status === 'disabled') throw new HttpError(409, 'disabled', 'the install is disabled', 'id');
@@ -140,22 +143,22 @@ export function createInstallRouter(deps: {
     ctx.body = { id: install.id, credentials };
   });
 
-  router.get('/:id', async (ctx) => {
+  router.get('/:id', admin, async (ctx) => {
     ctx.body = await service.status(await loadInstall(ctx.params.id as string));
   });
 
-  router.get('/:id/failures', async (ctx) => {
+  router.get('/:id/failures', admin, async (ctx) => {
     const limit = z.coerce.number().int().min(1).max(1000).default(100).parse(ctx.query.limit);
     const install = await loadInstall(ctx.params.id as string);
     ctx.body = { id: install.id, failures: await service.failures(install, limit) };
   });
 
   // Reads every customer from Stripe and every contact from Intercom: an operator's check, not a status poll.
-  router.get('/:id/drift', async (ctx) => {
+  router.get('/:id/drift', admin, async (ctx) => {
     ctx.body = await service.drift(await loadInstall(ctx.params.id as string));
   });
 
-  router.post('/:id/resync', async (ctx) => {
+  router.post('/:id/resync', admin, async (ctx) => {
     const install = await loadInstall(ctx.params.id as string);
     if (install.status === 'disabled') throw new HttpError(409, 'disabled', 'the install is disabled', 'id');
     const result = await service.resync(install);
@@ -163,7 +166,7 @@ export function createInstallRouter(deps: {
     ctx.body = { id: install.id, importId: result.importId, started: result.started, statusUrl: statusUrl(install.id) };
   });
 
-  router.delete('/:id', async (ctx) => {
+  router.delete('/:id', admin, async (ctx) => {
     const install = await loadInstall(ctx.params.id as string);
     // Repeating a disable finishes one that failed half-way (Temporal down): it is idempotent.
     await service.disable(install);

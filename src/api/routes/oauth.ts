@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../router';
 import type { Context } from 'koa';
 import type { Pool } from 'pg';
 import type { Config } from '../../config';
@@ -32,7 +33,7 @@ const callbackUrl = (config: Config, provider: OAuthProvider): string =>
  */
 export function createOAuthRouter(deps: OAuthRouterDeps): Router {
   const { config, sessions, states } = deps;
-  const router = new Router({ prefix: '/oauth' });
+  const router = createRouter({ prefix: '/oauth' });
   router.use(webSession(sessions, config));
   const session = (ctx: Context) => (ctx.state as PageState).session;
 

@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../router';
 import type { Context } from 'koa';
 import type { Pool } from 'pg';
 import { z } from 'zod';
@@ -45,7 +46,7 @@ type SignedIn = WebSession & { intercom: NonNullable<WebSession['intercom']> };
 /** The install pages: sign-in, connect Stripe, preview, install, status (live), failures, resync, disconnect. */
 export function createPagesRouter(deps: PagesRouterDeps): Router {
   const { config, pool, secrets, sessions, service, previews } = deps;
-  const router = new Router();
+  const router = createRouter();
   const csrf = requireCsrf(config);
   const session = (ctx: Context): WebSession => (ctx.state as PageState).session;
   const form = (ctx: Context): Record<string, string> => (ctx.state as PageState).form;

@@ -1,4 +1,5 @@
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../router';
 import type { Context } from 'koa';
 import type { Pool } from 'pg';
 import { Counter, Registry } from 'prom-client';
@@ -51,7 +52,7 @@ type UnverifiedReason = 'unknown_install' | 'install_disabled';
 export function createWebhookRouter(deps: WebhookRouterDeps): Router<AppState> {
   const { pool, secrets, logger } = deps;
   const intake = createEventIntake({ pool, workflows: deps.workflows, temporalTimeoutMs: deps.temporalTimeoutMs });
-  const router = new Router<AppState>();
+  const router = createRouter<AppState>();
 
   const logOf = (ctx: Context): Logger => (ctx.state as Partial<AppState>).log ?? logger;
   const registry = deps.metrics ?? new Registry();
