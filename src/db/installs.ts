@@ -196,6 +196,15 @@ export async function setCredentials(
   return (result.rowCount ?? 0) > 0;
 }
 
+/** A failed install back to importing, its error cleared; false when it was not failed. */
+export async function reviveFailedInstall(db: Queryable, id: string): Promise<boolean> {
+  const result = await db.query(
+    `UPDATE installs SET status = 'importing', last_error = NULL, updated_at = now() WHERE id = $1 AND status = 'failed'`,
+    [id],
+  );
+  return (result.rowCount ?? 0) > 0;
+}
+
 /**
  * A disabled install keeps nothing that could reach Stripe or Intercom again: its sealed key, token and webhook secret,
  * and the tokens of the Stripe OAuth grant it used (the grant is marked rejected, so nothing tries to refresh it).

@@ -7,6 +7,7 @@ import type { SecretBox } from '../crypto/secret-box';
 import {
   findInstall,
   insertInstall,
+  reviveFailedInstall,
   setCredentials,
   setInstallStatus,
   setWebhookEndpoint,
@@ -28,7 +29,7 @@ import { createStripeClient } from '../activities/clients/stripe';
 import { WebhookUrlRejected, deleteWebhookEndpoint, registerWebhookEndpoint } from '../events/webhook-endpoints';
 import { requestInstallResync, type ResyncRequest } from '../events/resync';
 import { CredentialRejected, verifyIntercomToken, verifyStripeKey, type CredentialField } from './credentials';
-import { setStripeGrant, stripeKeyOfInstall } from './stripe-oauth';
+import { replaceStripeGrant, setStripeGrant, stripeKeyOfInstall } from './stripe-oauth';
 
 export interface InstallRequest {
   /** `grantId`: connected through Stripe OAuth; `apiKey` is then the grant's current access token. */
@@ -104,9 +105,11 @@ export class InstallService {
     if (!created) {
       const credentials = await this.replaceCredentials(install, {
         stripeApiKey: request.stripe.apiKey,
+        // Installing again through Stripe OAuth attaches the new grant; with a pasted key the old grant is let go.
+        stripeGrantId: request.stripe.grantId ?? null,
         intercomToken: request.intercom.accessToken,
       });
-      return { install, created, credentials };
+      return { install: (await findInstall(pool, install.id)) ?? install, created, credentials };
     }
     if (request.stripe.grantId) await setStripeGrant(pool, install.id, request.stripe.grantId);
 
@@ -166,13 +169,22 @@ export class InstallService {
           }
         }),
     ]);
-    return this.replaceCredentials(install, { stripeApiKey, intercomToken });
+    // A pasted key replaces an OAuth connection too: the install stops using (and wipes) its grant.
+    return this.replaceCredentials(install, {
+      stripeApiKey,
+      ...(stripeApiKey !== undefined && { stripeGrantId: null }),
+      intercomToken,
+    });
   }
 
-  /** Stores verified credentials sealed under the newest key; says which differ from the stored ones. */
+  /**
+   * Stores verified credentials sealed under the newest key and says which differ from the stored ones. `stripeGrantId`
+   * (when given) becomes the install's Stripe OAuth grant (null: none); a grant the install no longer uses is wiped.
+   * A failed install whose credentials were just verified starts again: a resync rebuilds what it dropped meanwhile.
+   */
   private async replaceCredentials(
     install: Install,
-    given: { stripeApiKey?: string; intercomToken?: string },
+    given: { stripeApiKey?: string; stripeGrantId?: string | null; intercomToken?: string },
   ): Promise<RotationResult> {
     const { pool, secrets, logger } = this.deps;
     const result: RotationResult = { changed: [], unchanged: [] };
@@ -189,8 +201,16 @@ export class InstallService {
     if (!(await setCredentials(pool, install.id, sealed))) {
       throw new Error(`install ${install.id} was disabled while its credentials were being replaced`);
     }
+    if (given.stripeGrantId !== undefined && given.stripeGrantId !== install.stripeGrantId) {
+      await replaceStripeGrant(pool, install.id, given.stripeGrantId);
+      if (!result.changed.includes('stripe.apiKey')) result.changed.push('stripe.apiKey');
+    }
     if (result.changed.length > 0)
       logger.info({ installId: install.id, changed: result.changed }, 'credentials rotated');
+    if (await reviveFailedInstall(pool, install.id)) {
+      logger.info({ installId: install.id }, 'failed install starts again with verified credentials');
+      await this.resync({ ...install, status: 'importing' });
+    }
     return result;
   }
 

@@ -196,3 +196,34 @@ export async function stripeKeyOfInstall(
 export async function setStripeGrant(db: Queryable, installId: string, grantId: string): Promise<void> {
   await db.query(`UPDATE installs SET stripe_grant_id = $2, updated_at = now() WHERE id = $1`, [installId, grantId]);
 }
+
+/** The install's grant becomes `grantId` (null: a pasted key, no grant); the grant it held is wiped if unused. */
+export async function replaceStripeGrant(pool: Pool, installId: string, grantId: string | null): Promise<void> {
+  const { rows } = await pool.query<{ previous: string | null }>(
+    `UPDATE installs SET stripe_grant_id = $2, updated_at = now()
+     FROM (SELECT stripe_grant_id AS previous FROM installs WHERE id = $1) AS before
+     WHERE id = $1 RETURNING before.previous`,
+    [installId, grantId],
+  );
+  const previous = rows[0]?.previous;
+  if (previous && previous !== grantId) await wipeUnusedStripeGrants(pool, { grantId: previous });
+}
+
+/**
+ * A grant no install and no current session refers to can never be used again, but its refresh token would stay
+ * good for a year: its tokens are wiped and it is marked rejected. A re-install, a second "Connect Stripe" and an
+ * abandoned browser flow each leave one. Without `grantId`, only grants older than an OAuth round trip are swept, so
+ * a grant just created for a session is never caught between its insert and the session's update.
+ */
+export async function wipeUnusedStripeGrants(db: Queryable, only: { grantId?: string } = {}): Promise<number> {
+  const result = await db.query(
+    `UPDATE stripe_grants SET access_token_enc = '', refresh_token_enc = '', status = 'rejected',
+       rejected_reason = coalesce(rejected_reason, 'no longer used by any install')
+     WHERE access_token_enc <> ''
+       AND ($1::text IS NULL AND created_at < now() - interval '1 hour' OR id = $1)
+       AND NOT EXISTS (SELECT 1 FROM installs i WHERE i.stripe_grant_id = stripe_grants.id AND i.status <> 'disabled')
+       AND NOT EXISTS (SELECT 1 FROM web_sessions s WHERE s.stripe_grant_id = stripe_grants.id AND s.expires_at > now())`,
+    [only.grantId ?? null],
+  );
+  return result.rowCount ?? 0;
+}

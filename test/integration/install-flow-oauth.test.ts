@@ -319,6 +319,51 @@ describe('install flow: OAuth on both sides, sessions and state', function () {
       const resync = await stack.api(`/installs/${installId}/resync`, { method: 'POST' });
       assert.ok(resync.status < 300, await resync.text());
       await assertFailedWithReason(browser, installId, /Stripe refused to renew access/);
+
+      // Issue 16: "Connect Stripe again" (what the message asks) attaches the new grant, wipes the old one and clears
+      // `failed`; once stored the 1-hour access token as the install's key and left the new grant unattached.
+      const grantOf = async () =>
+        (await stack.db.pool.query(`SELECT stripe_grant_id FROM installs WHERE id = $1`, [installId])).rows[0]
+          .stripe_grant_id as string;
+      const oldGrant = await grantOf();
+      const again = await browser.get(await stripeCallbackUrl(browser));
+      const reinstalled = await browser.post(`${stack.service.apiUrl}/app/install`, { _csrf: browser.csrfOf(again) });
+      assert.match(reinstalled.url, new RegExp(`/app/installs/${installId}$`), 'the same install, reconnected');
+      const newGrant = await grantOf();
+      assert.match(newGrant, /^grt_/);
+      assert.notEqual(newGrant, oldGrant, 'the new grant is attached');
+      const retired = (
+        await stack.db.pool.query(
+          `SELECT status, access_token_enc, refresh_token_enc FROM stripe_grants WHERE id = $1`,
+          [oldGrant],
+        )
+      ).rows[0];
+      assert.deepEqual(retired, { status: 'rejected', access_token_enc: '', refresh_token_enc: '' });
+      await eventually(
+        async () => {
+          const found = await stack.db.pool.query(`SELECT status, last_error FROM installs WHERE id = $1`, [installId]);
+          return found.rows[0].status === 'live' && found.rows[0].last_error === null ? true : undefined;
+        },
+        90_000,
+        'the reconnected install to import again and be live',
+      );
+      // An hour later the access token is renewed from the new grant's refresh token: the install keeps working.
+      await stack.db.pool.query(`UPDATE stripe_grants SET access_expires_at = now() WHERE id = $1`, [newGrant]);
+      const later = await stack.api(`/installs/${installId}/resync`, { method: 'POST' });
+      assert.equal(later.status, 202, await later.text());
+      await eventually(
+        async () => {
+          const found = await stack.db.pool.query(
+            `SELECT i.status, g.refreshed_at FROM installs i JOIN stripe_grants g ON g.id = i.stripe_grant_id
+             WHERE i.id = $1`,
+            [installId],
+          );
+          const row = found.rows[0];
+          return row.status === 'live' && row.refreshed_at !== null ? true : undefined;
+        },
+        90_000,
+        'the resync to run on a refreshed access token',
+      );
     });
   });
 
