@@ -16,6 +16,11 @@ export interface PostgresHandle {
   connectionString: string;
   /** False for DATABASE_URL. */
   started: boolean;
+  /**
+   * The embedded server was already running (a killed run's, or a live `npm start` beside this process): a short-lived
+   * command (reconcile) must leave it running; the service itself takes it over.
+   */
+  adopted: boolean;
   /** Stops the embedded server if we started it; a no-op for DATABASE_URL. */
   stop(): Promise<void>;
 }
@@ -26,7 +31,7 @@ export async function ensurePostgres(
   logger: Logger,
 ): Promise<PostgresHandle> {
   if (config.DATABASE_URL !== undefined) {
-    return { connectionString: config.DATABASE_URL, started: false, stop: async () => undefined };
+    return { connectionString: config.DATABASE_URL, started: false, adopted: false, stop: async () => undefined };
   }
   const server = await startEmbeddedPostgres({
     dataDir: path.join(config.DATA_DIR, 'postgres'),
@@ -39,7 +44,12 @@ export async function ensurePostgres(
     await server.stop();
     throw error;
   }
-  return { connectionString: server.connectionString(DATABASE_NAME), started: true, stop: server.stop };
+  return {
+    connectionString: server.connectionString(DATABASE_NAME),
+    started: true,
+    adopted: server.adopted,
+    stop: server.stop,
+  };
 }
 
 export async function createDatabaseIfMissing(adminConnectionString: string, name: string): Promise<void> {
@@ -64,6 +74,8 @@ export interface EmbeddedPostgresOptions {
 
 export interface EmbeddedPostgres {
   port: number;
+  /** It was running before this call. */
+  adopted: boolean;
   connectionString(database: string): string;
   stop(): Promise<void>;
 }
@@ -109,8 +121,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     });
   }
   const password = (await readFile(passwordFile, 'utf8')).trim();
-  const handle = (listeningPort: number, stop: () => Promise<void>): EmbeddedPostgres => ({
+  const handle = (listeningPort: number, stop: () => Promise<void>, adopted = false): EmbeddedPostgres => ({
     port: listeningPort,
+    adopted,
     connectionString: (database) =>
       `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${listeningPort}/${encodeURIComponent(database)}`,
     stop,
@@ -124,7 +137,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   if ((await run(bin.pg_ctl, ['status', '-D', dataDir], spawnOptions)).code === 0) {
     const runningPort = await postmasterPort(dataDir);
     logger.warn({ dataDir, port: runningPort }, 'adopting an embedded PostgreSQL that was already running');
-    return handle(runningPort, stop);
+    return handle(runningPort, stop, true);
   }
 
   logger.info({ dataDir, port }, 'starting the embedded PostgreSQL');

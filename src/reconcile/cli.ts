@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { Client, Connection } from '@temporalio/client';
-import { encryptionKeyBytes } from '../config';
-import { createSecretBox } from '../crypto/secret-box';
+import { secretBoxFor } from '../crypto/secret-box';
+import { temporalClientConnectionOptions } from '../infra/temporal-connection';
 import { createInstallWorkflows } from '../activities';
 import { openDatabase } from '../infra/entry-point';
 import { createShutdown, loadConfigOrExit } from '../infra/lifecycle';
@@ -35,16 +35,17 @@ async function main(): Promise<number> {
   const shutdown = createShutdown(logger);
   try {
     const postgres = await ensurePostgres(config, logger);
-    if (postgres.started) shutdown.add('embedded PostgreSQL', postgres.stop);
+    // A server that was already running is a running service's (npm start beside us): never stop it.
+    if (postgres.started && !postgres.adopted) shutdown.add('embedded PostgreSQL', postgres.stop);
     const pool = await openDatabase(postgres.connectionString, logger, shutdown);
-    const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+    const connection = Connection.lazy(temporalClientConnectionOptions(config));
     shutdown.add('temporal connection', () => connection.close());
     const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
     const report = await reconcileInstall(
       {
         pool,
         config,
-        secrets: createSecretBox(encryptionKeyBytes(config)),
+        secrets: secretBoxFor(config),
         workflows: createInstallWorkflows({ config, temporal }),
       },
       options.install,

@@ -12,6 +12,7 @@ import {
   normalizeEmail,
   pickContactCustomer,
 } from '../mapping';
+import { stripeKeyOfInstall } from '../installs/stripe-oauth';
 import { findInstall, type Install } from '../db/installs';
 import { allLinks, contactsCreatedByUs, forgetWrittenAttributes } from '../db/contacts';
 import { clearIntercomEventSent, recordedEventsOfTypes, type RecordedEvent } from '../db/events';
@@ -91,7 +92,12 @@ export async function reconcileInstall(
   // A disabled install's credentials are wiped: there is nothing to read, and nothing is written for it any more.
   if (!stripeApiKeySealed || !intercomTokenSealed)
     throw new Error(`install ${installId} has no credentials (disabled)`);
-  const stripe = createStripeClient(deps.secrets.open(stripeApiKeySealed), deps.config);
+  // The grant's fresh access token for an OAuth install: the key stored at install time expires after an hour.
+  const stripeKey = await stripeKeyOfInstall(deps.pool, deps.secrets, deps.config, {
+    stripeApiKeySealed,
+    stripeGrantId: install.stripeGrantId,
+  });
+  const stripe = createStripeClient(stripeKey, deps.config);
   const intercom = createIntercomClient(deps.secrets.open(intercomTokenSealed), install.intercomRegion, deps.config);
   const reader = new StripeStateReader(stripe);
   const now = Math.floor(Date.now() / 1000);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -43,6 +44,25 @@ describe('ensurePostgres (embedded)', () => {
       await second.stop();
     }
     await assert.rejects(query(second.connectionString, 'SELECT 1'), /ECONNREFUSED/, 'stopped');
+  });
+
+  it('`npm run reconcile` beside a running service adopts its embedded server and leaves it running (issue 16)', async () => {
+    const config = testConfig({ DATA_DIR: dir, EMBEDDED_POSTGRES_PORT: await freePort() });
+    const service = await ensurePostgres(config, testLogger());
+    try {
+      assert.equal(service.adopted, false);
+      const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/reconcile/cli.ts', '--install', 'ins_none'], {
+        cwd: path.resolve(__dirname, '../..'),
+        env: { ...process.env, DATABASE_URL: '', DATA_DIR: dir, LOG_LEVEL: 'silent' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(result.status, 2, result.stderr);
+      assert.match(result.stderr, /no install with id ins_none/);
+      assert.deepEqual(await query(service.connectionString, 'SELECT 1 AS up'), [{ up: 1 }], 'still running');
+    } finally {
+      await service.stop();
+    }
   });
 
   it('uses DATABASE_URL as given, starting nothing', async () => {

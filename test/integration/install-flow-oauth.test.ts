@@ -364,6 +364,12 @@ describe('install flow: OAuth on both sides, sessions and state', function () {
         90_000,
         'the resync to run on a refreshed access token',
       );
+      // Drift (and `npm run reconcile`) read Stripe with a fresh access token too, not the one stored at install time:
+      // two hours on, Stripe refuses every token issued so far.
+      stack.stripe.admin.advanceClock(2 * 3600);
+      await stack.db.pool.query(`UPDATE stripe_grants SET access_expires_at = now() WHERE id = $1`, [newGrant]);
+      const drift = await stack.api(`/installs/${installId}/drift`);
+      assert.equal(drift.status, 200, await drift.clone().text());
     });
   });
 
