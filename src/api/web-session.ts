@@ -55,10 +55,12 @@ const digest = (value: string): Buffer => createHash('sha256').update(value).dig
  */
 export function requireCsrf(config: Pick<Config, 'PUBLIC_URL'>): Middleware {
   return async (ctx, next) => {
-    const origin = new URL(config.PUBLIC_URL).origin;
     const state = ctx.state as PageState;
     const presentedOrigin = ctx.get('origin');
-    if (presentedOrigin && presentedOrigin !== 'null' && presentedOrigin !== origin && presentedOrigin !== ctx.origin) {
+    // Ours is PUBLIC_URL's origin, or the host the browser addressed (a browser sets Host; a page elsewhere cannot).
+    // Not `ctx.origin`: in Koa 3 that is the request's own Origin header, so comparing with it never refused anything.
+    const ours = [new URL(config.PUBLIC_URL).origin, `${ctx.protocol}://${ctx.host}`];
+    if (presentedOrigin && presentedOrigin !== 'null' && !ours.includes(presentedOrigin)) {
       throw new HttpError(403, 'csrf_rejected', 'This form was sent from another site, so it was ignored.', 'origin');
     }
     state.form = await readFormBody(ctx);

@@ -69,11 +69,16 @@ describe('install flow: pasted credentials, preview, and the import that follows
     const missing = await browser.post(`${stack.service.apiUrl}/app/connect/keys`, fields);
     assert.equal(missing.status, 403);
     assert.match(missing.body, /Reload the page and try again/);
-    const foreign = await fetch(`${stack.service.apiUrl}/app/connect/keys`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' },
-      body: new URLSearchParams({ ...fields, _csrf: browser.csrfOf(start) }).toString(),
+    // With this browser's own session and a valid token (issue 16: the check once compared the Origin with itself).
+    const signed = { ...fields, _csrf: browser.csrfOf(start) };
+    const foreign = await browser.post(`${stack.service.apiUrl}/app/connect/keys`, signed, {
+      origin: 'https://evil.example',
     });
     assert.equal(foreign.status, 403);
+    assert.match(foreign.body, /sent from another site/);
+    const own = await browser.post(`${stack.service.apiUrl}/app/connect/keys`, signed, {
+      origin: new URL(stack.service.apiUrl).origin,
+    });
+    assert.notEqual(own.status, 403, 'our own origin passes (the pasted token is then checked)');
   });
 });

@@ -35,10 +35,11 @@ export class FormBrowser {
     return this.request(url, { method: 'GET' });
   }
 
-  async post(url: string, fields: Record<string, string>): Promise<PageResponse> {
+  /** `headers`: what a browser adds, e.g. the `origin` of the page the form was on. */
+  async post(url: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<PageResponse> {
     return this.request(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
       body: new URLSearchParams(fields).toString(),
     });
   }
