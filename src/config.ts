@@ -24,11 +24,32 @@ const DEV_ENCRYPTION_KEY = '0'.repeat(64);
 const MIN_DISTINCT_KEY_BYTES = 20;
 const isWeakKey = (key: Buffer): boolean => new Set(key).size < MIN_DISTINCT_KEY_BYTES;
 
-/** `localhost`, 127.0.0.0/8 or ::1: nobody but this machine can reach the service. */
-function isLoopbackUrl(url: string): boolean {
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+/** `localhost`, 127.0.0.0/8 or ::1: nobody but this machine can reach it. */
+function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '');
+  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
 }
+
+/**
+ * Why another machine can reach the API, or null when only this one can: a public URL, or a bind on any interface
+ * but loopback (HOST=0.0.0.0 in a container is reachable through whatever publishes its port).
+ */
+function reachableFromElsewhere(config: { PUBLIC_URL: string; HOST: string }): string | null {
+  if (!isLoopbackHost(new URL(config.PUBLIC_URL).hostname)) return 'PUBLIC_URL is not loopback';
+  if (!isLoopbackHost(config.HOST)) return `HOST=${config.HOST} is not loopback`;
+  return null;
+}
+
+/**
+ * Once reachable, an admin token must be long (`openssl rand -hex 32` gives 64 characters) and not typed by hand
+ * (`aaaa…`, `1234…` have few distinct characters; 24 random hex characters have about 13).
+ */
+const MIN_EXPOSED_TOKEN_LENGTH = 24;
+const MIN_DISTINCT_TOKEN_CHARACTERS = 10;
+const isWeakToken = (token: string): boolean =>
+  token === DEV_ADMIN_TOKEN ||
+  token.length < MIN_EXPOSED_TOKEN_LENGTH ||
+  new Set(token).size < MIN_DISTINCT_TOKEN_CHARACTERS;
 
 /** Every setting of the service, read from environment variables. Defaults run on a developer machine. */
 export const configSchema = z
@@ -106,13 +127,17 @@ export const configSchema = z
       });
     }
     // Development defaults are refused once anyone but this machine can reach the service.
-    if (isLoopbackUrl(config.PUBLIC_URL)) return;
-    const exposed = 'PUBLIC_URL is not loopback';
-    if (config.ADMIN_TOKEN === DEV_ADMIN_TOKEN) {
+    const exposed = reachableFromElsewhere(config);
+    if (exposed === null) return;
+    if (isWeakToken(config.ADMIN_TOKEN)) {
+      const what =
+        config.ADMIN_TOKEN === DEV_ADMIN_TOKEN
+          ? 'the development default'
+          : `a short (under ${MIN_EXPOSED_TOKEN_LENGTH} characters) or patterned token`;
       ctx.addIssue({
         code: 'custom',
         path: ['ADMIN_TOKEN'],
-        message: `the development default is refused when ${exposed}; set a random one (openssl rand -hex 32)`,
+        message: `${what} is refused when ${exposed}; set a random one (openssl rand -hex 32)`,
       });
     }
     const keyVariable = config.ENCRYPTION_KEYS ? 'ENCRYPTION_KEYS' : 'ENCRYPTION_KEY';

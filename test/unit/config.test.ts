@@ -69,7 +69,7 @@ describe('config', () => {
 
     it('binds loopback unless HOST says otherwise', () => {
       assert.equal(loadConfig({}).HOST, '127.0.0.1');
-      assert.equal(loadConfig({ HOST: '0.0.0.0' }).HOST, '0.0.0.0');
+      assert.equal(loadConfig({ HOST: '0.0.0.0', ...strong() }).HOST, '0.0.0.0');
       assert.match(configErrorOf({ HOST: 'two words' }).message, /^invalid configuration: HOST: /);
     });
 
@@ -89,6 +89,35 @@ describe('config', () => {
       const message = configErrorOf({ ...exposed, ENCRYPTION_KEY }).message;
       assert.match(message, /^invalid configuration: ADMIN_TOKEN: the development default is refused/);
       assert.doesNotMatch(message, /\n|ENCRYPTION_KEY/);
+    });
+
+    it('refuses the defaults when HOST binds beyond loopback, even with a loopback PUBLIC_URL (issue 16)', () => {
+      for (const HOST of ['0.0.0.0', '::', '192.168.1.20']) {
+        const message = configErrorOf({ HOST }).message;
+        assert.match(message, new RegExp(`ADMIN_TOKEN: the development default is refused when HOST=${HOST} is not`));
+        assert.match(message, /ENCRYPTION_KEY: a default or patterned key is refused/);
+      }
+      assert.doesNotThrow(() => loadConfig({ HOST: '127.0.0.1' }));
+    });
+
+    it('refuses a short or patterned ADMIN_TOKEN once reachable (sixteen equal characters once passed)', () => {
+      const { ENCRYPTION_KEY } = strong();
+      for (const ADMIN_TOKEN of [
+        'a'.repeat(16),
+        'a'.repeat(64),
+        '1234567890'.repeat(3).slice(0, 24).replace(/[0-9]/g, 'x'),
+      ]) {
+        assert.match(
+          configErrorOf({ ...exposed, ENCRYPTION_KEY, ADMIN_TOKEN }).message,
+          /^invalid configuration: ADMIN_TOKEN: a short \(under 24 characters\) or patterned token is refused/,
+        );
+      }
+      assert.match(
+        configErrorOf({ ...exposed, ENCRYPTION_KEY, ADMIN_TOKEN: randomBytes(8).toString('hex') }).message,
+        /ADMIN_TOKEN: a short/,
+        '16 random hex characters are too short once reachable',
+      );
+      assert.doesNotThrow(() => loadConfig({ ADMIN_TOKEN: 'a'.repeat(16) }), 'on loopback any 16 characters do');
     });
 
     it('refuses an all-zero or patterned ENCRYPTION_KEY (or newest of ENCRYPTION_KEYS) off loopback', () => {
