@@ -116,6 +116,13 @@ export const configSchema = z
       .regex(/^sk_(live|test)_[A-Za-z0-9_]+$/, "expected the app's Stripe secret key (sk_live_… or sk_test_…)")
       .optional(),
     STRIPE_OAUTH_AUTHORIZE_URL: httpBase.default('https://marketplace.stripe.com/oauth/v2/authorize'),
+    /** Sign-ins started (OAuth redirects to Intercom or Stripe) per client address per minute; more get 429. */
+    OAUTH_STARTS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(20),
+    /**
+     * Behind a reverse proxy or load balancer: take the client address from X-Forwarded-For (rate limits, logs). Only
+     * when the proxy sets that header itself; otherwise a client could choose its own address.
+     */
+    TRUST_PROXY: booleanFlag.default(false),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((config, ctx) => {

@@ -31,7 +31,7 @@ export interface AppState {
 }
 
 export function createApp(deps: AppDeps): Koa<AppState> {
-  const app = new Koa<AppState>();
+  const app = new Koa<AppState>({ proxy: deps.config.TRUST_PROXY });
   app.use(requestLogging(deps.logger, deps.metrics));
   app.use(securityHeaders());
   app.use(errorMiddleware(deps.logger, errorPage));

@@ -14,8 +14,8 @@ export interface PageState {
 }
 
 /**
- * Loads the browser's session, starting one (and setting its cookie) when there is none: OAuth state and CSRF tokens
- * are bound to it. Cookie: signed, HttpOnly, SameSite=Lax (the OAuth redirects back are top-level GETs), Secure when
+ * Loads the browser's session, starting an anonymous one (a cookie, nothing stored) when there is none: OAuth state
+ * and CSRF tokens are bound to it. Cookie: signed, HttpOnly, SameSite=Lax (the OAuth redirects back are top-level GETs), Secure when
  * the service is served over HTTPS.
  */
 export function webSession(store: SessionStore, config: Pick<Config, 'PUBLIC_URL'>): Middleware {
@@ -26,9 +26,9 @@ export function webSession(store: SessionStore, config: Pick<Config, 'PUBLIC_URL
     if (existing) {
       state.session = existing;
     } else {
-      const created = await store.create();
-      state.session = created.session;
-      setSessionCookie(ctx, created.cookie, config);
+      const started = store.start();
+      state.session = started.session;
+      setSessionCookie(ctx, started.cookie, config);
     }
     await next();
   };

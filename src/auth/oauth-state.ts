@@ -32,7 +32,7 @@ interface StatePayload {
 
 /**
  * OAuth `state`: signed, bound to the browser session (its id hash), valid 10 minutes, single use (its nonce is
- * consumed in Postgres). Checked before any code is exchanged, so a forged or replayed redirect costs nothing.
+ * recorded in Postgres when used). Checked before any code is exchanged, so a forged or replayed redirect costs nothing.
  */
 export class OAuthStates {
   constructor(
@@ -48,10 +48,6 @@ export class OAuthStates {
       s: sessionHash,
       e: this.now() + STATE_TTL_MS,
     };
-    await this.db.query(
-      `INSERT INTO oauth_states (nonce, session_hash, provider, expires_at) VALUES ($1, $2, $3, $4)`,
-      [payload.n, sessionHash, provider, new Date(payload.e)],
-    );
     return this.signer.sign(Buffer.from(JSON.stringify(payload)).toString('base64url'));
   }
 
@@ -60,11 +56,18 @@ export class OAuthStates {
     const encoded = this.signer.verify(state);
     const payload = encoded === undefined ? undefined : parsePayload(encoded);
     if (!payload || payload.p !== provider) throw new OAuthStateRejected('forged');
-    if (payload.s !== sessionHash) throw new OAuthStateRejected('other_session');
+    if (payload.s !== sessionHash) {
+      // Signing in gives the browser a new session, so a redirect used twice comes back from another one: say so.
+      const used = await this.db.query(`SELECT 1 FROM oauth_states WHERE nonce = $1`, [payload.n]);
+      throw new OAuthStateRejected(used.rowCount === 1 ? 'replayed' : 'other_session');
+    }
     if (this.now() >= payload.e) throw new OAuthStateRejected('expired');
+    // Recorded when used, not when issued: an OAuth start writes nothing, so anonymous requests cannot fill the table.
+    // The signature already proves we issued it; the row only makes it single-use.
     const used = await this.db.query(
-      `UPDATE oauth_states SET used_at = now() WHERE nonce = $1 AND session_hash = $2 AND used_at IS NULL`,
-      [payload.n, sessionHash],
+      `INSERT INTO oauth_states (nonce, session_hash, provider, expires_at, used_at) VALUES ($1, $2, $3, $4, now())
+       ON CONFLICT (nonce) DO NOTHING`,
+      [payload.n, sessionHash, provider, new Date(payload.e)],
     );
     if (used.rowCount !== 1) throw new OAuthStateRejected('replayed');
   }

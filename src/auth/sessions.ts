@@ -69,40 +69,49 @@ function toSession(row: SessionRow): WebSession {
 }
 
 const hashOf = (id: string): string => createHash('sha256').update(id).digest('base64url');
+/** Values of a session that exist before it is stored: derived from the cookie's secret id, so they never change. */
+const derivedFrom = (id: string, purpose: 'public' | 'csrf'): string =>
+  createHash('sha256').update(`${purpose}:${id}`).digest('base64url');
 
-/** Sessions in Postgres; the browser holds only a signed random id (HttpOnly cookie). */
+/** A browser that has not signed in: nothing stored, everything derived from its cookie's id. */
+function anonymousSession(id: string): WebSession {
+  return {
+    idHash: hashOf(id),
+    publicId: `ses_${derivedFrom(id, 'public').slice(0, 12)}`,
+    csrfToken: derivedFrom(id, 'csrf'),
+    intercom: null,
+    stripe: null,
+  };
+}
+
+/**
+ * Sessions in Postgres; the browser holds only a signed random id (HttpOnly cookie). A session is stored only once
+ * someone signs in: an anonymous visit (the sign-in page, an OAuth start) writes nothing, so cookieless requests
+ * cannot fill the table (issue 16). Signing in issues a new id (no session fixation).
+ */
 export class SessionStore {
   constructor(
     private readonly db: Queryable,
     private readonly signer: Signer,
   ) {}
 
-  /** A new, empty session and the cookie value that opens it. */
-  async create(): Promise<{ cookie: string; session: WebSession }> {
-    // Starting a session is rare enough to sweep the ones that ended (and their OAuth states) on the way.
-    await this.db.query(`DELETE FROM oauth_states WHERE expires_at < now() - interval '1 day'`);
-    await this.db.query(`DELETE FROM web_sessions WHERE expires_at < now()`);
+  /** A new anonymous session and the cookie value that opens it; nothing is stored. */
+  start(): { cookie: string; session: WebSession } {
     const id = randomBytes(32).toString('base64url');
-    const result = await this.db.query<SessionRow>(
-      `INSERT INTO web_sessions (id_hash, public_id, csrf_token, expires_at) VALUES ($1, $2, $3, $4) RETURNING *`,
-      [
-        hashOf(id),
-        `ses_${randomBytes(9).toString('base64url')}`,
-        randomBytes(24).toString('base64url'),
-        new Date(Date.now() + SESSION_TTL_MS),
-      ],
-    );
-    return { cookie: this.signer.sign(id), session: toSession(result.rows[0] as SessionRow) };
+    return { cookie: this.signer.sign(id), session: anonymousSession(id) };
   }
 
+  /** The cookie's session: stored (signed in), anonymous (never signed in), or undefined (forged, or ended). */
   async load(cookie: string | undefined): Promise<WebSession | undefined> {
     const id = cookie && this.signer.verify(cookie);
     if (!id) return undefined;
-    const result = await this.db.query<SessionRow>(
-      `SELECT * FROM web_sessions WHERE id_hash = $1 AND expires_at > now()`,
+    const result = await this.db.query<SessionRow & { expired: boolean }>(
+      `SELECT *, expires_at <= now() AS expired FROM web_sessions WHERE id_hash = $1`,
       [hashOf(id)],
     );
-    return result.rows[0] && toSession(result.rows[0]);
+    const row = result.rows[0];
+    if (!row) return anonymousSession(id);
+    return row.expired ? undefined : toSession(row);
   }
 
   async findByPublicId(publicId: string): Promise<WebSession | undefined> {
@@ -110,15 +119,29 @@ export class SessionStore {
     return result.rows[0] && toSession(result.rows[0]);
   }
 
-  /** Signing in to Intercom (again) starts from a clean slate: no Stripe connection of another workspace carries over. */
-  async setIntercom(idHash: string, intercom: NonNullable<WebSession['intercom']>): Promise<void> {
-    await this.db.query(
-      `UPDATE web_sessions SET intercom_workspace_id = $2, intercom_workspace_name = $3, intercom_region = $4,
-         intercom_admin_id = $5, intercom_admin_name = $6, intercom_token_enc = $7,
-         stripe_account_id = NULL, stripe_livemode = NULL, stripe_key_enc = NULL, stripe_grant_id = NULL
-       WHERE id_hash = $1`,
+  /**
+   * Signing in to Intercom (again): a new session id with the admin's identity, starting from a clean slate (no Stripe
+   * connection of another workspace carries over); the previous session, stored or not, ends. The caller sets the
+   * returned cookie.
+   */
+  async signIn(
+    previous: WebSession,
+    intercom: NonNullable<WebSession['intercom']>,
+  ): Promise<{ cookie: string; session: WebSession }> {
+    // Signing in is rare and deliberate: the place to sweep sessions and OAuth states that ended (both indexed).
+    await this.db.query(`DELETE FROM oauth_states WHERE expires_at < now() - interval '1 day'`);
+    await this.db.query(`DELETE FROM web_sessions WHERE expires_at < now()`);
+    await this.destroy(previous.idHash);
+    const { cookie, session } = this.start();
+    const result = await this.db.query<SessionRow>(
+      `INSERT INTO web_sessions (id_hash, public_id, csrf_token, expires_at, intercom_workspace_id,
+         intercom_workspace_name, intercom_region, intercom_admin_id, intercom_admin_name, intercom_token_enc)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
       [
-        idHash,
+        session.idHash,
+        session.publicId,
+        session.csrfToken,
+        new Date(Date.now() + SESSION_TTL_MS),
         intercom.workspaceId,
         intercom.workspaceName,
         intercom.region,
@@ -127,8 +150,10 @@ export class SessionStore {
         intercom.tokenSealed,
       ],
     );
+    return { cookie, session: toSession(result.rows[0] as SessionRow) };
   }
 
+  /** Only a signed-in (stored) session holds a Stripe connection. */
   async setStripe(idHash: string, stripe: WebSession['stripe']): Promise<void> {
     await this.db.query(
       `UPDATE web_sessions SET stripe_account_id = $2, stripe_livemode = $3, stripe_key_enc = $4, stripe_grant_id = $5
@@ -137,8 +162,8 @@ export class SessionStore {
     );
   }
 
+  /** Its used OAuth states stay until they expire: deleting them would let a used redirect pass once more. */
   async destroy(idHash: string): Promise<void> {
-    await this.db.query(`DELETE FROM oauth_states WHERE session_hash = $1`, [idHash]);
     await this.db.query(`DELETE FROM web_sessions WHERE id_hash = $1`, [idHash]);
   }
 }

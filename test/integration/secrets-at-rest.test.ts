@@ -61,8 +61,7 @@ describe('secrets at rest and event retention (real PostgreSQL)', function () {
       expiresInSeconds: 3600,
     });
     const sessions = new SessionStore(db.pool, sessionSigner(testConfig()));
-    sessionHash = (await sessions.create()).session.idHash;
-    await sessions.setIntercom(sessionHash, {
+    const signedIn = await sessions.signIn(sessions.start().session, {
       workspaceId: 'ws_rotation',
       workspaceName: 'Rotation',
       region: 'us',
@@ -70,6 +69,7 @@ describe('secrets at rest and event retention (real PostgreSQL)', function () {
       adminName: 'Ada',
       tokenSealed: sealedWithOld.seal(SESSION.intercom),
     });
+    sessionHash = signedIn.session.idHash;
     await sessions.setStripe(sessionHash, {
       accountId: 'acct_rotation',
       livemode: true,

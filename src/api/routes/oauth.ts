@@ -9,7 +9,8 @@ import { OAuthStateRejected, type OAuthProvider, type OAuthStates } from '../../
 import { exchangeIntercomCode, identifyIntercomAdmin, IntercomOAuthRejected } from '../../installs/intercom-oauth';
 import { createStripeGrant, exchangeStripeCode, StripeOAuthRejected } from '../../installs/stripe-oauth';
 import { HttpError } from '../errors';
-import { webSession, type PageState } from '../web-session';
+import { rateLimitPerClient } from '../rate-limit';
+import { setSessionCookie, webSession, type PageState } from '../web-session';
 
 export interface OAuthRouterDeps {
   config: Config;
@@ -36,6 +37,12 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
   const router = createRouter({ prefix: '/oauth' });
   router.use(webSession(sessions, config));
   const session = (ctx: Context) => (ctx.state as PageState).session;
+  // A start costs nothing stored, but it sends a browser to Intercom or Stripe: bounded per client address.
+  const startLimit = rateLimitPerClient({
+    limit: config.OAUTH_STARTS_PER_MINUTE,
+    windowMs: 60_000,
+    what: 'sign-ins started',
+  });
 
   /** The provider's `error` (the person pressed Cancel), or the state check; both end the flow on a clear page. */
   async function checkReturn(ctx: Context, provider: OAuthProvider, vendor: string): Promise<string> {
@@ -57,7 +64,7 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
     return query.code;
   }
 
-  router.get('/intercom/start', async (ctx) => {
+  router.get('/intercom/start', startLimit, async (ctx) => {
     if (!intercomOAuthEnabled(config)) throw new HttpError(404, 'not_configured', 'Intercom sign-in is not set up.');
     const url = new URL(config.INTERCOM_OAUTH_URL);
     url.searchParams.set('client_id', config.INTERCOM_CLIENT_ID ?? '');
@@ -71,7 +78,8 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
     try {
       const token = await exchangeIntercomCode(config, code);
       const identity = await identifyIntercomAdmin(config, token);
-      await sessions.setIntercom(session(ctx).idHash, { ...identity, tokenSealed: deps.secrets.seal(token) });
+      const signedIn = await sessions.signIn(session(ctx), { ...identity, tokenSealed: deps.secrets.seal(token) });
+      setSessionCookie(ctx, signedIn.cookie, config);
     } catch (err) {
       if (err instanceof IntercomOAuthRejected) throw new HttpError(400, 'intercom_code_rejected', err.message, 'code');
       throw err;
@@ -79,7 +87,7 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
     ctx.redirect('/app');
   });
 
-  router.get('/stripe/start', async (ctx) => {
+  router.get('/stripe/start', startLimit, async (ctx) => {
     if (!stripeOAuthEnabled(config)) throw new HttpError(404, 'not_configured', 'Stripe sign-in is not set up.');
     if (!session(ctx).intercom) throw new HttpError(401, 'signed_out', 'Sign in to Intercom first.');
     const url = new URL(config.STRIPE_OAUTH_AUTHORIZE_URL);

@@ -140,13 +140,17 @@ export function createPagesRouter(deps: PagesRouterDeps): Router {
         throw new HttpError(422, 'credential_rejected', err.message, 'intercomToken');
       throw new HttpError(422, 'credential_rejected', 'Intercom rejected the access token.', 'intercomToken');
     }
-    const current = session(ctx);
-    await sessions.setIntercom(current.idHash, {
+    const signedIn = await sessions.signIn(session(ctx), {
       ...identity,
       region: input.intercomRegion,
       tokenSealed: secrets.seal(input.intercomToken),
     });
-    await sessions.setStripe(current.idHash, { ...stripe, keySealed: secrets.seal(input.stripeKey), grantId: null });
+    setSessionCookie(ctx, signedIn.cookie, config);
+    await sessions.setStripe(signedIn.session.idHash, {
+      ...stripe,
+      keySealed: secrets.seal(input.stripeKey),
+      grantId: null,
+    });
     ctx.redirect('/app/preview');
   });
 
