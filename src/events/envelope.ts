@@ -7,7 +7,14 @@ const MAX_UNIX_SECONDS = 253_402_300_799;
 export const MAX_EVENT_DEPTH = 64;
 
 /**
- * Why an event could not be stored as it is, if it cannot: PostgreSQL's jsonb refuses `\u0000` in any string, and
+ * A lone UTF-16 surrogate (a `\ud800` escape with no pair): JSON.parse keeps it, jsonb refuses it. In unicode mode a
+ * pair is one code point, so only lone halves match.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Why an event could not be stored as it is, if it cannot: PostgreSQL's jsonb refuses `\u0000` and lone surrogates
+ * in any string, and
  * nesting beyond MAX_EVENT_DEPTH is refused here before it costs a database round trip (a failed insert would be
  * answered 503, and Stripe would retry it for 3 days).
  */
@@ -16,6 +23,7 @@ function unstorable(value: unknown): string | undefined {
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
     if (typeof item.value === 'string') {
       if (item.value.includes('\0')) return `${item.path || 'event'}: contains a NUL character (\\u0000)`;
+      if (LONE_SURROGATE.test(item.value)) return `${item.path || 'event'}: contains a lone UTF-16 surrogate`;
       continue;
     }
     if (typeof item.value !== 'object' || item.value === null) continue;
@@ -24,6 +32,7 @@ function unstorable(value: unknown): string | undefined {
       // Capped: the path goes into the answer, and a key can be as long as the body.
       const path = (item.path ? `${item.path}.${key}` : key).slice(0, 200);
       if (key.includes('\0')) return `${item.path || 'event'}: a key contains a NUL character (\\u0000)`;
+      if (LONE_SURROGATE.test(key)) return `${item.path || 'event'}: a key contains a lone UTF-16 surrogate`;
       stack.push({ value: child, path, depth: item.depth + 1 });
     }
   }

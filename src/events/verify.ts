@@ -12,6 +12,9 @@ export type RejectionCode =
   | 'invalid_json'
   | 'invalid_event';
 
+export const INVALID_SIGNATURE_MESSAGE =
+  "the Stripe-Signature does not match the body for this endpoint's signing secret";
+
 /** A delivery that cannot be trusted or read. Answered 400 with nothing recorded. */
 export class WebhookRejected extends Error {
   override name = 'WebhookRejected';
@@ -52,6 +55,7 @@ export function verifyStripeEventFor<C extends { secret: string }>(
 ): { event: Stripe.Event; signers: C[] } {
   if (!header) throw new WebhookRejected('missing_signature', 'the Stripe-Signature header is required');
   if (raw.length === 0) throw new WebhookRejected('invalid_json', 'the body is empty');
+  refuseFutureTimestamp(header);
   let stale = false;
   let parsed: unknown;
   const signers: C[] = [];
@@ -85,8 +89,19 @@ export function verifyStripeEventFor<C extends { secret: string }>(
       `the Stripe-Signature timestamp is more than ${SIGNATURE_TOLERANCE_SECONDS} s old (or the clocks disagree)`,
     );
   }
-  throw new WebhookRejected(
-    'invalid_signature',
-    "the Stripe-Signature does not match the body for this endpoint's signing secret",
-  );
+  throw new WebhookRejected('invalid_signature', INVALID_SIGNATURE_MESSAGE);
+}
+
+/**
+ * The SDK refuses timestamps too old, not too new; a signature dated far ahead could be replayed until then. The same
+ * tolerance both ways (Stripe: https://docs.stripe.com/webhooks#verify-manually, "Preventing replay attacks").
+ */
+function refuseFutureTimestamp(header: string): void {
+  const timestamp = Number(/(?:^|,)\s*t=(\d+)/.exec(header)?.[1]);
+  if (Number.isFinite(timestamp) && timestamp - Date.now() / 1000 > SIGNATURE_TOLERANCE_SECONDS) {
+    throw new WebhookRejected(
+      'stale_signature',
+      `the Stripe-Signature timestamp is more than ${SIGNATURE_TOLERANCE_SECONDS} s in the future (or the clocks disagree)`,
+    );
+  }
 }

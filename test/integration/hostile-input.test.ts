@@ -385,6 +385,14 @@ describe('hostile input: status, message, field, and nothing stored changed', fu
       message: /data\.object\.name: contains a NUL character/,
     },
     {
+      name: 'signed event with a lone UTF-16 surrogate in a string (issue 16: was 503, retried by Stripe for 3 days)',
+      request: () => delivery(eventJson({}, { name: 'Ada\ud800Lovelace' })),
+      status: 400,
+      code: 'invalid_event',
+      field: 'body',
+      message: /data\.object\.name: contains a lone UTF-16 surrogate/,
+    },
+    {
       name: 'signed event with \\u0000 in a key',
       request: () => delivery(eventJson({}, { metadata: { 'a\u0000b': 'x' } })),
       status: 400,
@@ -471,8 +479,9 @@ describe('hostile input: status, message, field, and nothing stored changed', fu
         const payload = eventJson();
         return delivery(payload, signature(payload), "/webhooks/stripe/ins_x'%3B%20DELETE%20FROM%20installs%3B--");
       },
-      status: 200,
-      ignored: 'unknown_install',
+      // Answered as a bad signature: another answer would tell which install ids exist (issue 16).
+      status: 400,
+      code: 'invalid_signature',
     },
     {
       name: 'an install id with unicode and a NUL in a webhook path',
@@ -480,8 +489,9 @@ describe('hostile input: status, message, field, and nothing stored changed', fu
         const payload = eventJson();
         return delivery(payload, signature(payload), '/webhooks/stripe/ins_%C3%A9%00');
       },
-      status: 200,
-      ignored: 'unknown_install',
+      // Answered as a bad signature: another answer would tell which install ids exist (issue 16).
+      status: 400,
+      code: 'invalid_signature',
     },
     {
       name: 'Connect route: an account id that is SQL',
@@ -602,7 +612,8 @@ describe('hostile input: status, message, field, and nothing stored changed', fu
       );
       for (const status of answers) statuses.set(status, (statuses.get(status) ?? 0) + 1);
     }
-    assert.deepEqual(Object.fromEntries(statuses), { 200: 2_000, 400: 1_000 });
+    // Unknown install ids are answered as bad signatures (issue 16); the Connect route acknowledges unknown accounts.
+    assert.deepEqual(Object.fromEntries(statuses), { 200: 1_000, 400: 2_000 });
     assert.deepEqual(await snapshot(), before);
     assert.equal(await metricValue('webhook_deliveries_unverified_total', 'unknown_install'), unknownBefore + 2_000);
     assert.equal(await metricValue('webhook_deliveries_rejected_total', 'missing_signature'), unsignedBefore + 1_000);

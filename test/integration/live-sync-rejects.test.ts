@@ -108,7 +108,8 @@ describe('live sync: refused and ignored deliveries leave the running install un
       oversizedBody: { status: 413, code: 'payload_too_large' },
       // Acknowledged (Stripe must not retry it) and counted as ignored.
       wrongLivemode: { status: 200, code: null },
-      unknownInstall: { status: 200, code: 'unknown_install' },
+      // Refused exactly as a bad signature: a different answer would tell which install ids exist.
+      unknownInstall: { status: 400, code: 'invalid_signature' },
     });
 
     assert.deepEqual(await ignoredWebhookCounts(stack.db.pool, target.installId), { livemode_mismatch: 1 });

@@ -350,15 +350,20 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
       assert.deepEqual(await ignoredWebhookCounts(db.pool, target.install.id), { livemode_mismatch: 1 });
     });
 
-    it('an unknown install (counted in memory: the path is unauthenticated, and costs no database write)', async () => {
+    it('an unknown install: answered as a bad signature, counted in memory (the path is unauthenticated: no write)', async () => {
       const before = await unknownInstallCount();
       const payload = JSON.stringify(customerEvent());
       for (const id of ['ins_doesnotexist', 'not-an-install-id']) {
         const response = await post(`/webhooks/stripe/${id}`, payload, {
           'stripe-signature': signed(payload, 'whsec_x'),
         });
-        assert.equal(response.status, 200);
-        assert.equal(response.body.ignored, 'unknown_install');
+        // Answered exactly as a bad signature (issue 16): a different answer would tell which install ids exist.
+        assert.equal(response.status, 400);
+        assert.deepEqual(response.body.error, {
+          code: 'invalid_signature',
+          message: "the Stripe-Signature does not match the body for this endpoint's signing secret",
+          field: 'stripe-signature',
+        });
       }
       assert.equal(await unknownInstallCount(), before + 2);
     });
@@ -518,10 +523,10 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
       const row = await db.pool.query(`SELECT status FROM stripe_events WHERE event_id = $1`, [deauthorized.id]);
       assert.equal(row.rows[0]?.status, 'processed');
 
-      // Its credentials are wiped; its own endpoint still delivers until deleted: acknowledged unverified, nothing
-      // signalled, counted in memory only.
+      // Its credentials are wiped; its own endpoint still delivers until deleted: refused as unverifiable (answered
+      // as a bad signature, like an unknown install), nothing signalled, counted in memory only.
       const disabledBefore = await unverifiedCount('install_disabled');
-      assert.equal((await deliver(target, customerEvent())).status, 200);
+      assert.equal((await deliver(target, customerEvent())).status, 400);
       assert.deepEqual(await signalledRefs(target.install.id), []);
       assert.deepEqual(await ignoredWebhookCounts(db.pool, target.install.id), {});
       assert.equal(await unverifiedCount('install_disabled'), disabledBefore + 1);

@@ -114,6 +114,27 @@ describe('events: Stripe-Signature verification', () => {
     );
   });
 
+  it('rejects a timestamp more than 300 s in the future (issue 16: it was accepted, replayable until then)', () => {
+    const now = Math.floor(Date.now() / 1000);
+    assert.equal(
+      rejection(() => verifyStripeEvent(Buffer.from(body), sign(body, { timestamp: now + 3600 }), [secret])),
+      'stale_signature',
+    );
+    assert.ok(verifyStripeEvent(Buffer.from(body), sign(body, { timestamp: now + 60 }), [secret]), 'within tolerance');
+  });
+
+  it('rejects a signed event holding text jsonb cannot store: a lone surrogate or a NUL (was a 503, retried 3 days)', () => {
+    for (const text of ['\\ud800', 'a\\udc00b', '\\u0000']) {
+      const payload = body.replace('"cus_1"', `"cus_1", "name": "${text}"`);
+      assert.equal(
+        rejection(() => verifyStripeEvent(Buffer.from(payload), sign(payload), [secret])),
+        'invalid_event',
+      );
+    }
+    const paired = body.replace('"cus_1"', '"cus_1", "name": "\\ud83d\\ude00 ok"');
+    assert.ok(verifyStripeEvent(Buffer.from(paired), sign(paired), [secret]), 'a surrogate pair (an emoji) is fine');
+  });
+
   it('rejects a correctly signed body that is not JSON', () => {
     const notJson = '{"id": "evt_1",';
     assert.equal(

@@ -12,7 +12,7 @@ import { countIgnoredWebhook } from '../../db/events';
 import { findActiveInstallsByAccount, findInstall, type Install } from '../../db/installs';
 import { accountOfUnverified } from '../../events/envelope';
 import { createEventIntake, type IntakeOutcome } from '../../events/intake';
-import { verifyStripeEventFor, WebhookRejected } from '../../events/verify';
+import { INVALID_SIGNATURE_MESSAGE, verifyStripeEventFor, WebhookRejected } from '../../events/verify';
 import { HttpError } from '../errors';
 import type { AppState } from '../app';
 
@@ -58,7 +58,7 @@ export function createWebhookRouter(deps: WebhookRouterDeps): Router<AppState> {
   const registry = deps.metrics ?? new Registry();
   const unverified = webhookCounter(registry, {
     name: 'webhook_deliveries_unverified_total',
-    help: 'Webhook deliveries acknowledged without a secret to verify them (unknown or disabled install), by reason',
+    help: 'Webhook deliveries with no secret to verify them (unknown or disabled install), by reason',
   });
   const rejected = webhookCounter(registry, {
     name: 'webhook_deliveries_rejected_total',
@@ -77,14 +77,25 @@ export function createWebhookRouter(deps: WebhookRouterDeps): Router<AppState> {
   }
 
   /**
-   * 2xx for a delivery nobody can verify (so Stripe stops retrying it), counted in memory only: anyone can post
-   * these, and they must cost no database write.
+   * The platform endpoint carries every connected account's events, also those of accounts with no install: they are
+   * acknowledged (2xx, so Stripe does not retry them for days), counted in memory only, since anyone can post them.
    */
   function acknowledgeUnverified(ctx: Context, reason: UnverifiedReason): void {
     unverified.inc({ reason });
     logOf(ctx).info({ reason }, 'webhook ignored');
     ctx.status = 200;
     ctx.body = { received: true, ignored: reason };
+  }
+
+  /**
+   * On an install's own endpoint, a delivery nobody can verify (no such install, or a disabled one whose secret is wiped) is answered exactly as a
+   * bad signature: a different answer would tell anyone which install ids exist. Counted in memory only: anyone can
+   * post these, and they must cost no database write.
+   */
+  function refuseUnverifiable(ctx: Context, reason: UnverifiedReason): never {
+    unverified.inc({ reason });
+    logOf(ctx).info({ reason }, 'webhook refused: nothing to verify it with');
+    throw new HttpError(400, 'invalid_signature', INVALID_SIGNATURE_MESSAGE, 'stripe-signature');
   }
 
   /** A verified delivery acknowledged without work (another account's event), counted for the install. */
@@ -146,9 +157,9 @@ export function createWebhookRouter(deps: WebhookRouterDeps): Router<AppState> {
     const install = installIdPattern.test(installId)
       ? await orUnavailable(ctx, 'loading the install', () => findInstall(pool, installId))
       : undefined;
-    if (!install) return acknowledgeUnverified(ctx, 'unknown_install');
+    if (!install) return refuseUnverifiable(ctx, 'unknown_install');
     if (!install.webhookSecretSealed) {
-      if (install.status === 'disabled') return acknowledgeUnverified(ctx, 'install_disabled');
+      if (install.status === 'disabled') return refuseUnverifiable(ctx, 'install_disabled');
       // Stripe can deliver between creating the endpoint and our storing its secret: have it try again shortly.
       throw new HttpError(503, 'endpoint_not_ready', 'the webhook endpoint of this install is still being set up');
     }
