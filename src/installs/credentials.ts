@@ -32,6 +32,29 @@ export class CredentialCheckUnavailable extends Error {
   }
 }
 
+/**
+ * What a failed check says about a credential: a 4xx (but 429) refuses it; a 429, a 5xx or no answer says nothing, so
+ * the person is told to try again rather than that their credential is wrong.
+ */
+export function credentialCheckFailure(
+  field: CredentialField,
+  vendor: 'Stripe' | 'Intercom',
+  what: string,
+  status: number | undefined,
+): CredentialRejected | CredentialCheckUnavailable {
+  if (status !== undefined && status < 500 && status !== 429) {
+    return new CredentialRejected(field, `${vendor} rejected the ${what} (HTTP ${status})`);
+  }
+  const answer = status === undefined ? 'no answer' : `HTTP ${status}`;
+  return new CredentialCheckUnavailable(
+    field,
+    `${vendor} could not be asked about the ${what} (${answer}); try again shortly`,
+  );
+}
+
+export const intercomStatusOf = (err: unknown): number | undefined =>
+  err instanceof IntercomError ? err.statusCode : undefined;
+
 /** Retrieves the Stripe account the key belongs to (one call, works with a restricted key). */
 export async function verifyStripeKey(apiKey: string, config: Config): Promise<{ accountId: string }> {
   try {
@@ -39,13 +62,7 @@ export async function verifyStripeKey(apiKey: string, config: Config): Promise<{
     return { accountId: account.id };
   } catch (err) {
     const status = err instanceof Stripe.errors.StripeError ? err.statusCode : undefined;
-    if (status !== undefined && status < 500 && status !== 429) {
-      throw new CredentialRejected('stripe.apiKey', `Stripe rejected the API key (HTTP ${status})`);
-    }
-    throw new CredentialCheckUnavailable(
-      'stripe.apiKey',
-      `Stripe could not be asked about the API key (${status === undefined ? 'no answer' : `HTTP ${status}`}); try again shortly`,
-    );
+    throw credentialCheckFailure('stripe.apiKey', 'Stripe', 'API key', status);
   }
 }
 
@@ -65,14 +82,7 @@ export async function verifyIntercomToken(
   try {
     app = (await createIntercomClient(token, region, config).admins.identify())?.app ?? undefined;
   } catch (err) {
-    const status = err instanceof IntercomError ? err.statusCode : undefined;
-    if (status !== undefined && status < 500 && status !== 429) {
-      throw new CredentialRejected('intercom.accessToken', `Intercom rejected the access token (HTTP ${status})`);
-    }
-    throw new CredentialCheckUnavailable(
-      'intercom.accessToken',
-      `Intercom could not be asked about the access token (${status === undefined ? 'no answer' : `HTTP ${status}`}); try again shortly`,
-    );
+    throw credentialCheckFailure('intercom.accessToken', 'Intercom', 'access token', intercomStatusOf(err));
   }
   if (!app?.id_code) {
     throw new CredentialRejected('intercom.accessToken', 'Intercom did not say which workspace the token belongs to');

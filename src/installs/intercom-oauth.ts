@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import type { IntercomRegion } from '../db/installs';
 import { createIntercomClient } from '../activities/clients/intercom';
+import { credentialCheckFailure, CredentialRejected, intercomStatusOf } from './credentials';
 
 /**
  * Intercom OAuth (https://developers.intercom.com/docs/build-an-integration/learn-more/authentication/setting-up-oauth):
@@ -49,7 +50,14 @@ const regions: Record<string, IntercomRegion> = { US: 'us', EU: 'eu', AU: 'au' }
 
 /** The workspace, region and admin behind a token (`GET /me`). */
 export async function identifyIntercomAdmin(config: IntercomOAuthConfig, token: string): Promise<IntercomIdentity> {
-  const me = await createIntercomClient(token, 'us', config).admins.identify();
+  let me;
+  try {
+    me = await createIntercomClient(token, 'us', config).admins.identify();
+  } catch (err) {
+    // Only a 4xx says anything about the token: an outage must not read "token rejected" (issue 16).
+    const failure = credentialCheckFailure('intercom.accessToken', 'Intercom', 'access token', intercomStatusOf(err));
+    throw failure instanceof CredentialRejected ? new IntercomOAuthRejected(`${failure.message}.`) : failure;
+  }
   const app = me?.app;
   if (!me || !app?.id_code) throw new IntercomOAuthRejected('Intercom did not say which workspace you signed in to.');
   return {

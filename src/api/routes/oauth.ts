@@ -9,6 +9,7 @@ import { OAuthStateRejected, type OAuthProvider, type OAuthStates } from '../../
 import { exchangeIntercomCode, identifyIntercomAdmin, IntercomOAuthRejected } from '../../installs/intercom-oauth';
 import { createStripeGrant, exchangeStripeCode, StripeOAuthRejected } from '../../installs/stripe-oauth';
 import { HttpError } from '../errors';
+import { CredentialCheckUnavailable } from '../../installs/credentials';
 import { rateLimitPerClient } from '../rate-limit';
 import { setSessionCookie, webSession, type PageState } from '../web-session';
 
@@ -24,6 +25,17 @@ export const intercomOAuthEnabled = (config: Config): boolean =>
   Boolean(config.INTERCOM_CLIENT_ID && config.INTERCOM_CLIENT_SECRET);
 export const stripeOAuthEnabled = (config: Config): boolean =>
   Boolean(config.STRIPE_APP_CLIENT_ID && config.STRIPE_APP_SECRET_KEY);
+
+/** The authorization errors of RFC 6749 §4.1.2.1 (https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1). */
+const OAUTH_ERROR_CODES = new Set([
+  'access_denied',
+  'invalid_request',
+  'unauthorized_client',
+  'unsupported_response_type',
+  'invalid_scope',
+  'server_error',
+  'temporarily_unavailable',
+]);
 
 const callbackUrl = (config: Config, provider: OAuthProvider): string =>
   `${config.PUBLIC_URL}/oauth/${provider}/callback`;
@@ -48,11 +60,9 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
   async function checkReturn(ctx: Context, provider: OAuthProvider, vendor: string): Promise<string> {
     const query = ctx.query as Record<string, string | undefined>;
     if (query.error) {
-      throw new HttpError(
-        400,
-        'oauth_denied',
-        `${vendor} did not grant access (${query.error}). Nothing was connected.`,
-      );
+      // Only the codes OAuth defines are quoted: the query is anyone's text, and the page must not say what they wrote.
+      const code = OAUTH_ERROR_CODES.has(query.error) ? query.error : 'an unrecognised error';
+      throw new HttpError(400, 'oauth_denied', `${vendor} did not grant access (${code}). Nothing was connected.`);
     }
     try {
       await states.consume(query.state ?? '', session(ctx).idHash, provider);
@@ -82,6 +92,9 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
       setSessionCookie(ctx, signedIn.cookie, config);
     } catch (err) {
       if (err instanceof IntercomOAuthRejected) throw new HttpError(400, 'intercom_code_rejected', err.message, 'code');
+      if (err instanceof CredentialCheckUnavailable) {
+        throw new HttpError(503, 'upstream_unavailable', `${err.message} Nothing was connected; sign in again.`);
+      }
       throw err;
     }
     ctx.redirect('/app');
@@ -105,7 +118,14 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
     try {
       tokens = await exchangeStripeCode(config, code);
     } catch (err) {
-      if (!(err instanceof StripeOAuthRejected)) throw err;
+      if (!(err instanceof StripeOAuthRejected)) {
+        // Stripe did not answer (a 5xx, the network): nothing is known, nothing was stored.
+        throw new HttpError(
+          503,
+          'upstream_unavailable',
+          'Stripe is not answering right now. Nothing was connected; connect Stripe again in a minute.',
+        );
+      }
       // A code presented twice revokes what it produced: forget any connection this session holds.
       await sessions.setStripe(current.idHash, null);
       throw new HttpError(

@@ -8,7 +8,7 @@ import type { SecretBox } from '../../crypto/secret-box';
 import type { SessionStore, WebSession } from '../../auth/sessions';
 import type { Install } from '../../db/installs';
 import { latestInstallOfWorkspace } from '../../db/workspace-installs';
-import { CredentialRejected, verifyStripeKey } from '../../installs/credentials';
+import { CredentialCheckUnavailable, CredentialRejected, verifyStripeKey } from '../../installs/credentials';
 import { identifyIntercomAdmin, IntercomOAuthRejected } from '../../installs/intercom-oauth';
 import { isLiveKey, type InstallRequest, type InstallService } from '../../installs/install-service';
 import { freshStripeAccessToken, StripeGrantRevoked } from '../../installs/stripe-oauth';
@@ -40,6 +40,13 @@ const pastedCredentials = z.object({
   intercomRegion: z.enum(['us', 'eu', 'au']).default('us'),
   stripeKey: stripeKeySchema,
 });
+
+/** A credential check as a form answer: refused (422) or the vendor not answering (503, try again), naming the field. */
+function asFormError(err: unknown, field: string): unknown {
+  if (err instanceof CredentialRejected) return new HttpError(422, 'credential_rejected', err.message, field);
+  if (err instanceof CredentialCheckUnavailable) return new HttpError(503, 'upstream_unavailable', err.message, field);
+  return err;
+}
 
 type SignedIn = WebSession & { intercom: NonNullable<WebSession['intercom']> };
 
@@ -95,8 +102,7 @@ export function createPagesRouter(deps: PagesRouterDeps): Router {
     try {
       return { accountId: (await verifyStripeKey(key, config)).accountId, livemode: isLiveKey(key) };
     } catch (err) {
-      if (err instanceof CredentialRejected) throw new HttpError(422, 'credential_rejected', err.message, 'stripeKey');
-      throw err;
+      throw asFormError(err, 'stripeKey');
     }
   }
 
@@ -130,6 +136,10 @@ export function createPagesRouter(deps: PagesRouterDeps): Router {
   });
 
   router.post('/app/connect/keys', csrf, async (ctx) => {
+    // With Intercom OAuth set up, signing in is Intercom's: a pasted token would bypass the admin's own consent.
+    if (intercomOAuthEnabled(config)) {
+      throw new HttpError(404, 'not_available', 'Sign in with Intercom instead: pasted tokens are turned off here.');
+    }
     const input = pastedCredentials.parse(form(ctx));
     const stripe = await checkedStripeKey(input.stripeKey);
     let identity;
@@ -138,7 +148,7 @@ export function createPagesRouter(deps: PagesRouterDeps): Router {
     } catch (err) {
       if (err instanceof IntercomOAuthRejected)
         throw new HttpError(422, 'credential_rejected', err.message, 'intercomToken');
-      throw new HttpError(422, 'credential_rejected', 'Intercom rejected the access token.', 'intercomToken');
+      throw asFormError(err, 'intercomToken');
     }
     const signedIn = await sessions.signIn(session(ctx), {
       ...identity,
