@@ -116,6 +116,11 @@ export const configSchema = z
       .regex(/^sk_(live|test)_[A-Za-z0-9_]+$/, "expected the app's Stripe secret key (sk_live_… or sk_test_…)")
       .optional(),
     STRIPE_OAUTH_AUTHORIZE_URL: httpBase.default('https://marketplace.stripe.com/oauth/v2/authorize'),
+    /**
+     * When set, `/metrics` needs `Authorization: Bearer <METRICS_TOKEN>` and `/healthz` shows its details (dependency
+     * errors, namespace) only with it; its status code, what probes read, stays open.
+     */
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     /** Sign-ins started (OAuth redirects to Intercom or Stripe) per client address per minute; more get 429. */
     OAUTH_STARTS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(20),
     /**

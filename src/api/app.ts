@@ -33,13 +33,14 @@ export interface AppState {
 export function createApp(deps: AppDeps): Koa<AppState> {
   const app = new Koa<AppState>({ proxy: deps.config.TRUST_PROXY });
   app.use(requestLogging(deps.logger, deps.metrics));
-  app.use(securityHeaders());
+  app.use(securityHeaders({ https: deps.config.PUBLIC_URL.startsWith('https:') }));
   app.use(errorMiddleware(deps.logger, errorPage));
   const routers = [
     createHealthRouter({
       pool: deps.pool,
       temporal: deps.temporal,
       metrics: deps.metrics,
+      metricsToken: deps.config.METRICS_TOKEN,
       workerPolling: () =>
         new WorkflowsHealthProbe(
           deps.temporal,

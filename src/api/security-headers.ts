@@ -16,13 +16,23 @@ export const CONTENT_SECURITY_POLICY = [
   "object-src 'none'",
 ].join('; ');
 
-export function securityHeaders(): Middleware {
+/** HSTS for a year once served over HTTPS (https://developer.mozilla.org/docs/Web/HTTP/Headers/Strict-Transport-Security). */
+const HSTS = 'max-age=31536000; includeSubDomains';
+
+/**
+ * `no-store` unless a route says otherwise (the static assets): pages and answers carry customer emails, install
+ * state and CSRF tokens, which a shared or back-button cache must not keep. HSTS when PUBLIC_URL is https: the TLS
+ * proxy in front terminates it, so the browser must be told to never come back over plain HTTP.
+ */
+export function securityHeaders(options: { https: boolean }): Middleware {
   return async (ctx, next) => {
     ctx.set({
       'Content-Security-Policy': CONTENT_SECURITY_POLICY,
       'X-Frame-Options': 'DENY',
       'Referrer-Policy': 'no-referrer',
       'X-Content-Type-Options': 'nosniff',
+      'Cache-Control': 'no-store',
+      ...(options.https && { 'Strict-Transport-Security': HSTS }),
     });
     await next();
   };

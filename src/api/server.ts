@@ -50,6 +50,8 @@ const SERVER_LIMITS = {
   requestTimeout: 30_000,
   headersTimeout: 10_000,
   maxHeaderSize: 16 * 1024,
+  // Node checks those timeouts only this often (default 30 s, so a slow body was held up to 60 s; issue 16).
+  connectionsCheckingInterval: 1_000,
 } as const;
 
 export interface ApiRouters {

@@ -6,6 +6,8 @@ import type { Registry } from 'prom-client';
 import { withTimeout } from '../../infra/timing';
 import type { Logger } from '../../logger';
 import type { AppState } from '../app';
+import type { Middleware } from 'koa';
+import { bearerTokenMatches, requireBearerToken } from '../auth';
 
 export interface HealthDeps {
   pool: Pool;
@@ -15,6 +17,8 @@ export interface HealthDeps {
   workerPolling?: () => Promise<boolean>;
   /** Per dependency; a probe must answer even when a dependency hangs. */
   timeoutMs?: number;
+  /** METRICS_TOKEN: guards /metrics and /healthz's details. */
+  metricsToken?: string;
 }
 
 type CheckResult = { ok: true; ms: number } | { ok: false; ms: number; error: string };
@@ -58,6 +62,8 @@ export function createHealthRouter(deps: HealthDeps): Router<AppState> {
   const timeoutMs = deps.timeoutMs ?? 1_500;
   const namespace = temporal.options.namespace;
   const router = createRouter<AppState>();
+  const showsDetails = (authorization: string): boolean =>
+    deps.metricsToken === undefined || bearerTokenMatches(authorization, deps.metricsToken);
 
   router.get('/healthz', async (ctx) => {
     const { log } = ctx.state;
@@ -78,16 +84,22 @@ export function createHealthRouter(deps: HealthDeps): Router<AppState> {
     // The API itself works without a worker (webhooks are recorded and queued): `worker` says so, and `status` (what
     // probes and load balancers read) stays about the API's own dependencies.
     ctx.status = ok ? 200 : 503;
-    ctx.body = {
-      status: ok ? 'ok' : 'unavailable',
-      temporal: { ...temporalResult, namespace },
-      postgres: postgresResult,
-      ...(workerResult && { worker: workerResult }),
-    };
+    const status = ok ? 'ok' : 'unavailable';
+    ctx.body = showsDetails(ctx.get('authorization'))
+      ? {
+          status,
+          temporal: { ...temporalResult, namespace },
+          postgres: postgresResult,
+          ...(workerResult && { worker: workerResult }),
+        }
+      : { status };
   });
 
   if (metrics) {
-    router.get('/metrics', async (ctx) => {
+    const guard: Middleware = deps.metricsToken
+      ? requireBearerToken(deps.metricsToken, 'metrics')
+      : (_ctx, next) => next();
+    router.get('/metrics', guard, async (ctx) => {
       ctx.type = metrics.contentType;
       ctx.body = await metrics.metrics();
     });

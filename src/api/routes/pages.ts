@@ -249,7 +249,6 @@ export function createPagesRouter(deps: PagesRouterDeps): Router {
 
   router.get('/app/installs/:id/status.json', async (ctx) => {
     const { install } = await ownInstall(ctx);
-    ctx.set('Cache-Control', 'no-store');
     ctx.body = statusView(await service.status(install));
   });
 
