@@ -128,9 +128,14 @@ export class SessionStore {
     previous: WebSession,
     intercom: NonNullable<WebSession['intercom']>,
   ): Promise<{ cookie: string; session: WebSession }> {
-    // Signing in is rare and deliberate: the place to sweep sessions and OAuth states that ended (both indexed).
+    // Signing in is rare and deliberate: the place to sweep sessions, OAuth states and previews that ended.
     await this.db.query(`DELETE FROM oauth_states WHERE expires_at < now() - interval '1 day'`);
     await this.db.query(`DELETE FROM web_sessions WHERE expires_at < now()`);
+    // A preview's emails (ids `preview:<public id>:<account>`) are kept only while its session lives.
+    await this.db.query(
+      `DELETE FROM preview_emails p
+       WHERE NOT EXISTS (SELECT 1 FROM web_sessions s WHERE s.public_id = split_part(p.preview_id, ':', 2))`,
+    );
     await this.destroy(previous.idHash);
     const { cookie, session } = this.start();
     const result = await this.db.query<SessionRow>(

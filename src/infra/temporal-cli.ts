@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { constants } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
+import { access, chmod, mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -133,7 +133,9 @@ export interface DevServer {
 export async function startTemporalDevServer(options: DevServerOptions): Promise<DevServer> {
   const { cliPath, dataDir, address, uiPort, namespace, logger } = options;
   const { host, port } = splitHostPort(address);
-  await mkdir(dataDir, { recursive: true });
+  // Workflow histories hold install ids, customer ids and preview emails: only this user may read them (issue 16).
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await chmod(dataDir, 0o700);
   const args = [
     'server',
     'start-dev',

@@ -56,6 +56,11 @@ describe('anonymous requests store nothing; sign-in rotates the session', functi
   it('signing in (pasted credentials) stores one session under a new id; the anonymous cookie opens nothing', async () => {
     // The pasted-token form is the sign-in when Intercom OAuth is not configured.
     Object.assign(stack.config, { INTERCOM_CLIENT_ID: undefined, INTERCOM_CLIENT_SECRET: undefined });
+    // A preview whose session ended long ago: its emails go at the next sign-in (they were never pruned).
+    await stack.db.pool.query(
+      `INSERT INTO preview_emails (preview_id, email_normalized, page, matched)
+       VALUES ('preview:ses_ended:acct_1', 'someone@example.com', 1, false)`,
+    );
     const browser = new FormBrowser(stack.service.apiUrl);
     const start = await browser.get(`${stack.service.apiUrl}/app`);
     const anonymousCookie = browser.cookie('sis_session');
@@ -70,6 +75,10 @@ describe('anonymous requests store nothing; sign-in rotates the session', functi
     const signedInCookie = browser.cookie('sis_session');
     assert.ok(signedInCookie && signedInCookie !== anonymousCookie, 'a new session id at sign-in');
     assert.equal((await rows())?.sessions, '1');
+    const leftOver = await stack.db.pool.query(
+      `SELECT 1 FROM preview_emails WHERE preview_id LIKE 'preview:ses_ended:%'`,
+    );
+    assert.equal(leftOver.rowCount, 0, "an ended session's preview emails are pruned");
     // Whoever held the cookie from before the sign-in (a fixed session) is not signed in.
     const fixed = await fetch(`${stack.service.apiUrl}/app/preview`, {
       headers: { cookie: `sis_session=${anonymousCookie}` },

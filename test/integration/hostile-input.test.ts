@@ -225,6 +225,13 @@ describe('hostile input: status, message, field, and nothing stored changed', fu
       message: /"a\.b" and "a_b" would both become <prefix>meta_a_b/,
     },
     {
+      name: 'metadataAttributes ["Plan", "plan"] (Intercom attribute names ignore case; issue 16)',
+      request: () => admin('/installs', installBody({ metadataAttributes: ['Plan', 'plan'] })),
+      status: 400,
+      field: 'metadataAttributes.1',
+      message: /"Plan" and "plan" would both become <prefix>meta_plan/,
+    },
+    {
       name: 'metadataAttributes with a key twice',
       request: () => admin('/installs', installBody({ metadataAttributes: ['plan', 'plan'] })),
       status: 400,

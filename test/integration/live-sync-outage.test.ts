@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -35,12 +35,14 @@ class OwnTemporal {
 
   private constructor(
     readonly address: string,
-    private readonly dataDir: string,
+    readonly dataDir: string,
     private readonly cliPath: string,
   ) {}
 
   static async start(): Promise<OwnTemporal> {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'sis-test-outage-'));
+    // As a DATA_DIR made by hand would be: the server must close it to other users itself.
+    await chmod(dataDir, 0o755);
     const config = testConfig({ TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH || undefined });
     const temporal = new OwnTemporal(`127.0.0.1:${await freePort()}`, dataDir, await findTemporalCli(config, logger));
     registerTeardown(async () => {
@@ -141,6 +143,11 @@ describe('live sync: Temporal unavailable, webhooks missed', function () {
   });
 
   const withContact = () => book.live().filter((id) => book.hasContact(id));
+
+  it("keeps the Temporal dev server's database readable by this user only (it holds ids and preview emails)", async () => {
+    const mode = (await stat(temporal.dataDir)).mode & 0o777;
+    assert.equal(mode & 0o077, 0, `the data dir is ${mode.toString(8)}`);
+  });
 
   it('answers 503 while Temporal is down and syncs Stripe’s retry exactly once when it is back', async () => {
     await temporal.stop();

@@ -55,13 +55,16 @@ export const installRequestSchema = z
   })
   .strict();
 
-/** Two keys becoming one attribute (`a.b` and `a_b`, or a key twice) would overwrite each other's values. */
+/**
+ * Two keys becoming one attribute (`a.b` and `a_b`, `Plan` and `plan`, or a key twice) would overwrite each other's
+ * values; Intercom compares attribute names case-insensitively, so the second one's creation fails the install later.
+ */
 function refuseAttributeClashes(keys: string[], ctx: z.RefinementCtx): void {
   const keyByAttribute = new Map<string, string>();
   keys.forEach((key, index) => {
     const attribute = `<prefix>meta_${sanitizeMetadataKey(key)}`;
-    const earlier = keyByAttribute.get(attribute);
-    if (earlier === undefined) keyByAttribute.set(attribute, key);
+    const earlier = keyByAttribute.get(attribute.toLowerCase());
+    if (earlier === undefined) keyByAttribute.set(attribute.toLowerCase(), key);
     else {
       const message =
         earlier === key ? `"${key}" is listed twice` : `"${earlier}" and "${key}" would both become ${attribute}`;
