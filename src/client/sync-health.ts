@@ -40,6 +40,8 @@ export interface WorkflowsHealth {
   workerPolling: boolean;
   syncRunning: boolean;
   importRunning: boolean;
+  /** How the import workflow's latest run ended (FAILED, TERMINATED, …) and when it started; null while running. */
+  importEnded: { status: string; startedAt: Date } | null;
   waitingOn: WaitingOn[];
 }
 
@@ -87,22 +89,34 @@ export class WorkflowsHealthProbe {
       });
     }
     waitingOn.push(...sync.waitingOn, ...importRun.waitingOn);
-    return { workerPolling, syncRunning: sync.running, importRunning: importRun.running, waitingOn };
+    return {
+      workerPolling,
+      syncRunning: sync.running,
+      importRunning: importRun.running,
+      importEnded: importRun.ended,
+      waitingOn,
+    };
   }
 
   private async pendingActivities(
     workflow: 'sync' | 'import',
     workflowId: string,
     now: number,
-  ): Promise<{ running: boolean; waitingOn: WaitingOn[] }> {
+  ): Promise<{ running: boolean; ended: { status: string; startedAt: Date } | null; waitingOn: WaitingOn[] }> {
     let description;
     try {
       description = await this.client.workflow.getHandle(workflowId).describe();
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return { running: false, waitingOn: [] };
+      if (err instanceof WorkflowNotFoundError) return { running: false, ended: null, waitingOn: [] };
       throw err;
     }
-    if (description.status.name !== 'RUNNING') return { running: false, waitingOn: [] };
+    if (description.status.name !== 'RUNNING') {
+      return {
+        running: false,
+        ended: { status: description.status.name, startedAt: description.startTime },
+        waitingOn: [],
+      };
+    }
     const waitingOn: WaitingOn[] = [];
     for (const pending of description.raw.pendingActivities ?? []) {
       const activity = pending.activityType?.name ?? 'unknown';
@@ -135,7 +149,7 @@ export class WorkflowsHealthProbe {
         });
       }
     }
-    return { running: true, waitingOn };
+    return { running: true, ended: null, waitingOn };
   }
 }
 

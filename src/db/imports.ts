@@ -77,3 +77,33 @@ export async function latestImport(db: Queryable, installId: string): Promise<Im
     }
   );
 }
+
+/** Temporal's close statuses of an import run, as an import row's status (others leave the row as it is). */
+const ENDED_AS: Record<string, ImportRecord['status']> = {
+  FAILED: 'failed',
+  TIMED_OUT: 'failed',
+  TERMINATED: 'canceled',
+  CANCELLED: 'canceled',
+};
+/** The row is written just before its run starts; clocks of PostgreSQL and Temporal may disagree by this much. */
+const CLOCK_SKEW_MS = 5_000;
+
+/**
+ * An import whose workflow run ended without completing (failed, terminated) still said `running`: the status then
+ * records how it ended. A run that started before the row is an earlier import's, and says nothing about this one.
+ */
+export async function settleEndedImport(
+  db: Queryable,
+  row: ImportRecord,
+  ended: { status: string; startedAt: Date },
+): Promise<ImportRecord> {
+  const status = ENDED_AS[ended.status];
+  if (!status || ended.startedAt.getTime() < row.startedAt.getTime() - CLOCK_SKEW_MS) return row;
+  const result = await db.query<{ status: ImportRecord['status']; finished_at: Date | null }>(
+    `UPDATE imports SET status = $2, finished_at = COALESCE(finished_at, now()) WHERE id = $1 AND status = 'running'
+     RETURNING status, finished_at`,
+    [row.id, status],
+  );
+  const settled = result.rows[0];
+  return settled ? { ...row, status: settled.status, finishedAt: settled.finished_at } : row;
+}

@@ -16,7 +16,7 @@ import {
   type IntercomRegion,
   type SealedCredentials,
 } from '../db/installs';
-import { createImport, latestImport } from '../db/imports';
+import { createImport, latestImport, settleEndedImport } from '../db/imports';
 import { contactCounts } from '../db/contacts';
 import { countCustomersWithoutEmail } from '../db/mirror';
 import { countFailures, listFailures } from '../db/failures';
@@ -258,8 +258,8 @@ export class InstallService {
     // Asked of the server first: with no worker polling, a query would wait for its whole deadline and say nothing.
     const health = await workflows.health(install.id).catch(() => null);
     const queryable = (running: boolean | undefined) => health?.workerPolling !== false && running !== false;
-    const [importRow, importLive, sync, contacts, skippedNoEmail, failed, webhooks, ignored, warnings] =
-      await Promise.all([
+    const [latest, importLive, sync, contacts, skippedNoEmail, failed, webhooks, ignored, warnings] = await Promise.all(
+      [
         latestImport(pool, install.id),
         queryable(health?.importRunning) ? workflows.importProgress(install.id).catch(() => null) : null,
         queryable(health?.syncRunning) ? workflows.syncStatus(install.id).catch(() => null) : null,
@@ -269,8 +269,13 @@ export class InstallService {
         webhookCounts(pool, install.id),
         ignoredWebhookCounts(pool, install.id),
         warningSummary(pool, install.id, RECENT_WARNINGS),
-      ]);
+      ],
+    );
     const current = (await findInstall(pool, install.id)) ?? install;
+    const importRow =
+      latest?.status === 'running' && health?.importEnded
+        ? await settleEndedImport(pool, latest, health.importEnded)
+        : latest;
     return {
       id: current.id,
       state: current.status,

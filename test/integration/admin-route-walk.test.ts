@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { Registry } from 'prom-client';
 import { createApiRouters } from '../../src/api/server';
+import { importWorkflowId } from '../../src/shared/ids';
 import { startTestStack, type TestStack } from '../support/stack';
 import { testLogger } from '../support/config';
 
@@ -11,7 +12,7 @@ import { testLogger } from '../support/config';
  * routes from the app's own routers (any route that carries the admin guard, and every route under /installs must),
  * sends each one in many spellings without the token, and expects 401 or 404: never a handler's answer.
  */
-describe('admin API: every protected route refuses every spelling without the token', function () {
+describe('admin API: every protected route refuses every spelling without the token; import status', function () {
   this.timeout(180_000);
   let stack: TestStack;
   let installId: string;
@@ -109,6 +110,18 @@ describe('admin API: every protected route refuses every spelling without the to
       'SELECT (SELECT count(*) FROM installs) AS installs, (SELECT count(*) FROM imports) AS imports',
     );
     assert.deepEqual(counts.rows[0], { installs: '1', imports: '1' }, 'no install created, no resync started');
+  });
+
+  // Issue 16 (low): after a failed import the status still said `running`.
+  it('shows an import whose workflow ended without completing as ended, not running', async () => {
+    const before = (await (await stack.api(`/installs/${installId}`)).json()) as { import: { status: string } };
+    assert.equal(before.import.status, 'running');
+    await stack.service.temporal.workflow.getHandle(importWorkflowId(installId)).terminate('operator stopped it');
+    const after = (await (await stack.api(`/installs/${installId}`)).json()) as {
+      import: { status: string; finishedAt: string | null };
+    };
+    assert.equal(after.import.status, 'canceled');
+    assert.ok(after.import.finishedAt);
   });
 });
 
