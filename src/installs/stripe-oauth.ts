@@ -209,6 +209,11 @@ export async function replaceStripeGrant(pool: Pool, installId: string, grantId:
   if (previous && previous !== grantId) await wipeUnusedStripeGrants(pool, { grantId: previous });
 }
 
+/** A session let go of `grantId` (connected another account, signed in again): wiped unless something still uses it. */
+export async function releaseStripeGrant(db: Queryable, grantId: string | null | undefined): Promise<void> {
+  if (grantId) await wipeUnusedStripeGrants(db, { grantId });
+}
+
 /**
  * A grant no install and no current session refers to can never be used again, but its refresh token would stay
  * good for a year: its tokens are wiped and it is marked rejected. A re-install, a second "Connect Stripe" and an

@@ -110,6 +110,25 @@ describe('install flow: OAuth on both sides, sessions and state', function () {
     assert.equal(stack.intercom.workspace(otherWorkspace).contacts.length, contactsBefore);
   });
 
+  it('connecting Stripe a second time in one session wipes the grant it replaced (issue 16: it kept a live refresh token)', async () => {
+    const browser = await signedIn();
+    const latestGrant = async () =>
+      (await stack.db.pool.query(`SELECT id FROM stripe_grants ORDER BY created_at DESC LIMIT 1`)).rows[0].id as string;
+    assert.equal((await browser.get(await stripeCallbackUrl(browser))).status, 200);
+    const first = await latestGrant();
+    assert.equal((await browser.get(await stripeCallbackUrl(browser))).status, 200);
+    const second = await latestGrant();
+    assert.notEqual(second, first);
+    const rows = await stack.db.pool.query(
+      `SELECT id, status, access_token_enc = '' AS wiped FROM stripe_grants WHERE id = ANY($1) ORDER BY created_at`,
+      [[first, second]],
+    );
+    assert.deepEqual(rows.rows, [
+      { id: first, status: 'rejected', wiped: true },
+      { id: second, status: 'active', wiped: false },
+    ]);
+  });
+
   it('signs in with Intercom, connects Stripe through OAuth, previews, installs', async () => {
     const browser = newBrowser();
     const first = await browser.get(`${stack.service.apiUrl}/install`);
@@ -341,16 +360,29 @@ describe('install flow: OAuth on both sides, sessions and state', function () {
       assert.deepEqual(retired, { status: 'rejected', access_token_enc: '', refresh_token_enc: '' });
       await eventually(
         async () => {
-          const found = await stack.db.pool.query(`SELECT status, last_error FROM installs WHERE id = $1`, [installId]);
-          return found.rows[0].status === 'live' && found.rows[0].last_error === null ? true : undefined;
+          const found = await stack.db.pool.query(
+            `SELECT i.status, i.last_error, (SELECT status FROM imports WHERE install_id = i.id
+               ORDER BY started_at DESC LIMIT 1) AS import_status
+             FROM installs i WHERE i.id = $1`,
+            [installId],
+          );
+          const row = found.rows[0];
+          return row.status === 'live' && row.last_error === null && row.import_status === 'completed'
+            ? true
+            : undefined;
         },
         90_000,
-        'the reconnected install to import again and be live',
+        'the reconnected install to import again (to completion) and be live',
       );
       // An hour later the access token is renewed from the new grant's refresh token: the install keeps working.
       await stack.db.pool.query(`UPDATE stripe_grants SET access_expires_at = now() WHERE id = $1`, [newGrant]);
-      const later = await stack.api(`/installs/${installId}/resync`, { method: 'POST' });
-      assert.equal(later.status, 202, await later.text());
+      // 200 while the reconnect's import is still closing (that running import is reused): ask until one starts.
+      await eventually(
+        async () =>
+          (await stack.api(`/installs/${installId}/resync`, { method: 'POST' })).status === 202 ? true : undefined,
+        60_000,
+        'a resync to start',
+      );
       await eventually(
         async () => {
           const found = await stack.db.pool.query(

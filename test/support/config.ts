@@ -20,6 +20,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     PORT: 0,
     TEMPORAL_TASK_QUEUE: `test-${suffix}`,
     DATA_DIR: path.join(tmpdir(), `sis-test-${suffix}`),
+    // Every test browser comes from 127.0.0.1: the per-address limit is tested on its own (anonymous-requests).
+    OAUTH_STARTS_PER_MINUTE: 10_000,
     ...overrides,
   };
 }

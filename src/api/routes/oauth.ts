@@ -7,7 +7,13 @@ import type { SecretBox } from '../../crypto/secret-box';
 import type { SessionStore } from '../../auth/sessions';
 import { OAuthStateRejected, type OAuthProvider, type OAuthStates } from '../../auth/oauth-state';
 import { exchangeIntercomCode, identifyIntercomAdmin, IntercomOAuthRejected } from '../../installs/intercom-oauth';
-import { createStripeGrant, exchangeStripeCode, StripeOAuthRejected } from '../../installs/stripe-oauth';
+import {
+  createStripeGrant,
+  exchangeStripeCode,
+  releaseStripeGrant,
+  StripeOAuthRejected,
+  wipeUnusedStripeGrants,
+} from '../../installs/stripe-oauth';
 import { HttpError } from '../errors';
 import { CredentialCheckUnavailable } from '../../installs/credentials';
 import { rateLimitPerClient } from '../rate-limit';
@@ -90,6 +96,7 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
       const identity = await identifyIntercomAdmin(config, token);
       const signedIn = await sessions.signIn(session(ctx), { ...identity, tokenSealed: deps.secrets.seal(token) });
       setSessionCookie(ctx, signedIn.cookie, config);
+      await releaseStripeGrant(deps.pool, session(ctx).stripe?.grantId);
     } catch (err) {
       if (err instanceof IntercomOAuthRejected) throw new HttpError(400, 'intercom_code_rejected', err.message, 'code');
       if (err instanceof CredentialCheckUnavailable) {
@@ -150,6 +157,10 @@ export function createOAuthRouter(deps: OAuthRouterDeps): Router {
       keySealed: null,
       grantId,
     });
+    // The connection this one replaces keeps a year-long refresh token: wiped unless an install uses it; so are
+    // grants of browser flows abandoned long ago.
+    await releaseStripeGrant(deps.pool, current.stripe?.grantId);
+    await wipeUnusedStripeGrants(deps.pool);
     ctx.redirect('/app/preview');
   });
 

@@ -11,7 +11,7 @@ import { latestInstallOfWorkspace } from '../../db/workspace-installs';
 import { CredentialCheckUnavailable, CredentialRejected, verifyStripeKey } from '../../installs/credentials';
 import { identifyIntercomAdmin, IntercomOAuthRejected } from '../../installs/intercom-oauth';
 import { isLiveKey, type InstallRequest, type InstallService } from '../../installs/install-service';
-import { freshStripeAccessToken, StripeGrantRevoked } from '../../installs/stripe-oauth';
+import { freshStripeAccessToken, releaseStripeGrant, StripeGrantRevoked } from '../../installs/stripe-oauth';
 import type { PreviewRunner } from '../../client/previews';
 import { HttpError } from '../errors';
 import { requireCsrf, setSessionCookie, webSession, type PageState } from '../web-session';
@@ -156,6 +156,7 @@ export function createPagesRouter(deps: PagesRouterDeps): Router {
       tokenSealed: secrets.seal(input.intercomToken),
     });
     setSessionCookie(ctx, signedIn.cookie, config);
+    await releaseStripeGrant(pool, session(ctx).stripe?.grantId);
     await sessions.setStripe(signedIn.session.idHash, {
       ...stripe,
       keySealed: secrets.seal(input.stripeKey),
@@ -172,6 +173,7 @@ export function createPagesRouter(deps: PagesRouterDeps): Router {
       keySealed: secrets.seal(stripeKeySchema.parse(form(ctx).stripeKey)),
       grantId: null,
     });
+    await releaseStripeGrant(pool, current.stripe?.grantId);
     ctx.redirect('/app/preview');
   });
 
