@@ -19,7 +19,9 @@ export default tseslint.config(
     },
   },
   {
-    // Workflow code runs in Temporal's deterministic sandbox: no I/O, clocks or randomness outside the SDK.
+    // Workflow code runs in Temporal's deterministic sandbox: no I/O, clocks or randomness outside the SDK. Nor
+    // tuning knobs: what shapes a workflow's commands lives in src/workflows (constants.ts: a change needs a new
+    // patched() id), so outside it a workflow reads only messages, ids and the other shared definitions named here.
     files: ['src/workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -27,8 +29,23 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['../activities/*', '../db/*', '../api/*', 'pg', 'stripe', 'intercom-client', 'koa', 'node:*'],
+              group: [
+                '../*',
+                '!../shared',
+                '../shared/*',
+                '!../shared/billing-lists',
+                '!../shared/counters',
+                '!../shared/ids',
+                '!../shared/messages',
+                '!../shared/preview',
+                'pg',
+                'stripe',
+                'intercom-client',
+                'koa',
+                'node:*',
+              ],
               allowTypeImports: true,
+              message: 'workflow code imports only src/workflows, the shared definitions allowed here, and types',
             },
           ],
         },

@@ -30,7 +30,7 @@ import {
   type Catalog,
   type LatestChargeSummary,
 } from '../../src/mapping';
-import { IMPORT_PAGE_SIZE, SYNC_BATCH_SIZE, SYNC_MAX_CONCURRENT_BATCHES } from '../../src/shared/limits';
+import { IMPORT_PAGE_SIZE, SYNC_BATCH_SIZE, SYNC_MAX_CONCURRENT_BATCHES } from '../../src/workflows/constants';
 
 export interface DirectLoopInput {
   mode: 'naive' | 'tuned';

@@ -11,7 +11,7 @@ import {
   type LatestCharge,
 } from '../db/mirror';
 import { completeImport, recordImportProgress } from '../db/imports';
-import { IMPORT_PAGE_SIZE } from '../shared/limits';
+import { IMPORT_PAGE_SIZE } from '../workflows/constants';
 import type { CreatedRange, ImportPageKind } from '../shared/billing-lists';
 import { CUSTOMER_LIST_EXPANSIONS, SUBSCRIPTION_LIST_EXPANSIONS } from './clients/stripe';
 import type { InstallContexts } from './install-context';

@@ -18,7 +18,7 @@ import {
   upsertSubscriptions,
   type CatalogKind,
 } from '../db/mirror';
-import { IMPORT_PAGE_SIZE } from '../shared/limits';
+import { IMPORT_PAGE_SIZE } from '../workflows/constants';
 import { CUSTOMER_EXPANSIONS, SUBSCRIPTION_LIST_EXPANSIONS } from './clients/stripe';
 import { forEachLimit } from './concurrency';
 

@@ -15,7 +15,7 @@ import { forEachLimit } from './concurrency';
 import { dependencyOf, installFailure, INSTALL_FAILED, withFailureMapping } from './failures';
 import { InstallStopped, IntercomRejected } from './intercom-gateway';
 import { planAttributes } from './attribute-plan';
-import { SYNC_BATCH_SIZE } from '../shared/limits';
+import { SYNC_BATCH_SIZE } from '../workflows/constants';
 import { ApplicationFailure } from '@temporalio/activity';
 
 /** Attempt of a batch from which an error that no dependency explains fails its customer instead of the batch. */

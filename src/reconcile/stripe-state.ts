@@ -10,7 +10,7 @@ import {
 import type { LatestCharge } from '../db/mirror';
 import { retrieveCustomer } from '../activities/stripe-refresh';
 import { SUBSCRIPTION_LIST_EXPANSIONS } from '../activities/clients/stripe';
-import { IMPORT_PAGE_SIZE } from '../shared/limits';
+import { IMPORT_PAGE_SIZE } from '../workflows/constants';
 
 /**
  * A customer's current state read from Stripe, never from the mirror: what reconcile holds Intercom against.

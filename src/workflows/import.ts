@@ -13,7 +13,7 @@ import type { Activities } from '../activities';
 import type { ImportPageResult } from '../activities/import-page';
 import { BILLING_LISTS, type ImportPageKind } from '../shared/billing-lists';
 import { importBatchDoneSignal, importBatchSignal, importProgressQuery, type ImportProgress } from '../shared/messages';
-import { IMPORT_MAX_OUTSTANDING_PAGES, IMPORT_PARALLEL_READS, IMPORT_PARALLEL_READS_PER_LIST } from '../shared/limits';
+import { IMPORT_MAX_OUTSTANDING_PAGES, IMPORT_PARALLEL_READS, IMPORT_PARALLEL_READS_PER_LIST } from './constants';
 import { estimateTotal, restOfSlice, wholeList, type ListSlice } from './list-slices';
 import { syncWorkflowId } from '../shared/ids';
 

@@ -1,5 +1,5 @@
 import type { CreatedRange, ImportPageKind } from '../shared/billing-lists';
-import { IMPORT_PAGE_SIZE } from '../shared/limits';
+import { IMPORT_PAGE_SIZE } from './constants';
 
 /** Below this, a split would add a partial page for little parallelism. */
 const MIN_PAGES_PER_HALF = 4;

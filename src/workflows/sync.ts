@@ -22,7 +22,7 @@ import {
   type StripeEventRef,
   type SyncCounters,
 } from '../shared/messages';
-import { RECENT_EVENT_WINDOW, SYNC_BATCH_SIZE, SYNC_MAX_CONCURRENT_BATCHES, SYNC_QUEUE_BOUND } from '../shared/limits';
+import { RECENT_EVENT_WINDOW, SYNC_BATCH_SIZE, SYNC_MAX_CONCURRENT_BATCHES, SYNC_QUEUE_BOUND } from './constants';
 import { WorkQueue, type PageAck, type WorkItem, type WorkQueueSnapshot } from './work-queue';
 import { RecentIds } from './recent-ids';
 import { addCounters, emptyCounters } from '../shared/counters';

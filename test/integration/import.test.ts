@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { IMPORT_MAX_OUTSTANDING_PAGES } from '../../src/shared/limits';
+import { IMPORT_MAX_OUTSTANDING_PAGES } from '../../src/workflows/constants';
 import { startTestStack, type TestStack } from '../support/stack';
 import {
   assertContactsMatch,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Stripe from 'stripe';
 import { syncWorkflowId } from '../../src/shared/ids';
-import { SYNC_MAX_CONCURRENT_BATCHES } from '../../src/shared/limits';
+import { SYNC_MAX_CONCURRENT_BATCHES } from '../../src/workflows/constants';
 import { CONTACT_WRITES_IN_PARALLEL } from '../../src/activities/sync-customers';
 import { startTestStack, eventually, type TestStack } from '../support/stack';
 import {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { estimateTotal, restOfSlice, wholeList, type ListSlice } from '../../src/workflows/list-slices';
-import { IMPORT_PAGE_SIZE } from '../../src/shared/limits';
+import { IMPORT_PAGE_SIZE } from '../../src/workflows/constants';
 
 interface Row {
   id: string;

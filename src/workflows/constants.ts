@@ -1,3 +1,10 @@
+/**
+ * Constants that shape the commands workflows schedule (how many pages or batches at once, how lists are cut, which
+ * event ids are remembered). Workflow histories recorded under one value replay only under that value: changing one
+ * is a change to what the workflow does, so it goes behind a NEW `patched()` id (keep the old value for runs that lack
+ * the marker) and must replay every history in test/histories/ (`npm test`). Activity-side tuning (concurrency inside
+ * an activity, timeouts of calls) lives with the activities; workflows cannot import it (eslint.config.mjs).
+ */
 /** Stripe's maximum list page; one import page is one Stripe call. */
 export const IMPORT_PAGE_SIZE = 100;
 /**
