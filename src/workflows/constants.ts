@@ -25,3 +25,8 @@ export const SYNC_BATCH_SIZE = 30;
 export const SYNC_MAX_CONCURRENT_BATCHES = 6;
 /** Stripe event ids remembered across continue-as-new to drop duplicate deliveries before they cost an activity. */
 export const RECENT_EVENT_WINDOW = 2000;
+/**
+ * How long a sync run lives before it continues as new, however idle: the next run picks up the workflow code deployed
+ * meanwhile, so a patch's old branch serves no run older than this (docs/operations.md "Retiring a patch").
+ */
+export const SYNC_RUN_LIFETIME_MS = 24 * 60 * 60 * 1000;

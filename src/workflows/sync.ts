@@ -22,7 +22,13 @@ import {
   type StripeEventRef,
   type SyncCounters,
 } from '../shared/messages';
-import { RECENT_EVENT_WINDOW, SYNC_BATCH_SIZE, SYNC_MAX_CONCURRENT_BATCHES, SYNC_QUEUE_BOUND } from './constants';
+import {
+  RECENT_EVENT_WINDOW,
+  SYNC_BATCH_SIZE,
+  SYNC_MAX_CONCURRENT_BATCHES,
+  SYNC_QUEUE_BOUND,
+  SYNC_RUN_LIFETIME_MS,
+} from './constants';
 import { WorkQueue, type PageAck, type WorkItem, type WorkQueueSnapshot } from './work-queue';
 import { RecentIds } from './recent-ids';
 import { addCounters, emptyCounters } from '../shared/counters';
@@ -34,6 +40,8 @@ export interface SyncWorkflowInput {
    * exercise the hand-over; carried to the next run.
    */
   historyLimit?: number;
+  /** How long a run lives before it continues as new (ms; SYNC_RUN_LIFETIME_MS unless a test asks); carried along. */
+  runLifetime?: number;
   /** State carried across continue-as-new. */
   carried?: {
     queue: WorkQueueSnapshot;
@@ -63,6 +71,12 @@ const RUN_HISTORY_EVENTS = 1_000;
  * for every batch) and continued as new only when Temporal suggested it; they replay the same way.
  */
 const SHORT_RUNS_PATCH = 'sync-short-runs-one-catch-up-timer';
+
+/**
+ * Runs started before this patch continued as new only when their history filled, so an idle install's run could
+ * live for months on the code (and patch branches) it started with; runs now also end after SYNC_RUN_LIFETIME_MS.
+ */
+const DAILY_RUNS_PATCH = 'sync-run-continues-as-new-daily';
 
 const { prepareInstall } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
@@ -216,7 +230,12 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   const shortRuns = patched(SHORT_RUNS_PATCH);
   const historyLimit = Math.min(input.historyLimit ?? Infinity, shortRuns ? RUN_HISTORY_EVENTS : Infinity);
   const historyFull = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit;
-  const shouldStop = () => disabled || historyFull();
+  // Every run ends within a day (DAILY_RUNS_PATCH), so its next one runs the code deployed since.
+  let lifetimeOver = false;
+  if (patched(DAILY_RUNS_PATCH)) {
+    void sleep(input.runLifetime ?? SYNC_RUN_LIFETIME_MS).then(() => (lifetimeOver = true));
+  }
+  const shouldStop = () => disabled || historyFull() || lifetimeOver;
   const canTake = () => queue.hasReady() && runningBatches < SYNC_MAX_CONCURRENT_BATCHES;
   // One timer per catch-up period: a condition timeout per loop turn would add two history events to every batch.
   let catchUpDue = Date.now() >= nextCatchUpAt;
@@ -249,6 +268,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   await continueAsNew<typeof syncWorkflow>({
     installId,
     historyLimit: input.historyLimit,
+    runLifetime: input.runLifetime,
     carried: {
       queue: queue.snapshot(),
       recentEventIds: recentEventIds.toArray(),

@@ -50,10 +50,11 @@ describe('sync workflow continue-as-new', function () {
     let runs = 0;
     for await (const run of stack.service.temporal.workflow.list({ query: `WorkflowId = '${syncWorkflowId(id)}'` })) {
       runs += 1;
-      // One catch-up timer per period, not one per batch: a run's history grows by its work alone.
+      // One catch-up timer per period (and the run's lifetime timer), not one per batch: a run's history grows by its
+      // work alone.
       const history = await stack.service.temporal.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
       const timers = (history.events ?? []).filter((event) => event.timerStartedEventAttributes).length;
-      assert.ok(timers <= 1, `run ${run.runId} started ${timers} timers`);
+      assert.ok(timers <= 2, `run ${run.runId} started ${timers} timers`);
     }
     assert.ok(runs >= 4, `expected several continued runs, saw ${runs}`);
 
@@ -63,6 +64,44 @@ describe('sync workflow continue-as-new', function () {
     for (const customer of more.filter((seeded) => seeded.email)) {
       assert.ok(emails.includes(customer.email!.toLowerCase()), `${customer.id} reached Intercom`);
     }
+  });
+
+  it('an idle run continues as new when its lifetime is over, keeping its catch-up schedule', async () => {
+    seedCustomers(stack.stripe, { customers: 5, seed: 31 });
+    const { token } = stack.intercom.createWorkspace();
+    const created = await stack.api('/installs', {
+      body: { stripe: { apiKey: stack.stripe.keys.live }, intercom: { accessToken: token } },
+    });
+    const { id } = (await created.json()) as { id: string };
+    const status = () => stack.api(`/installs/${id}`).then((res) => res.json() as Promise<InstallStatus>);
+    await eventually(async () => ((await status()).state === 'live' ? true : undefined), 120_000, 'first import');
+
+    // The install's sync replaced by one whose runs live 2 s: with nothing to do, each still hands over to the next.
+    const workflows = stack.service.temporal.workflow;
+    await workflows.getHandle(syncWorkflowId(id)).terminate('test: restart with a short run lifetime');
+    const first = await workflows.start('syncWorkflow', {
+      workflowId: syncWorkflowId(id),
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      args: [{ installId: id, runLifetime: 2_000 }],
+    });
+    const later = await eventually(
+      async () => {
+        const { runId } = await workflows.getHandle(syncWorkflowId(id)).describe();
+        return runId !== first.firstExecutionRunId ? runId : undefined;
+      },
+      60_000,
+      'a continued run',
+    );
+    const next = await workflows.getHandle(syncWorkflowId(id), later).describe();
+    assert.equal(next.status.name, 'RUNNING');
+    const history = await workflows.getHandle(syncWorkflowId(id), first.firstExecutionRunId).fetchHistory();
+    const ended = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes;
+    assert.ok(ended, 'the first run continued as new');
+    // The catch-up that a fresh run does at once is not repeated by the next run: its schedule was carried.
+    const catchUps = (history.events ?? []).filter(
+      (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'catchUpEvents',
+    ).length;
+    assert.equal(catchUps, 1);
   });
 
   it('an import handing over between pages read in parallel loses no page and repeats none', async () => {
