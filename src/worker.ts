@@ -11,7 +11,7 @@ import { secretBoxFor } from './crypto/secret-box';
 import { checkSecretsAtRest } from './installs/secrets-at-rest';
 import { startEventRetention } from './events/retention';
 import { temporalClientConnectionOptions, temporalConnectionOptions } from './infra/temporal-connection';
-import { bundleWorkflowsInChildProcess } from './infra/workflow-bundle';
+import { workerWorkflowBundle } from './infra/workflow-bundle';
 
 export interface WorkerDeps {
   config: Pick<Config, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE'>;
@@ -26,9 +26,9 @@ export async function createWorker({ config, connection, activities }: WorkerDep
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    // Bundled from source at start (a few seconds), in a child process so that webpack's memory is not kept by the
-    // worker's: workflow code runs in the SDK's deterministic sandbox.
-    workflowBundle: await bundleWorkflowsInChildProcess(require.resolve('./workflows')),
+    // Workflow code runs in the SDK's deterministic sandbox from a bundle: prebuilt by `npm run build`, or built from
+    // source at start (a few seconds, in a child process so that webpack's memory is not kept by the worker's).
+    workflowBundle: await workerWorkflowBundle(),
     activities,
     // Running activities get this long to finish after shutdown() before they are cancelled.
     shutdownGraceTime: '10s',

@@ -25,7 +25,7 @@ describe('import workflow replay across versions', function () {
     // The fixture reaches the customers phase, past the billing lists whose reading the patch changed.
     assert.ok(pages > 213, `${pages} pages`);
 
-    const workflowBundle = await bundleWorkflowsInChildProcess(require.resolve('../../src/workflows'));
+    const workflowBundle = await bundleWorkflowsInChildProcess();
     await Worker.runReplayHistory({ workflowBundle }, history, 'import:replay-test');
   });
 });

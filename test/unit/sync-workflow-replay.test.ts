@@ -26,7 +26,7 @@ describe('sync workflow replay across versions', function () {
     // The fixture has the old shape this test is about: timers started by the turns of the loop.
     assert.ok(batches >= 3 && timers >= 3, `${batches} batches, ${timers} timers`);
 
-    const workflowBundle = await bundleWorkflowsInChildProcess(require.resolve('../../src/workflows'));
+    const workflowBundle = await bundleWorkflowsInChildProcess();
     await Worker.runReplayHistory({ workflowBundle }, history, 'sync:replay-test');
   });
 });
