@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import type { PreviewProgress } from '../../src/shared/preview';
 import { seedImportScenario, waitForImport } from '../support/import-scenario';
-import { FormBrowser } from '../support/oauth-flow';
-import { eventually, startTestStack, type TestStack } from '../support/stack';
+import { FormBrowser, previewWithPastedKeys } from '../support/oauth-flow';
+import { startTestStack, type TestStack } from '../support/stack';
 
 describe('install flow: pasted credentials, preview, and the import that follows', function () {
   this.timeout(400_000);
@@ -16,27 +15,7 @@ describe('install flow: pasted credentials, preview, and the import that follows
 
   it('the preview of a 1,000-customer account counts what the import then reports, writing nothing first', async () => {
     const scenario = seedImportScenario(stack, { customers: 1000, seed: 11, preexistingUsers: 150 });
-    const browser = new FormBrowser(stack.service.apiUrl);
-    const start = await browser.get(`${stack.service.apiUrl}/install`);
-    assert.match(start.body, /Paste an Intercom access token/);
-    const preview = await browser.post(`${stack.service.apiUrl}/app/connect/keys`, {
-      _csrf: browser.csrfOf(start),
-      intercomToken: scenario.token,
-      intercomRegion: 'us',
-      stripeKey: stack.stripe.keys.restricted,
-    });
-    assert.match(preview.url, /\/app\/preview$/, preview.body);
-
-    const result = await eventually(
-      async () => {
-        const body = JSON.parse(
-          (await browser.get(`${stack.service.apiUrl}/app/preview.json`)).body,
-        ) as PreviewProgress;
-        return body.phase === 'reading' ? undefined : body;
-      },
-      120_000,
-      'the preview to finish',
-    );
+    const { browser, result } = await previewWithPastedKeys(stack, scenario.token);
     assert.equal(result.phase, 'done', result.error ?? '');
     assert.equal(result.samples.length, 5);
     const before = stack.intercom.workspace(scenario.workspaceId);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger, type Logger } from '../../src/logger';
+import { runTaskQueues } from './run-registry';
 
 export function randomSuffix(): string {
   return randomBytes(5).toString('hex');
@@ -15,7 +16,7 @@ export function randomSuffix(): string {
  */
 export function testConfig(overrides: Partial<Config> = {}): Config {
   const suffix = randomSuffix();
-  return {
+  const config = {
     ...loadConfig({ LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' }),
     PORT: 0,
     TEMPORAL_TASK_QUEUE: `test-${suffix}`,
@@ -24,6 +25,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     OAUTH_STARTS_PER_MINUTE: 10_000,
     ...overrides,
   };
+  runTaskQueues.add(config.TEMPORAL_TASK_QUEUE);
+  return config;
 }
 
 /** Silent unless LOG_LEVEL is set, e.g. `LOG_LEVEL=debug npm test`. */

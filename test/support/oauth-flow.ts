@@ -1,4 +1,6 @@
-import type { TestStack } from './stack';
+import assert from 'node:assert/strict';
+import type { PreviewProgress } from '../../src/shared/preview';
+import { eventually, type TestStack } from './stack';
 
 /** Points the running stack's configuration at the emulators' OAuth apps (read per request, so this takes effect now). */
 export function enableOAuth(stack: TestStack): void {
@@ -102,4 +104,35 @@ export class FormBrowser {
     }
     return response;
   }
+}
+
+/**
+ * The install page's pasted-credential form (Intercom token, the emulator's restricted Stripe key), then the preview it
+ * leads to, until it is no longer reading: the browser (its session goes on to install) and the preview's result.
+ */
+export async function previewWithPastedKeys(
+  stack: TestStack,
+  intercomToken: string,
+  timeoutMs = 120_000,
+): Promise<{ browser: FormBrowser; result: PreviewProgress }> {
+  const origin = stack.service.apiUrl;
+  const browser = new FormBrowser(origin);
+  const start = await browser.get(`${origin}/install`);
+  assert.match(start.body, /Paste an Intercom access token/);
+  const preview = await browser.post(`${origin}/app/connect/keys`, {
+    _csrf: browser.csrfOf(start),
+    intercomToken,
+    intercomRegion: 'us',
+    stripeKey: stack.stripe.keys.restricted,
+  });
+  assert.match(preview.url, /\/app\/preview$/, preview.body);
+  const result = await eventually(
+    async () => {
+      const body = JSON.parse((await browser.get(`${origin}/app/preview.json`)).body) as PreviewProgress;
+      return body.phase === 'reading' ? undefined : body;
+    },
+    timeoutMs,
+    'the preview to finish',
+  );
+  return { browser, result };
 }

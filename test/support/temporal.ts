@@ -33,6 +33,11 @@ export function ensureTemporal(): Promise<TestTemporal> {
   return shared;
 }
 
+/** The run's shared server if some test asked for it, without starting one. */
+export function sharedTemporal(): Promise<TestTemporal> | undefined {
+  return shared;
+}
+
 async function start(): Promise<TestTemporal> {
   quietSdkLogs();
   const namespace = 'default';

@@ -20,9 +20,14 @@ export interface WorkerProcess {
 
 /**
  * `npm run worker` as its own process (so a test can SIGKILL it), configured like the in-process service of the
- * stack. Resolves once the worker polls both its workflow and its activity task queue.
+ * stack: this checkout's, or that of the source tree at `root` (a release, test/support/releases.ts). Resolves once
+ * the worker polls both its workflow and its activity task queue.
  */
-export async function startWorkerProcess(options: { config: Config; temporal: Client }): Promise<WorkerProcess> {
+export async function startWorkerProcess(options: {
+  config: Config;
+  temporal: Client;
+  root?: string;
+}): Promise<WorkerProcess> {
   const { config } = options;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -40,7 +45,7 @@ export async function startWorkerProcess(options: { config: Config; temporal: Cl
     LOG_LEVEL: 'warn',
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
-    cwd: repoRoot,
+    cwd: options.root ?? repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

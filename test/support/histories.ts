@@ -1,0 +1,81 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { Type } from 'protobufjs';
+import * as proto from '@temporalio/proto';
+import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root';
+
+const { temporal } = proto;
+
+type History = proto.temporal.api.history.v1.IHistory;
+
+/**
+ * Proto JSON for Temporal histories: the format of `temporal workflow show -o json` and of the Web UI's download.
+ *
+ * The SDK's own historyFromJSON/historyToJSON (@temporalio/common/lib/proto-utils, also what Worker.runReplayHistory
+ * calls for a JSON history) fail here with `type must be a Type`: @temporalio/common and @temporalio/proto each get
+ * their own copy of protobufjs (a third sits at the top for @grpc/proto-loader, which wants 7.x), and protobufjs's
+ * protojson extension checks `instanceof Type` against the copy it was loaded from. So these use the protojson of the
+ * copy @temporalio/proto's types were built with, and the replay is given decoded histories.
+ */
+const protoRequire = createRequire(require.resolve('@temporalio/proto'));
+const protojson = protoRequire('protobufjs/ext/protojson') as {
+  fromJson(type: Type, json: unknown, options?: { ignoreUnknownFields?: boolean }): unknown;
+  toJson(type: Type, message: unknown): unknown;
+};
+const historyType = (patchProtobufRoot(proto) as unknown as { lookupType(name: string): Type }).lookupType(
+  'temporal.api.history.v1.History',
+);
+
+/** A history as proto JSON (what `temporal workflow show -o json` prints). */
+export function historyToJson(history: History): unknown {
+  return protojson.toJson(historyType, temporal.api.history.v1.History.fromObject(history));
+}
+
+/** A proto-JSON history back as the decoded message replay takes; fields a newer server added are ignored. */
+export function historyFromJson(json: unknown): proto.temporal.api.history.v1.History {
+  const history = protojson.fromJson(historyType, json, { ignoreUnknownFields: true });
+  if (history === null) throw new TypeError('not a Temporal history');
+  return history as proto.temporal.api.history.v1.History;
+}
+
+/** The recorded histories: test/histories/<release>/<name>.json. */
+export const HISTORIES_DIR = path.resolve(__dirname, '..', 'histories');
+
+/** What a recorded history shows, for checking that the corpus covers what a deploy meets. */
+export interface HistoryShape {
+  workflowType: string;
+  /** importPage activities scheduled, by list kind. */
+  importPages: Record<string, number>;
+  /** Whether some list was read in slices (an importPage with a creation-time bound). */
+  slicedLists: boolean;
+  continuedAsNew: boolean;
+  /** Signalled `disable` and completed. */
+  disabled: boolean;
+  completed: boolean;
+}
+
+export function historyShape(history: proto.temporal.api.history.v1.IHistory): HistoryShape {
+  const events = history.events ?? [];
+  const shape: HistoryShape = {
+    workflowType: events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? '',
+    importPages: {},
+    slicedLists: false,
+    continuedAsNew: events.some((event) => event.workflowExecutionContinuedAsNewEventAttributes),
+    disabled: false,
+    completed: events.some((event) => event.workflowExecutionCompletedEventAttributes),
+  };
+  for (const event of events) {
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled?.activityType?.name === 'importPage') {
+      const data = scheduled.input?.payloads?.[0]?.data;
+      const input = JSON.parse(Buffer.from(data ?? []).toString('utf8')) as {
+        kind: string;
+        created?: { gte: number | null; lt: number | null };
+      };
+      shape.importPages[input.kind] = (shape.importPages[input.kind] ?? 0) + 1;
+      if (input.created && (input.created.gte !== null || input.created.lt !== null)) shape.slicedLists = true;
+    }
+    if (event.workflowExecutionSignaledEventAttributes?.signalName === 'disable') shape.disabled = shape.completed;
+  }
+  return shape;
+}

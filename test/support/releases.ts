@@ -1,0 +1,61 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const repoRoot = path.resolve(__dirname, '../..');
+
+/** A released version: its tag, and the commit the tag names (a clone without the tags still has the commit). */
+export interface Release {
+  tag: string;
+  commit: string;
+}
+
+/**
+ * The releases whose workflow histories test/histories/ holds (newest last). v0.13.0 imports read 16 billing pages at
+ * once over all lists; v0.14.0 imports read 12 per list (patch import-parallel-reads-per-list). The next release
+ * replays both; the upgrade test (test/faults/upgrade.fault.ts) starts on the newest.
+ */
+export const RELEASES: readonly Release[] = [
+  { tag: 'v0.13.0', commit: '7778c4ea2d4458e76c003ee3b969b9a657f9e8fe' },
+  { tag: 'v0.14.0', commit: '5534829905b7980be1dfdea04ac51d10a22a2084' },
+];
+
+export const PREVIOUS_RELEASE = RELEASES.at(-1) as Release;
+
+/**
+ * The release's source tree (`git archive` of its commit) in the temp dir, kept between runs, with this checkout's
+ * node_modules (or its own `npm ci` when its lock file installs other versions).
+ * Its `src/worker.ts` then runs that release's workflows and activities.
+ */
+export async function releaseSource(release: Release): Promise<string> {
+  const dir = path.join(tmpdir(), `sis-release-${release.commit.slice(0, 12)}`);
+  if (existsSync(path.join(dir, 'node_modules'))) return dir;
+  const sameModules = (await lockedVersions(release.commit)) === (await lockedVersions('HEAD'));
+  const partial = `${dir}.${process.pid}`;
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(partial, { recursive: true });
+  await run('sh', ['-c', `git archive ${release.commit} | tar -x -C '${partial}'`], { cwd: repoRoot });
+  if (!sameModules) await run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: partial });
+  else await symlink(path.join(repoRoot, 'node_modules'), path.join(partial, 'node_modules'), 'dir');
+  await rm(dir, { recursive: true, force: true });
+  await rename(partial, dir);
+  return dir;
+}
+
+/** Every package version a commit's package-lock.json installs, as one comparable string. */
+async function lockedVersions(commit: string): Promise<string> {
+  const { stdout } = await run('git', ['show', `${commit}:package-lock.json`], {
+    cwd: repoRoot,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const lock = JSON.parse(stdout) as { packages: Record<string, { version?: string }> };
+  return Object.entries(lock.packages)
+    .filter(([name]) => name !== '')
+    .map(([name, entry]) => `${name}@${entry.version ?? ''}`)
+    .sort()
+    .join('\n');
+}
