@@ -2,12 +2,11 @@
 # Checks the production build as a deployment runs it: `npm run build` here, then dist/ with a production install
 # (`npm ci --omit=dev`: no tsx, no embedded PostgreSQL, no webpack run) in a temp dir, the compiled worker and API
 # started with plain node against a fresh database and a Temporal dev server, and /healthz answering 200 (which needs
-# the database, Temporal and a worker polling the task queue). The checkout keeps its dev dependencies: the rest of CI
-# runs from it. Needs PostgreSQL on 127.0.0.1:5432 (trust auth, as CI) and the Temporal CLI (TEMPORAL_CLI_PATH).
+# the database, Temporal and a worker polling the task queue), and the worker's /metrics carrying the Temporal SDK's
+# metrics (WORKER_METRICS_PORT). The checkout keeps its dev dependencies: the rest of CI runs from it. Needs PostgreSQL on 127.0.0.1:5432 (trust auth, as CI) and the Temporal CLI (TEMPORAL_CLI_PATH).
 # Prints the worker's start time (process start to "worker running").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root="$PWD"
 temporal_cli="${TEMPORAL_CLI_PATH:-${XDG_CACHE_HOME:-$HOME/.cache}/stripe-intercom-sync/bin/temporal}"
 
 npm run build
@@ -34,6 +33,7 @@ done
 free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
 temporal_port="$(free_port)"
 api_port="$(free_port)"
+metrics_port="$(free_port)"
 "$temporal_cli" server start-dev --headless --ip 127.0.0.1 --port "$temporal_port" --ui-port "$(free_port)" \
   --db-filename "$dir/temporal.db" --log-level error >"$dir/temporal.log" 2>&1 &
 pids+=($!)
@@ -48,6 +48,7 @@ export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$database"
 export TEMPORAL_ADDRESS="127.0.0.1:$temporal_port"
 export TEMPORAL_TASK_QUEUE="production-check"
 export PORT="$api_port"
+export WORKER_METRICS_PORT="$metrics_port"
 export LOG_LEVEL=info
 cd "$dir"
 started="$(date +%s%N)"
@@ -60,8 +61,10 @@ for _ in $(seq 1 120); do
   if [ -z "${worker_ms:-}" ] && grep -q '"worker running"' "$dir/worker.log"; then
     worker_ms=$((($(date +%s%N) - started) / 1000000))
   fi
-  if [ -n "${worker_ms:-}" ] && curl -fsS "http://127.0.0.1:$api_port/healthz" >/dev/null 2>&1; then
-    echo "production build: compiled worker running after ${worker_ms} ms (polled every 0.5 s), /healthz 200"
+  if [ -n "${worker_ms:-}" ] && curl -fsS "http://127.0.0.1:$api_port/healthz" >/dev/null 2>&1 &&
+    curl -fsS "http://127.0.0.1:$metrics_port/metrics" | grep -q '^temporal_num_pollers'; then
+    echo "production build: compiled worker running after ${worker_ms} ms (polled every 0.5 s), /healthz 200," \
+      "the worker's /metrics with the Temporal SDK's metrics"
     exit 0
   fi
   for pid in "${pids[@]}"; do

@@ -12,6 +12,8 @@ import { checkSecretsAtRest } from './installs/secrets-at-rest';
 import { startEventRetention } from './events/retention';
 import { temporalClientConnectionOptions, temporalConnectionOptions } from './infra/temporal-connection';
 import { workerWorkflowBundle } from './infra/workflow-bundle';
+import { createMetricsRegistry } from './infra/metrics';
+import { startMetricsServer } from './infra/metrics-server';
 
 export interface WorkerDeps {
   config: Pick<Config, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE'>;
@@ -52,6 +54,14 @@ function main() {
       shutdown.add('worker', runWorker(worker, shutdown));
       catchUpAtStart(activityDeps);
       shutdown.add('event retention', startEventRetention(activityDeps));
+      if (config.WORKER_METRICS_PORT !== undefined) {
+        const metrics = await startMetricsServer(createMetricsRegistry(), {
+          host: config.HOST,
+          port: config.WORKER_METRICS_PORT,
+        });
+        shutdown.add('metrics server', metrics.close);
+        logger.info({ url: metrics.url }, 'worker metrics');
+      }
       logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE }, 'worker running');
     },
     { requireDatabaseUrl: true },

@@ -1,5 +1,6 @@
 import { Runtime, type LogLevel, type LogMetadata, type Logger as TemporalLogger } from '@temporalio/worker';
 import type { Logger } from '../logger';
+import { temporalSdkMetrics } from './temporal-metrics';
 
 const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
   TRACE: 'trace',
@@ -30,12 +31,13 @@ export function temporalLogger(logger: Logger): TemporalLogger {
  * Must run before any worker or NativeConnection is created (the SDK creates a default Runtime otherwise). No
  * shutdown signals: by default the SDK stops workers on SIGINT/SIGTERM itself, before we have stopped the API in front.
  * The native core's own logs (poll retries while Temporal is down, …) are forwarded too: by default the SDK prints
- * them straight to the console, past our logger and its level.
+ * them straight to the console, past our logger and its level. The SDK's metrics go to a buffer that /metrics drains
+ * (temporal-metrics.ts).
  */
 export function installTemporalRuntime(logger: Logger): Runtime {
   return Runtime.install({
     logger: temporalLogger(logger.child({ component: 'temporal-sdk' })),
-    telemetryOptions: { logging: { forward: {} } },
+    telemetryOptions: { logging: { forward: {} }, metrics: { buffer: temporalSdkMetrics } },
     shutdownSignals: [],
   });
 }
