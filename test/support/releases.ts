@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,12 +28,14 @@ export const RELEASES: readonly Release[] = [
 export const PREVIOUS_RELEASE = RELEASES.at(-1) as Release;
 
 /**
- * The release's source tree (`git archive` of its commit) in the temp dir, kept between runs, with this checkout's
+ * The release's source tree (`git archive` of its commit) in the temp dir, kept between runs of this checkout, with its
  * node_modules (or its own `npm ci` when its lock file installs other versions).
  * Its `src/worker.ts` then runs that release's workflows and activities.
  */
 export async function releaseSource(release: Release): Promise<string> {
-  const dir = path.join(tmpdir(), `sis-release-${release.commit.slice(0, 12)}`);
+  // One per checkout: its node_modules is this checkout's.
+  const checkout = createHash('sha256').update(repoRoot).digest('hex').slice(0, 8);
+  const dir = path.join(tmpdir(), `sis-release-${release.commit.slice(0, 12)}-${checkout}`);
   if (existsSync(path.join(dir, 'node_modules'))) return dir;
   const sameModules = (await lockedVersions(release.commit)) === (await lockedVersions('HEAD'));
   const partial = `${dir}.${process.pid}`;
