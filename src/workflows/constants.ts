@@ -5,6 +5,7 @@
  * the marker) and must replay every history in test/histories/ (`npm test`). Activity-side tuning (concurrency inside
  * an activity, timeouts of calls) lives with the activities; workflows cannot import it (eslint.config.mjs).
  */
+
 /** Stripe's maximum list page; one import page is one Stripe call. */
 export const IMPORT_PAGE_SIZE = 100;
 /**
@@ -15,6 +16,8 @@ export const IMPORT_PAGE_SIZE = 100;
 export const IMPORT_PARALLEL_READS_PER_LIST = 12;
 /** Before IMPORT_PARALLEL_READS_PER_LIST: pages read at once over all billing lists (runs that started then). */
 export const IMPORT_PARALLEL_READS = 16;
+/** Below this many pages in each half, an import's list slice is not split: a split adds a partial page. */
+export const MIN_PAGES_PER_HALF = 4;
 /** Customers pages an import is reading or has handed to the sync workflow unwritten: it waits beyond this. */
 export const IMPORT_MAX_OUTSTANDING_PAGES = 8;
 /** Customers the sync workflow may hold from imports; webhooks coalesce per customer on top of this. */
@@ -30,3 +33,14 @@ export const RECENT_EVENT_WINDOW = 2000;
  * meanwhile, so a patch's old branch serves no run older than this (docs/operations.md "Retiring a patch").
  */
 export const SYNC_RUN_LIFETIME_MS = 24 * 60 * 60 * 1000;
+/** Safety net for deliveries that never arrive (Stripe retries 3 days); each run costs ≥2 Stripe list calls. */
+export const CATCH_UP_EVERY_MS = 6 * 60 * 60 * 1000;
+/**
+ * History events after which a run continues as new, well before Temporal's suggestion at 4,096. A signal arriving
+ * while the run completes with continue-as-new fails that workflow task (https://github.com/temporalio/temporal/issues/1289),
+ * and the worker then replays the run from its first event (sdk-core evicts on an unhandled command:
+ * https://github.com/temporalio/sdk-rust/pull/212). Replay costs about 0.7 ms an event on a 2-core machine, because
+ * the SDK records a stack trace for every workflow promise: a 4,096-event run held the install's webhooks for 3 s under
+ * a steady 50 events/s (scripts/bench-live.ts), a run of this length for well under one.
+ */
+export const RUN_HISTORY_EVENTS = 1_000;

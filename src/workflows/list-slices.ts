@@ -1,8 +1,5 @@
 import type { CreatedRange, ImportPageKind } from '../shared/billing-lists';
-import { IMPORT_PAGE_SIZE } from './constants';
-
-/** Below this, a split would add a partial page for little parallelism. */
-const MIN_PAGES_PER_HALF = 4;
+import { IMPORT_PAGE_SIZE, MIN_PAGES_PER_HALF } from './constants';
 
 /** Part of one Stripe list still to read: the objects created in `created`, after `cursor`. */
 export interface ListSlice {

@@ -23,7 +23,9 @@ import {
   type SyncCounters,
 } from '../shared/messages';
 import {
+  CATCH_UP_EVERY_MS,
   RECENT_EVENT_WINDOW,
+  RUN_HISTORY_EVENTS,
   SYNC_BATCH_SIZE,
   SYNC_MAX_CONCURRENT_BATCHES,
   SYNC_QUEUE_BOUND,
@@ -52,19 +54,6 @@ export interface SyncWorkflowInput {
     catchUp?: { caughtUpTo: number | null; nextAt: number };
   };
 }
-
-/** Safety net for deliveries that never arrive (Stripe retries 3 days); each run costs ≥2 Stripe list calls. */
-const CATCH_UP_EVERY_MS = 6 * 60 * 60 * 1000;
-
-/**
- * History events after which a run continues as new, well before Temporal's suggestion at 4,096. A signal arriving
- * while the run completes with continue-as-new fails that workflow task (https://github.com/temporalio/temporal/issues/1289),
- * and the worker then replays the run from its first event (sdk-core evicts on an unhandled command:
- * https://github.com/temporalio/sdk-rust/pull/212). Replay costs about 0.7 ms an event on a 2-core machine, because
- * the SDK records a stack trace for every workflow promise: a 4,096-event run held the install's webhooks for 3 s under
- * a steady 50 events/s (scripts/bench-live.ts), a run of this length for well under one.
- */
-const RUN_HISTORY_EVENTS = 1_000;
 
 /**
  * Runs started before this patch kept a catch-up timer per loop turn (a started and a cancelled timer in the history
