@@ -3,7 +3,7 @@
 # (`npm ci --omit=dev`: no tsx, no embedded PostgreSQL, no webpack run) in a temp dir, the compiled worker and API
 # started with plain node against a fresh database and a Temporal dev server, and /healthz answering 200 (which needs
 # the database, Temporal and a worker polling the task queue), and the worker's /metrics carrying the Temporal SDK's
-# metrics (WORKER_METRICS_PORT). The checkout keeps its dev dependencies: the rest of CI runs from it. Needs PostgreSQL on 127.0.0.1:5432 (trust auth, as CI) and the Temporal CLI (TEMPORAL_CLI_PATH).
+# metrics (WORKER_METRICS_PORT, behind METRICS_TOKEN). The checkout keeps its dev dependencies: the rest of CI runs from it. Needs PostgreSQL on 127.0.0.1:5432 (trust auth, as CI) and the Temporal CLI (TEMPORAL_CLI_PATH).
 # Prints the worker's start time (process start to "worker running").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,6 +49,7 @@ export TEMPORAL_ADDRESS="127.0.0.1:$temporal_port"
 export TEMPORAL_TASK_QUEUE="production-check"
 export PORT="$api_port"
 export WORKER_METRICS_PORT="$metrics_port"
+export METRICS_TOKEN="production-check-$$-metrics"
 export LOG_LEVEL=info
 cd "$dir"
 started="$(date +%s%N)"
@@ -62,7 +63,10 @@ for _ in $(seq 1 120); do
     worker_ms=$((($(date +%s%N) - started) / 1000000))
   fi
   if [ -n "${worker_ms:-}" ] && curl -fsS "http://127.0.0.1:$api_port/healthz" >/dev/null 2>&1 &&
-    curl -fsS "http://127.0.0.1:$metrics_port/metrics" | grep -q '^temporal_num_pollers'; then
+    curl -fsS -H "Authorization: Bearer $METRICS_TOKEN" "http://127.0.0.1:$metrics_port/metrics" |
+    grep -q '^temporal_num_pollers'; then
+    unauthorized="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$metrics_port/metrics")"
+    [ "$unauthorized" = 401 ] || { echo "the worker's /metrics answered $unauthorized without METRICS_TOKEN" >&2; exit 1; }
     echo "production build: compiled worker running after ${worker_ms} ms (polled every 0.5 s), /healthz 200," \
       "the worker's /metrics with the Temporal SDK's metrics"
     exit 0

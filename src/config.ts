@@ -83,7 +83,7 @@ export const configSchema = z
       .string()
       .regex(/^[^\s/]+$/, 'expected an interface address such as 127.0.0.1 or 0.0.0.0')
       .default('127.0.0.1'),
-    /** `npm run worker` alone: serves /metrics (Node's and the Temporal SDK's) on this port, on HOST. Off unless set. */
+    /** `npm run worker` alone: serves /metrics (Node's and the Temporal SDK's, behind METRICS_TOKEN) on this port. */
     WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     PUBLIC_URL: httpBase.default('http://127.0.0.1:3000'),
     ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').default(DEV_ADMIN_TOKEN),

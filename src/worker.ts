@@ -58,6 +58,7 @@ function main() {
         const metrics = await startMetricsServer(createMetricsRegistry(), {
           host: config.HOST,
           port: config.WORKER_METRICS_PORT,
+          token: config.METRICS_TOKEN,
         });
         shutdown.add('metrics server', metrics.close);
         logger.info({ url: metrics.url }, 'worker metrics');

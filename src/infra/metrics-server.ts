@@ -1,18 +1,24 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { bearerTokenMatches } from '../api/auth';
 
 /**
- * `GET /metrics` alone, for a process without the API (`npm run worker`): Prometheus text of `registry`. Returns its
- * URL and how to close it.
+ * `GET /metrics` alone, for a process without the API (`npm run worker`): Prometheus text of `registry`, behind
+ * `Authorization: Bearer <token>` when a token is given (METRICS_TOKEN, as the API's). Returns its URL and how to
+ * close it.
  */
 export async function startMetricsServer(
   registry: Registry,
-  options: { host: string; port: number },
+  options: { host: string; port: number; token?: string | undefined },
 ): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((request, response) => {
     if (request.method !== 'GET' || request.url !== '/metrics') {
       response.writeHead(404).end();
+      return;
+    }
+    if (options.token !== undefined && !bearerTokenMatches(request.headers.authorization ?? '', options.token)) {
+      response.writeHead(401).end();
       return;
     }
     registry.metrics().then(
