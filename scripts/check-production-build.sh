@@ -3,7 +3,8 @@
 # (`npm ci --omit=dev`: no tsx, no embedded PostgreSQL, no webpack run) in a temp dir, the compiled worker and API
 # started with plain node against a fresh database and a Temporal dev server, and /healthz answering 200 (which needs
 # the database, Temporal and a worker polling the task queue), and the worker's /metrics carrying the Temporal SDK's
-# metrics (WORKER_METRICS_PORT, behind METRICS_TOKEN). The checkout keeps its dev dependencies: the rest of CI runs from it. Needs PostgreSQL on 127.0.0.1:5432 (trust auth, as CI) and the Temporal CLI (TEMPORAL_CLI_PATH).
+# metrics (WORKER_METRICS_PORT, behind METRICS_TOKEN). The checkout keeps its dev dependencies: the rest of CI runs
+# from it. Needs PostgreSQL on 127.0.0.1:5432 (trust auth, as CI) and the Temporal CLI (TEMPORAL_CLI_PATH).
 # Prints the worker's start time (process start to "worker running").
 set -euo pipefail
 cd "$(dirname "$0")/.."
