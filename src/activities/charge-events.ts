@@ -11,6 +11,7 @@ import type { WorkItem } from '../workflows/work-queue';
  */
 const CHARGE_EVENT_TYPES: ReadonlySet<string> = new Set([
   'charge.succeeded',
+  'charge.captured',
   'charge.failed',
   'charge.pending',
   'charge.refunded',
@@ -18,9 +19,9 @@ const CHARGE_EVENT_TYPES: ReadonlySet<string> = new Set([
 
 /**
  * Settles from their own events the customers whose queued work is charge events only, without reading Stripe: a
- * charge only moves one way (status leaves `pending` once, captured and refunded amounts only grow), so merging each
- * payload into the mirror's charge, whatever the delivery order or duplication, gives the charge's furthest state —
- * its current state once its last event is in. The convergence rule holds: the mirror row is no older than any
+ * charge only moves one way (status leaves `pending` once, an authorization is captured once, captured and refunded
+ * amounts only grow), so merging each payload into the mirror's charge, whatever the delivery order or duplication,
+ * gives the charge's furthest state — its current state once its last event is in. The convergence rule holds: the mirror row is no older than any
  * event seen.
  *
  * Left to a full re-read (returned false): a customer the mirror does not hold, an item whose work is not all charge
@@ -77,6 +78,7 @@ function furthest(known: Stripe.Charge | undefined, seen: Stripe.Charge): Stripe
   return {
     ...seen,
     status: seen.status === 'pending' ? known.status : seen.status,
+    captured: known.captured || seen.captured,
     amount_captured: Math.max(known.amount_captured, seen.amount_captured),
     amount_refunded: Math.max(known.amount_refunded, seen.amount_refunded),
   };
@@ -101,7 +103,8 @@ function isWellFormed(charge: Stripe.Charge): boolean {
     typeof charge.currency === 'string' &&
     charge.currency.length > 0 &&
     typeof charge.status === 'string' &&
-    [charge.amount_captured, charge.amount_refunded, charge.created].every(Number.isSafeInteger)
+    typeof charge.captured === 'boolean' &&
+    [charge.amount, charge.amount_captured, charge.amount_refunded, charge.created].every(Number.isSafeInteger)
   );
 }
 

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { referencedId, type ChargeHistory } from '../mapping';
+import { chargeMoney, referencedId, type ChargeHistory } from '../mapping';
 import type { Queryable } from './queryable';
 
 export interface LatestCharge {
@@ -132,7 +132,7 @@ function embeddedSubscriptions(customer: Stripe.Customer | Stripe.DeletedCustome
   return customer.deleted ? [] : (customer.subscriptions?.data ?? []);
 }
 
-/** A customer row with its subscriptions and what its succeeded charges add up to. */
+/** A customer row with its subscriptions and what its charges took (mapping's chargeHistory, in SQL). */
 const MIRROR_SELECT = `
   SELECT c.customer_id, c.email_normalized, c.deleted, c.customer, c.latest_charge, c.observed_at,
     COALESCE((SELECT jsonb_agg(s.data ORDER BY s.subscription_id) FROM stripe_subscriptions s
@@ -140,6 +140,7 @@ const MIRROR_SELECT = `
     (SELECT jsonb_build_object('amount', ch.amount_captured, 'currency', ch.currency, 'created', ch.created)
        FROM stripe_charges ch
       WHERE ch.install_id = c.install_id AND ch.customer_id = c.customer_id AND ch.status = 'succeeded'
+        AND ch.amount_captured > 0
       ORDER BY ch.created DESC, ch.charge_id DESC LIMIT 1) AS last_succeeded,
     COALESCE((SELECT jsonb_object_agg(t.currency, t.net) FROM
                (SELECT ch.currency, sum(ch.amount_captured - ch.amount_refunded) AS net FROM stripe_charges ch
@@ -303,6 +304,9 @@ export async function upsertSubscriptions(
 
 /**
  * Writes charges (those with a customer) as observed: refunds change a charge, so a later observation wins.
+ * `amount_captured` and `amount_refunded` hold what the charge took and gave back (`chargeMoney`), not Stripe's raw
+ * fields: an uncaptured authorization took nothing, and the part of an authorization released by a partial capture,
+ * which Stripe counts as refunded, was never taken.
  *
  * `monotonic`: the charges come from event payloads, which arrive in any order. A charge only moves one way (its
  * status leaves `pending` once; captured and refunded amounts only grow), so each field keeps the furthest state
@@ -319,7 +323,8 @@ export async function upsertCharges(
   const rows = charges.flatMap((charge) => {
     const customerId = referencedId(charge.customer);
     if (!customerId) return [];
-    const { id, status, currency, amount_captured: captured, amount_refunded: refunded, created } = charge;
+    const { id, status, currency, created } = charge;
+    const { taken: captured, returned: refunded } = chargeMoney(charge);
     return [{ id, customer_id: customerId, status, currency, captured, refunded, created }];
   });
   if (rows.length === 0) return;

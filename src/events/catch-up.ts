@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import type { Pool } from 'pg';
-import { SUBSCRIBED_EVENT_TYPES } from '../mapping';
+import { SUBSCRIBED_EVENT_TYPES, eventAtPinnedVersion } from '../mapping';
 import { markEventsProcessed, newestEventCreated } from '../db/events';
 import { latestImport } from '../db/imports';
 import { setInstallStatus, type Install } from '../db/installs';
@@ -96,7 +96,8 @@ export async function catchUpInstall(
       });
       for (const event of page.data) {
         listed += 1;
-        const outcome = await recordForInstall(pool, install, event, 'catch-up');
+        // Listed events come at the API version of their creation, maybe older than the one the mapping reads.
+        const outcome = await recordForInstall(pool, install, eventAtPinnedVersion(event), 'catch-up');
         if ('recorded' in outcome && outcome.recorded) recorded += 1;
         if (outcome.kind === 'deauthorize') {
           await disable(deps, install.id, event.id);

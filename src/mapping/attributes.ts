@@ -42,6 +42,8 @@ export const ATTRIBUTE_DEFINITIONS = [
   { suffix: 'last_charge_amount', type: 'float', description: 'Latest succeeded charge amount' },
   { suffix: 'last_charge_at', type: 'date', description: 'Latest succeeded charge date' },
   { suffix: 'total_spent', type: 'float', description: 'Succeeded charges minus refunds, customer currency' },
+  { suffix: 'collection_paused', type: 'boolean', description: 'Primary subscription payment collection paused' },
+  { suffix: 'collection_resumes_at', type: 'date', description: 'When paused payment collection resumes' },
 ] as const satisfies ReadonlyArray<{ suffix: string; type: IntercomDataType; description: string }>;
 
 export type AttributeSuffix = (typeof ATTRIBUTE_DEFINITIONS)[number]['suffix'];

@@ -4,7 +4,7 @@ import { cardExpiresAt, payingMethod } from './card';
 import { productNameOf, type Catalog } from './catalog';
 import { intervalLabel } from './interval';
 import { toMajorUnits } from './money';
-import { customerMrr, type PricingContext } from './mrr';
+import { customerMrr, isCollectionPaused, type PricingContext } from './mrr';
 import { metadataValue } from './metadata';
 import { truncateForIntercom } from './strings';
 import {
@@ -63,6 +63,8 @@ const SUBSCRIPTION_AND_CARD_SUFFIXES = [
   'card_expires_at',
   'trial_end',
   'cancel_at_period_end',
+  'collection_paused',
+  'collection_resumes_at',
 ] as const satisfies ReadonlyArray<AttributeSuffix>;
 
 /**
@@ -91,7 +93,7 @@ export function customerAttributes(input: CustomerAttributesInput): CustomAttrib
     [name('account_balance')]: toMajorUnits(customer.balance, balanceCurrency),
     [name('currency')]: customer.currency ?? null,
     [name('delinquent')]: customer.delinquent ?? null,
-    ...primarySubscriptionAttributes(primary, input.catalog, name),
+    ...primarySubscriptionAttributes(primary, input.catalog, input.now, name),
     [name('subscription_ended_at')]: ongoing.length === 0 ? (primary?.ended_at ?? null) : null,
     [name('mrr')]: customerMrr(ongoing, currency, context),
     [name('subscription_count')]: ongoing.length,
@@ -151,6 +153,7 @@ function chargeAttributes(
 function primarySubscriptionAttributes(
   subscription: Stripe.Subscription | null,
   catalog: Catalog,
+  now: number,
   name: (suffix: AttributeSuffix) => string,
 ): CustomAttributes {
   const item = subscription ? primaryItem(subscription, catalog) : null;
@@ -168,6 +171,9 @@ function primarySubscriptionAttributes(
     [name('trial_end')]: subscription?.trial_end ?? null,
     [name('cancel_at_period_end')]: subscription?.cancel_at_period_end ?? null,
     [name('cancel_at')]: ongoing ? scheduledCancellation(subscription, item) : null,
+    [name('collection_paused')]: ongoing ? isCollectionPaused(subscription, now) : null,
+    [name('collection_resumes_at')]:
+      ongoing && isCollectionPaused(subscription, now) ? (subscription.pause_collection?.resumes_at ?? null) : null,
   };
 }
 

@@ -12,6 +12,8 @@ export const DATA_EVENT_NAME_SUFFIXES = {
   'invoice.created': 'invoice-created',
   'customer.subscription.created': 'subscription-created',
   'charge.succeeded': 'charged',
+  // An authorization captured after its `charge.succeeded`: the money is taken now (events.ts).
+  'charge.captured': 'charged',
   'charge.refunded': 'charge-refunded',
   'customer.subscription.deleted': 'subscription-deleted',
   'charge.failed': 'charge-failed',
@@ -51,6 +53,7 @@ export const EVENT_TYPES_AFFECTING_ATTRIBUTES: ReadonlySet<EventType> = new Set<
   'payment_method.updated',
   'payment_method.automatically_updated',
   'charge.succeeded',
+  'charge.captured',
   'charge.failed',
   'charge.pending',
   // Total spent is net of refunds.

@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { EMPTY_CATALOG, productNameOf, type Catalog } from './catalog';
+import { chargeMoney } from './charges';
 import { DATA_EVENT_NAME_SUFFIXES } from './event-types';
 import { intervalLabel } from './interval';
 import { currencyDecimals } from './money';
@@ -73,7 +74,8 @@ function describe(event: Stripe.Event, catalog: Catalog): DescribedEvent | null 
     case 'customer.subscription.updated':
       return subscriptionUpdated(event, catalog);
     case 'charge.succeeded':
-      return of(event.type, chargeSucceededMetadata(event.data.object));
+    case 'charge.captured':
+      return of(event.type, chargeTookMoneyMetadata(event.data.object));
     case 'charge.refunded':
       return of(event.type, chargeRefundedMetadata(event.data.object, event.data.previous_attributes));
     case 'charge.failed':
@@ -245,10 +247,18 @@ function subscriptionDeletedMetadata(subscription: Stripe.Subscription, catalog:
   ];
 }
 
-function chargeSucceededMetadata(charge: Stripe.Charge): MetadataEntry[] {
+/**
+ * `stripe-charged` says money was taken, so it comes from the event that takes it: `charge.succeeded` of a charge
+ * captured at once, or `charge.captured` ("a previously uncaptured charge is captured",
+ * https://docs.stripe.com/api/events/types#event_types-charge.captured) for an authorization captured later. The
+ * `charge.succeeded` of an uncaptured authorization (`captured: false`) gives no event: nothing was taken yet. The
+ * amount is what was captured, less than the authorization after a partial capture.
+ */
+function chargeTookMoneyMetadata(charge: Stripe.Charge): MetadataEntry[] | null {
+  if (!charge.captured) return null;
   return [
     ['charge_id', charge.id],
-    ['amount', money(charge.amount, charge.currency)],
+    ['amount', money(chargeMoney(charge).taken, charge.currency)],
     ['description', charge.description],
     ['card_brand', charge.payment_method_details?.card?.brand],
     ['receipt_url', charge.receipt_url],
@@ -260,16 +270,20 @@ function chargeSucceededMetadata(charge: Stripe.Charge): MetadataEntry[] {
  * total and `previous_attributes.amount_refunded` what it was before this refund
  * (https://docs.stripe.com/api/events/types#event_types-charge.refunded,
  * https://docs.stripe.com/api/events/object#event_object-data-previous_attributes), so their difference is this
- * refund's amount.
+ * refund's amount. An authorization that was never captured gives nothing back (it took nothing), and the part of an
+ * authorization released by a partial capture counts in `amount_refunded` but was never taken (`chargeMoney`): the
+ * totals are what the customer paid and got back.
  */
-function chargeRefundedMetadata(charge: Stripe.Charge, previousAttributes: unknown): MetadataEntry[] {
+function chargeRefundedMetadata(charge: Stripe.Charge, previousAttributes: unknown): MetadataEntry[] | null {
+  if (!charge.captured) return null;
   const previous = (previousAttributes ?? {}) as { amount_refunded?: unknown };
   const before = typeof previous.amount_refunded === 'number' ? previous.amount_refunded : 0;
+  const { taken, returned } = chargeMoney(charge);
   return [
     ['charge_id', charge.id],
     ['refund_amount', money(charge.amount_refunded - before, charge.currency)],
-    ['amount_refunded', money(charge.amount_refunded, charge.currency)],
-    ['amount', money(charge.amount, charge.currency)],
+    ['amount_refunded', money(returned, charge.currency)],
+    ['amount', money(taken, charge.currency)],
     ['fully_refunded', charge.refunded ? 'yes' : 'no'],
     ['description', charge.description],
   ];

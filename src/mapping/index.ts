@@ -15,7 +15,8 @@ export {
   type CustomAttributes,
   type IntercomDataType,
 } from './attributes';
-export { chargeHistory } from './charges';
+export { eventAtPinnedVersion } from './api-versions';
+export { chargeHistory, chargeMoney, tookMoney, type ChargeMoney } from './charges';
 export { referencedId } from './references';
 export { brandCode, cardExpiresAt, payingMethod, type CardSummary, type PayingMethod } from './card';
 export {
@@ -62,7 +63,7 @@ export {
 export { attributesHash, stableStringify } from './hash';
 export { intervalLabel, monthlyFactor } from './interval';
 export { currencyDecimals, isZeroDecimalCurrency, roundToDecimals, toMajorUnits } from './money';
-export { customerMrr, subscriptionMonthlyValue, subscriptionMrr, type PricingContext } from './mrr';
+export { customerMrr, isCollectionPaused, subscriptionMonthlyValue, subscriptionMrr, type PricingContext } from './mrr';
 export { billedQuantity, decimalToNumber, isMetered, itemAmountPerPeriod, priceAmountForQuantity } from './price';
 export { isReservedObjectKey, metadataValue } from './metadata';
 export { INTERCOM_MAX_STRING_LENGTH, truncateForIntercom } from './strings';

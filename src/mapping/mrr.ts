@@ -22,9 +22,25 @@ interface RevenueLine {
   monthly: number;
 }
 
-/** Monthly recurring revenue of one subscription in minor units (fractional), 0 unless active or past_due. */
+/**
+ * Monthly recurring revenue of one subscription in minor units (fractional): 0 unless active or past_due, and 0 while
+ * its payment collection is paused.
+ */
 export function subscriptionMrr(subscription: Stripe.Subscription, context: PricingContext): number {
-  return REVENUE_STATUSES.has(subscription.status) ? subscriptionMonthlyValue(subscription, context) : 0;
+  if (!REVENUE_STATUSES.has(subscription.status) || isCollectionPaused(subscription, context.now)) return 0;
+  return subscriptionMonthlyValue(subscription, context);
+}
+
+/**
+ * Payment collection paused (`pause_collection`, https://docs.stripe.com/billing/subscriptions/pause-payment): the
+ * subscription stays `active` and keeps generating invoices, but Stripe collects nothing ("temporarily offer a
+ * customer your services for free"; invoices stay drafts, are marked uncollectible or voided by `behavior`), until
+ * `resumes_at` when one is set (https://docs.stripe.com/api/subscriptions/object#subscription_object-pause_collection).
+ * No revenue recurs while it lasts, so MRR counts it as 0, and `STRIPE_collection_paused` says why.
+ */
+export function isCollectionPaused(subscription: Stripe.Subscription, now: number): boolean {
+  const pause = subscription.pause_collection;
+  return pause != null && (pause.resumes_at == null || pause.resumes_at > now);
 }
 
 /**

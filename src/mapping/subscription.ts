@@ -64,21 +64,36 @@ export function primarySubscription(
 }
 
 /**
- * The item that represents the subscription (design §4: the plan, not the add-on): the largest recurring amount per
- * unit, monthly-normalised, before discounts, so "Pro $49 + 10 × $10 seats" is Pro; licensed items win ties over
- * metered ones, then Stripe's item order decides.
+ * The item that represents the subscription (design §4: the plan, not the add-on): among the items that bill
+ * something, the largest recurring amount per unit, monthly-normalised, before discounts, so "Pro $49 + 10 × $10
+ * seats" is Pro; licensed items win ties over metered ones, then Stripe's item order decides.
+ *
+ * A licensed item at `quantity: 0` bills nothing (Stripe bills "unit_amount × quantity",
+ * https://docs.stripe.com/products-prices/pricing-models#per-seat) and never defines the plan, however high its unit
+ * price, unless every item is one. A free plan (a $0 price at quantity 1) is still a plan; metered items bill by
+ * usage, not quantity.
  */
 export function primaryItem(subscription: Stripe.Subscription, catalog: Catalog): Stripe.SubscriptionItem | null {
   const ranked = subscription.items.data.map((item, position) => ({
     item,
     position,
+    billsNothing: isUnusedSeat(item, catalog),
     monthlyValue: unitMonthlyValue(item, catalog),
     metered: isMetered(item.price),
   }));
   ranked.sort(
-    (a, b) => b.monthlyValue - a.monthlyValue || Number(a.metered) - Number(b.metered) || a.position - b.position,
+    (a, b) =>
+      Number(a.billsNothing) - Number(b.billsNothing) ||
+      b.monthlyValue - a.monthlyValue ||
+      Number(a.metered) - Number(b.metered) ||
+      a.position - b.position,
   );
   return ranked[0]?.item ?? null;
+}
+
+/** A licensed item at quantity 0 that bills nothing (a graduated price's flat first tier still bills). */
+function isUnusedSeat(item: Stripe.SubscriptionItem, catalog: Catalog): boolean {
+  return item.quantity === 0 && !isMetered(item.price) && itemAmountPerPeriod(item, catalog) === 0;
 }
 
 function unitMonthlyValue(item: Stripe.SubscriptionItem, catalog: Catalog): number {
