@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import { type Clock } from './clock';
 import { type DataSet } from './dataset';
 import { type Ids } from './ids';
+import { apiVersion } from './types';
 import { buildEvent } from './objects/event';
 import { type WebhookDeliverer, type WebhookTarget } from './webhooks/deliverer';
 
@@ -19,6 +20,12 @@ export class EventLog {
     private readonly ids: Ids,
     private readonly clock: Clock,
     private readonly deliverer: WebhookDeliverer,
+    /**
+     * The account's default API version, which events are created at ("The Stripe API version used to render data",
+     * https://docs.stripe.com/api/events/object#event_object-api_version); an account may be older than the version
+     * its integrations pin (https://docs.stripe.com/upgrades#how-can-i-upgrade-my-api).
+     */
+    public defaultApiVersion: string = apiVersion,
   ) {}
 
   emit(data: DataSet, type: Stripe.Event.Type, object: object, options: EmitOptions = {}): Stripe.Event {
@@ -34,6 +41,7 @@ export class EventLog {
       account: options.account,
       requestId: this.ids.next('req', 14),
       pendingWebhooks: targets.length,
+      apiVersion: this.defaultApiVersion,
     });
     data.events.insert(event);
     this.deliverer.enqueue(event, targets);
@@ -53,6 +61,7 @@ export class EventLog {
         endpointId: endpoint.id,
         url: endpoint.url,
         secret: data.webhookSecrets.get(endpoint.id) ?? '',
+        apiVersion: endpoint.api_version,
       }));
   }
 }

@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import { type KeyRing } from '../keys';
 import { type Mode, modes } from '../types';
 import { type DeliveryAttempt, type WebhookDeliverer, type WebhookOptions } from '../webhooks/deliverer';
+import { checkApiVersion } from '../webhooks/endpoint-rules';
 import { createCoupon, createPrice, createProduct, deleteCoupon } from './catalog';
 import { type AdminContext } from './context';
 import {
@@ -13,11 +14,12 @@ import {
   updateCustomer,
 } from './customers';
 import { createWebhookEndpoint, deauthorizeApplication, emitEvent } from './events';
-import { createCharge, createInvoice, failInvoicePayment, refundCharge } from './payments';
+import { captureCharge, createCharge, createInvoice, failInvoicePayment, refundCharge } from './payments';
 import {
   modeInput,
   keyOptionsInput,
   type CancelSubscriptionInput,
+  type CaptureInput,
   type CardInput,
   type CreateChargeInput,
   type CreateCouponInput,
@@ -50,6 +52,11 @@ export interface StripeAdmin {
   revokeKey(key: string): boolean;
   /** The account every key belongs to. */
   account(): Stripe.Account;
+  /**
+   * Sets the account's default API version (the Dashboard's "upgrade"/an account created long ago): events created
+   * from now on are rendered at it when listed, and sent at it to endpoints without their own version.
+   */
+  setDefaultApiVersion(version: string): void;
   /** The emulator clock (unix seconds). */
   now(): number;
   advanceClock(seconds: number): number;
@@ -71,6 +78,8 @@ export interface StripeAdmin {
   cancelSubscription(id: string, input?: CancelSubscriptionInput): Stripe.Subscription;
 
   createCharge(input: CreateChargeInput): Stripe.Charge;
+  /** Captures an authorization (`createCharge` with `capture: false`): all of it or `amount`, emitting `charge.captured`. */
+  captureCharge(chargeId: string, input?: CaptureInput): Stripe.Charge;
   refundCharge(chargeId: string, input?: RefundInput): Stripe.Refund;
   createInvoice(input: CreateInvoiceInput): Stripe.Invoice;
   failInvoicePayment(invoiceId: string, input?: FailInvoiceInput): Stripe.Invoice;
@@ -94,6 +103,10 @@ export function createAdmin(context: AdminContext, keys: KeyRing, deliverer: Web
     createApiKey: (mode, options) => keys.create(modeInput.parse(mode), keyOptionsInput.parse(options).restricted),
     revokeKey: (key) => keys.revoke(key),
     account: () => structuredClone(context.account),
+    setDefaultApiVersion: (version) => {
+      checkApiVersion(version, 'version');
+      context.events.defaultApiVersion = version;
+    },
     now: () => context.clock.now(),
     advanceClock: (seconds) => context.clock.advance(seconds),
 
@@ -114,6 +127,7 @@ export function createAdmin(context: AdminContext, keys: KeyRing, deliverer: Web
     cancelSubscription: (id, input) => cancelSubscription(context, id, input),
 
     createCharge: (input) => createCharge(context, input),
+    captureCharge: (chargeId, input) => captureCharge(context, chargeId, input),
     refundCharge: (chargeId, input) => refundCharge(context, chargeId, input),
     createInvoice: (input) => createInvoice(context, input),
     failInvoicePayment: (invoiceId, input) => failInvoicePayment(context, invoiceId, input),

@@ -42,6 +42,8 @@ export interface ChargeRequest {
   paymentMethod?: string;
   failureCode?: string | null;
   failureMessage?: string;
+  /** False: authorize only, capture later (see ChargeFields.capture). */
+  capture?: boolean;
 }
 
 /** Records a charge (no event): the caller announces it in the order Stripe would. */
@@ -58,6 +60,7 @@ export function recordCharge(context: AdminContext, data: DataSet, request: Char
     receiptEmail: request.customer.email,
     failureCode: request.failureCode,
     failureMessage: request.failureMessage,
+    capture: request.capture,
   });
   return data.charges.insert(charge);
 }

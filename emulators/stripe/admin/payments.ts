@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import { invalidRequest } from '../errors';
-import { buildRefund } from '../objects/charge';
+import { balanceTransactionId, buildRefund } from '../objects/charge';
 import { announceCharge, announceInvoice, issueInvoice, markDelinquent, recordCharge } from './billing';
 import { type AdminContext, emitIf, locate, locateCustomer, updateAndEmit } from './context';
 import {
@@ -8,6 +8,8 @@ import {
   createInvoiceInput,
   failInvoiceInput,
   refundInput,
+  captureInput,
+  type CaptureInput,
   type CreateChargeInput,
   type CreateInvoiceInput,
   type FailInvoiceInput,
@@ -26,16 +28,54 @@ export function createCharge(context: AdminContext, raw: CreateChargeInput): Str
     paymentMethod: input.paymentMethod,
     failureCode: input.status === 'failed' ? (input.failureCode ?? 'card_declined') : null,
     failureMessage: input.failureMessage,
+    capture: input.capture,
   });
   announceCharge(context, input.emitEvents, data, charge);
   return structuredClone(charge);
 }
 
-/** Refunds all or part of a charge: `amount_refunded` grows and `refunded` turns true once it is all back. */
+/**
+ * Captures an authorization (https://docs.stripe.com/api/charges/capture): all of it, or `amount` ("must be less than
+ * or equal to the original amount"), once. `amount_captured` becomes the captured amount
+ * (https://docs.stripe.com/api/charges/object#charge_object-amount_captured) and the rest of the authorization is
+ * released as a refund, counted in `amount_refunded` ("the remaining amount_capturable will automatically be
+ * refunded", https://docs.stripe.com/api/payment_intents/cancel). Emits `charge.captured` ("Occurs whenever a
+ * previously uncaptured charge is captured", https://docs.stripe.com/api/events/types#event_types-charge.captured).
+ */
+export function captureCharge(context: AdminContext, chargeId: string, raw?: CaptureInput): Stripe.Charge {
+  const input = captureInput.parse(raw);
+  const { data, value: charge } = locate(context, 'charge', chargeId, (set) => set.charges.get(chargeId));
+  if (charge.captured || charge.status !== 'succeeded' || charge.refunded) {
+    throw invalidRequest(`Charge ${chargeId} has already been captured.`, 'charge', 'charge_already_captured');
+  }
+  const amount = input.amount ?? charge.amount;
+  if (amount > charge.amount) {
+    throw invalidRequest(`Capture amount (${amount}) is greater than the charge amount (${charge.amount}).`, 'amount');
+  }
+  const released = charge.amount - amount;
+  if (released > 0) {
+    data.refunds.insert(
+      buildRefund({ id: context.ids.next('re'), created: context.clock.now(), charge, amount: released }),
+    );
+  }
+  updateAndEmit(context, input.emitEvents, data, 'charge.captured', charge, (target) => {
+    target.captured = true;
+    target.amount_captured = amount;
+    target.amount_refunded += released;
+    target.balance_transaction = balanceTransactionId(target.id);
+  });
+  return structuredClone(charge);
+}
+
+/**
+ * Refunds all or part of what a charge took: `amount_refunded` grows and `refunded` turns true once the whole
+ * `amount` is counted there (captured part refunded plus the part a partial capture released). An authorization not
+ * yet captured has nothing to refund here.
+ */
 export function refundCharge(context: AdminContext, chargeId: string, raw?: RefundInput): Stripe.Refund {
   const input = refundInput.parse(raw);
   const { data, value: charge } = locate(context, 'charge', chargeId, (set) => set.charges.get(chargeId));
-  const remaining = charge.amount_captured - charge.amount_refunded;
+  const remaining = charge.captured ? charge.amount - charge.amount_refunded : 0;
   if (charge.status !== 'succeeded' || remaining <= 0) {
     throw invalidRequest(
       `Charge ${chargeId} has already been refunded or was never paid.`,
@@ -60,7 +100,7 @@ export function refundCharge(context: AdminContext, chargeId: string, raw?: Refu
   data.refunds.insert(refund);
   updateAndEmit(context, input.emitEvents, data, 'charge.refunded', charge, (target) => {
     target.amount_refunded += amount;
-    target.refunded = target.amount_refunded === target.amount_captured;
+    target.refunded = target.amount_refunded === target.amount;
   });
   emitIf(context, input.emitEvents, data, 'refund.created', refund);
   return structuredClone(refund);

@@ -109,6 +109,7 @@ export const createPriceInput = z
     tiersMode: z.enum(['graduated', 'volume']).optional(),
     tiers: z.array(tier).min(1).optional(),
     lookupKey: z.string().nullable().optional(),
+    taxBehavior: z.enum(['inclusive', 'exclusive', 'unspecified']).optional(),
     active: z.boolean().optional(),
     metadata: metadata.optional(),
     created: timestamp.optional(),
@@ -162,6 +163,17 @@ const item = z.object({
   coupon: z.string().optional(),
 });
 
+/**
+ * `pause_collection` (https://docs.stripe.com/api/subscriptions/update#update_subscription-pause_collection): what
+ * happens to the invoices while collection is paused, and optionally when it resumes; null resumes now.
+ */
+const pauseCollection = z
+  .object({
+    behavior: z.enum(['keep_as_draft', 'mark_uncollectible', 'void']),
+    resumesAt: timestamp.nullable().default(null),
+  })
+  .nullable();
+
 export const createSubscriptionInput = z.object({
   customer: z.string(),
   items: z.array(item).min(1),
@@ -175,6 +187,7 @@ export const createSubscriptionInput = z.object({
   cancelAt: timestamp.optional(),
   /** A payment method of the customer set on the subscription itself, as Stripe Checkout does. */
   defaultPaymentMethod: z.string().optional(),
+  pauseCollection: pauseCollection.optional(),
   /** For `canceled`: when it ended (default: now). */
   canceledAt: timestamp.optional(),
   /** How many failed payment attempts a `past_due`/`unpaid` subscription's latest invoice has had. */
@@ -197,6 +210,7 @@ export const updateSubscriptionInput = z.object({
   trialEnd: timestamp.nullable().optional(),
   /** A coupon id to apply, or null to remove the discounts. */
   coupon: z.string().nullable().optional(),
+  pauseCollection: pauseCollection.optional(),
   metadata: metadata.optional(),
   emitEvents,
 });
@@ -215,9 +229,19 @@ export const createChargeInput = z.object({
   description: z.string().nullable().optional(),
   /** Default: the customer's default payment method or source. */
   paymentMethod: z.string().optional(),
+  /** False: authorize only (`capture: false`, a manual capture), captured later with `captureCharge`. */
+  capture: z.boolean().default(true),
   created: timestamp.optional(),
   emitEvents,
 });
+
+export const captureInput = z
+  .object({
+    /** Default: the whole authorization; less is a partial capture, the rest is released. */
+    amount: z.number().int().positive().optional(),
+    emitEvents,
+  })
+  .prefault({});
 
 export const refundInput = z
   .object({
@@ -281,6 +305,7 @@ export type UpdateSubscriptionInput = z.input<typeof updateSubscriptionInput>;
 export type CancelSubscriptionInput = z.input<typeof cancelSubscriptionInput>;
 export type CreateChargeInput = z.input<typeof createChargeInput>;
 export type RefundInput = z.input<typeof refundInput>;
+export type CaptureInput = z.input<typeof captureInput>;
 export type CreateInvoiceInput = z.input<typeof createInvoiceInput>;
 export type FailInvoiceInput = z.input<typeof failInvoiceInput>;
 export type DeauthorizeInput = z.input<typeof deauthorizeInput>;

@@ -194,6 +194,7 @@ export function createSubscription(context: AdminContext, raw: CreateSubscriptio
     subscription.cancel_at = input.cancelAt;
     subscription.canceled_at = now;
   }
+  if (input.pauseCollection !== undefined) subscription.pause_collection = pauseCollectionOf(input.pauseCollection);
   if (input.defaultPaymentMethod !== undefined) {
     subscription.default_payment_method = findCustomerPaymentMethod(data, customer.id, input.defaultPaymentMethod).id;
   }
@@ -293,6 +294,9 @@ export function updateSubscription(
       if (input.coupon !== null) attachDiscount(context, data, target, input.coupon, now, false);
     }
     if (input.metadata !== undefined) target.metadata = { ...target.metadata, ...input.metadata };
+    // The status stays as it is: "the subscription status will be unchanged and will not be updated to paused"
+    // (https://docs.stripe.com/api/subscriptions/update#update_subscription-pause_collection).
+    if (input.pauseCollection !== undefined) target.pause_collection = pauseCollectionOf(input.pauseCollection);
     refreshItems(target, now);
     if (input.cancelAt !== undefined) {
       target.cancel_at = input.cancelAt;
@@ -302,6 +306,12 @@ export function updateSubscription(
     }
   });
   return structuredClone(subscription);
+}
+
+function pauseCollectionOf(
+  input: { behavior: Stripe.Subscription.PauseCollection.Behavior; resumesAt: number | null } | null,
+): Stripe.Subscription.PauseCollection | null {
+  return input === null ? null : { behavior: input.behavior, resumes_at: input.resumesAt };
 }
 
 /** Ends a subscription now (or at `at`) and emits `customer.subscription.deleted`. */

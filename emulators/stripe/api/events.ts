@@ -1,5 +1,7 @@
 import type Stripe from 'stripe';
 import { invalidRequest, resourceMissing } from '../errors';
+import { renderEventAt } from '../objects/versions';
+import { apiVersion } from '../types';
 import { createWebhookEndpoint } from '../webhooks/endpoints';
 import { checkNewEndpoint } from '../webhooks/endpoint-rules';
 import { paginate } from './pagination';
@@ -41,7 +43,12 @@ function listEvents({ data, params, expander, clock }: ApiRequest): object {
     '/v1/events',
     'event',
   );
-  return expander.render(page, query.expand);
+  return expander.render({ ...page, data: page.data.map(atCreationVersion) }, query.expand);
+}
+
+/** Listed and retrieved events come at the API version they were created at (objects/versions.ts). */
+function atCreationVersion(event: Stripe.Event): Stripe.Event {
+  return renderEventAt(event, event.api_version ?? apiVersion);
 }
 
 function retrieveEvent({ data, params, path, expander, clock }: ApiRequest): object {
@@ -50,7 +57,7 @@ function retrieveEvent({ data, params, path, expander, clock }: ApiRequest): obj
   if (event === undefined || event.created < clock.now() - retentionSeconds) {
     throw resourceMissing('event', path.id as string);
   }
-  return expander.render(event, query.expand);
+  return expander.render(atCreationVersion(event), query.expand);
 }
 
 function required<T>(value: T | undefined, param: string): T {

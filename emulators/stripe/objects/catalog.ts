@@ -56,6 +56,12 @@ export interface PriceFields {
   lookupKey?: string | null;
   active?: boolean;
   metadata?: Record<string, string>;
+  /**
+   * "Whether the price is considered inclusive of taxes or exclusive of taxes": `inclusive`, `exclusive` or
+   * `unspecified` (https://docs.stripe.com/api/prices/object#price_object-tax_behavior). It decides whether Stripe Tax
+   * adds tax on top of `unit_amount` or takes it out of it; `unit_amount` itself never changes.
+   */
+  taxBehavior?: Stripe.Price.TaxBehavior;
 }
 
 /** A price without `tiers`: Stripe includes those only when `tiers` is expanded. */
@@ -84,7 +90,7 @@ export function buildPrice(fields: PriceFields): Stripe.Price {
           usage_type: fields.recurring.usageType,
         }
       : null,
-    tax_behavior: 'unspecified',
+    tax_behavior: fields.taxBehavior ?? 'unspecified',
     tiers_mode: fields.tiersMode ?? null,
     transform_quantity: null,
     type: fields.recurring ? 'recurring' : 'one_time',

@@ -23,6 +23,13 @@ export interface ChargeFields {
   /** Set for a failed charge (`card_declined`, `expired_card`, …). */
   failureCode?: string | null;
   failureMessage?: string | null;
+  /**
+   * False: authorize only (`capture: false` on https://docs.stripe.com/api/charges/create, `capture_method: manual` on
+   * a PaymentIntent, https://docs.stripe.com/payments/place-a-hold-on-a-payment-method). The charge is `succeeded`
+   * with `captured: false` and `amount_captured: 0` until it is captured
+   * (https://docs.stripe.com/api/charges/object#charge_object-captured).
+   */
+  capture?: boolean;
 }
 
 const failureMessages: Record<string, string> = {
@@ -36,19 +43,21 @@ const failureMessages: Record<string, string> = {
 export function buildCharge(fields: ChargeFields): Stripe.Charge {
   const failureCode = fields.failureCode ?? null;
   const failed = failureCode !== null;
+  const captured = !failed && fields.capture !== false;
   return {
     id: fields.id,
     object: 'charge',
     amount: fields.amount,
-    amount_captured: failed ? 0 : fields.amount,
+    amount_captured: captured ? fields.amount : 0,
     amount_refunded: 0,
     application: null,
     application_fee: null,
     application_fee_amount: null,
-    balance_transaction: failed ? null : `txn_${fields.id.slice(3)}`,
+    // An authorization moves no money yet: its balance transaction comes with the capture.
+    balance_transaction: captured ? balanceTransactionId(fields.id) : null,
     billing_details: { address: null, email: null, name: null, phone: null, tax_id: null },
     calculated_statement_descriptor: 'EMULATED',
-    captured: !failed,
+    captured,
     created: fields.created,
     currency: fields.currency,
     customer: fields.customer,
@@ -91,6 +100,10 @@ export function buildCharge(fields: ChargeFields): Stripe.Charge {
     transfer_data: null,
     transfer_group: null,
   };
+}
+
+export function balanceTransactionId(chargeId: string): string {
+  return `txn_${chargeId.slice(3)}`;
 }
 
 function cardDetails(card: ChargeCard): Stripe.Charge.PaymentMethodDetails {

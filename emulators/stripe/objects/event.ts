@@ -1,5 +1,4 @@
 import type Stripe from 'stripe';
-import { apiVersion } from '../types';
 
 export interface EventFields {
   id: string;
@@ -12,6 +11,8 @@ export interface EventFields {
   account?: string;
   requestId: string | null;
   pendingWebhooks: number;
+  /** The account's default API version when the event is created: its `data` is rendered at it (versions.ts). */
+  apiVersion: string;
 }
 
 export function buildEvent(fields: EventFields): Stripe.Event {
@@ -22,7 +23,7 @@ export function buildEvent(fields: EventFields): Stripe.Event {
     id: fields.id,
     object: 'event',
     ...(fields.account === undefined ? {} : { account: fields.account }),
-    api_version: apiVersion,
+    api_version: fields.apiVersion,
     created: fields.created,
     data,
     livemode: fields.livemode,

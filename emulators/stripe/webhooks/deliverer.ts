@@ -1,5 +1,7 @@
 import type Stripe from 'stripe';
+import { renderEventAt } from '../objects/versions';
 import { type Random } from '../random';
+import { apiVersion } from '../types';
 import { signatureHeader } from './signature';
 
 export interface WebhookOptions {
@@ -24,6 +26,8 @@ export interface WebhookTarget {
   endpointId: string;
   url: string;
   secret: string;
+  /** The endpoint's own `api_version`; null: events arrive at the version they were created at. */
+  apiVersion: string | null;
 }
 
 /** One HTTP attempt to deliver one event to one endpoint. */
@@ -175,7 +179,8 @@ export class WebhookDeliverer {
   }
 
   private async send(delivery: Delivery): Promise<void> {
-    const payload = JSON.stringify(delivery.event, null, 2);
+    const { event, target } = delivery;
+    const payload = JSON.stringify(renderEventAt(event, target.apiVersion ?? event.api_version ?? apiVersion), null, 2);
     let httpStatus: number | null = null;
     let error: string | null = null;
     const startedAt = performance.now();

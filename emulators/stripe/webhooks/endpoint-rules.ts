@@ -34,9 +34,12 @@ export function checkNewEndpoint(
       );
     }
   });
-  if (fields.apiVersion != null && !sdkUnion('ApiVersion').has(fields.apiVersion)) {
-    throw invalidRequest(`Invalid API version: ${fields.apiVersion}`, 'api_version');
-  }
+  if (fields.apiVersion != null) checkApiVersion(fields.apiVersion, 'api_version');
+}
+
+/** One of Stripe's API versions (those the SDK declares), else a 400 naming `param`. */
+export function checkApiVersion(version: string, param: string): void {
+  if (!sdkUnion('ApiVersion').has(version)) throw invalidRequest(`Invalid API version: ${version}`, param);
 }
 
 function checkUrl(raw: string, livemode: boolean, rules: EndpointRules): void {
