@@ -24,7 +24,7 @@ import { warningSummary } from '../db/warnings';
 import { ignoredWebhookCounts, webhookCounts } from '../db/events';
 import { type InstallWorkflows, newImportId } from '../client/workflows';
 import type { WorkflowsHealth } from '../client/sync-health';
-import { reconcileInstall, type DriftReport } from '../reconcile/reconcile';
+import { DriftJobs, type DriftJob, type DriftJobPage } from '../reconcile/drift-jobs';
 import { createStripeClient } from '../activities/clients/stripe';
 import { WebhookUrlRejected, deleteWebhookEndpoint, registerWebhookEndpoint } from '../events/webhook-endpoints';
 import { requestInstallResync, type ResyncRequest } from '../events/resync';
@@ -75,7 +75,11 @@ const newInstallId = (): string => `ins_${randomBytes(9).toString('base64url')}`
 
 /** Installs, resyncs and disables: what the install endpoints (and later the browser flow) do. */
 export class InstallService {
-  constructor(private readonly deps: InstallServiceDeps) {}
+  private readonly driftJobs: DriftJobs;
+
+  constructor(private readonly deps: InstallServiceDeps) {
+    this.driftJobs = new DriftJobs(deps);
+  }
 
   /**
    * Verifies both credentials, stores the install with its secrets sealed, registers the Stripe webhook endpoint
@@ -330,9 +334,18 @@ export class InstallService {
     };
   }
 
-  /** Drift between the install's Stripe state (read from Stripe) and its Intercom contacts; changes nothing. */
-  async drift(install: Install): Promise<DriftReport> {
-    return reconcileInstall(this.deps, install.id, { fix: false });
+  /**
+   * Starts a drift report between the install's Stripe state (read from Stripe) and its Intercom contacts, or joins
+   * the one running; changes nothing. Read it with `driftJob`.
+   */
+  startDrift(install: Install): DriftJob {
+    return this.driftJobs.start(install.id);
+  }
+
+  /** A drift job with one page of its drifted customers; the newest job when `jobId` is null. */
+  driftJob(install: Install, jobId: string | null, offset: number, limit: number): DriftJobPage | undefined {
+    const id = jobId ?? this.driftJobs.latest(install.id)?.id;
+    return id === undefined ? undefined : this.driftJobs.page(install.id, id, offset, limit);
   }
 
   async failures(install: Install, limit: number) {

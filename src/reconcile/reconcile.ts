@@ -6,20 +6,19 @@ import type { SecretBox } from '../crypto/secret-box';
 import {
   DATA_EVENT_TYPES,
   DEFAULT_EVENT_NAME_PREFIX,
-  catalogReferences,
   customerAttributes,
   dataEventFor,
   normalizeEmail,
   pickContactCustomer,
+  type Catalog,
 } from '../mapping';
-import { stripeKeyOfInstall } from '../installs/stripe-oauth';
 import { findInstall, type Install } from '../db/installs';
 import { allLinks, contactsCreatedByUs, forgetWrittenAttributes } from '../db/contacts';
 import { clearIntercomEventSent, recordedEventsOfTypes, type RecordedEvent } from '../db/events';
 import { reservedEventTimes } from '../db/intercom-event-times';
-import { createStripeClient } from '../activities/clients/stripe';
 import { createIntercomClient } from '../activities/clients/intercom';
-import { forEachLimit } from '../activities/concurrency';
+import { InstallContexts } from '../activities/install-context';
+import type { StripePacers } from '../activities/stripe-pacer';
 import type { InstallWorkflows } from '../client/workflows';
 import type { StripeEventRef } from '../shared/messages';
 import { StripeStateReader, type StripeCustomerState } from './stripe-state';
@@ -27,8 +26,6 @@ import { listContactEvents, listContacts, type ListedContact } from './intercom-
 
 /** Intercom lists only data events younger than 90 days; older ones cannot be checked. */
 const EVENTS_LISTABLE_DAYS = 89;
-/** Stripe reads at once (the sync's refresh uses as many lanes). */
-const STRIPE_READS_IN_PARALLEL = 4;
 
 export type DriftProblem =
   | { kind: 'missing_contact' }
@@ -65,6 +62,19 @@ export interface ReconcileDeps {
   config: Config;
   secrets: SecretBox;
   workflows: InstallWorkflows;
+  /**
+   * Stripe budgets per account, shared by every reconcile of this process (the API's drift jobs share one); a
+   * reconcile without one paces its own reads alone.
+   */
+  stripePacers?: StripePacers;
+}
+
+/** Where a reconcile is, for a drift job's progress. */
+export interface ReconcileProgress {
+  phase: 'reading_stripe' | 'reading_intercom' | 'comparing' | 'fixing';
+  stripeReads: number;
+  customersListed: number;
+  contactsListed: number;
 }
 
 /** A customer with the contact it shows on (by link, else by email). */
@@ -84,7 +94,7 @@ interface Resolved {
 export async function reconcileInstall(
   deps: ReconcileDeps,
   installId: string,
-  options: { fix: boolean },
+  options: { fix: boolean; onProgress?: (progress: ReconcileProgress) => void },
 ): Promise<DriftReport> {
   const install = await findInstall(deps.pool, installId);
   if (!install) throw new Error(`no install with id ${installId}`);
@@ -92,27 +102,31 @@ export async function reconcileInstall(
   // A disabled install's credentials are wiped: there is nothing to read, and nothing is written for it any more.
   if (!stripeApiKeySealed || !intercomTokenSealed)
     throw new Error(`install ${installId} has no credentials (disabled)`);
-  // The grant's fresh access token for an OAuth install: the key stored at install time expires after an hour.
-  const stripeKey = await stripeKeyOfInstall(deps.pool, deps.secrets, deps.config, {
-    stripeApiKeySealed,
-    stripeGrantId: install.stripeGrantId,
-  });
-  const stripe = createStripeClient(stripeKey, deps.config);
+  // The install's Stripe client as the sync's activities get it: its key, or its OAuth grant's fresh access token and its account's pacer.
+  const contexts = new InstallContexts(deps);
+  const { stripe } = await contexts.load(install.id);
   const intercom = createIntercomClient(deps.secrets.open(intercomTokenSealed), install.intercomRegion, deps.config);
-  const reader = new StripeStateReader(stripe);
+  const progress: ReconcileProgress = {
+    phase: 'reading_stripe',
+    stripeReads: 0,
+    customersListed: 0,
+    contactsListed: 0,
+  };
+  const report = (change: Partial<ReconcileProgress>) => options.onProgress?.(Object.assign(progress, change));
+  const reader = new StripeStateReader(stripe, ({ reads, customersListed }) =>
+    report({ stripeReads: reads, customersListed }),
+  );
   const now = Math.floor(Date.now() / 1000);
 
-  const [listedIds, links, contacts, ours] = await Promise.all([
-    reader.customerIds(),
+  const [links, ours] = await Promise.all([
     allLinks(deps.pool, install.id),
-    listContacts(intercom),
     contactsCreatedByUs(deps.pool, install.id),
   ]);
-  const ids = [...new Set([...listedIds, ...links.keys()])];
-  const states: StripeCustomerState[] = [];
-  await forEachLimit(ids, STRIPE_READS_IN_PARALLEL, async (id) => {
-    states.push(await reader.customer(id));
-  });
+  const [{ customers: states, catalog }, contacts] = await Promise.all([
+    reader.read(links.keys()),
+    listContacts(intercom),
+  ]);
+  report({ phase: 'comparing', contactsListed: contacts.length });
 
   const contactsById = new Map(contacts.map((contact) => [contact.id, contact]));
   const usersByEmail = new Map<string, ListedContact[]>();
@@ -122,8 +136,9 @@ export async function reconcileInstall(
   }
 
   const resolved = states.flatMap((state) => resolve(state, links, usersByEmail, contactsById));
-  await compareAttributes(install, reader, resolved, contactsById, ours, now);
-  const unmappableEvents = await compareEvents(deps.pool, install, intercom, reader, resolved);
+  compareAttributes(install, catalog, resolved, contactsById, ours, now);
+  report({ phase: 'reading_intercom' });
+  const unmappableEvents = await compareEvents(deps.pool, install, intercom, catalog, resolved);
 
   const drifted = resolved.map((entry) => entry.drift).filter((drift) => drift.problems.length > 0);
   const totals: DriftReport['totals'] = {
@@ -135,6 +150,7 @@ export async function reconcileInstall(
     unexpected_events: 0,
   };
   for (const drift of drifted) for (const problem of drift.problems) totals[problem.kind] += 1;
+  if (options.fix) report({ phase: 'fixing' });
   const fixed = options.fix ? await fixDrift(deps, install.id, drifted) : null;
   return {
     installId: install.id,
@@ -172,19 +188,18 @@ function resolve(
 }
 
 /** Every contact's custom attributes against those of the customer it shows, computed from Stripe now. */
-async function compareAttributes(
+function compareAttributes(
   install: Install,
-  reader: StripeStateReader,
+  catalog: Catalog,
   resolved: Resolved[],
   contactsById: Map<string, ListedContact>,
   ours: Set<string>,
   now: number,
-): Promise<void> {
+): void {
   for (const [contactId, members] of groupBy(resolved, (entry) => entry.contactId)) {
     const contact = contactId ? contactsById.get(contactId) : undefined;
     if (!contact) continue;
     const customers = members.flatMap((member) => (member.state.customer ? [member.state] : []));
-    const catalog = await reader.catalogFor(customers);
     const live = customers.filter((member) => !member.customer?.deleted);
     const shown =
       pickContactCustomer(
@@ -230,7 +245,7 @@ async function compareEvents(
   pool: Pool,
   install: Install,
   intercom: IntercomClient,
-  reader: StripeStateReader,
+  catalog: Catalog,
   resolved: Resolved[],
 ): Promise<string[]> {
   const since = new Date(Date.now() - EVENTS_LISTABLE_DAYS * 24 * 60 * 60 * 1000);
@@ -249,10 +264,7 @@ async function compareEvents(
     );
     const expectedKeys = new Set<string>();
     for (const event of events) {
-      const key = await expectedEventKey(event, reader, sentAt.get(event.eventId)).catch(() => {
-        unmappable.push(event.eventId);
-        return null;
-      });
+      const key = expectedEventKey(event, catalog, sentAt.get(event.eventId), unmappable);
       if (!key) continue;
       expectedKeys.add(key);
       if (listed.has(key)) continue;
@@ -269,19 +281,23 @@ async function compareEvents(
   return unmappable;
 }
 
-/** `name|created_at` of the data event a recorded Stripe event implies, or null for one that implies none. */
-async function expectedEventKey(
+/**
+ * `name|created_at` of the data event a recorded Stripe event implies, or null for one that implies none (or that
+ * cannot be mapped: noted in `unmappable`).
+ */
+function expectedEventKey(
   event: RecordedEvent,
-  reader: StripeStateReader,
+  catalog: Catalog,
   sentAt: number | undefined,
-): Promise<string | null> {
-  const object = event.payload.data.object as { object?: unknown };
-  const catalog =
-    object.object === 'subscription'
-      ? await reader.catalog(catalogReferences([object as Stripe.Subscription]))
-      : undefined;
-  const dataEvent = dataEventFor(event.payload, { catalog });
-  return dataEvent && `${dataEvent.event_name}|${sentAt ?? dataEvent.created_at}`;
+  unmappable: string[],
+): string | null {
+  try {
+    const dataEvent = dataEventFor(event.payload, { catalog });
+    return dataEvent && `${dataEvent.event_name}|${sentAt ?? dataEvent.created_at}`;
+  } catch {
+    unmappable.push(event.eventId);
+    return null;
+  }
 }
 
 /** Hands the drifted customers back to the sync workflow: re-read from Stripe, rewritten, missing events resent. */

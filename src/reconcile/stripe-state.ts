@@ -1,21 +1,23 @@
 import type Stripe from 'stripe';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   catalogFromLists,
   catalogReferences,
   chargeHistory,
+  referencedId,
   type Catalog,
-  type CatalogReferences,
   type ChargeHistory,
 } from '../mapping';
 import type { LatestCharge } from '../db/mirror';
 import { retrieveCustomer } from '../activities/stripe-refresh';
-import { SUBSCRIPTION_LIST_EXPANSIONS } from '../activities/clients/stripe';
+import { CUSTOMER_LIST_EXPANSIONS, SUBSCRIPTION_LIST_EXPANSIONS } from '../activities/clients/stripe';
+import { dependencyOf } from '../activities/failures';
 import { IMPORT_PAGE_SIZE } from '../workflows/constants';
 
 /**
- * A customer's current state read from Stripe, never from the mirror: what reconcile holds Intercom against.
- * The ONE place reconcile reads Stripe; it reads a customer as the sync's refresh does (retrieveCustomer: same
- * expansions; subscriptions with `status=all` and the same expansions), but every charge, not the latest page.
+ * A customer's current state read from Stripe, never from the mirror: what reconcile holds Intercom against. Read
+ * as the import reads it (the same lists, expansions and page size), so expected attributes are computed from the
+ * same shapes the sync maps.
  */
 export interface StripeCustomerState {
   customerId: string;
@@ -26,92 +28,189 @@ export interface StripeCustomerState {
   charges: ChargeHistory;
 }
 
-/** Reads customers and the catalogue objects they refer to, each catalogue object once per reconcile run. */
+export interface StripeAccountState {
+  customers: StripeCustomerState[];
+  catalog: Catalog;
+}
+
+export interface StripeReadProgress {
+  /** Stripe list pages and single reads done. */
+  reads: number;
+  customersListed: number;
+}
+
+/**
+ * Retries of one Stripe read, as the import's activities are retried (src/workflows/import.ts: from 1 s, doubling, at
+ * most 30 s apart): a 429 the pacer could not outlast, a 5xx or a lost connection is read again; anything else (a
+ * revoked key, a bad request) fails at once. Bounded, unlike an activity's, since an operator waits for the answer.
+ */
+export const STRIPE_READ_ATTEMPTS = 8;
+const FIRST_RETRY_MS = 1_000;
+const MAX_RETRY_MS = 30_000;
+
+/**
+ * Reads an install's Stripe account for reconcile. Every request goes through the Stripe client it is given, which
+ * reconcile takes from InstallContexts: paced by the account's StripeAccountPacer (the same budget and 429 handling as
+ * the import). Reads are whole-account lists, as the import's (about 3 requests per 100 customers, none per
+ * customer): a 10,000-customer account is a few hundred reads, not tens of thousands.
+ *
+ * After the first read that fails for good, no further read starts: the error is thrown from `read()`.
+ */
 export class StripeStateReader {
-  private readonly products = new Map<string, Promise<Stripe.Product>>();
-  private readonly prices = new Map<string, Promise<Stripe.Price>>();
-  private readonly coupons = new Map<string, Promise<Stripe.Coupon>>();
+  private failed: unknown = null;
+  private readonly progress: StripeReadProgress = { reads: 0, customersListed: 0 };
 
-  constructor(private readonly stripe: Stripe) {}
+  constructor(
+    private readonly stripe: Stripe,
+    private readonly onProgress: (progress: StripeReadProgress) => void = () => undefined,
+    private readonly pause: (ms: number) => Promise<void> = (ms) => sleep(ms),
+  ) {}
 
-  /** Every live customer id of the account (deleted customers are not listed by Stripe). */
-  async customerIds(): Promise<string[]> {
-    const ids: string[] = [];
-    for await (const customer of this.stripe.customers.list({ limit: IMPORT_PAGE_SIZE })) ids.push(customer.id);
-    return ids;
-  }
-
-  /** The customer with all its subscriptions and charges (`STRIPE_last_charge_*`, `STRIPE_total_spent`). */
-  async customer(customerId: string): Promise<StripeCustomerState> {
-    const customer = await retrieveCustomer(this.stripe, customerId);
-    if (!customer || customer.deleted) {
-      return { customerId, customer, subscriptions: [], latestCharge: null, charges: chargeHistory([]) };
-    }
-    const [subscriptions, charges] = await Promise.all([
-      all(
+  /** Every customer (and `alsoIds`, e.g. linked customers deleted since) with its subscriptions and charges. */
+  async read(alsoIds: Iterable<string>): Promise<StripeAccountState> {
+    const [customers, subscriptions, charges, products, prices, coupons] = await Promise.all([
+      this.all((page) =>
+        this.stripe.customers.list({ limit: IMPORT_PAGE_SIZE, expand: CUSTOMER_LIST_EXPANSIONS, ...page }),
+      ),
+      this.all((page) =>
         this.stripe.subscriptions.list({
-          customer: customerId,
-          status: 'all',
           limit: IMPORT_PAGE_SIZE,
+          status: 'all',
           expand: SUBSCRIPTION_LIST_EXPANSIONS,
+          ...page,
         }),
       ),
-      all(this.stripe.charges.list({ customer: customerId, limit: IMPORT_PAGE_SIZE })),
+      this.all((page) => this.stripe.charges.list({ limit: IMPORT_PAGE_SIZE, ...page })),
+      this.all((page) => this.stripe.products.list({ limit: IMPORT_PAGE_SIZE, ...page })),
+      this.all((page) => this.stripe.prices.list({ limit: IMPORT_PAGE_SIZE, expand: ['data.tiers'], ...page })),
+      this.all((page) => this.stripe.coupons.list({ limit: IMPORT_PAGE_SIZE, ...page })),
     ]);
-    const latest = charges[0];
-    return {
-      customerId,
-      customer,
-      subscriptions,
-      latestCharge: latest ? { id: latest.id, status: latest.status, created: latest.created } : null,
-      charges: chargeHistory(charges),
-    };
+    const listed = new Map<string, Stripe.Customer | Stripe.DeletedCustomer | undefined>(
+      customers.map((customer) => [customer.id, customer]),
+    );
+    // Linked customers Stripe no longer lists (deleted): one read each, `{id, deleted: true}`.
+    for (const id of alsoIds) {
+      if (!listed.has(id)) listed.set(id, await this.once(() => retrieveCustomer(this.stripe, id)));
+    }
+    const subscriptionsOf = groupByCustomer(subscriptions);
+    // Lists are newest first, so each customer's charges stay newest first.
+    const chargesOf = groupByCustomer(charges);
+    const states = [...listed].map(([customerId, customer]) =>
+      customerState(customerId, customer, subscriptionsOf.get(customerId) ?? [], chargesOf.get(customerId) ?? []),
+    );
+    const catalog = await this.completeCatalog(states, products, prices, coupons);
+    return { customers: states, catalog };
   }
 
-  /** The products, prices (with tiers) and coupons these references name, read from Stripe. */
-  async catalog(references: CatalogReferences): Promise<Catalog> {
-    const [products, prices, coupons] = await Promise.all([
-      Promise.all(references.productIds.map((id) => once(this.products, id, () => this.stripe.products.retrieve(id)))),
-      Promise.all(
-        references.priceIds.map((id) =>
-          once(this.prices, id, () => this.stripe.prices.retrieve(id, { expand: ['tiers'] })),
-        ),
-      ),
-      Promise.all(references.couponIds.map((id) => once(this.coupons, id, () => this.stripe.coupons.retrieve(id)))),
-    ]);
-    return catalogFromLists(products, prices, coupons);
-  }
-
-  /** The catalogue these customers' subscriptions and discounts refer to. */
-  catalogFor(states: ReadonlyArray<StripeCustomerState>): Promise<Catalog> {
-    const merged: CatalogReferences = { productIds: [], priceIds: [], couponIds: [] };
+  /**
+   * The listed catalogue, plus what subscriptions and discounts name that the lists lack (a deleted coupon is not
+   * listed but still discounts the subscriptions that applied it): read one by one, a missing one left out.
+   */
+  private async completeCatalog(
+    states: ReadonlyArray<StripeCustomerState>,
+    products: Stripe.Product[],
+    prices: Stripe.Price[],
+    coupons: Stripe.Coupon[],
+  ): Promise<Catalog> {
+    const has = (list: ReadonlyArray<{ id: string }>) => new Set(list.map((object) => object.id));
+    const [productIds, priceIds, couponIds] = [has(products), has(prices), has(coupons)];
     for (const { customer, subscriptions } of states) {
       if (!customer || customer.deleted) continue;
       const references = catalogReferences(subscriptions, customer.discount);
-      merged.productIds.push(...references.productIds);
-      merged.priceIds.push(...references.priceIds);
-      merged.couponIds.push(...references.couponIds);
+      for (const id of references.productIds.filter((id) => !productIds.has(id))) {
+        productIds.add(id);
+        products.push(...present(await this.once(() => missingAsUndefined(this.stripe.products.retrieve(id)))));
+      }
+      for (const id of references.priceIds.filter((id) => !priceIds.has(id))) {
+        priceIds.add(id);
+        const price = await this.once(() => missingAsUndefined(this.stripe.prices.retrieve(id, { expand: ['tiers'] })));
+        prices.push(...present(price));
+      }
+      for (const id of references.couponIds.filter((id) => !couponIds.has(id))) {
+        couponIds.add(id);
+        coupons.push(...present(await this.once(() => missingAsUndefined(this.stripe.coupons.retrieve(id)))));
+      }
     }
-    return this.catalog({
-      productIds: [...new Set(merged.productIds)],
-      priceIds: [...new Set(merged.priceIds)],
-      couponIds: [...new Set(merged.couponIds)],
-    });
+    return catalogFromLists(products, prices, coupons);
+  }
+
+  /** Every object of a list, page after page, each page read with retries. */
+  private async all<T extends { id: string; object: string }>(
+    list: (page: { starting_after?: string }) => Promise<Stripe.ApiList<T>>,
+  ): Promise<T[]> {
+    const objects: T[] = [];
+    let startingAfter: string | undefined;
+    for (;;) {
+      const after = startingAfter;
+      const page = await this.once(() => list(after ? { starting_after: after } : {}));
+      objects.push(...page.data);
+      if (page.data[0]?.object === 'customer') this.progress.customersListed += page.data.length;
+      const last = page.data.at(-1);
+      if (!page.has_more || !last) return objects;
+      startingAfter = last.id;
+    }
+  }
+
+  /** One read with the import's retry rules; none starts once another read has failed for good. */
+  private async once<T>(read: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.failed) throw this.failed;
+      try {
+        const result = await read();
+        this.progress.reads += 1;
+        this.onProgress({ ...this.progress });
+        return result;
+      } catch (err) {
+        if (dependencyOf(err) === null || attempt >= STRIPE_READ_ATTEMPTS) {
+          this.failed ??= err;
+          throw err;
+        }
+        await this.pause(Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempt - 1)));
+      }
+    }
   }
 }
 
-/** Every item of a list, page after page (a customer's charges can exceed the SDK's 10,000 autoPagingToArray cap). */
-async function all<T>(list: AsyncIterable<T>): Promise<T[]> {
-  const items: T[] = [];
-  for await (const item of list) items.push(item);
-  return items;
+function customerState(
+  customerId: string,
+  customer: Stripe.Customer | Stripe.DeletedCustomer | undefined,
+  subscriptions: Stripe.Subscription[],
+  charges: Stripe.Charge[],
+): StripeCustomerState {
+  if (!customer || customer.deleted) {
+    return { customerId, customer, subscriptions: [], latestCharge: null, charges: chargeHistory([]) };
+  }
+  const latest = charges[0];
+  return {
+    customerId,
+    customer,
+    subscriptions,
+    latestCharge: latest ? { id: latest.id, status: latest.status, created: latest.created } : null,
+    charges: chargeHistory(charges),
+  };
 }
 
-function once<T>(cache: Map<string, Promise<T>>, id: string, fetch: () => Promise<T>): Promise<T> {
-  let pending = cache.get(id);
-  if (!pending) {
-    pending = fetch();
-    cache.set(id, pending);
+function groupByCustomer<T extends { customer: string | { id: string } | null }>(objects: T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const object of objects) {
+    const customerId = referencedId(object.customer);
+    if (!customerId) continue;
+    const group = groups.get(customerId);
+    if (group) group.push(object);
+    else groups.set(customerId, [object]);
   }
-  return pending;
+  return groups;
+}
+
+async function missingAsUndefined<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'resource_missing') return undefined;
+    throw err;
+  }
+}
+
+function present<T>(value: T | undefined): T[] {
+  return value === undefined ? [] : [value];
 }

@@ -12,7 +12,7 @@ import {
   type LiveInstall,
 } from '../support/live-sync';
 import { waitForImport } from '../support/import-scenario';
-import { assertLossless, reconcile, recordFigures } from '../support/faults';
+import { assertLossless, driftThroughApi, reconcile, recordFigures } from '../support/faults';
 import type { WaitingOn } from '../../src/client/sync-health';
 import { encryptionKeyBytes } from '../../src/config';
 import { createSecretBox } from '../../src/crypto/secret-box';
@@ -136,8 +136,8 @@ describe('faults: bounded failures and what the sync waits on', function () {
       drift.drifted.map((entry) => [entry.customerId, entry.problems.map((problem) => problem.kind)]),
       [[customer, ['attributes_differ']]],
     );
-    const viaApi = (await (await stack.api(`/installs/${target.installId}/drift`)).json()) as { totals: object };
-    assert.deepEqual(viaApi.totals, drift.totals);
+    const viaApi = await driftThroughApi(stack, target.installId);
+    assert.deepEqual(viaApi.report?.totals, drift.totals);
     const fixed = await reconcile(stack, target.installId, { fix: true });
     assert.equal(fixed.fixed, 1);
     await eventually(

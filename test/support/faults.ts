@@ -5,6 +5,7 @@ import { encryptionKeyBytes } from '../../src/config';
 import { createSecretBox } from '../../src/crypto/secret-box';
 import { DATA_EVENT_TYPES, normalizeEmail } from '../../src/mapping';
 import { reconcileInstall, type DriftReport } from '../../src/reconcile/reconcile';
+import type { DriftJobPage } from '../../src/reconcile/drift-jobs';
 import { eventually, type TestStack } from './stack';
 import { compareWorkspace, type CustomerBook, type LiveInstall } from './live-sync';
 
@@ -20,6 +21,30 @@ export function reconcile(stack: TestStack, installId: string, options: { fix?: 
     installId,
     { fix: options.fix ?? false },
   );
+}
+
+/**
+ * The drift report through the API (`POST /installs/:id/drift`, then its job polled until it finishes), with the first
+ * `limit` drifted customers; fails when the job fails.
+ */
+export async function driftThroughApi(
+  stack: TestStack,
+  installId: string,
+  options: { limit?: number; timeoutMs?: number } = {},
+): Promise<DriftJobPage> {
+  const started = await stack.api(`/installs/${installId}/drift`, { method: 'POST' });
+  assert.equal(started.status, 202, await started.clone().text());
+  const { statusUrl } = (await started.json()) as { statusUrl: string };
+  const job = await eventually(
+    async () => {
+      const page = (await (await stack.api(`${statusUrl}?limit=${options.limit ?? 100}`)).json()) as DriftJobPage;
+      return page.state === 'running' ? undefined : page;
+    },
+    options.timeoutMs ?? 120_000,
+    'the drift job',
+  );
+  assert.equal(job.state, 'done', `drift job failed: ${job.error}`);
+  return job;
 }
 
 /** Users sharing an email, and data events beyond one per recorded Stripe event, as the emulator holds them. */

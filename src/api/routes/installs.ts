@@ -156,10 +156,41 @@ export function createInstallRouter(deps: {
     ctx.body = { id: install.id, failures: await service.failures(install, limit) };
   });
 
-  // Reads every customer from Stripe and every contact from Intercom: an operator's check, not a status poll.
-  router.get('/:id/drift', admin, async (ctx) => {
-    ctx.body = await service.drift(await loadInstall(ctx.params.id as string));
+  // Reads every customer from Stripe and every contact from Intercom: an operator's check, run as a job (minutes on a
+  // large account), its result read page by page.
+  router.post('/:id/drift', admin, async (ctx) => {
+    const install = await loadInstall(ctx.params.id as string);
+    if (install.status === 'disabled') throw new HttpError(409, 'disabled', 'the install is disabled', 'id');
+    const job = service.startDrift(install);
+    ctx.status = 202;
+    ctx.body = {
+      id: install.id,
+      jobId: job.id,
+      state: job.state,
+      statusUrl: `/installs/${install.id}/drift/${job.id}`,
+    };
   });
+
+  const driftPage = z.object({
+    offset: z.coerce.number().int().min(0).default(0),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  });
+  const driftAnswer = async (ctx: Parameters<Middleware>[0], jobId: string | null) => {
+    const { offset, limit } = driftPage.parse({ offset: ctx.query.offset, limit: ctx.query.limit });
+    const install = await loadInstall(ctx.params.id as string);
+    const job = service.driftJob(install, jobId, offset, limit);
+    if (!job) {
+      throw new HttpError(
+        404,
+        'not_found',
+        `no drift job${jobId ? ` ${jobId}` : ''}: POST /installs/${install.id}/drift starts one`,
+        'jobId',
+      );
+    }
+    ctx.body = job;
+  };
+  router.get('/:id/drift', admin, (ctx) => driftAnswer(ctx, null));
+  router.get('/:id/drift/:jobId', admin, (ctx) => driftAnswer(ctx, ctx.params.jobId as string));
 
   router.post('/:id/resync', admin, async (ctx) => {
     const install = await loadInstall(ctx.params.id as string);
