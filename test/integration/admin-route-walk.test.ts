@@ -70,6 +70,8 @@ describe('admin API: every protected route refuses every spelling without the to
       'HEAD /installs/:id',
       'GET /installs/:id/failures',
       'GET /installs/:id/drift',
+      'POST /installs/:id/drift',
+      'GET /installs/:id/drift/:jobId',
       'POST /installs/:id/resync',
       'PUT /installs/:id/credentials',
       'DELETE /installs/:id',
