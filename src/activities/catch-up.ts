@@ -1,11 +1,13 @@
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { Pool } from 'pg';
+import type Stripe from 'stripe';
 import type { InstallWorkflows } from '../client/workflows';
 import { listInstallsByStatus } from '../db/installs';
 import type { Logger } from '../logger';
 import type { StripeEventRef } from '../shared/messages';
 import { catchUpInstall, type CatchUpOutcome } from '../events/catch-up';
 import { requestInstallResync, type ResyncRequest } from '../events/resync';
+import { subscribeToMissingEventTypes } from '../events/webhook-endpoints';
 import type { InstallContexts } from './install-context';
 import { withFailureMapping } from './failures';
 
@@ -87,6 +89,21 @@ async function signalInChunks(workflows: InstallWorkflows, installId: string, re
   }
 }
 
+/**
+ * After an upgrade that handles more event types, the install's endpoint is subscribed to them (until then catch-up
+ * lists them every 6 hours). A failure (the endpoint deleted in the Dashboard) is logged and changes nothing else.
+ */
+async function subscribeEndpoint(stripe: Stripe, endpointId: string, installId: string, logger: Logger) {
+  try {
+    const added = await subscribeToMissingEventTypes(stripe, endpointId);
+    if (added.length > 0)
+      logger.info({ installId, endpointId, added }, 'webhook endpoint subscribed to new event types');
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    logger.warn({ installId, endpointId, err: error }, 'could not subscribe the webhook endpoint to new event types');
+  }
+}
+
 export interface CatchUpAllDeps {
   pool: Pool;
   contexts: InstallContexts;
@@ -117,6 +134,9 @@ export async function catchUpAllInstalls(deps: CatchUpAllDeps): Promise<InstallC
       const { install, stripe } = await contexts.load(installId);
       const outcome = await catchUpInstall({ pool, workflows }, install, stripe);
       await signalInChunks(workflows, installId, outcome.refs);
+      if (install.webhookEndpointId && !outcome.disabled) {
+        await subscribeEndpoint(stripe, install.webhookEndpointId, installId, logger);
+      }
       const resync = outcome.resyncNeeded ? await requestInstallResync(pool, workflows, installId) : null;
       const result = {
         installId,

@@ -59,6 +59,23 @@ export class WebhookUrlRejected extends Error {
   }
 }
 
+/**
+ * Subscribes an install's existing endpoint to the event types we handle that it lacks: Stripe keeps an endpoint's
+ * `enabled_events` as they were set (https://docs.stripe.com/api/webhook_endpoints/update), so an endpoint created
+ * before a type was added (`charge.captured`) never receives it otherwise. One read, and one update when types are
+ * missing. Returns the types added.
+ */
+export async function subscribeToMissingEventTypes(stripe: Stripe, endpointId: string): Promise<string[]> {
+  const endpoint = await stripe.webhookEndpoints.retrieve(endpointId);
+  if (endpoint.enabled_events.includes('*')) return [];
+  const missing = SUBSCRIBED_EVENT_TYPES.filter((type) => !endpoint.enabled_events.includes(type));
+  if (missing.length === 0) return [];
+  await stripe.webhookEndpoints.update(endpointId, {
+    enabled_events: [...endpoint.enabled_events, ...missing] as Stripe.WebhookEndpointUpdateParams.EnabledEvent[],
+  });
+  return missing;
+}
+
 /** Deletes an endpoint; one that no longer exists (deleted in the Dashboard, or by an earlier attempt) is fine. */
 export async function deleteWebhookEndpoint(stripe: Stripe, endpointId: string): Promise<void> {
   try {
