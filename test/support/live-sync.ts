@@ -449,6 +449,8 @@ type MutationKind =
   | 'paymentRetry'
   | 'sameSecondRetry'
   | 'refund'
+  | 'authorization'
+  | 'capture'
   | 'emailChange'
   | 'delete'
   | 'invoice'
@@ -472,6 +474,8 @@ const mutationWeights: ReadonlyArray<readonly [MutationKind, number]> = [
   ['paymentRetry', 2],
   ['sameSecondRetry', 3],
   ['refund', 6],
+  ['authorization', 2],
+  ['capture', 2],
   ['emailChange', 5],
   ['delete', 2],
   ['invoice', 6],
@@ -645,13 +649,38 @@ export class Mutator {
         });
         return `${customerId} after ${declined.id}`;
       }
+      case 'authorization': {
+        // A hold (capture_method manual): succeeded, nothing taken until it is captured.
+        const customerId = this.liveCustomer();
+        if (!customerId) return null;
+        const charge = admin.createCharge({
+          customer: customerId,
+          amount: random.int(1, 400) * 100,
+          capture: false,
+          description: 'Held purchase',
+        });
+        return `${customerId} ${charge.id}`;
+      }
+      case 'capture': {
+        const held = this.state().charges.filter(
+          (charge) => charge.status === 'succeeded' && !charge.captured && !charge.refunded,
+        );
+        if (held.length === 0) return null;
+        const charge = random.pick(held);
+        // Half of them partially: the rest of the authorization is released.
+        const amount = random.chance(0.5) ? charge.amount : random.int(1, charge.amount);
+        admin.captureCharge(charge.id, { amount });
+        return `${charge.id} ${amount} of ${charge.amount}`;
+      }
       case 'refund': {
+        // What a captured charge took and has not given back: its amount less everything counted as refunded (the part
+        // of an authorization a partial capture released is counted there too).
         const charges = this.state().charges.filter(
-          (charge) => charge.status === 'succeeded' && charge.amount_refunded < charge.amount_captured,
+          (charge) => charge.status === 'succeeded' && charge.captured && charge.amount_refunded < charge.amount,
         );
         if (charges.length === 0) return null;
         const charge = random.pick(charges);
-        const remaining = charge.amount_captured - charge.amount_refunded;
+        const remaining = charge.amount - charge.amount_refunded;
         const amount = random.chance(0.5) || remaining < 2 ? remaining : random.int(1, remaining - 1);
         admin.refundCharge(charge.id, { amount });
         return `${charge.id} ${amount}`;

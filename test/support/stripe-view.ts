@@ -80,16 +80,21 @@ export function stripeView(state: StripeState): StripeView {
   };
 }
 
-/** Succeeded charges, newest first: the last one, and what they add up to per currency after refunds. */
+/**
+ * Charges that took money (succeeded and captured: an authorization has taken nothing), newest first: the last one,
+ * and what they add up to per currency after refunds. Stripe counts the part of an authorization a partial capture
+ * released in `amount_refunded` (https://docs.stripe.com/api/payment_intents/cancel), so what a captured charge kept is
+ * its `amount` less `amount_refunded`.
+ */
 function chargeHistory(newestFirst: readonly Stripe.Charge[]): ChargeHistory {
   // Same-second ties go to the higher id, as the service's mirror query orders them.
   const succeeded = newestFirst
-    .filter((charge) => charge.status === 'succeeded')
+    .filter((charge) => charge.status === 'succeeded' && charge.captured)
     .sort((a, b) => b.created - a.created || (a.id < b.id ? 1 : -1));
   const netByCurrency: Record<string, number> = {};
   for (const charge of succeeded) {
     const currency = charge.currency.toLowerCase();
-    netByCurrency[currency] = (netByCurrency[currency] ?? 0) + charge.amount_captured - charge.amount_refunded;
+    netByCurrency[currency] = (netByCurrency[currency] ?? 0) + charge.amount - charge.amount_refunded;
   }
   const last = succeeded[0];
   return {
