@@ -57,11 +57,13 @@ export async function startService(
   if (remoteTemporal) await ensureSearchAttributes(clientConnection, config.TEMPORAL_NAMESPACE, logger);
   const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
 
+  // One Stripe budget per account for the whole process: the worker's activities and the API's drift jobs.
+  const stripePacers = new StripePacers();
   if (options.worker !== false) {
     const workerConnection = await NativeConnection.connect(temporalConnectionOptions(config));
     shutdown.add('temporal worker connection', () => workerConnection.close());
     const { pool: workerPool, lockPool } = await openWorkerDatabases(postgres.connectionString, logger, shutdown);
-    const activityDeps = { config, pool: workerPool, lockPool, logger, temporal, stripePacers: new StripePacers() };
+    const activityDeps = { config, pool: workerPool, lockPool, logger, temporal, stripePacers };
     const worker = await createWorker({
       config,
       connection: workerConnection,
@@ -72,7 +74,7 @@ export async function startService(
     shutdown.add('event retention', startEventRetention(activityDeps));
   }
 
-  const api = await startApiServer({ config, pool, temporal, logger, metrics: createMetricsRegistry() });
+  const api = await startApiServer({ config, pool, temporal, logger, metrics: createMetricsRegistry(), stripePacers });
   shutdown.add('API', api.close);
   return { apiUrl: api.url, temporalUiUrl: temporalServer?.uiUrl ?? null, pool, temporal };
 }

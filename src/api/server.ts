@@ -25,6 +25,7 @@ import { PreviewRunner } from '../client/previews';
 import { createAssetsRouter } from './routes/assets';
 import { createOAuthRouter } from './routes/oauth';
 import { createPagesRouter } from './routes/pages';
+import type { StripePacers } from '../activities/stripe-pacer';
 
 export interface ApiServerDeps {
   config: Config;
@@ -32,6 +33,11 @@ export interface ApiServerDeps {
   temporal: Client;
   logger: Logger;
   metrics: Registry;
+  /**
+   * The worker's Stripe budgets when the worker runs in this process (`npm start`): drift jobs then share each
+   * account's pacer with the import and the sync. Absent (`npm run api`): the API paces its own reads.
+   */
+  stripePacers?: StripePacers;
 }
 
 export interface ApiServer {

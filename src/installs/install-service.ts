@@ -25,6 +25,7 @@ import { ignoredWebhookCounts, webhookCounts } from '../db/events';
 import { type InstallWorkflows, newImportId } from '../client/workflows';
 import type { WorkflowsHealth } from '../client/sync-health';
 import { DriftJobs, type DriftJob, type DriftJobPage } from '../reconcile/drift-jobs';
+import type { StripePacers } from '../activities/stripe-pacer';
 import { createStripeClient } from '../activities/clients/stripe';
 import { WebhookUrlRejected, deleteWebhookEndpoint, registerWebhookEndpoint } from '../events/webhook-endpoints';
 import { requestInstallResync, type ResyncRequest } from '../events/resync';
@@ -58,6 +59,8 @@ export interface InstallServiceDeps {
   secrets: SecretBox;
   workflows: InstallWorkflows;
   logger: Logger;
+  /** Each Stripe account's budget, shared with the worker when it runs in this process (drift jobs read Stripe). */
+  stripePacers?: StripePacers;
 }
 
 /** The error a retrying activity last met, when nothing more lasting is known. */

@@ -36,15 +36,18 @@ const FINISHED_JOBS_KEPT = 3;
  * Drift reports as jobs: reading a 10,000-customer account from Stripe and Intercom takes longer than an HTTP request
  * should wait (Stripe's per-account budget alone: some 300 list pages), so `start` answers at once with a job whose
  * progress and paged result are read with `page`. One job runs per install at a time (starting again joins it), and
- * every job of this process shares one StripePacers: the drift of an account never spends more of its Stripe budget
- * than the pacer allows, however many are asked for. Jobs live in this process (an API replica answers for the jobs it
- * started).
+ * every job of this process shares one StripePacers, the worker's too when it runs in this process (`npm start`): the
+ * drift of an account never spends more of its Stripe budget than the pacer allows. Jobs live in this process (an API
+ * replica answers for the jobs it started).
  */
 export class DriftJobs {
   private readonly jobs = new Map<string, DriftJob[]>();
-  private readonly stripePacers = new StripePacers();
+  private readonly stripePacers: StripePacers;
 
-  constructor(private readonly deps: Omit<ReconcileDeps, 'stripePacers'> & { logger: Logger }) {}
+  /** `stripePacers`: the process's (shared with its worker); one of its own when absent. */
+  constructor(private readonly deps: ReconcileDeps & { logger: Logger }) {
+    this.stripePacers = deps.stripePacers ?? new StripePacers();
+  }
 
   /** Starts a drift report of the install, or returns the one already running. */
   start(installId: string): DriftJob {
