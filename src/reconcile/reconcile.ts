@@ -102,7 +102,8 @@ export async function reconcileInstall(
   // A disabled install's credentials are wiped: there is nothing to read, and nothing is written for it any more.
   if (!stripeApiKeySealed || !intercomTokenSealed)
     throw new Error(`install ${installId} has no credentials (disabled)`);
-  // The install's Stripe client as the sync's activities get it: its key, or its OAuth grant's fresh access token and its account's pacer.
+  // The install's Stripe client as the sync's activities get it: its key (or its OAuth grant's fresh access token),
+  // paced by its account's pacer.
   const contexts = new InstallContexts(deps);
   const { stripe } = await contexts.load(install.id);
   const intercom = createIntercomClient(deps.secrets.open(intercomTokenSealed), install.intercomRegion, deps.config);
