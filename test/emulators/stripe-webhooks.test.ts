@@ -252,6 +252,36 @@ describe('Stripe emulator: webhooks', () => {
     assert.equal((deauthorized?.data.object as Stripe.Application).object, 'application');
   });
 
+  it('sends an event at the endpoint’s api_version, else at the version it was created at (the account default)', async () => {
+    // https://docs.stripe.com/api/webhook_endpoints/create#create_webhook_endpoint-api_version; the older shape:
+    // https://docs.stripe.com/changelog/basil/2025-03-31/adds-new-parent-field-to-invoicing-objects
+    const unpinnedReceiver = await new Receiver().start();
+    const unpinned = await stripe.webhookEndpoints.create({ url: unpinnedReceiver.url, enabled_events: ['*'] });
+    emulator.admin.setDefaultApiVersion('2024-06-20');
+    try {
+      const customer = emulator.admin.createCustomer({ email: 'versions@example.com' });
+      const product = emulator.admin.createProduct({ name: 'Versions' });
+      const price = emulator.admin.createPrice({ product: product.id, unitAmount: 700, interval: 'month' });
+      const subscription = emulator.admin.createSubscription({ customer: customer.id, items: [{ price: price.id }] });
+      await emulator.admin.waitForDeliveries();
+      const [pinnedInvoice] = receiver.eventsOfType('invoice.created');
+      assert.equal(pinnedInvoice?.api_version, '2026-10-28.endive');
+      assert.equal(
+        (pinnedInvoice?.data.object as Stripe.Invoice).parent?.subscription_details?.subscription,
+        subscription.id,
+      );
+      const [legacyInvoice] = unpinnedReceiver.eventsOfType('invoice.created');
+      assert.equal(legacyInvoice?.api_version, '2024-06-20');
+      const legacy = legacyInvoice?.data.object as unknown as Record<string, unknown>;
+      assert.equal(legacy.subscription, subscription.id);
+      assert.equal('parent' in legacy, false);
+    } finally {
+      emulator.admin.setDefaultApiVersion('2026-10-28.endive');
+      await stripe.webhookEndpoints.del(unpinned.id);
+      await unpinnedReceiver.close();
+    }
+  });
+
   it('delivers only to endpoints of the same mode subscribed to the type', async () => {
     const testStripe = new Stripe(emulator.keys.test, {
       host: '127.0.0.1',

@@ -6,6 +6,7 @@ import { createSecretBox } from '../../src/crypto/secret-box';
 import { catchUpAllInstalls } from '../../src/activities/catch-up';
 import { InstallContexts } from '../../src/activities/install-context';
 import { testLogger } from '../support/config';
+import { driftThroughApi } from '../support/faults';
 import { startTestStack, type TestStack } from '../support/stack';
 import { install, waitForQuiet, type LiveInstall } from '../support/live-sync';
 
@@ -268,6 +269,21 @@ describe('billing figures (issue 17): what Intercom holds after the import and a
       });
     }
   }
+
+  it('answers drift as a job: 202 with its status URL, then the finished report one page at a time', async () => {
+    const job = await driftThroughApi(stack, live.installId, { limit: 1 });
+    assert.equal(job.report?.offset, 0);
+    assert.ok((job.report?.drifted.length ?? 0) <= 1);
+    assert.ok((job.report?.customersChecked ?? 0) >= rows.length * 2, JSON.stringify(job.progress));
+    assert.equal(job.progress.customersListed, job.report?.customersChecked);
+    const latest = (await (await stack.api(`/installs/${live.installId}/drift`)).json()) as { id: string };
+    assert.equal(latest.id, job.id);
+    const badLimit = await stack.api(`/installs/${live.installId}/drift/${job.id}?limit=0`);
+    assert.equal(badLimit.status, 400);
+    assert.equal(((await badLimit.json()) as { error: { field: string } }).error.field, 'limit');
+    const unknown = await stack.api(`/installs/${live.installId}/drift/drf_unknown`);
+    assert.equal(unknown.status, 404);
+  });
 
   it('subscribes the webhook endpoint to charge.captured', () => {
     const [endpoint] = stack.stripe.admin.state().webhookEndpoints;
