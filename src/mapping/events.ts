@@ -270,18 +270,19 @@ function chargeTookMoneyMetadata(charge: Stripe.Charge): MetadataEntry[] | null 
  * total and `previous_attributes.amount_refunded` what it was before this refund
  * (https://docs.stripe.com/api/events/types#event_types-charge.refunded,
  * https://docs.stripe.com/api/events/object#event_object-data-previous_attributes), so their difference is this
- * refund's amount. An authorization that was never captured gives nothing back (it took nothing), and the part of an
- * authorization released by a partial capture counts in `amount_refunded` but was never taken (`chargeMoney`): the
- * totals are what the customer paid and got back.
+ * refund's amount. The part of an authorization a partial capture released counts in `amount_refunded` but was never
+ * taken (`chargeMoney`), so amounts are compared as what the charge gave back, before and after: a `charge.refunded`
+ * that gave nothing back (an authorization never captured, or the release itself) is no refund event.
  */
 function chargeRefundedMetadata(charge: Stripe.Charge, previousAttributes: unknown): MetadataEntry[] | null {
-  if (!charge.captured) return null;
-  const previous = (previousAttributes ?? {}) as { amount_refunded?: unknown };
-  const before = typeof previous.amount_refunded === 'number' ? previous.amount_refunded : 0;
+  const previous = (previousAttributes ?? {}) as Partial<Stripe.Charge>;
   const { taken, returned } = chargeMoney(charge);
+  const before = chargeMoney({ ...charge, ...previous, amount_refunded: previous.amount_refunded ?? 0 });
+  const refund = returned - before.returned;
+  if (refund <= 0) return null;
   return [
     ['charge_id', charge.id],
-    ['refund_amount', money(charge.amount_refunded - before, charge.currency)],
+    ['refund_amount', money(refund, charge.currency)],
     ['amount_refunded', money(returned, charge.currency)],
     ['amount', money(taken, charge.currency)],
     ['fully_refunded', charge.refunded ? 'yes' : 'no'],

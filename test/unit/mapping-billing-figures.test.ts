@@ -226,6 +226,13 @@ describe('mapping: money-taken data events follow captures (issue 17)', () => {
     assert.deepEqual(refunded?.metadata.amount, { amount: 6000, currency: 'usd' });
   });
 
+  it('a charge.refunded for the 40.00 a partial capture released: no refund event (nothing paid was given back)', () => {
+    const release = event('charge.refunded', partiallyCaptured(), {
+      previousAttributes: { amount_refunded: 0, amount_captured: 0, captured: false },
+    });
+    assert.equal(dataEventFor(release), null);
+  });
+
   it('charge.refunded of an authorization that was never captured: no refund event (nothing was paid)', () => {
     assert.equal(dataEventFor(event('charge.refunded', authorization({ amount_refunded: 10000 }))), null);
   });

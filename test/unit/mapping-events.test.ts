@@ -248,7 +248,7 @@ describe('mapping: data events (§5)', () => {
       event('customer.subscription.deleted', subscription({ canceled_at: NOW, ended_at: NOW })),
       event('charge.succeeded', charge({ description: long, receipt_url: long })),
       event('charge.captured', charge({ description: long, receipt_url: long })),
-      event('charge.refunded', charge({ description: long })),
+      event('charge.refunded', charge({ description: long, amount_refunded: 2500, refunded: true })),
       event('charge.failed', charge({ failure_code: long, failure_message: long, description: long })),
       event('customer.subscription.trial_will_end', subscription({ trial_end: NOW, items: [proItem] })),
       event('customer.subscription.updated', subscription({ cancel_at: NOW, items: [proItem] }), {
