@@ -28,6 +28,11 @@ export interface SeedOptions {
   deleted?: number;
   /** Emit (and deliver) the events of every mutation; off by default so 10,000 customers take seconds. */
   emitEvents?: boolean;
+  /**
+   * Customers with a card hold (`capture: false`), half of them captured afterwards, some in part. Default 0; drawn
+   * from a stream of their own, so the other customers are the same with or without them.
+   */
+  holds?: number;
 }
 
 export interface SeededCustomer {
@@ -100,6 +105,8 @@ export function seedCustomers(target: StripeAdmin | { admin: StripeAdmin }, opti
     copies.set(copy as number, { of: original as number, recased: pair >= sharedPairs });
   }
   const toDelete = new Set(shuffled(random, n).slice(0, deleted));
+  const holdRandom = new Random((options.seed ?? 1) + 0x401d);
+  const holds = new Set(options.holds ? shuffled(holdRandom, n).slice(0, options.holds) : []);
   // One customer in a few hundred keeps more than the 10 subscriptions an expanded customer list shows.
   const manySubscriptions = new Set(order.slice(cursor, cursor + Math.floor(n / 300)));
 
@@ -141,6 +148,7 @@ export function seedCustomers(target: StripeAdmin | { admin: StripeAdmin }, opti
     addSubscriptions(admin, random, customer, currency, catalogId, now, emitEvents);
     if (manySubscriptions.has(index)) addManySubscriptions(admin, customer, currency, catalogId, now, emitEvents);
     addCharges(admin, random, customer, now, emitEvents);
+    if (holds.has(index)) addHold(admin, holdRandom, customer, now, emitEvents);
     seeded.push({ id: customer.id, email, deleted: false });
   }
   for (const index of toDelete) {
@@ -287,6 +295,24 @@ function addManySubscriptions(
     const created = Math.max(customer.created, now - 30 * day) + i;
     admin.createSubscription({ customer: customer.id, items: [{ price: catalogId(monthly.id) }], created, emitEvents });
   }
+}
+
+/**
+ * A card hold (https://docs.stripe.com/payments/place-a-hold-on-a-payment-method): half are left uncaptured, the other
+ * half captured, half of those in part (the rest of the hold released, https://docs.stripe.com/api/charges/capture).
+ */
+function addHold(admin: StripeAdmin, random: Random, customer: Stripe.Customer, now: number, emitEvents: boolean) {
+  const amount = random.int(5, 500) * 100;
+  const charge = admin.createCharge({
+    customer: customer.id,
+    amount,
+    capture: false,
+    description: 'Held purchase',
+    created: random.int(Math.min(customer.created, now - 60), now - 60),
+    emitEvents,
+  });
+  if (random.chance(0.5)) return;
+  admin.captureCharge(charge.id, { amount: random.chance(0.5) ? amount : random.int(1, amount - 1), emitEvents });
 }
 
 /** One-off charges; for some customers the most recent one failed. */
