@@ -21,8 +21,8 @@ const CHARGE_EVENT_TYPES: ReadonlySet<string> = new Set([
  * Settles from their own events the customers whose queued work is charge events only, without reading Stripe: a
  * charge only moves one way (status leaves `pending` once, an authorization is captured once, captured and refunded
  * amounts only grow), so merging each payload into the mirror's charge, whatever the delivery order or duplication,
- * gives the charge's furthest state — its current state once its last event is in. The convergence rule holds: the mirror row is no older than any
- * event seen.
+ * gives the charge's furthest state — its current state once its last event is in. The convergence rule holds: the
+ * mirror row is no older than any event seen.
  *
  * Left to a full re-read (returned false): a customer the mirror does not hold, an item whose work is not all charge
  * events (a reconcile's own entry has no stored event), and a customer whose latest charge cannot be told from

@@ -96,7 +96,8 @@ describe('Stripe emulator: captures, paused collection, tax behaviour and API ve
   });
 
   it('lists each event at the API version of its creation: an older account default gives the older shapes', async () => {
-    // https://docs.stripe.com/api/events/list, https://docs.stripe.com/changelog/basil/2025-03-31/adds-new-parent-field-to-invoicing-objects
+    // https://docs.stripe.com/api/events/list,
+    // https://docs.stripe.com/changelog/basil/2025-03-31/adds-new-parent-field-to-invoicing-objects
     const product = emulator.admin.createProduct({ name: 'Versioned' });
     const price = emulator.admin.createPrice({ product: product.id, unitAmount: 1500, interval: 'month' });
     const customer = newCustomer();

@@ -78,7 +78,10 @@ export interface StripeAdmin {
   cancelSubscription(id: string, input?: CancelSubscriptionInput): Stripe.Subscription;
 
   createCharge(input: CreateChargeInput): Stripe.Charge;
-  /** Captures an authorization (`createCharge` with `capture: false`): all of it or `amount`, emitting `charge.captured`. */
+  /**
+   * Captures an authorization (`createCharge` with `capture: false`): all of it or `amount`, emitting
+   * `charge.captured`.
+   */
   captureCharge(chargeId: string, input?: CaptureInput): Stripe.Charge;
   refundCharge(chargeId: string, input?: RefundInput): Stripe.Refund;
   createInvoice(input: CreateInvoiceInput): Stripe.Invoice;

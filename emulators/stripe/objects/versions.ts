@@ -10,8 +10,8 @@ import type Stripe from 'stripe';
  *
  * The emulator keeps objects in the shapes of its own version and knows the older shapes of the fields that changed
  * in 2025-03-31.basil:
- * - invoices named their subscription in `subscription` (and `subscription_details`), now
- *   `parent.subscription_details` (https://docs.stripe.com/changelog/basil/2025-03-31/adds-new-parent-field-to-invoicing-objects);
+ * - invoices named their subscription in `subscription` (and `subscription_details`), now `parent.subscription_details`
+ *   (https://docs.stripe.com/changelog/basil/2025-03-31/adds-new-parent-field-to-invoicing-objects);
  * - subscriptions carried `current_period_start`/`_end`, now on each item
  *   (https://docs.stripe.com/changelog/basil/2025-03-31/deprecate-subscription-current-period-start-and-end).
  */
