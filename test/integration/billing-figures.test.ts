@@ -83,6 +83,24 @@ function createCatalog(admin: StripeAdmin): void {
 const customer = (context: RowContext, currency = 'usd') =>
   context.admin.createCustomer({ email: context.email, currency, emitEvents: context.emitEvents }).id;
 
+/** A customer whose card was held for 100.00 (`capture: false`) and 60.00 of it captured. */
+function heldThenPartlyCaptured(context: RowContext): { customerId: string; chargeId: string } {
+  const customerId = customer(context);
+  const { admin, emitEvents } = context;
+  const hold = admin.createCharge({ customer: customerId, amount: 10000, capture: false, emitEvents });
+  admin.captureCharge(hold.id, { amount: 6000, emitEvents });
+  return { customerId, chargeId: hold.id };
+}
+
+/** A customer with one subscription to `price`. */
+const subscribedTo =
+  (price: string) =>
+  (context: RowContext): string => {
+    const id = customer(context);
+    context.admin.createSubscription({ customer: id, items: [{ price }], emitEvents: context.emitEvents });
+    return id;
+  };
+
 const charged = (events: EventRecord[]) => events.filter((event) => event.event_name === 'stripe-charged');
 
 const rows: Row[] = [
@@ -90,13 +108,7 @@ const rows: Row[] = [
     slug: 'partial-capture',
     name: 'authorized 100.00 (capture_method manual), captured 60.00: spent 60, last charge 60',
     source: 'https://docs.stripe.com/api/charges/object#charge_object-amount_captured',
-    arrange(context) {
-      const id = customer(context);
-      const { admin, emitEvents } = context;
-      const hold = admin.createCharge({ customer: id, amount: 10000, capture: false, emitEvents });
-      admin.captureCharge(hold.id, { amount: 6000, emitEvents });
-      return id;
-    },
+    arrange: (context) => heldThenPartlyCaptured(context).customerId,
     expected: { STRIPE_total_spent: 60, STRIPE_last_charge_amount: 60, STRIPE_last_charge_failed: false },
     events(events) {
       // https://docs.stripe.com/api/events/types#event_types-charge.captured: the money is taken at the capture.
@@ -125,12 +137,9 @@ const rows: Row[] = [
     name: 'captured 60.00 of 100.00, then 10.00 refunded: spent 50; the refund event says 10.00',
     source: 'https://docs.stripe.com/api/charges/object#charge_object-amount_refunded',
     arrange(context) {
-      const id = customer(context);
-      const { admin, emitEvents } = context;
-      const hold = admin.createCharge({ customer: id, amount: 10000, capture: false, emitEvents });
-      admin.captureCharge(hold.id, { amount: 6000, emitEvents });
-      admin.refundCharge(hold.id, { amount: 1000, emitEvents });
-      return id;
+      const { customerId, chargeId } = heldThenPartlyCaptured(context);
+      context.admin.refundCharge(chargeId, { amount: 1000, emitEvents: context.emitEvents });
+      return customerId;
     },
     expected: { STRIPE_total_spent: 50, STRIPE_last_charge_amount: 60 },
     events(events) {
@@ -183,30 +192,14 @@ const rows: Row[] = [
     slug: 'tax-inclusive',
     name: 'tax_behavior inclusive $120/month: MRR 120 (the price already holds the tax)',
     source: 'https://docs.stripe.com/api/prices/object#price_object-tax_behavior',
-    arrange(context) {
-      const id = customer(context);
-      context.admin.createSubscription({
-        customer: id,
-        items: [{ price: prices.inclusive }],
-        emitEvents: context.emitEvents,
-      });
-      return id;
-    },
+    arrange: subscribedTo(prices.inclusive),
     expected: { STRIPE_mrr: 120, STRIPE_plan_price: 120 },
   },
   {
     slug: 'tax-exclusive',
     name: 'tax_behavior exclusive $100/month: MRR 100 (tax comes on top and is not revenue)',
     source: 'https://docs.stripe.com/api/prices/object#price_object-tax_behavior',
-    arrange(context) {
-      const id = customer(context);
-      context.admin.createSubscription({
-        customer: id,
-        items: [{ price: prices.exclusive }],
-        emitEvents: context.emitEvents,
-      });
-      return id;
-    },
+    arrange: subscribedTo(prices.exclusive),
     expected: { STRIPE_mrr: 100, STRIPE_plan_price: 100 },
   },
   {
