@@ -25,6 +25,9 @@ export type { ContactJson } from './contact-json';
 export type { EventRecord, SeedContact, SeedDataAttribute, WorkspaceSnapshot } from './inspection';
 export type { CreateWorkspaceOptions, WorkspaceCredentials } from './registry';
 
+import { canvasKitSender, type CanvasKitSender } from './canvas-kit';
+export type { CanvasExchange, EmulatedCanvas } from './canvas-kit';
+
 export const DEFAULT_INTERCOM_EMULATOR_PORT = 12112;
 
 export interface IntercomEmulatorOptions {
@@ -64,6 +67,8 @@ export interface IntercomEmulator {
   oauthApp: IntercomOAuthApp;
   /** The emulated `https://app.intercom.com/oauth`. */
   oauthUrl: string;
+  /** Canvas Kit requests (initialize, submit) signed with `oauthApp.clientSecret`, answers checked. */
+  canvasKit: CanvasKitSender;
 }
 
 /** Starts the Intercom REST API emulator (plus `/_emulator/...` inspection) on `host:port`. */
@@ -97,6 +102,7 @@ export async function startIntercomEmulator(options: IntercomEmulatorOptions = {
     url,
     oauthApp: oauth.app,
     oauthUrl: `${url}/oauth`,
+    canvasKit: canvasKitSender(oauth.app.clientSecret, (id) => workspaceSnapshot(registry.get(id))),
     port,
     async close() {
       const closed = once(server, 'close');

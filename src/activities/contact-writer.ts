@@ -607,7 +607,7 @@ export class ContactWriter {
 const idsOf = (members: MirroredCustomer[]): string[] => members.map((member) => member.customerId);
 
 /** Ids of the products, prices and coupons these customers' subscriptions and discounts refer to. */
-function catalogIdsOf(customers: MirroredCustomer[]): string[] {
+export function catalogIdsOf(customers: MirroredCustomer[]): string[] {
   return customers.flatMap((member) => {
     if (member.customer.deleted) return [];
     const references = catalogReferences(member.subscriptions, member.customer.discount);

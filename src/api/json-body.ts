@@ -25,7 +25,8 @@ export async function readFormBody(ctx: Context): Promise<Record<string, string>
   return Object.fromEntries(new URLSearchParams(await readBoundedBody(ctx)));
 }
 
-async function readBoundedBody(ctx: Context): Promise<string> {
+/** The body as text, at most 64 KiB (413 beyond). */
+export async function readBoundedBody(ctx: Context): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req as AsyncIterable<Buffer>) {

@@ -26,6 +26,7 @@ import { createAssetsRouter } from './routes/assets';
 import { createOAuthRouter } from './routes/oauth';
 import { createPagesRouter } from './routes/pages';
 import type { StripePacers } from '../activities/stripe-pacer';
+import { createCanvasRouter } from './routes/canvas';
 
 export interface ApiServerDeps {
   config: Config;
@@ -82,7 +83,8 @@ export function createApiRouters(deps: ApiServerDeps): ApiRouters {
     createOAuthRouter({ ...deps, secrets, sessions, states }),
     createPagesRouter({ ...deps, secrets, sessions, service, previews }),
   ];
-  return { routers: [installRouter, webhookRouter, ...browserRouters], requireAdmin };
+  const supportRouters = [createCanvasRouter({ ...deps, workflows })];
+  return { routers: [installRouter, webhookRouter, ...browserRouters, ...supportRouters], requireAdmin };
 }
 
 /** The API with every router; `npm start` and `npm run api` both start it through here. */

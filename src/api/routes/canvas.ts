@@ -1,0 +1,96 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Pool } from 'pg';
+import { z } from 'zod';
+import type { Config } from '../../config';
+import type { InstallWorkflows } from '../../client/workflows';
+import { buildCard, REFRESH_COMPONENT_ID } from '../../canvas/card';
+import type { CanvasResponse } from '../../canvas/components';
+import { canvasSignatureMatches } from '../../canvas/signature';
+import { customersOfContact } from '../../customer-view/contact-customers';
+import { customerFacts } from '../../customer-view/facts';
+import { refreshShownCustomers } from '../../customer-view/refresh';
+import { HttpError } from '../errors';
+import { readBoundedBody } from '../json-body';
+import { createRouter } from '../router';
+import type { AppState } from '../app';
+
+export interface CanvasRouterDeps {
+  pool: Pool;
+  config: Config;
+  workflows: InstallWorkflows;
+  /** How long "Refresh from Stripe" waits for the worker's re-read before redrawing (default 5 s). */
+  refreshWaitMs?: number;
+}
+
+/**
+ * The fields of Canvas Kit's initialize and submit requests the card uses (Intercom sends more: admin, conversation,
+ * context, current_canvas; https://developers.intercom.com/docs/canvas-kit). Unknown keys are ignored.
+ */
+const canvasRequestSchema = z.object({
+  workspace_id: z.string().min(1).max(64),
+  contact: z.object({ id: z.string().min(1).max(64).nullish(), email: z.string().max(512).nullish() }).nullish(),
+  component_id: z.string().max(200).nullish(),
+});
+
+/**
+ * The inbox card (issue 22): Intercom POSTs `/intercom/canvas/initialize` when a teammate opens the conversation
+ * details panel and `/intercom/canvas/submit` when they press a button. Each request must carry `X-Body-Signature`
+ * (hex HMAC-SHA256 of the raw body with INTERCOM_CLIENT_SECRET); the answer is drawn from the PostgreSQL mirror only
+ * (no Stripe call) for the installs of the request's own workspace, so a signed request names whose data it may see.
+ */
+export function createCanvasRouter(deps: CanvasRouterDeps): Router<AppState> {
+  const router = createRouter<AppState>({ prefix: '/intercom/canvas' });
+  const refreshWaitMs = deps.refreshWaitMs ?? 5_000;
+
+  async function signedRequest(ctx: Context): Promise<z.infer<typeof canvasRequestSchema>> {
+    const secret = deps.config.INTERCOM_CLIENT_SECRET;
+    if (!secret) {
+      throw new HttpError(
+        503,
+        'not_configured',
+        'the inbox card needs INTERCOM_CLIENT_SECRET',
+        'INTERCOM_CLIENT_SECRET',
+      );
+    }
+    const raw = await readBoundedBody(ctx);
+    if (!canvasSignatureMatches(raw, ctx.get('x-body-signature') || undefined, secret)) {
+      throw new HttpError(401, 'invalid_signature', 'X-Body-Signature does not sign this body', 'x-body-signature');
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      throw new HttpError(400, 'invalid_json', 'the body is not valid JSON', 'body');
+    }
+    return canvasRequestSchema.parse(json);
+  }
+
+  async function answer(ctx: Context, request: z.infer<typeof canvasRequestSchema>, refresh: boolean) {
+    const contact = { id: request.contact?.id ?? null, email: request.contact?.email ?? null };
+    const now = new Date();
+    let shown = await customersOfContact(deps.pool, request.workspace_id, contact, now);
+    let notice: string | undefined;
+    if (refresh && shown.customers.length > 0) {
+      const done = await refreshShownCustomers(deps, shown.customers, refreshWaitMs);
+      notice = done ? 'Refreshed from Stripe just now' : 'Refresh requested: Stripe is being read again';
+      shown = await customersOfContact(deps.pool, request.workspace_id, contact, new Date());
+    }
+    const canvas = buildCard({
+      customers: shown.customers.map(customerFacts),
+      accounts: shown.accounts,
+      now: Math.floor(now.getTime() / 1000),
+      ...(notice ? { notice } : {}),
+    });
+    ctx.body = { canvas } satisfies CanvasResponse;
+  }
+
+  router.post('/initialize', async (ctx) => {
+    await answer(ctx, await signedRequest(ctx), false);
+  });
+  router.post('/submit', async (ctx) => {
+    const request = await signedRequest(ctx);
+    await answer(ctx, request, request.component_id === REFRESH_COMPONENT_ID);
+  });
+  return router;
+}

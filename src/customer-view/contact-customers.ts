@@ -1,0 +1,99 @@
+import type { Pool } from 'pg';
+import { catalogIdsOf } from '../activities/contact-writer';
+import { getCatalog, getContactMembers, type MirroredCustomer } from '../db/mirror';
+import {
+  activeInstallsOfWorkspace,
+  recentCharges,
+  type MirroredCharge,
+  type WorkspaceInstall,
+} from '../db/support-reads';
+import { catalogFromLists, customerAttributes, normalizeEmail, type CustomAttributes } from '../mapping';
+import { subscriptionLines, type SubscriptionLine } from './subscription-lines';
+
+/** The Intercom contact a teammate or Fin asks about, as Intercom describes it. */
+export interface ContactRef {
+  id: string | null;
+  email: string | null;
+}
+
+/** One Stripe customer shown for a contact, read from the mirror only. */
+export interface ShownCustomer {
+  install: WorkspaceInstall;
+  customer: MirroredCustomer;
+  /** What the service computes for Intercom from this customer (the same mapping the sync writes with). */
+  attributes: CustomAttributes;
+  subscriptions: SubscriptionLine[];
+  charges: MirroredCharge[];
+}
+
+const SUBSCRIPTIONS_SHOWN = 5;
+const CHARGES_SHOWN = 5;
+
+/**
+ * The mirrored Stripe customers of every active install of the workspace that show on the contact: those linked to
+ * it, else unlinked customers with its email (several customers may share one). No Stripe call.
+ */
+export async function customersOfContact(
+  pool: Pool,
+  workspaceId: string,
+  contact: ContactRef,
+  now: Date,
+): Promise<{ accounts: number; customers: ShownCustomer[] }> {
+  const email = normalizeEmail(contact.email);
+  const installs = await activeInstallsOfWorkspace(pool, workspaceId);
+  if (contact.id === null && email === null) return { accounts: installs.length, customers: [] };
+  const perInstall = await Promise.all(
+    installs.map((install) => customersOfInstall(pool, install, { id: contact.id, email }, now)),
+  );
+  return { accounts: installs.length, customers: perInstall.flat() };
+}
+
+async function customersOfInstall(
+  pool: Pool,
+  install: WorkspaceInstall,
+  contact: ContactRef,
+  now: Date,
+): Promise<ShownCustomer[]> {
+  const members = await getContactMembers(pool, install.id, {
+    contactId: contact.id,
+    email: contact.email,
+    customerIds: [],
+  });
+  if (members.length === 0) return [];
+  const [lists, charges] = await Promise.all([
+    getCatalog(pool, install.id, catalogIdsOf(members)),
+    recentCharges(
+      pool,
+      install.id,
+      members.map((member) => member.customerId),
+      CHARGES_SHOWN,
+    ),
+  ]);
+  const catalog = catalogFromLists(lists.products, lists.prices, lists.coupons);
+  const seconds = Math.floor(now.getTime() / 1000);
+  // Live customers first; newest first within each.
+  const ordered = [...members].sort(
+    (a, b) =>
+      Number(a.deleted) - Number(b.deleted) || createdOf(b) - createdOf(a) || a.customerId.localeCompare(b.customerId),
+  );
+  return ordered.map((member) => ({
+    install,
+    customer: member,
+    attributes: customerAttributes({
+      customer: member.customer,
+      subscriptions: member.subscriptions,
+      latestCharge: member.latestCharge,
+      charges: member.charges,
+      catalog,
+      prefix: install.attributePrefix,
+      metadataKeys: install.metadataAttributes,
+      now: seconds,
+    }),
+    subscriptions: subscriptionLines(member.subscriptions, catalog, SUBSCRIPTIONS_SHOWN),
+    charges: charges.filter((charge) => charge.customerId === member.customerId),
+  }));
+}
+
+function createdOf(member: MirroredCustomer): number {
+  return member.customer.deleted ? 0 : member.customer.created;
+}

@@ -1,0 +1,41 @@
+import type { Pool } from 'pg';
+import type { InstallWorkflows } from '../client/workflows';
+import { allObservedSince } from '../db/support-reads';
+import { pollUntil } from '../infra/timing';
+import type { ShownCustomer } from './contact-customers';
+
+/**
+ * "Refresh from Stripe": hands the shown customers to their install's sync workflow as refreshes (the worker re-reads
+ * them from Stripe within the account's pacing budget and writes Intercom if they changed), then waits up to
+ * `waitMs` for the mirror to hold reads started after the request. True when every customer was re-read in time.
+ */
+export async function refreshShownCustomers(
+  deps: { pool: Pool; workflows: InstallWorkflows },
+  shown: ShownCustomer[],
+  waitMs: number,
+): Promise<boolean> {
+  const requestedAt = new Date();
+  const byInstall = new Map<string, string[]>();
+  for (const entry of shown) {
+    byInstall.set(entry.install.id, [...(byInstall.get(entry.install.id) ?? []), entry.customer.customerId]);
+  }
+  const run = requestedAt.getTime().toString(36);
+  await Promise.all(
+    [...byInstall].map(([installId, customerIds]) =>
+      deps.workflows.signalEvents(
+        installId,
+        customerIds.map((customerId) => ({ eventId: `inbox_refresh_${run}_${customerId}`, customerId, refresh: true })),
+      ),
+    ),
+  );
+  const refreshed = async () => {
+    const done = await Promise.all(
+      [...byInstall].map(([installId, ids]) => allObservedSince(deps.pool, installId, ids, requestedAt)),
+    );
+    return done.every(Boolean);
+  };
+  return pollUntil('the refreshed customers', refreshed, { timeoutMs: waitMs, intervalMs: 200 }).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,94 @@
+import type { Queryable } from './queryable';
+
+/** What the inbox card and Fin's answers need of an install. */
+export interface WorkspaceInstall {
+  id: string;
+  stripeAccountId: string;
+  livemode: boolean;
+  attributePrefix: string;
+  metadataAttributes: string[];
+}
+
+/** The workspace's installs that are not disabled, oldest first. */
+export async function activeInstallsOfWorkspace(db: Queryable, workspaceId: string): Promise<WorkspaceInstall[]> {
+  const { rows } = await db.query<{
+    id: string;
+    stripe_account_id: string;
+    livemode: boolean;
+    attribute_prefix: string;
+    metadata_attributes: string[];
+  }>(
+    `SELECT id, stripe_account_id, livemode, attribute_prefix, metadata_attributes FROM installs
+     WHERE intercom_workspace_id = $1 AND status <> 'disabled' ORDER BY created_at, id`,
+    [workspaceId],
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    stripeAccountId: row.stripe_account_id,
+    livemode: row.livemode,
+    attributePrefix: row.attribute_prefix,
+    metadataAttributes: row.metadata_attributes,
+  }));
+}
+
+export interface MirroredCharge {
+  chargeId: string;
+  customerId: string;
+  status: string;
+  currency: string;
+  amountCaptured: number;
+  amountRefunded: number;
+  /** Unix seconds. */
+  created: number;
+}
+
+/** The newest `perCustomer` mirrored charges of each of these customers, newest first. */
+export async function recentCharges(
+  db: Queryable,
+  installId: string,
+  customerIds: string[],
+  perCustomer: number,
+): Promise<MirroredCharge[]> {
+  if (customerIds.length === 0) return [];
+  const { rows } = await db.query<{
+    charge_id: string;
+    customer_id: string;
+    status: string;
+    currency: string;
+    amount_captured: string;
+    amount_refunded: string;
+    created: string;
+  }>(
+    `SELECT c.* FROM unnest($2::text[]) AS ids(customer_id)
+       CROSS JOIN LATERAL (
+         SELECT charge_id, customer_id, status, currency, amount_captured, amount_refunded, created
+           FROM stripe_charges
+          WHERE install_id = $1 AND customer_id = ids.customer_id
+          ORDER BY created DESC, charge_id DESC LIMIT $3) AS c`,
+    [installId, customerIds, perCustomer],
+  );
+  return rows.map((row) => ({
+    chargeId: row.charge_id,
+    customerId: row.customer_id,
+    status: row.status,
+    currency: row.currency,
+    amountCaptured: Number(row.amount_captured),
+    amountRefunded: Number(row.amount_refunded),
+    created: Number(row.created),
+  }));
+}
+
+/** Whether every one of these customers was read from Stripe at or after `since` (the mirror row's observed_at). */
+export async function allObservedSince(
+  db: Queryable,
+  installId: string,
+  customerIds: string[],
+  since: Date,
+): Promise<boolean> {
+  const { rows } = await db.query<{ stale: number }>(
+    `SELECT count(*)::int AS stale FROM stripe_customers
+      WHERE install_id = $1 AND customer_id = ANY($2) AND observed_at < $3`,
+    [installId, customerIds, since],
+  );
+  return (rows[0]?.stale ?? 0) === 0;
+}

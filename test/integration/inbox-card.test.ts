@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import type { CanvasExchange, ContactJson, EmulatedCanvas } from '../../emulators/intercom';
+import { postCanvas, sendCanvasRequest } from '../../emulators/intercom/canvas-kit';
+import { install, waitForQuiet, type LiveInstall } from '../support/live-sync';
+import { startTestStack, type TestStack } from '../support/stack';
+
+/**
+ * Issue 22, the inbox card: the Intercom emulator sends Canvas Kit initialize and submit requests signed as Intercom
+ * signs them (and forged, unsigned, tampered, from another workspace), and checks every answer against Canvas Kit's
+ * documented component shapes. Expected texts are written out by hand.
+ */
+
+const DAY = 86_400;
+
+function texts(canvas: EmulatedCanvas | null): string[] {
+  assert.ok(canvas, 'a canvas Intercom would render');
+  return canvas.content.components.flatMap((one) => {
+    if (one.type === 'text') return [one.text];
+    if (one.type === 'data-table') return one.items.map((item) => `${item.field}: ${item.value}`);
+    if (one.type === 'button') return [`[${one.label}]`];
+    return [];
+  });
+}
+
+function rendered(exchange: CanvasExchange): string[] {
+  assert.equal(exchange.status, 200, exchange.text);
+  assert.deepEqual(exchange.problems, [], 'the canvas follows Canvas Kit');
+  return texts(exchange.canvas);
+}
+
+describe('inbox card (Canvas Kit)', function () {
+  this.timeout(300_000);
+  let stack: TestStack;
+  let target: LiveInstall;
+  let appUrl: string;
+  const contacts = new Map<string, ContactJson>();
+  const customerIds = new Map<string, string>();
+
+  before(async () => {
+    stack = await startTestStack();
+    stack.config.INTERCOM_CLIENT_SECRET = stack.intercom.oauthApp.clientSecret;
+    appUrl = `${stack.service.apiUrl}/intercom/canvas`;
+    const admin = stack.stripe.admin;
+    const now = Math.floor(Date.now() / 1000);
+    const common = { emitEvents: false } as const;
+    admin.createProduct({ ...common, id: 'prod_CardPro', name: 'Pro' });
+    admin.createPrice({
+      ...common,
+      id: 'price_CardPro',
+      product: 'prod_CardPro',
+      currency: 'usd',
+      interval: 'month',
+      unitAmount: 4900,
+      nickname: 'Pro monthly',
+    });
+    const customer = (key: string, email: string, extra: { balance?: number } = {}) => {
+      const created = admin.createCustomer({ ...common, email, name: key, currency: 'usd', ...extra });
+      customerIds.set(key, created.id);
+      return created.id;
+    };
+    const soon = new Date((now + 10 * DAY) * 1000);
+    const paying = customer('Paying Ada', 'paying@example.com', { balance: 1_250 });
+    admin.attachPaymentMethod({
+      ...common,
+      customer: paying,
+      brand: 'visa',
+      expMonth: soon.getUTCMonth() + 1,
+      expYear: soon.getUTCFullYear(),
+    });
+    admin.createSubscription({ ...common, customer: paying, items: [{ price: 'price_CardPro' }] });
+    const charge = admin.createCharge({ ...common, customer: paying, amount: 4_900, created: now - DAY });
+    admin.refundCharge(charge.id, { ...common, amount: 900 });
+    const churned = customer('Churned Bo', 'churned@example.com');
+    admin.createSubscription({
+      ...common,
+      customer: churned,
+      items: [{ price: 'price_CardPro' }],
+      status: 'canceled',
+      canceledAt: now - 40 * DAY,
+      created: now - 400 * DAY,
+    });
+    const failing = customer('Failing Cy', 'failing@example.com');
+    admin.attachPaymentMethod({ ...common, customer: failing, brand: 'mastercard', expMonth: 12, expYear: 2040 });
+    admin.createSubscription({ ...common, customer: failing, items: [{ price: 'price_CardPro' }], status: 'past_due' });
+    admin.createCharge({ ...common, customer: failing, amount: 4_900, status: 'failed' });
+    customer('Shared One', 'shared@example.com');
+    customer('Shared Two', 'shared@example.com');
+
+    target = await install(stack, { waitLive: false });
+    for (const email of ['paying', 'churned', 'failing', 'unknown', 'shared']) {
+      contacts.set(
+        email,
+        stack.intercom.createContact(target.workspaceId, { role: 'user', email: `${email}@example.com` }),
+      );
+    }
+    await waitForQuiet(stack, target.installId);
+  });
+
+  after(() => stack?.close());
+
+  const initialize = (key: string, signing?: 'valid' | 'forged' | 'unsigned') =>
+    stack.intercom.canvasKit.initialize(`${appUrl}/initialize`, {
+      workspaceId: target.workspaceId,
+      contactId: contacts.get(key)?.id ?? null,
+      signing,
+    });
+
+  it('shows a paying customer from the mirror, with no Stripe call', async () => {
+    stack.stripe.resetCounts();
+    const lines = rendered(await initialize('paying'));
+    assert.deepEqual(stack.stripe.requestCounts(), {}, 'no Stripe request');
+    const expiry = new Date((Math.floor(Date.now() / 1000) + 10 * DAY) * 1000);
+    const month = `${expiry.getUTCFullYear()}-${String(expiry.getUTCMonth() + 1).padStart(2, '0')}`;
+    assert.ok(lines.includes('*Paying Ada*'), lines.join('\n'));
+    assert.ok(lines.includes('MRR: 49.00 USD'), lines.join('\n'));
+    assert.ok(lines.includes('Balance: 12.50 USD owed'), lines.join('\n'));
+    // The subscription's first invoice was charged 49.00, the other charge 49.00 less a 9.00 refund.
+    assert.ok(lines.includes('Total spent: 89.00 USD'), lines.join('\n'));
+    assert.ok(lines.includes(`Payment method: visa, expires ${month}`), lines.join('\n'));
+    assert.ok(
+      lines.some((line) => line.startsWith('Card expires ')),
+      'card expiring within 30 days is flagged',
+    );
+    assert.ok(
+      lines.some((line) => /^\*Pro monthly\* · active · 49\.00 USD \/ month · renews \d{4}-\d\d-\d\d$/.test(line)),
+    );
+    assert.ok(
+      lines.some((line) => / · charge succeeded 49\.00 USD · refunded 9\.00 USD$/.test(line)),
+      lines.join('\n'),
+    );
+    assert.ok(lines.includes('[Open in Stripe]') && lines.includes('[Refresh from Stripe]'));
+  });
+
+  it('marks a churned and a failing customer', async () => {
+    const churned = rendered(await initialize('churned'));
+    assert.ok(
+      churned.some((line) => line.startsWith('*Pro monthly* · canceled')),
+      churned.join('\n'),
+    );
+    assert.ok(churned.includes('MRR: 0.00 USD'), churned.join('\n'));
+    const failing = await initialize('failing');
+    const lines = rendered(failing);
+    assert.ok(
+      lines.some((line) => line.startsWith('*Pro monthly* · past_due')),
+      lines.join('\n'),
+    );
+    const failedCharge = failing.canvas?.content.components.find(
+      (one) => one.type === 'text' && one.text.endsWith('charge failed'),
+    );
+    assert.equal(failedCharge?.type === 'text' && failedCharge.style, 'error', 'a failed charge is marked');
+  });
+
+  it('lists every customer sharing the contact email', async () => {
+    const lines = rendered(await initialize('shared'));
+    assert.ok(lines.includes('*Shared One*') && lines.includes('*Shared Two*'), lines.join('\n'));
+  });
+
+  it('answers a contact with no Stripe customer with an empty state', async () => {
+    const lines = rendered(await initialize('unknown'));
+    assert.deepEqual(lines, [
+      'No Stripe customer',
+      'No customer in the connected Stripe account is linked to this contact or has its email.',
+      '[Refresh from Stripe]',
+    ]);
+  });
+
+  it('refuses forged, unsigned and tampered requests', async () => {
+    for (const signing of ['forged', 'unsigned'] as const) {
+      const exchange = await initialize('paying', signing);
+      assert.equal(exchange.status, 401, signing);
+      assert.match(exchange.text, /"field":"x-body-signature"/);
+      assert.doesNotMatch(exchange.text, /Paying Ada/);
+    }
+    const good = await initialize('unknown');
+    const tampered = good.sentBody.replace(contacts.get('unknown')?.id as string, contacts.get('paying')?.id as string);
+    const replay = await postCanvas(`${appUrl}/initialize`, tampered, good.sentSignature);
+    assert.equal(replay.status, 401, 'a signature covers the exact body');
+  });
+
+  it("shows another workspace nothing of this workspace's customers", async () => {
+    const other = stack.intercom.createWorkspace();
+    const lookalike = stack.intercom.createContact(other.workspaceId, { role: 'user', email: 'paying@example.com' });
+    const fromOther = await stack.intercom.canvasKit.initialize(`${appUrl}/initialize`, {
+      workspaceId: other.workspaceId,
+      contactId: lookalike.id,
+    });
+    assert.deepEqual(rendered(fromOther).slice(0, 2), [
+      'No Stripe customer',
+      'No Stripe account is connected to this workspace yet.',
+    ]);
+    // The other workspace's request naming this workspace's contact id (signed by Intercom for the other workspace).
+    const body = JSON.parse(fromOther.sentBody) as { contact: { id: string } };
+    body.contact.id = contacts.get('paying')?.id as string;
+    const crossed = await sendCanvasRequest(`${appUrl}/initialize`, stack.intercom.oauthApp.clientSecret, body);
+    assert.equal(rendered(crossed)[0], 'No Stripe customer');
+  });
+
+  it('"Refresh from Stripe" re-reads the customers and redraws', async () => {
+    const first = await initialize('paying');
+    stack.stripe.admin.updateCustomer(customerIds.get('Paying Ada') as string, { balance: -500, emitEvents: false });
+    const refreshed = await stack.intercom.canvasKit.submit(`${appUrl}/submit`, {
+      workspaceId: target.workspaceId,
+      contactId: contacts.get('paying')?.id as string,
+      componentId: 'refresh',
+      currentCanvas: first.canvas as EmulatedCanvas,
+    });
+    const lines = rendered(refreshed);
+    assert.equal(lines[0], 'Refreshed from Stripe just now');
+    assert.ok(lines.includes('Balance: 5.00 USD credit'), lines.join('\n'));
+  });
+});
