@@ -125,6 +125,8 @@ export const configSchema = z
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     /** Sign-ins started (OAuth redirects to Intercom or Stripe) per client address per minute; more get 429. */
     OAUTH_STARTS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(20),
+    /** Fin data-connector requests per install (per Fin secret) per minute; more get 429. */
+    FIN_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(3_000),
     /**
      * Behind a reverse proxy or load balancer: take the client address from X-Forwarded-For (rate limits, logs). Only
      * when the proxy sets that header itself; otherwise a client could choose its own address.

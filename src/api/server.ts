@@ -27,6 +27,8 @@ import { createOAuthRouter } from './routes/oauth';
 import { createPagesRouter } from './routes/pages';
 import type { StripePacers } from '../activities/stripe-pacer';
 import { createCanvasRouter } from './routes/canvas';
+import { createFinRouter } from './routes/fin';
+import { createSupportAdminRouter } from './routes/support-admin';
 
 export interface ApiServerDeps {
   config: Config;
@@ -83,7 +85,11 @@ export function createApiRouters(deps: ApiServerDeps): ApiRouters {
     createOAuthRouter({ ...deps, secrets, sessions, states }),
     createPagesRouter({ ...deps, secrets, sessions, service, previews }),
   ];
-  const supportRouters = [createCanvasRouter({ ...deps, workflows })];
+  const supportRouters = [
+    createCanvasRouter({ ...deps, workflows }),
+    createFinRouter(deps),
+    createSupportAdminRouter({ ...deps, requireAdmin }),
+  ];
   return { routers: [installRouter, webhookRouter, ...browserRouters, ...supportRouters], requireAdmin };
 }
 

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { catalogIdsOf } from '../activities/contact-writer';
-import { getCatalog, getContactMembers, type MirroredCustomer } from '../db/mirror';
+import { findContactsByEmail } from '../db/contacts';
+import { getCatalog, getContactMembersOfEach, type MirroredCustomer } from '../db/mirror';
 import {
   activeInstallsOfWorkspace,
   recentCharges,
@@ -54,11 +55,7 @@ async function customersOfInstall(
   contact: ContactRef,
   now: Date,
 ): Promise<ShownCustomer[]> {
-  const members = await getContactMembers(pool, install.id, {
-    contactId: contact.id,
-    email: contact.email,
-    customerIds: [],
-  });
+  const members = await membersOf(pool, install.id, contact);
   if (members.length === 0) return [];
   const [lists, charges] = await Promise.all([
     getCatalog(pool, install.id, catalogIdsOf(members)),
@@ -92,6 +89,24 @@ async function customersOfInstall(
     subscriptions: subscriptionLines(member.subscriptions, catalog, SUBSCRIPTIONS_SHOWN),
     charges: charges.filter((charge) => charge.customerId === member.customerId),
   }));
+}
+
+/**
+ * The contact's customers: by its id when known; by email alone, those of the install's contacts with that email
+ * (a linked customer shows on its own contact only), else the unlinked customers with that email.
+ */
+async function membersOf(pool: Pool, installId: string, contact: ContactRef): Promise<MirroredCustomer[]> {
+  const byEmail =
+    contact.id === null && contact.email !== null
+      ? (await findContactsByEmail(pool, installId, [contact.email])).map((record) => record.contactId)
+      : [];
+  const contactIds = contact.id !== null ? [contact.id] : byEmail.length > 0 ? byEmail : [null];
+  const shownOn = contactIds.map((contactId) => ({ contactId, email: contact.email, customerIds: [] }));
+  const unique = new Map<string, MirroredCustomer>();
+  for (const member of (await getContactMembersOfEach(pool, installId, shownOn)).flat()) {
+    unique.set(member.customerId, member);
+  }
+  return [...unique.values()];
 }
 
 function createdOf(member: MirroredCustomer): number {

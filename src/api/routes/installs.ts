@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import { createRouter } from '../router';
+import { installOr404 } from '../install-param';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
 import type { Config } from '../../config';
@@ -106,11 +107,7 @@ export function createInstallRouter(deps: {
   // the handler without it (test/integration/admin-route-walk.test.ts walks every route for that).
   const admin = deps.requireAdmin;
 
-  async function loadInstall(id: string): Promise<Install> {
-    const install = /^ins_[A-Za-z0-9_-]{1,40}$/.test(id) ? await service.find(id) : undefined;
-    if (!install) throw new HttpError(404, 'not_found', `no install with id ${id}`, 'id');
-    return install;
-  }
+  const loadInstall = (id: string): Promise<Install> => installOr404((one) => service.find(one), id);
 
   const statusUrl = (id: string) => `${config.PUBLIC_URL}/installs/${id}`;
 

@@ -5,7 +5,7 @@ import { install, waitForQuiet, type LiveInstall } from '../support/live-sync';
 import { startTestStack, type TestStack } from '../support/stack';
 
 /**
- * Issue 22, the inbox card: the Intercom emulator sends Canvas Kit initialize and submit requests signed as Intercom
+ * Issue 22, the inbox card and the answers for Fin. The card: the Intercom emulator sends Canvas Kit initialize and submit requests signed as Intercom
  * signs them (and forged, unsigned, tampered, from another workspace), and checks every answer against Canvas Kit's
  * documented component shapes. Expected texts are written out by hand.
  */
@@ -37,7 +37,7 @@ describe('inbox card (Canvas Kit)', function () {
   const customerIds = new Map<string, string>();
 
   before(async () => {
-    stack = await startTestStack();
+    stack = await startTestStack({ config: { FIN_REQUESTS_PER_MINUTE: 30 } });
     stack.config.INTERCOM_CLIENT_SECRET = stack.intercom.oauthApp.clientSecret;
     appUrl = `${stack.service.apiUrl}/intercom/canvas`;
     const admin = stack.stripe.admin;
@@ -86,13 +86,14 @@ describe('inbox card (Canvas Kit)', function () {
     customer('Shared One', 'shared@example.com');
     customer('Shared Two', 'shared@example.com');
 
-    target = await install(stack, { waitLive: false });
+    const workspace = stack.intercom.createWorkspace();
     for (const email of ['paying', 'churned', 'failing', 'unknown', 'shared']) {
       contacts.set(
         email,
-        stack.intercom.createContact(target.workspaceId, { role: 'user', email: `${email}@example.com` }),
+        stack.intercom.createContact(workspace.workspaceId, { role: 'user', email: `${email}@example.com` }),
       );
     }
+    target = await install(stack, { workspace });
     await waitForQuiet(stack, target.installId);
   });
 
@@ -207,5 +208,78 @@ describe('inbox card (Canvas Kit)', function () {
     const lines = rendered(refreshed);
     assert.equal(lines[0], 'Refreshed from Stripe just now');
     assert.ok(lines.includes('Balance: 5.00 USD credit'), lines.join('\n'));
+  });
+
+  describe('answers for Fin', () => {
+    let secret: string;
+    const fin = (query: string, token: string | null) =>
+      fetch(`${stack.service.apiUrl}/fin/customers?${query}`, {
+        headers: token === null ? {} : { authorization: `Bearer ${token}` },
+      });
+    const rotate = async () => {
+      const response = await stack.api(`/installs/${target.installId}/fin-secret`, { method: 'POST' });
+      const body = (await response.json()) as { finSecret: string; connector: { url: string } };
+      assert.equal(response.status, 201, JSON.stringify(body));
+      assert.match(body.finSecret, /^fin_[A-Za-z0-9_-]{43}$/);
+      assert.equal(body.connector.url, `${stack.config.PUBLIC_URL}/fin/customers?email={email}`);
+      return body.finSecret;
+    };
+
+    before(async () => {
+      secret = await rotate();
+    });
+
+    it('refuses a missing or wrong secret, and the admin token', async () => {
+      for (const token of [null, 'fin_wrong', stack.config.ADMIN_TOKEN]) {
+        const response = await fin('email=paying@example.com', token);
+        assert.equal(response.status, 401);
+        assert.deepEqual(await response.json(), {
+          error: { code: 'unauthorized', message: 'a valid Fin bearer secret is required', field: 'authorization' },
+        });
+      }
+    });
+
+    it('answers by email and by contact id with the same compact facts, with no Stripe call', async () => {
+      stack.stripe.resetCounts();
+      const byEmail = await fin('email=%20Paying@Example.com', secret);
+      assert.equal(byEmail.status, 200);
+      const body = (await byEmail.json()) as {
+        found: number;
+        customers: { customerId: string; mrr: number; balance: number; subscriptions: { plan: string }[] }[];
+      };
+      assert.equal(body.found, 1);
+      assert.equal(body.customers[0]?.customerId, customerIds.get('Paying Ada'));
+      assert.equal(body.customers[0]?.mrr, 49);
+      assert.deepEqual(
+        body.customers[0]?.subscriptions.map((line) => line.plan),
+        ['Pro monthly'],
+      );
+      const byContact = await fin(`contact_id=${contacts.get('paying')?.id}`, secret);
+      assert.deepEqual(await byContact.json(), body);
+      assert.deepEqual(stack.stripe.requestCounts(), {}, 'no Stripe request');
+      const none = await fin('email=nobody@example.com', secret);
+      assert.deepEqual(await none.json(), { found: 0, customers: [] });
+    });
+
+    it('names the missing field', async () => {
+      const response = await fin('', secret);
+      assert.equal(response.status, 400);
+      assert.deepEqual(((await response.json()) as { error: { field: string } }).error.field, 'email');
+    });
+
+    it('stops the old secret at once when rotated', async () => {
+      const old = secret;
+      secret = await rotate();
+      assert.equal((await fin('email=paying@example.com', old)).status, 401);
+      assert.equal((await fin('email=paying@example.com', secret)).status, 200);
+    });
+
+    it('limits requests per install (FIN_REQUESTS_PER_MINUTE)', async () => {
+      const statuses: number[] = [];
+      // 61 requests with a limit of 30: whichever minute boundary falls between them, one window sees more than 30.
+      for (let i = 0; i < 61; i += 1) statuses.push((await fin('email=paying@example.com', secret)).status);
+      assert.ok(statuses.includes(429), statuses.join(','));
+      assert.ok(statuses.every((status) => status === 200 || status === 429));
+    });
   });
 });

@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import type Router from '@koa/router';
+import type { Middleware } from 'koa';
+import type { Pool } from 'pg';
+import type { Config } from '../../config';
+import { replaceFinSecret } from '../../db/fin-secrets';
+import { findInstall } from '../../db/installs';
+import { HttpError } from '../errors';
+import { installOr404 } from '../install-param';
+import { createRouter } from '../router';
+import { finSecretSha256 } from './fin';
+
+/**
+ * Admin routes of issue 22 under /installs, each carrying the admin guard itself (the route walk checks it).
+ * `POST /installs/:id/fin-secret` makes the install's Fin secret, or replaces it (the old one stops at once); the
+ * secret is in this answer only.
+ */
+export function createSupportAdminRouter(deps: { pool: Pool; config: Config; requireAdmin: Middleware }): Router {
+  const router = createRouter({ prefix: '/installs' });
+  const admin = deps.requireAdmin;
+  const find = (id: string) => findInstall(deps.pool, id);
+
+  router.post('/:id/fin-secret', admin, async (ctx) => {
+    const install = await installOr404(find, ctx.params.id as string);
+    if (install.status === 'disabled') throw new HttpError(409, 'disabled', `install ${install.id} is disabled`, 'id');
+    const secret = `fin_${randomBytes(32).toString('base64url')}`;
+    const createdAt = await replaceFinSecret(deps.pool, install.id, finSecretSha256(secret));
+    ctx.status = 201;
+    ctx.body = {
+      id: install.id,
+      finSecret: secret,
+      createdAt: createdAt.toISOString(),
+      connector: {
+        method: 'GET',
+        url: `${deps.config.PUBLIC_URL}/fin/customers?email={email}`,
+        headers: { Authorization: 'Bearer <finSecret>' },
+      },
+    };
+  });
+  return router;
+}
