@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { ContactJson } from './contact-json';
+import { contactJson, type ContactJson } from './contact-json';
+import type { Workspace } from './workspace';
 
 /**
  * Intercom's side of Canvas Kit for an Inbox app (https://developers.intercom.com/docs/canvas-kit): an initialize
@@ -179,15 +180,13 @@ export interface CanvasKitSender {
   ): Promise<CanvasExchange>;
 }
 
-export function canvasKitSender(
-  clientSecret: string,
-  workspace: (id: string) => { id: string; region: string; contacts: ContactJson[] },
-): CanvasKitSender {
+export function canvasKitSender(clientSecret: string, workspace: (id: string) => Workspace): CanvasKitSender {
   const contextOf = (options: CanvasRequestOptions): CanvasContext => {
-    const snapshot = workspace(options.workspaceId);
-    const contact = options.contactId === null ? null : snapshot.contacts.find((one) => one.id === options.contactId);
-    if (contact === undefined) throw new Error(`no contact ${options.contactId} in workspace ${options.workspaceId}`);
-    return { workspaceId: snapshot.id, region: snapshot.region, contact, adminId: '991267', conversationId: '1' };
+    const found = workspace(options.workspaceId);
+    const stored = options.contactId === null ? null : found.contacts.get(options.contactId);
+    if (stored === undefined) throw new Error(`no contact ${options.contactId} in workspace ${options.workspaceId}`);
+    const contact = stored === null ? null : contactJson(found, stored);
+    return { workspaceId: found.id, region: found.region, contact, adminId: '991267', conversationId: '1' };
   };
   return {
     initialize: (appUrl, options) =>

@@ -102,7 +102,7 @@ export async function startIntercomEmulator(options: IntercomEmulatorOptions = {
     url,
     oauthApp: oauth.app,
     oauthUrl: `${url}/oauth`,
-    canvasKit: canvasKitSender(oauth.app.clientSecret, (id) => workspaceSnapshot(registry.get(id))),
+    canvasKit: canvasKitSender(oauth.app.clientSecret, (id) => registry.get(id)),
     port,
     async close() {
       const closed = once(server, 'close');
