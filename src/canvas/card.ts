@@ -82,7 +82,11 @@ function customerSection(customer: CustomerFacts, now: number): Component[] {
   const title = customer.name ?? customer.email ?? customer.customerId;
   const components: Component[] = [
     { type: 'text', text: `*${title}*`, style: 'header' },
-    { type: 'text', text: `${customer.customerId} · ${customer.stripeAccountId}`, style: 'muted' },
+    {
+      type: 'text',
+      text: `${customer.customerId} · ${customer.stripeAccountId}${customer.primaryAccount ? ' (primary)' : ''}`,
+      style: 'muted',
+    },
   ];
   if (customer.deleted) {
     components.push({ type: 'text', text: 'Deleted in Stripe', style: 'error' });

@@ -19,6 +19,8 @@ export interface ChargeFact {
  */
 export interface CustomerFacts {
   stripeAccountId: string;
+  /** The workspace's primary Stripe account (listed first). */
+  primaryAccount: boolean;
   livemode: boolean;
   customerId: string;
   email: string | null;
@@ -44,6 +46,7 @@ export function customerFacts(shown: ShownCustomer): CustomerFacts {
   const currency = text('currency');
   return {
     stripeAccountId: shown.install.stripeAccountId,
+    primaryAccount: shown.install.primary,
     livemode: shown.install.livemode,
     customerId: shown.customer.customerId,
     email: live?.email ?? null,

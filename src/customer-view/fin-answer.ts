@@ -13,6 +13,7 @@ export function finAnswer(customers: CustomerFacts[]) {
     found: customers.length,
     customers: customers.map((customer) => ({
       stripeAccount: customer.stripeAccountId,
+      primaryAccount: customer.primaryAccount,
       customerId: customer.customerId,
       email: customer.email,
       name: customer.name,

@@ -7,9 +7,14 @@ export interface WorkspaceInstall {
   livemode: boolean;
   attributePrefix: string;
   metadataAttributes: string[];
+  /** The workspace's primary Stripe account: listed first. */
+  primary: boolean;
 }
 
-/** The workspace's installs that are not disabled, oldest first. */
+/**
+ * The workspace's installs that are not disabled, the primary first, then oldest first. The primary is the one chosen
+ * (workspace_primary), else the oldest.
+ */
 export async function activeInstallsOfWorkspace(db: Queryable, workspaceId: string): Promise<WorkspaceInstall[]> {
   const { rows } = await db.query<{
     id: string;
@@ -17,18 +22,34 @@ export async function activeInstallsOfWorkspace(db: Queryable, workspaceId: stri
     livemode: boolean;
     attribute_prefix: string;
     metadata_attributes: string[];
+    chosen: boolean;
   }>(
-    `SELECT id, stripe_account_id, livemode, attribute_prefix, metadata_attributes FROM installs
-     WHERE intercom_workspace_id = $1 AND status <> 'disabled' ORDER BY created_at, id`,
+    `SELECT i.id, i.stripe_account_id, i.livemode, i.attribute_prefix, i.metadata_attributes,
+            (p.install_id IS NOT NULL) AS chosen
+       FROM installs i LEFT JOIN workspace_primary p ON p.intercom_workspace_id = i.intercom_workspace_id
+        AND p.install_id = i.id
+      WHERE i.intercom_workspace_id = $1 AND i.status <> 'disabled' ORDER BY i.created_at, i.id`,
     [workspaceId],
   );
-  return rows.map((row) => ({
+  const primaryId = (rows.find((row) => row.chosen) ?? rows[0])?.id;
+  const installs = rows.map((row) => ({
     id: row.id,
     stripeAccountId: row.stripe_account_id,
     livemode: row.livemode,
     attributePrefix: row.attribute_prefix,
     metadataAttributes: row.metadata_attributes,
+    primary: row.id === primaryId,
   }));
+  return [...installs.filter((one) => one.primary), ...installs.filter((one) => !one.primary)];
+}
+
+/** Makes the install its workspace's primary Stripe account. */
+export async function choosePrimary(db: Queryable, workspaceId: string, installId: string): Promise<void> {
+  await db.query(
+    `INSERT INTO workspace_primary (intercom_workspace_id, install_id) VALUES ($1, $2)
+     ON CONFLICT (intercom_workspace_id) DO UPDATE SET install_id = EXCLUDED.install_id, chosen_at = now()`,
+    [workspaceId, installId],
+  );
 }
 
 export interface MirroredCharge {

@@ -31,6 +31,7 @@ import { WebhookUrlRejected, deleteWebhookEndpoint, registerWebhookEndpoint } fr
 import { requestInstallResync, type ResyncRequest } from '../events/resync';
 import { CredentialRejected, verifyIntercomToken, verifyStripeKey, type CredentialField } from './credentials';
 import { replaceStripeGrant, setStripeGrant, stripeKeyOfInstall } from './stripe-oauth';
+import { refusePrefixCollision } from './workspace-prefixes';
 
 export interface InstallRequest {
   /** `grantId`: connected through Stripe OAuth; `apiKey` is then the grant's current access token. */
@@ -97,6 +98,13 @@ export class InstallService {
       verifyStripeKey(request.stripe.apiKey, config),
       verifyIntercomToken(request.intercom.accessToken, request.intercom.region, config),
     ]);
+    await refusePrefixCollision(pool, {
+      workspaceId,
+      stripeAccountId: accountId,
+      livemode: isLiveKey(request.stripe.apiKey),
+      prefix: request.attributePrefix,
+      metadataKeys: request.metadataAttributes,
+    });
     const { install, created } = await insertInstall(pool, {
       id: newInstallId(),
       stripeAccountId: accountId,

@@ -10,6 +10,7 @@ const NOW = 1_790_000_000;
 function facts(index: number): CustomerFacts {
   return {
     stripeAccountId: 'acct_1',
+    primaryAccount: true,
     livemode: true,
     customerId: `cus_${index}`,
     email: 'many@example.com',

@@ -5,6 +5,7 @@ import type { Pool } from 'pg';
 import type { Config } from '../../config';
 import { replaceFinSecret } from '../../db/fin-secrets';
 import { findInstall } from '../../db/installs';
+import { activeInstallsOfWorkspace, choosePrimary } from '../../db/support-reads';
 import { HttpError } from '../errors';
 import { installOr404 } from '../install-param';
 import { createRouter } from '../router';
@@ -13,7 +14,8 @@ import { finSecretSha256 } from './fin';
 /**
  * Admin routes of issue 22 under /installs, each carrying the admin guard itself (the route walk checks it).
  * `POST /installs/:id/fin-secret` makes the install's Fin secret, or replaces it (the old one stops at once); the
- * secret is in this answer only.
+ * secret is in this answer only. `PUT /installs/:id/primary` makes the install its workspace's primary Stripe account
+ * (listed first by the inbox card and Fin's answers) and answers the workspace's installs in that order.
  */
 export function createSupportAdminRouter(deps: { pool: Pool; config: Config; requireAdmin: Middleware }): Router {
   const router = createRouter({ prefix: '/installs' });
@@ -35,6 +37,21 @@ export function createSupportAdminRouter(deps: { pool: Pool; config: Config; req
         url: `${deps.config.PUBLIC_URL}/fin/customers?email={email}`,
         headers: { Authorization: 'Bearer <finSecret>' },
       },
+    };
+  });
+
+  router.put('/:id/primary', admin, async (ctx) => {
+    const install = await installOr404(find, ctx.params.id as string);
+    if (install.status === 'disabled') throw new HttpError(409, 'disabled', `install ${install.id} is disabled`, 'id');
+    await choosePrimary(deps.pool, install.intercomWorkspaceId, install.id);
+    ctx.body = {
+      workspaceId: install.intercomWorkspaceId,
+      installs: (await activeInstallsOfWorkspace(deps.pool, install.intercomWorkspaceId)).map((one) => ({
+        id: one.id,
+        stripeAccountId: one.stripeAccountId,
+        attributePrefix: one.attributePrefix,
+        primary: one.primary,
+      })),
     };
   });
   return router;
