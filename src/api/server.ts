@@ -88,7 +88,13 @@ export function createApiRouters(deps: ApiServerDeps): ApiRouters {
   const supportRouters = [
     createCanvasRouter({ ...deps, workflows }),
     createFinRouter(deps),
-    createSupportAdminRouter({ ...deps, requireAdmin }),
+    createSupportAdminRouter({
+      ...deps,
+      secrets,
+      workflows,
+      requireAdmin,
+      driftPage: (install, offset, limit) => service.driftJob(install, null, offset, limit),
+    }),
   ];
   return { routers: [installRouter, webhookRouter, ...browserRouters, ...supportRouters], requireAdmin };
 }

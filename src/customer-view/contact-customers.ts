@@ -55,7 +55,16 @@ async function customersOfInstall(
   contact: ContactRef,
   now: Date,
 ): Promise<ShownCustomer[]> {
-  const members = await membersOf(pool, install.id, contact);
+  return showMembers(pool, install, await membersOf(pool, install.id, contact), now);
+}
+
+/** Mirrored customers of one install as shown: computed attributes, subscription lines, recent charges. */
+export async function showMembers(
+  pool: Pool,
+  install: WorkspaceInstall,
+  members: MirroredCustomer[],
+  now: Date,
+): Promise<ShownCustomer[]> {
   if (members.length === 0) return [];
   const [lists, charges] = await Promise.all([
     getCatalog(pool, install.id, catalogIdsOf(members)),

@@ -3,6 +3,7 @@ import type { CanvasExchange, ContactJson, EmulatedCanvas } from '../../emulator
 import { postCanvas, sendCanvasRequest } from '../../emulators/intercom/canvas-kit';
 import { install, waitForQuiet, type LiveInstall } from '../support/live-sync';
 import { startTestStack, type TestStack } from '../support/stack';
+import { driftThroughApi } from '../support/faults';
 
 /**
  * Issue 22, the inbox card and the answers for Fin. The card: the Intercom emulator sends Canvas Kit initialize and submit requests signed as Intercom
@@ -33,6 +34,7 @@ describe('inbox card (Canvas Kit)', function () {
   let stack: TestStack;
   let target: LiveInstall;
   let appUrl: string;
+  let workspace: { workspaceId: string; token: string };
   const contacts = new Map<string, ContactJson>();
   const customerIds = new Map<string, string>();
 
@@ -86,7 +88,7 @@ describe('inbox card (Canvas Kit)', function () {
     customer('Shared One', 'shared@example.com');
     customer('Shared Two', 'shared@example.com');
 
-    const workspace = stack.intercom.createWorkspace();
+    workspace = stack.intercom.createWorkspace();
     for (const email of ['paying', 'churned', 'failing', 'unknown', 'shared']) {
       contacts.set(
         email,
@@ -280,6 +282,65 @@ describe('inbox card (Canvas Kit)', function () {
       for (let i = 0; i < 61; i += 1) statuses.push((await fin('email=paying@example.com', secret)).status);
       assert.ok(statuses.includes(429), statuses.join(','));
       assert.ok(statuses.every((status) => status === 200 || status === 429));
+    });
+  });
+
+  describe('one customer explained', () => {
+    interface Explained {
+      customerId: string;
+      stripeNow: { customer?: { id: string; balance: number } };
+      computedAttributes: Record<string, unknown>;
+      intercomNow: { customAttributes?: Record<string, unknown> };
+      differences: { report: { jobId: string } | null; problems?: unknown[] };
+      lastWrite: { at: string | null; workflow: string } | null;
+      events: unknown[];
+      failure: unknown;
+    }
+    const explain = async (key: string) => {
+      const response = await stack.api(`/installs/${target.installId}/customers/${encodeURIComponent(key)}`);
+      return { status: response.status, body: (await response.json()) as Explained };
+    };
+
+    it('shows Stripe now, the computed attributes, Intercom now and the last write', async () => {
+      const id = customerIds.get('Failing Cy') as string;
+      const { status, body } = await explain(id);
+      assert.equal(status, 200, JSON.stringify(body));
+      assert.equal(body.stripeNow.customer?.id, id);
+      assert.equal(body.computedAttributes.STRIPE_subscription_status, 'past_due');
+      assert.equal(body.intercomNow.customAttributes?.STRIPE_subscription_status, 'past_due');
+      assert.ok(body.lastWrite?.at, 'written');
+      assert.match(body.lastWrite?.workflow ?? '', /sync%3Ains_/);
+      assert.deepEqual(body.differences.report, null, 'no drift report yet');
+      assert.equal((await explain('Failing@Example.com')).body.customerId, id, 'by email');
+      const unknown = await stack.api(`/installs/${target.installId}/customers/cus_nobody`);
+      assert.equal(unknown.status, 404);
+      assert.equal(((await unknown.json()) as { error: { field: string } }).error.field, 'customerId');
+    });
+
+    it("gives /drift's differences for the customer", async () => {
+      const id = customerIds.get('Failing Cy') as string;
+      const contactId = contacts.get('failing')?.id as string;
+      // Someone edits the contact in Intercom: the drift report finds the attribute differing.
+      const edited = await fetch(`${stack.intercom.url}/contacts/${contactId}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${workspace.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ custom_attributes: { STRIPE_subscription_status: 'active' } }),
+      });
+      assert.equal(edited.status, 200, await edited.text());
+      const job = await driftThroughApi(stack, target.installId, { limit: 1000 });
+      const fromDrift = job.report?.drifted.find((drift) => drift.customerId === id);
+      assert.ok(fromDrift, 'the drift report finds the customer');
+      const { body } = await explain(id);
+      assert.deepEqual(body.differences, {
+        report: { jobId: job.id, finishedAt: job.finishedAt },
+        problems: fromDrift.problems,
+      });
+      assert.deepEqual(fromDrift.problems, [
+        {
+          kind: 'attributes_differ',
+          attributes: [{ name: 'STRIPE_subscription_status', expected: 'past_due', actual: 'active' }],
+        },
+      ]);
     });
   });
 });

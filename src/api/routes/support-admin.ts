@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
-import type { Pool } from 'pg';
-import type { Config } from '../../config';
+import { explainCustomer, type ExplainDeps } from '../../customer-view/explain';
 import { replaceFinSecret } from '../../db/fin-secrets';
 import { findInstall } from '../../db/installs';
 import { activeInstallsOfWorkspace, choosePrimary } from '../../db/support-reads';
@@ -16,8 +15,9 @@ import { finSecretSha256 } from './fin';
  * `POST /installs/:id/fin-secret` makes the install's Fin secret, or replaces it (the old one stops at once); the
  * secret is in this answer only. `PUT /installs/:id/primary` makes the install its workspace's primary Stripe account
  * (listed first by the inbox card and Fin's answers) and answers the workspace's installs in that order.
+ * `GET /installs/:id/customers/:customerId` (a customer id or an email) explains one customer (customer-view/explain.ts).
  */
-export function createSupportAdminRouter(deps: { pool: Pool; config: Config; requireAdmin: Middleware }): Router {
+export function createSupportAdminRouter(deps: ExplainDeps & { requireAdmin: Middleware }): Router {
   const router = createRouter({ prefix: '/installs' });
   const admin = deps.requireAdmin;
   const find = (id: string) => findInstall(deps.pool, id);
@@ -53,6 +53,11 @@ export function createSupportAdminRouter(deps: { pool: Pool; config: Config; req
         primary: one.primary,
       })),
     };
+  });
+
+  router.get('/:id/customers/:customerId', admin, async (ctx) => {
+    const install = await installOr404(find, ctx.params.id as string);
+    ctx.body = await explainCustomer(deps, install, ctx.params.customerId as string);
   });
   return router;
 }
