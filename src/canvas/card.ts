@@ -39,7 +39,7 @@ export function buildCard(input: CardInput): CanvasObject {
   let budget = MAX_CANVAS_BYTES - canvasBytes(canvasOf(assemble(head, [], moreNote(input.customers.length), refresh)));
   const sections: Component[][] = [];
   for (const customer of input.customers) {
-    const section = customerSection(customer, input.now);
+    const section = customerSection(customer, input.now, input.accounts > 1);
     const cost = [DIVIDER, ...section].reduce((sum, one) => sum + Buffer.byteLength(JSON.stringify(one)) + 1, 0);
     if (cost > budget) break;
     budget -= cost;
@@ -78,13 +78,13 @@ function emptyState(accounts: number): Component[] {
   ];
 }
 
-function customerSection(customer: CustomerFacts, now: number): Component[] {
+function customerSection(customer: CustomerFacts, now: number, severalAccounts: boolean): Component[] {
   const title = customer.name ?? customer.email ?? customer.customerId;
   const components: Component[] = [
     { type: 'text', text: `*${title}*`, style: 'header' },
     {
       type: 'text',
-      text: `${customer.customerId} · ${customer.stripeAccountId}${customer.primaryAccount ? ' (primary)' : ''}`,
+      text: `${customer.customerId} · ${customer.stripeAccountId}${severalAccounts && customer.primaryAccount ? ' (primary)' : ''}`,
       style: 'muted',
     },
   ];
@@ -134,6 +134,7 @@ function subscriptionText(line: SubscriptionLine): Component {
     parts.push(`${amount(line.amount, line.currency)}${line.interval ? ` / ${line.interval}` : ''}`);
   if (line.trialEnd !== null && line.status === 'trialing') parts.push(`trial ends ${day(line.trialEnd)}`);
   if (line.cancelAt !== null) parts.push(`cancels ${day(line.cancelAt)}`);
+  else if (line.endedAt !== null) parts.push(`ended ${day(line.endedAt)}`);
   else if (line.periodEnd !== null && line.status !== 'canceled') parts.push(`renews ${day(line.periodEnd)}`);
   const failing = line.status === 'past_due' || line.status === 'unpaid';
   return { type: 'text', text: parts.join(' · '), style: failing ? 'error' : 'paragraph' };

@@ -37,6 +37,7 @@ export function finAnswer(customers: CustomerFacts[]) {
         currentPeriodEnd: iso(line.periodEnd),
         cancelAt: iso(line.cancelAt),
         trialEnd: iso(line.trialEnd),
+        endedAt: iso(line.endedAt),
       })),
       recentCharges: customer.charges.map((charge) => ({
         status: charge.status,

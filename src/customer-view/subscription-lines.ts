@@ -12,6 +12,7 @@ export interface SubscriptionLine {
   periodEnd: number | null;
   cancelAt: number | null;
   trialEnd: number | null;
+  endedAt: number | null;
 }
 
 /** The newest `limit` subscriptions (canceled ones included), newest first. */
@@ -43,5 +44,6 @@ function subscriptionLine(subscription: Stripe.Subscription, catalog: Catalog): 
     periodEnd,
     cancelAt: subscription.cancel_at ?? (subscription.cancel_at_period_end ? periodEnd : null),
     trialEnd: subscription.trial_end ?? null,
+    endedAt: subscription.ended_at ?? null,
   };
 }

@@ -32,6 +32,7 @@ function facts(index: number): CustomerFacts {
       periodEnd: NOW + 86_400,
       cancelAt: null,
       trialEnd: null,
+      endedAt: null,
     })),
     charges: [1, 2, 3, 4, 5].map((n) => ({
       id: `ch_${n}`,
