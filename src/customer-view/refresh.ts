@@ -19,13 +19,9 @@ export async function refreshShownCustomers(
   for (const entry of shown) {
     byInstall.set(entry.install.id, [...(byInstall.get(entry.install.id) ?? []), entry.customer.customerId]);
   }
-  const run = requestedAt.getTime().toString(36);
   await Promise.all(
     [...byInstall].map(([installId, customerIds]) =>
-      deps.workflows.signalEvents(
-        installId,
-        customerIds.map((customerId) => ({ eventId: `inbox_refresh_${run}_${customerId}`, customerId, refresh: true })),
-      ),
+      signalRefresh(deps.workflows, installId, customerIds, requestedAt),
     ),
   );
   const refreshed = async () => {
@@ -37,5 +33,19 @@ export async function refreshShownCustomers(
   return pollUntil('the refreshed customers', refreshed, { timeoutMs: waitMs, intervalMs: 200 }).then(
     () => true,
     () => false,
+  );
+}
+
+/** Hands customers to the install's sync workflow to be re-read from Stripe (and written to Intercom if changed). */
+export async function signalRefresh(
+  workflows: InstallWorkflows,
+  installId: string,
+  customerIds: string[],
+  requestedAt: Date,
+): Promise<void> {
+  const run = requestedAt.getTime().toString(36);
+  await workflows.signalEvents(
+    installId,
+    customerIds.map((customerId) => ({ eventId: `support_refresh_${run}_${customerId}`, customerId, refresh: true })),
   );
 }

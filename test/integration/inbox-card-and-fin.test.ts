@@ -3,7 +3,7 @@ import type { CanvasExchange, ContactJson, EmulatedCanvas } from '../../emulator
 import { postCanvas, sendCanvasRequest } from '../../emulators/intercom/canvas-kit';
 import type { LiveInstall } from '../support/live-sync';
 import { arrangeSupportScenario } from '../support/support-scenario';
-import { startTestStack, type TestStack } from '../support/stack';
+import { eventually, startTestStack, type TestStack } from '../support/stack';
 import { driftThroughApi } from '../support/faults';
 
 /**
@@ -287,6 +287,22 @@ describe('inbox card (Canvas Kit)', function () {
           attributes: [{ name: 'STRIPE_subscription_status', expected: 'past_due', actual: 'active' }],
         },
       ]);
+    });
+
+    it('"Resync this customer" writes the edited contact again', async () => {
+      const id = customerIds.get('Failing Cy') as string;
+      const response = await stack.api(`/installs/${target.installId}/customers/${id}/resync`, { method: 'POST' });
+      assert.equal(response.status, 202, await response.clone().text());
+      await eventually(
+        async () => {
+          const { body } = await explain(id);
+          return body.intercomNow.customAttributes?.STRIPE_subscription_status === 'past_due' ? true : undefined;
+        },
+        60_000,
+        'the contact written again',
+      );
+      const missing = await stack.api(`/installs/${target.installId}/customers/cus_nobody/resync`, { method: 'POST' });
+      assert.equal(missing.status, 404);
     });
   });
 });

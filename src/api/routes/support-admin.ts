@@ -4,6 +4,9 @@ import type { Middleware } from 'koa';
 import { explainCustomer, type ExplainDeps } from '../../customer-view/explain';
 import { replaceFinSecret } from '../../db/fin-secrets';
 import { findInstall } from '../../db/installs';
+import { forgetWrittenAttributes, getLinks } from '../../db/contacts';
+import { getCustomers } from '../../db/mirror';
+import { signalRefresh } from '../../customer-view/refresh';
 import { activeInstallsOfWorkspace, choosePrimary } from '../../db/support-reads';
 import { HttpError } from '../errors';
 import { installOr404 } from '../install-param';
@@ -15,7 +18,8 @@ import { finSecretSha256 } from './fin';
  * `POST /installs/:id/fin-secret` makes the install's Fin secret, or replaces it (the old one stops at once); the
  * secret is in this answer only. `PUT /installs/:id/primary` makes the install its workspace's primary Stripe account
  * (listed first by the inbox card and Fin's answers) and answers the workspace's installs in that order.
- * `GET /installs/:id/customers/:customerId` (a customer id or an email) explains one customer (customer-view/explain.ts).
+ * `GET /installs/:id/customers/:customerId` (a customer id or an email) explains one customer (customer-view/explain.ts);
+ * `POST /installs/:id/customers/:customerId/resync` re-reads it from Stripe and writes its contact again.
  */
 export function createSupportAdminRouter(deps: ExplainDeps & { requireAdmin: Middleware }): Router {
   const router = createRouter({ prefix: '/installs' });
@@ -58,6 +62,20 @@ export function createSupportAdminRouter(deps: ExplainDeps & { requireAdmin: Mid
   router.get('/:id/customers/:customerId', admin, async (ctx) => {
     const install = await installOr404(find, ctx.params.id as string);
     ctx.body = await explainCustomer(deps, install, ctx.params.customerId as string);
+  });
+
+  router.post('/:id/customers/:customerId/resync', admin, async (ctx) => {
+    const install = await installOr404(find, ctx.params.id as string);
+    if (install.status === 'disabled') throw new HttpError(409, 'disabled', `install ${install.id} is disabled`, 'id');
+    const customerId = ctx.params.customerId as string;
+    const [mirrored] = await getCustomers(deps.pool, install.id, [customerId]);
+    if (!mirrored) throw new HttpError(404, 'not_found', `no mirrored customer ${customerId}`, 'customerId');
+    // Written again even when its attributes equal what was last written (Intercom may have been edited since).
+    const contactId = (await getLinks(deps.pool, install.id, [customerId])).get(customerId);
+    if (contactId) await forgetWrittenAttributes(deps.pool, install.id, [contactId]);
+    await signalRefresh(deps.workflows, install.id, [customerId], new Date());
+    ctx.status = 202;
+    ctx.body = { id: install.id, customerId, resync: 'requested' };
   });
   return router;
 }
