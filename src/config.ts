@@ -107,6 +107,12 @@ export const configSchema = z
     /** Unset: the install's Intercom region host. The emulator: http://127.0.0.1:12112. */
     INTERCOM_API_BASE: httpBase.optional(),
     ALLOW_TEST_MODE: booleanFlag.default(false),
+    /** Alert webhooks (status page): how often installs are checked, and what needs the admin. */
+    ALERT_CHECK_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+    ALERT_AFTER_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
+    ALERT_FAILURES_THRESHOLD: z.coerce.number().int().min(1).default(25),
+    /** Lets an alert webhook be http or on a private address (a local receiver); off: public https only. */
+    ALERT_WEBHOOK_ALLOW_PRIVATE: booleanFlag.default(false),
     /** Intercom OAuth (the app store's "Install now"); unset: the install page asks for a pasted access token. */
     INTERCOM_CLIENT_ID: z.string().min(1).optional(),
     INTERCOM_CLIENT_SECRET: z.string().min(1).optional(),

@@ -51,6 +51,8 @@ export interface IntercomEmulator {
   port: number;
   close(): Promise<void>;
   createWorkspace(options?: CreateWorkspaceOptions): WorkspaceCredentials;
+  /** Another access token for an existing workspace (as an OAuth install gets). */
+  issueToken(workspaceId: string): string;
   /** Later requests with the token get 401. Returns whether the token existed. */
   revokeToken(token: string): boolean;
   workspace(workspaceId: string): WorkspaceSnapshot;
@@ -112,6 +114,7 @@ export async function startIntercomEmulator(options: IntercomEmulatorOptions = {
       await closed;
     },
     createWorkspace: (workspaceOptions = {}) => registry.createWorkspace(workspaceOptions, Date.now()),
+    issueToken: (workspaceId) => registry.issueToken(workspaceId),
     revokeToken: (token) => registry.revokeToken(token),
     workspace: (workspaceId) => workspaceSnapshot(registry.get(workspaceId)),
     createContact: (workspaceId, contact) => seedContact(registry.get(workspaceId), contact, Date.now()),

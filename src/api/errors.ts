@@ -85,9 +85,14 @@ export function errorMiddleware(
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
         ctx.status = 404;
-        ctx.body = {
-          error: { code: 'not_found', message: `no route for ${ctx.method} ${ctx.path}` },
-        } satisfies ErrorBody;
+        const body = { error: { code: 'not_found', message: `no route for ${ctx.method} ${ctx.path}` } };
+        // A browser (it prefers HTML) gets a page with a way back; API clients keep the JSON shape.
+        if (renderPage && ctx.accepts('json', 'html') === 'html') {
+          ctx.type = 'html';
+          ctx.body = renderPage(404, {
+            error: { code: 'not_found', message: 'There is no page at this address. It may have moved.' },
+          });
+        } else ctx.body = body satisfies ErrorBody;
       }
     } catch (error) {
       const mapped = mapError(error);

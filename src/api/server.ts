@@ -29,6 +29,8 @@ import type { StripePacers } from '../activities/stripe-pacer';
 import { createCanvasRouter } from './routes/canvas';
 import { createFinRouter } from './routes/fin';
 import { createSupportAdminRouter } from './routes/support-admin';
+import { StatusReporter } from '../status/report';
+import { AlertChecker } from '../status/alerts';
 
 export interface ApiServerDeps {
   config: Config;
@@ -67,6 +69,8 @@ export interface ApiRouters {
   routers: Router[];
   /** The admin bearer-token guard every /installs route carries (the route-walk test finds them by it). */
   requireAdmin: Middleware;
+  /** Sends the installs' alerts (startApiServer runs it every ALERT_CHECK_SECONDS). */
+  alerts: AlertChecker;
 }
 
 /** Every router the API serves, in mounting order after health. */
@@ -75,7 +79,13 @@ export function createApiRouters(deps: ApiServerDeps): ApiRouters {
   const workflows = createInstallWorkflows(deps);
   const service = new InstallService({ ...deps, secrets, workflows });
   const requireAdmin = requireAdminToken(deps.config.ADMIN_TOKEN);
-  const installRouter = createInstallRouter({ service, config: deps.config, requireAdmin });
+  const reporter = new StatusReporter({ pool: deps.pool, service });
+  const installRouter = createInstallRouter({
+    service,
+    reporter,
+    config: deps.config,
+    requireAdmin,
+  });
   const webhookRouter = createWebhookRouter({ ...deps, secrets, workflows });
   const sessions = new SessionStore(deps.pool, sessionSigner(deps.config));
   const states = new OAuthStates(deps.pool, stateSigner(deps.config));
@@ -83,7 +93,7 @@ export function createApiRouters(deps: ApiServerDeps): ApiRouters {
   const browserRouters = [
     createAssetsRouter(),
     createOAuthRouter({ ...deps, secrets, sessions, states }),
-    createPagesRouter({ ...deps, secrets, sessions, service, previews }),
+    createPagesRouter({ ...deps, secrets, sessions, service, previews, reporter }),
   ];
   const supportRouters = [
     createCanvasRouter({ ...deps, workflows }),
@@ -96,12 +106,14 @@ export function createApiRouters(deps: ApiServerDeps): ApiRouters {
       driftPage: (install, offset, limit) => service.driftJob(install, null, offset, limit),
     }),
   ];
-  return { routers: [installRouter, webhookRouter, ...browserRouters, ...supportRouters], requireAdmin };
+  const alerts = new AlertChecker({ ...deps, secrets, reporter });
+  return { routers: [installRouter, webhookRouter, ...browserRouters, ...supportRouters], requireAdmin, alerts };
 }
 
 /** The API with every router; `npm start` and `npm run api` both start it through here. */
 export async function startApiServer(deps: ApiServerDeps): Promise<ApiServer> {
-  const app = createApp({ ...deps, routers: createApiRouters(deps).routers });
+  const { routers, alerts } = createApiRouters(deps);
+  const app = createApp({ ...deps, routers });
   const server = createServer(SERVER_LIMITS, app.callback());
   // Idle keep-alive sockets close before a load balancer's usual 60 s idle timeout could reuse a dying one.
   server.keepAliveTimeout = 5_000;
@@ -114,7 +126,29 @@ export async function startApiServer(deps: ApiServerDeps): Promise<ApiServer> {
   });
   const url = localUrl(deps.config, (server.address() as AddressInfo).port);
   deps.logger.info({ url }, 'API listening');
-  return { url, close: () => closeServer(server) };
+  const stopAlerts = startAlertChecks(alerts, deps.config.ALERT_CHECK_SECONDS);
+  return {
+    url,
+    close: async () => {
+      await stopAlerts();
+      await closeServer(server);
+    },
+  };
+}
+
+/** Checks the installs with an alert webhook every `everySeconds` (one check at a time); returns the stop. */
+function startAlertChecks(checker: AlertChecker, everySeconds: number): () => Promise<void> {
+  let running: Promise<void> | null = null;
+  const timer = setInterval(() => {
+    running ??= checker.checkAll().finally(() => {
+      running = null;
+    });
+  }, everySeconds * 1000);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
 }
 
 async function closeServer(server: Server, graceMs = 10_000): Promise<void> {

@@ -9,6 +9,8 @@ import type { Queryable } from './queryable';
 export const SEALED_TABLES = [
   { table: 'installs', id: 'id', columns: ['stripe_api_key_enc', 'intercom_token_enc', 'webhook_secret_enc'] },
   { table: 'stripe_grants', id: 'id', columns: ['access_token_enc', 'refresh_token_enc'] },
+  // An alert webhook's URL (a Slack incoming-webhook URL is its own credential).
+  { table: 'install_alerts', id: 'install_id', columns: ['url_enc'] },
   // An expired session is never opened again (and is swept): neither probed nor re-sealed.
   {
     table: 'web_sessions',

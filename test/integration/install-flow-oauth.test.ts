@@ -165,7 +165,7 @@ describe('install flow: OAuth on both sides, sessions and state', function () {
         const view = (await (
           await connect.get(`${stack.service.apiUrl}/app/installs/${installId}/status.json`)
         ).body) as string;
-        return JSON.parse(view).importDone ? true : undefined;
+        return JSON.parse(view).percent === 100 ? true : undefined;
       },
       90_000,
       'the import to finish',

@@ -10,6 +10,7 @@ import { CredentialCheckUnavailable, CredentialRejected } from '../../installs/c
 import { WebhookUrlRejected } from '../../events/webhook-endpoints';
 import { isLiveKey, type InstallService } from '../../installs/install-service';
 import type { Install } from '../../db/installs';
+import type { StatusReporter } from '../../status/report';
 import { isReservedObjectKey, sanitizeMetadataKey } from '../../mapping';
 
 /** Intercom attribute names allow letters, digits, `_` and `-`; the prefix starts every one of ours. */
@@ -98,6 +99,7 @@ async function answeringCredentialErrors<T>(work: () => Promise<T>): Promise<T> 
 
 export function createInstallRouter(deps: {
   service: InstallService;
+  reporter: StatusReporter;
   config: Config;
   requireAdmin: Middleware;
 }): Router {
@@ -144,7 +146,8 @@ export function createInstallRouter(deps: {
   });
 
   router.get('/:id', admin, async (ctx) => {
-    ctx.body = await service.status(await loadInstall(ctx.params.id as string));
+    // The status page's own model (progress, notices, badge, runs), with the operator's workflow links.
+    ctx.body = await deps.reporter.status(await loadInstall(ctx.params.id as string));
   });
 
   router.get('/:id/failures', admin, async (ctx) => {
@@ -192,6 +195,14 @@ export function createInstallRouter(deps: {
   router.post('/:id/resync', admin, async (ctx) => {
     const install = await loadInstall(ctx.params.id as string);
     if (install.status === 'disabled') throw new HttpError(409, 'disabled', 'the install is disabled', 'id');
+    if (install.status === 'failed') {
+      throw new HttpError(
+        409,
+        'install_stopped',
+        `the install stopped (${install.lastError ?? 'see lastError'}): replace the refused credential with PUT /installs/${install.id}/credentials, which starts it again with a resync`,
+        'id',
+      );
+    }
     const result = await service.resync(install);
     ctx.status = result.started ? 202 : 200;
     ctx.body = { id: install.id, importId: result.importId, started: result.started, statusUrl: statusUrl(install.id) };

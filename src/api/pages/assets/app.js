@@ -6,11 +6,51 @@ function valueAt(object, path) {
   return path.split('.').reduce((value, key) => (value == null ? undefined : value[key]), object);
 }
 
+/** Text is replaced only when it changed, so the live region announces changes and nothing else. */
+function setText(element, text) {
+  if (element.textContent !== text) element.textContent = text;
+}
+
 function bind(root, data) {
   for (const element of root.querySelectorAll('[data-bind]')) {
     const value = valueAt(data, element.getAttribute('data-bind'));
-    if (value !== undefined && value !== null) element.textContent = String(value);
+    if (value !== undefined && value !== null) setText(element, String(value));
   }
+}
+
+/** The notices, as the server renders them: a sentence and, when there is one, the way forward. */
+function renderNotices(list, notices) {
+  list.replaceChildren(
+    ...notices.map((notice) => {
+      const item = document.createElement('li');
+      item.className = 'notice tone-' + notice.tone;
+      const text = document.createElement('span');
+      text.textContent = notice.text;
+      item.append(text);
+      if (notice.link) {
+        const link = document.createElement('a');
+        link.href = notice.link.href;
+        link.textContent = notice.link.label;
+        item.append(' ', link);
+      }
+      return item;
+    }),
+  );
+}
+
+function renderPhases(list, phases) {
+  list.replaceChildren(
+    ...phases.map((phase) => {
+      const item = document.createElement('li');
+      item.className = 'phase-' + phase.state;
+      if (phase.state === 'current') item.setAttribute('aria-current', 'step');
+      const state = document.createElement('span');
+      state.className = 'phase-state';
+      state.textContent = '(' + phase.stateText + ')';
+      item.append(phase.label + ' ', state);
+      return item;
+    }),
+  );
 }
 
 function poll(url, intervalMs, onData) {
@@ -31,15 +71,25 @@ function poll(url, intervalMs, onData) {
 function liveStatus(section) {
   const bar = section.querySelector('progress');
   const badge = section.querySelector('[data-tone]');
+  const notices = section.querySelector('[data-list="notices"]');
+  const phases = section.querySelector('[data-list="phases"]');
   poll(section.getAttribute('data-status-url'), 1000, (view) => {
-    bind(section, view);
-    if (bar) bar.value = view.percent;
-    if (badge) badge.className = 'badge tone-' + view.health.tone;
-    if (view.state !== section.getAttribute('data-state')) {
-      // Disconnected or failed elsewhere (Stripe, Intercom): the buttons change, so show the page afresh.
+    if (
+      view.state !== section.getAttribute('data-state') ||
+      String(view.importRunning) !== section.getAttribute('data-running')
+    ) {
+      // Stopped, disconnected or a run ended: the buttons change, so show the page afresh.
       window.location.reload();
       return false;
     }
+    bind(section, view);
+    if (bar) {
+      if (view.percent === null) bar.removeAttribute('value');
+      else bar.value = view.percent;
+    }
+    if (badge) badge.className = 'badge tone-' + view.health.tone;
+    if (notices) renderNotices(notices, view.notices);
+    if (phases) renderPhases(phases, view.phases);
     return true;
   });
 }
@@ -56,6 +106,10 @@ function livePreview(element) {
 }
 
 document.addEventListener('DOMContentLoaded', () => {
+  // A form's message (?done=…) is shown once: the page's own reloads and a later visit do not repeat it.
+  if (/[?&]done=/.test(window.location.search)) {
+    window.history.replaceState(null, '', window.location.pathname + window.location.hash);
+  }
   const status = document.getElementById('live');
   if (status) liveStatus(status);
   const preview = document.getElementById('preview-live');
