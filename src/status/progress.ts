@@ -55,16 +55,21 @@ type ImportReport = NonNullable<InstallStatusReport['import']>;
 
 /** What the sources say now; null where they do not answer (the shown figure then stays). */
 export function observe(report: InstallStatusReport, run: ImportReport, facts: RunFacts): ObservedProgress {
-  const rank = RANK_OF_PHASE[run.phase] ?? null;
+  // Without the import's own answer (a worker restarting, a slow query), its row still tells: it records customers
+  // pages only, so pages there mean the customers phase has begun.
+  const reported = RANK_OF_PHASE[run.phase] ?? (run.status === 'running' && run.pages > 0 ? CUSTOMERS_RANK : null);
   const seen = run.customersSeen;
   // Customers read but still queued in the sync workflow are not done; without the sync's answer nothing is known.
   const syncAnswered = report.sync.maxQueueDepth !== null;
   const done =
-    rank === DONE_RANK
+    reported === DONE_RANK
       ? seen
-      : rank !== null && rank >= CUSTOMERS_RANK && syncAnswered
+      : reported !== null && reported >= CUSTOMERS_RANK && syncAnswered
         ? Math.max(0, seen - report.sync.queueDepth)
         : null;
+  // The import drains once every customers page is read, but the last pages are still being written then: that is
+  // the writing phase until every customer read is done.
+  const rank = reported === FINISHING_RANK && (done === null || done < seen) ? CUSTOMERS_RANK : reported;
   return {
     phaseRank: rank,
     billingObjects: facts.billingRead,

@@ -109,11 +109,20 @@ describe('progress model', () => {
     assert.equal(observed.phaseRank, 2);
   });
 
-  it('knows nothing of customers done while the sync does not answer, nor of the phase from the row alone', () => {
+  it('knows nothing of customers done while the sync does not answer; the row alone says the customers phase began', () => {
     const run = report({ phase: 'running', syncAnswered: false });
     const observed = observe(run, run.import!, facts());
     assert.equal(observed.customersDone, null);
-    assert.equal(observed.phaseRank, null);
+    assert.equal(observed.phaseRank, 2, 'the row records customers pages only');
+    const fresh = report({ phase: 'running' });
+    assert.equal(observe(fresh, { ...fresh.import!, pages: 0 }, facts()).phaseRank, null);
+  });
+
+  it('is still writing customers while the import drains its last pages; finishing once every one is written', () => {
+    const draining = report({ phase: 'draining', seen: 300, queueDepth: 100 });
+    assert.equal(observe(draining, draining.import!, facts()).phaseRank, 2);
+    const written = report({ phase: 'draining', seen: 300, queueDepth: 0 });
+    assert.equal(observe(written, written.import!, facts()).phaseRank, 3);
   });
 
   it('has no total (and so no percentage) for a first import without a preview', () => {
