@@ -145,9 +145,11 @@ describe('status: progress never goes back (import, worker restart, resync)', fu
     assert.equal(resynced.contactsWritten, 0, 'an unchanged account: nothing written');
     assert.equal(resynced.customersDone, counted.customers);
 
+    const span = (samples: Sample[]) => ((samples.at(-1)?.atMs ?? 0) - (samples[0]?.atMs ?? 0)) / 1000;
     process.stdout.write(
-      `      samples: import ${importSamples.length}, resync ${resyncSamples.length}; ` +
-        `percentages seen in the import: ${[...new Set(importSamples.map((s) => s.progress?.percent))].join(' ')}\n`,
+      `      samples: import ${importSamples.length} over ${span(importSamples).toFixed(1)} s, resync ` +
+        `${resyncSamples.length} over ${span(resyncSamples).toFixed(1)} s; percentages seen in the import: ` +
+        `${[...new Set(importSamples.map((s) => s.progress?.percent))].join(' ')}\n`,
     );
   });
 });

@@ -182,10 +182,16 @@ export function statusView(status: FullStatus): StatusView {
       kind: run.kind === 'resync' ? 'Resync' : 'Import',
       started: utc(run.startedAt),
       ended: run.finishedAt ? utc(run.finishedAt) : run.outcome === 'running' ? 'running' : '—',
+      // The run in progress is shown live above; its row here would only fall behind.
       reached:
-        PHASES.find((phase) => phase.name === run.phaseReached)?.label ??
-        (run.phaseReached === 'done' ? 'Done' : 'Starting'),
-      figures: `${count(run.customersRead)} read, ${count(run.customersDone)} ${run.kind === 'resync' ? 'checked' : 'written'}, ${count(run.contactsWritten)} ${run.contactsWritten === 1 ? 'contact' : 'contacts'} written`,
+        run.outcome === 'running'
+          ? 'in progress (above)'
+          : (PHASES.find((phase) => phase.name === run.phaseReached)?.label ??
+            (run.phaseReached === 'done' ? 'Done' : 'Starting')),
+      figures:
+        run.outcome === 'running'
+          ? 'see above'
+          : `${count(run.customersRead)} read, ${count(run.customersDone)} ${run.kind === 'resync' ? 'checked' : 'written'}, ${count(run.contactsWritten)} ${run.contactsWritten === 1 ? 'contact' : 'contacts'} written`,
       outcome: run.outcome === 'completed' ? 'Completed' : run.outcome === 'running' ? 'Running' : 'Stopped',
     })),
   };

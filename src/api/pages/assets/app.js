@@ -73,7 +73,11 @@ function liveStatus(section) {
   const badge = section.querySelector('[data-tone]');
   const notices = section.querySelector('[data-list="notices"]');
   const phases = section.querySelector('[data-list="phases"]');
+  const shownLabel = badge ? badge.textContent : null;
   poll(section.getAttribute('data-status-url'), 1000, (view) => {
+    // A form's message belongs to the state it was given in: once the state changes, it no longer holds.
+    const done = document.getElementById('done-message');
+    if (done && view.health.label !== shownLabel) done.remove();
     if (
       view.state !== section.getAttribute('data-state') ||
       String(view.importRunning) !== section.getAttribute('data-running')
