@@ -203,7 +203,10 @@ describe('install flow in a browser', function () {
     await snap(page, '02-key-garbage');
     assert.match(await pasteKey(stack.stripe.keys.test), /test-mode key .*live restricted key \(rk_live_…\)/);
     await snap(page, '02-key-test-mode');
-    assert.match(await pasteKey(`rk_live_${'x'.repeat(24)}`), /Stripe did not accept this key \(401\)/);
+    assert.match(
+      await pasteKey(`rk_live_${'x'.repeat(24)}`),
+      /Stripe rejected the API key \(HTTP 401\)\. It is mistyped, was rolled or deleted/,
+    );
     assert.equal(
       await page.getByRole('link', { name: "Stripe's API keys page" }).getAttribute('href'),
       'https://dashboard.stripe.com/apikeys',
@@ -351,7 +354,7 @@ describe('install flow in a browser', function () {
     await page.locator('#reconnect-intercom-token-error').waitFor();
     assert.match(
       await text(page, '#reconnect-intercom-token-error'),
-      /Intercom did not accept this access token \(401\)/,
+      /Intercom rejected the access token \(HTTP 401\)\. It is mistyped or was revoked/,
     );
     assert.equal(await page.inputValue('#reconnect-intercom-token'), 'not-a-real-token');
     await snap(page, '12-reconnect-refused');

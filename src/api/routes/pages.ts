@@ -60,26 +60,25 @@ function asFormError(err: unknown, field: string): unknown {
 
 type SignedIn = WebSession & { intercom: NonNullable<WebSession['intercom']> };
 
-/** Plain words for a refused key or token: what happened and what to do, with the typed value kept. */
-function fieldErrorOf(err: unknown, values: Record<string, string>): FieldError | null {
+/**
+ * A refused key, token or URL as a form answer: the message in plain words with what to do, the typed value kept,
+ * and the status (422 refused; 503 when the vendor could not be asked, so nothing is known about the value).
+ */
+function fieldErrorOf(err: unknown, values: Record<string, string>): { status: number; error: FieldError } | null {
   const { status, body } = mapError(err);
   const field = body.error.field;
-  if (status >= 500 && !(err instanceof CredentialCheckUnavailable)) return null;
   if (field !== 'stripeKey' && field !== 'intercomToken' && field !== 'url') return null;
-  const httpStatus = /HTTP (\d{3})/.exec(body.error.message)?.[1];
-  let message = body.error.message;
-  if (err instanceof CredentialCheckUnavailable || (err instanceof HttpError && err.code === 'upstream_unavailable')) {
-    message = `${field === 'stripeKey' ? 'Stripe' : 'Intercom'} could not be asked just now${httpStatus ? ` (HTTP ${httpStatus})` : ''}; nothing is known to be wrong with what you pasted. Try again in a minute.`;
-  } else if (field === 'stripeKey' && httpStatus === '401') {
-    message =
-      'Stripe did not accept this key (401): it is mistyped, was rolled or deleted, or belongs to another account. Copy it again from Stripe’s API keys page.';
-  } else if (field === 'stripeKey' && httpStatus === '403') {
-    message = 'Stripe accepted the key but it lacks a permission (403): give it every permission listed below.';
-  } else if (field === 'intercomToken' && httpStatus === '401') {
-    message =
-      'Intercom did not accept this access token (401): it is mistyped or was revoked. Copy it again from your app in the Intercom Developer Hub.';
-  }
-  return { field, message, value: values[field] ?? '' };
+  if (status >= 500 && !(err instanceof HttpError && err.code === 'upstream_unavailable')) return null;
+  const refusedWith = status === 422 ? /HTTP (\d{3})/.exec(body.error.message)?.[1] : undefined;
+  const advice =
+    refusedWith === '401'
+      ? field === 'stripeKey'
+        ? '. It is mistyped, was rolled or deleted, or belongs to another account: copy it again from Stripe’s API keys page.'
+        : '. It is mistyped or was revoked: copy it again from your app in the Intercom Developer Hub.'
+      : refusedWith === '403' && field === 'stripeKey'
+        ? '. The key lacks a permission: give it every permission listed below.'
+        : '';
+  return { status, error: { field, message: `${body.error.message}${advice}`, value: values[field] ?? '' } };
 }
 
 /** The install pages: sign-in, connect Stripe, preview, install, status (live), failures, resync, disconnect. */
@@ -138,7 +137,7 @@ export function createPagesRouter(deps: PagesRouterDeps): Router {
     }
   }
 
-  /** Runs a form's work; a refused field re-renders the form (422) with the error beside it and the value kept. */
+  /** Runs a form's work; a refused field re-renders the form with the error beside it and the value kept. */
   async function withFieldErrors(
     ctx: Context,
     work: () => Promise<void>,
@@ -147,11 +146,11 @@ export function createPagesRouter(deps: PagesRouterDeps): Router {
     try {
       await work();
     } catch (err) {
-      const error = fieldErrorOf(err, form(ctx));
-      if (!error) throw err;
-      ctx.status = 422;
+      const refused = fieldErrorOf(err, form(ctx));
+      if (!refused) throw err;
+      ctx.status = refused.status;
       ctx.type = 'html';
-      ctx.body = await render(error);
+      ctx.body = await render(refused.error);
     }
   }
 
@@ -510,10 +509,7 @@ export function createPagesRouter(deps: PagesRouterDeps): Router {
     try {
       await service.rotateCredentials(install, request);
     } catch (err) {
-      if (err instanceof CredentialRejected) throw new HttpError(422, 'credential_rejected', err.message, field);
-      if (err instanceof CredentialCheckUnavailable)
-        throw new HttpError(503, 'upstream_unavailable', err.message, field);
-      throw err;
+      throw asFormError(err, field);
     }
   }
 
