@@ -43,14 +43,26 @@ export class InstallContexts {
   }
 
   async load(installId: string, onRateWait?: () => void): Promise<InstallContext> {
-    const install = await findInstall(this.deps.pool, installId);
-    if (!install) throw installFailure(`install ${installId} does not exist`);
-    const clients = this.clientsFor(install, await this.stripeKeyOf(install));
-    return {
-      install,
-      stripe: clients.stripe,
-      intercom: this.intercomGateway(install, clients.intercom, onRateWait),
-    };
+    // Twice at most: a reconnect can replace (and wipe) the install's OAuth grant between reading the install and
+    // opening its grant; the revoked old grant must not fail the install that the reconnect just restarted.
+    for (let attempt = 1; ; attempt += 1) {
+      const install = await findInstall(this.deps.pool, installId);
+      if (!install) throw installFailure(`install ${installId} does not exist`);
+      let stripeKey: string;
+      try {
+        stripeKey = await this.stripeKeyOf(install);
+      } catch (err) {
+        if (!(err instanceof StripeGrantRevoked)) throw err;
+        if (attempt === 1) continue;
+        throw installFailure(err.message);
+      }
+      const clients = this.clientsFor(install, stripeKey);
+      return {
+        install,
+        stripe: clients.stripe,
+        intercom: this.intercomGateway(install, clients.intercom, onRateWait),
+      };
+    }
   }
 
   private intercomGateway(install: Install, client: IntercomClient, onRateWait?: () => void): IntercomGateway {
@@ -76,21 +88,17 @@ export class InstallContexts {
 
   /**
    * The key every Stripe call of this activity uses: the install's own key, or its OAuth grant's access token,
-   * refreshed when it would expire within the activity's lifetime. A grant Stripe no longer honours fails the install.
+   * refreshed when it would expire within the activity's lifetime. Throws StripeGrantRevoked for a grant Stripe no
+   * longer honours (load() then fails the install).
    */
   private async stripeKeyOf(install: Install): Promise<string> {
     const { stripeApiKeySealed } = install;
     // Only a disabled install has its credentials wiped; nothing may be synced for it.
     if (stripeApiKeySealed === null) throw installFailure(`install ${install.id} is disabled`);
-    try {
-      return await stripeKeyOfInstall(this.deps.pool, this.deps.secrets, this.deps.config, {
-        stripeApiKeySealed,
-        stripeGrantId: install.stripeGrantId,
-      });
-    } catch (err) {
-      if (err instanceof StripeGrantRevoked) throw installFailure(err.message);
-      throw err;
-    }
+    return stripeKeyOfInstall(this.deps.pool, this.deps.secrets, this.deps.config, {
+      stripeApiKeySealed,
+      stripeGrantId: install.stripeGrantId,
+    });
   }
 
   private clientsFor(install: Install, stripeKey: string): CachedClients {

@@ -11,7 +11,8 @@ import type { StripeEventRef } from '../shared/messages';
 import type { CatalogKind } from '../db/mirror';
 
 /** Why a verified delivery was acknowledged without work; the keys of ignored_webhooks counts. */
-export type IgnoreReason = 'livemode_mismatch' | 'unhandled_type' | 'install_disabled' | 'no_customer';
+export type IgnoreReason =
+  'livemode_mismatch' | 'unhandled_type' | 'install_disabled' | 'no_customer' | 'deauthorized_before_install';
 
 export interface CatalogObject {
   id: string;
@@ -37,9 +38,19 @@ const isType = (set: ReadonlySet<Stripe.Event.Type>, type: string): boolean => s
  * must never touch a live install (not even disable it). Deauthorization before the disabled check, so a repeated
  * delivery re-applies the disable (a first attempt may have failed half-way and been answered 503).
  */
-export function classifyEvent(install: Pick<Install, 'livemode' | 'status'>, event: Stripe.Event): Classification {
+export function classifyEvent(
+  install: Pick<Install, 'livemode' | 'status' | 'createdAt'>,
+  event: Stripe.Event,
+): Classification {
   if (event.livemode !== install.livemode) return { kind: 'ignored', reason: 'livemode_mismatch' };
-  if (isType(INSTALL_EVENT_TYPES, event.type)) return { kind: 'deauthorize' };
+  if (isType(INSTALL_EVENT_TYPES, event.type)) {
+    // An uninstall from before this install ended an earlier connection (the Events API lists it for 30 days, and a
+    // catch-up after a re-install would find it): it says nothing about this one.
+    if (event.created < Math.floor(install.createdAt.getTime() / 1000)) {
+      return { kind: 'ignored', reason: 'deauthorized_before_install' };
+    }
+    return { kind: 'deauthorize' };
+  }
   if (install.status === 'disabled') return { kind: 'ignored', reason: 'install_disabled' };
   if (!SUBSCRIBED.has(event.type)) return { kind: 'ignored', reason: 'unhandled_type' };
   if (isType(CATALOG_EVENT_TYPES, event.type)) return { kind: 'catalog', object: catalogObjectOf(event) };

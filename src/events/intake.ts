@@ -22,7 +22,7 @@ export type RecordedOutcome =
  */
 export async function recordForInstall(
   pool: Pool,
-  install: Pick<Install, 'id' | 'livemode' | 'status'>,
+  install: Pick<Install, 'id' | 'livemode' | 'status' | 'createdAt'>,
   event: Stripe.Event,
   source: EventSource,
 ): Promise<RecordedOutcome> {

@@ -22,7 +22,9 @@ function stripeEvent(
   } as Stripe.Event;
 }
 
-const live = { livemode: true, status: 'live' as InstallStatus };
+/** Installed before the events below (created 1_790_000_000). */
+const installedAt = new Date(1_789_000_000_000);
+const live = { livemode: true, status: 'live' as InstallStatus, createdAt: installedAt };
 const customer = { id: 'cus_1', object: 'customer' };
 const subscription = { id: 'sub_1', object: 'subscription', customer: 'cus_1' };
 const charge = { id: 'ch_1', object: 'charge', customer: { id: 'cus_1', object: 'customer' } };
@@ -34,7 +36,7 @@ const ref = (refresh: boolean): Classification => ({
 });
 
 describe('events: classification of a verified event for an install', () => {
-  const table: Array<[string, Stripe.Event, Pick<typeof live, 'livemode' | 'status'>, Classification]> = [
+  const table: Array<[string, Stripe.Event, typeof live, Classification]> = [
     ['customer.updated refreshes the customer', stripeEvent('customer.updated', customer), live, ref(true)],
     ['customer.deleted refreshes the customer', stripeEvent('customer.deleted', customer), live, ref(true)],
     [
@@ -81,7 +83,7 @@ describe('events: classification of a verified event for an install', () => {
     [
       'a live event for a test-mode install',
       stripeEvent('customer.updated', customer),
-      { livemode: false, status: 'live' },
+      { livemode: false, status: 'live', createdAt: installedAt },
       { kind: 'ignored', reason: 'livemode_mismatch' },
     ],
     [
@@ -93,7 +95,7 @@ describe('events: classification of a verified event for an install', () => {
     [
       'an event for a disabled install',
       stripeEvent('customer.updated', customer),
-      { livemode: true, status: 'disabled' },
+      { livemode: true, status: 'disabled', createdAt: installedAt },
       { kind: 'ignored', reason: 'install_disabled' },
     ],
     [
@@ -111,8 +113,14 @@ describe('events: classification of a verified event for an install', () => {
     [
       'account.application.deauthorized again for an install already disabled (a retried delivery)',
       stripeEvent('account.application.deauthorized', { id: 'ca_1', object: 'application' }),
-      { livemode: true, status: 'disabled' },
+      { livemode: true, status: 'disabled', createdAt: installedAt },
       { kind: 'deauthorize' },
+    ],
+    [
+      'a deauthorization from before the install (an earlier connection, listed again by a catch-up; issue 16)',
+      stripeEvent('account.application.deauthorized', { id: 'ca_1', object: 'application' }),
+      { ...live, createdAt: new Date(1_790_000_001_000) },
+      { kind: 'ignored', reason: 'deauthorized_before_install' },
     ],
     [
       'a test-mode deauthorization does not disable a live install',
@@ -123,7 +131,7 @@ describe('events: classification of a verified event for an install', () => {
     [
       'an importing install takes events (queued behind the import)',
       stripeEvent('customer.updated', customer),
-      { livemode: true, status: 'importing' },
+      { livemode: true, status: 'importing', createdAt: installedAt },
       ref(true),
     ],
   ];
