@@ -514,6 +514,8 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
       const target = await createInstall({ account });
       const deauthorized = customerEvent({
         account,
+        // Now, not a few seconds back: a deauthorization from before the install is an earlier connection's.
+        created: Math.floor(Date.now() / 1000),
         type: 'account.application.deauthorized',
         data: { object: { id: 'ca_app', object: 'application', name: 'stripe-intercom-sync' } },
       });
