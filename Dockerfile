@@ -19,7 +19,7 @@ COPY --from=build /app/dist dist
 
 USER node
 EXPOSE 3000
-# bin/service-node sets the runtime's memory settings (README "Memory") and execs node, so node itself is PID 1 (not
+# bin/service-node sets the runtime's memory settings (docs/deployment.md, memory) and execs node, so node itself is PID 1 (not
 # npx/npm in front): `docker stop`'s SIGTERM reaches our handler, which drains and exits 0. The worker runs the same
 # image with `dist/worker.js`.
 CMD ["sh", "bin/service-node", "dist/api/server.js"]

@@ -2,6 +2,7 @@ import { seedCustomers } from '../../emulators/stripe';
 import { sleep } from '../../src/infra/timing';
 import { sum, type Emulators } from './emulators';
 import { say } from './cli';
+import { installStatusSchema, type InstallStatusAnswer } from '../../src/status/schema';
 
 export interface ScenarioOptions {
   customers: number;
@@ -85,30 +86,6 @@ export function seedScenario(emulators: Emulators, options: ScenarioOptions): Sc
   };
 }
 
-export interface InstallStatus {
-  id: string;
-  state: 'importing' | 'live' | 'disabled' | 'failed';
-  lastError: string | null;
-  import: {
-    id: string;
-    status: string;
-    phase: string;
-    pages: number;
-    customersSeen: number;
-    estimatedTotal: number | null;
-  } | null;
-  sync: {
-    created: number;
-    matched: number;
-    updated: number | null;
-    skippedNoEmail: number;
-    failed: number;
-    queueDepth: number;
-    maxQueueDepth: number | null;
-  };
-  workflows: { sync: string; import: string };
-}
-
 export interface Api {
   url: string;
   adminToken: string;
@@ -136,7 +113,7 @@ export async function installAndWait(
   api: Api,
   scenario: Scenario,
   options: { timeoutMs: number; stop: Promise<void> },
-): Promise<{ installId: string; status: InstallStatus; seconds: number; statusErrors: number }> {
+): Promise<{ installId: string; status: InstallStatusAnswer; seconds: number; statusErrors: number }> {
   const started = performance.now();
   const created = await call<{ id: string }>(api, '/installs', {
     body: { stripe: { apiKey: scenario.stripeKey }, intercom: { accessToken: scenario.intercomToken, region: 'us' } },
@@ -149,11 +126,13 @@ export async function installAndWait(
   // A status request that fails (a 5xx while the service is overloaded) is counted and asked again.
   let statusErrors = 0;
   for (;;) {
-    const status = await call<InstallStatus>(api, `/installs/${created.id}`).catch((error: unknown) => {
-      statusErrors += 1;
-      say(`  GET /installs/${created.id} failed (${(error as Error).message}); asking again`);
-      return undefined;
-    });
+    const status = await call<unknown>(api, `/installs/${created.id}`)
+      .then((body) => installStatusSchema.parse(body))
+      .catch((error: unknown) => {
+        statusErrors += 1;
+        say(`  GET /installs/${created.id} failed (${(error as Error).message}); asking again`);
+        return undefined;
+      });
     const seconds = (performance.now() - started) / 1000;
     if (status && status.state !== 'importing') return { installId: created.id, status, seconds, statusErrors };
     if (stopped) throw new Error('interrupted');
@@ -167,7 +146,7 @@ export async function installAndWait(
   }
 }
 
-function progressLine(status: InstallStatus, seconds: number): string {
+function progressLine(status: InstallStatusAnswer, seconds: number): string {
   const progress = status.import;
   const total = progress?.estimatedTotal ? ` of ~${progress.estimatedTotal}` : '';
   return (
@@ -207,7 +186,7 @@ export interface ImportResult {
 export function importResult(
   emulators: Emulators,
   scenario: Scenario,
-  run: { installId: string; status: InstallStatus; seconds: number; statusErrors: number },
+  run: { installId: string; status: InstallStatusAnswer; seconds: number; statusErrors: number },
 ): ImportResult {
   const contacts = emulators.intercom.workspace(scenario.workspaceId).contacts;
   const emails = new Set(contacts.flatMap((contact) => (contact.email ? [contact.email.trim().toLowerCase()] : [])));

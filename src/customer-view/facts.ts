@@ -14,7 +14,7 @@ export interface ChargeFact {
 }
 
 /**
- * The billing facts of one Stripe customer, as the inbox card and Fin's answers show them (documented in the README,
+ * The billing facts of one Stripe customer, as the inbox card and Fin's answers show them (documented in docs/integration.md,
  * "Answers for Fin"). Amounts are in major units; dates are unix seconds.
  */
 export interface CustomerFacts {

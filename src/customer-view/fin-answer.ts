@@ -5,7 +5,7 @@ const iso = (seconds: number | null): string | null =>
   seconds === null ? null : new Date(seconds * 1000).toISOString();
 
 /**
- * The JSON Fin's data connector receives (README, "Answers for Fin"): compact, every amount in major units of its
+ * The JSON Fin's data connector receives (docs/integration.md, "Answers for Fin"): compact, every amount in major units of its
  * currency, every date ISO 8601, no internal ids beyond Stripe's own.
  */
 export function finAnswer(customers: CustomerFacts[]) {

@@ -305,16 +305,19 @@ export class InstallService {
       lastError:
         ((current.status === 'failed' || current.status === 'disabled') && current.lastError) ||
         (sync?.lastError ?? current.lastError ?? retryingError(health)),
-      import: importRow && {
-        id: importRow.id,
-        status: importRow.status,
-        phase: importLive?.importId === importRow.id ? importLive.phase : importRow.status,
-        pages: importLive?.importId === importRow.id ? importLive.pages : importRow.pages,
-        customersSeen: importLive?.importId === importRow.id ? importLive.customersSeen : importRow.customersSeen,
-        estimatedTotal: importLive?.importId === importRow.id ? importLive.estimatedTotal : importRow.estimatedTotal,
-        startedAt: importRow.startedAt.toISOString(),
-        finishedAt: importRow.finishedAt?.toISOString() ?? null,
-      },
+      import: importRow
+        ? {
+            id: importRow.id,
+            status: importRow.status,
+            phase: importLive?.importId === importRow.id ? importLive.phase : importRow.status,
+            pages: importLive?.importId === importRow.id ? importLive.pages : importRow.pages,
+            customersSeen: importLive?.importId === importRow.id ? importLive.customersSeen : importRow.customersSeen,
+            estimatedTotal:
+              importLive?.importId === importRow.id ? importLive.estimatedTotal : importRow.estimatedTotal,
+            startedAt: importRow.startedAt.toISOString(),
+            finishedAt: importRow.finishedAt?.toISOString() ?? null,
+          }
+        : null,
       sync: {
         created: contacts.created,
         matched: contacts.matched,
@@ -330,7 +333,7 @@ export class InstallService {
         workerPolling: health?.workerPolling ?? null,
         waitingOn: health?.waitingOn ?? null,
       },
-      webhooks: { ...webhooks, ignored },
+      webhooks: { ...webhooks, lastEventAt: webhooks.lastEventAt?.toISOString() ?? null, ignored },
       warnings: {
         count: warnings.count,
         recent: warnings.recent.map((warning) => ({

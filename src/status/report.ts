@@ -3,7 +3,8 @@ import type { Install } from '../db/installs';
 import type { InstallService } from '../installs/install-service';
 import { mergeShownProgress, raiseShownPercent, runFacts, runHistory, type RunRecord } from '../db/import-progress';
 import { observe, percentOf, PHASES, runProgress, type RunProgress } from './progress';
-import { healthOf, noticesOf, type Health, type Notice } from './trouble';
+import { healthOf, noticesOf } from './trouble';
+import type { InstallStatusAnswer } from './schema';
 
 export type InstallStatusReport = Awaited<ReturnType<InstallService['status']>>;
 
@@ -24,14 +25,7 @@ export interface RunSummary {
 }
 
 /** The install's status with what an admin needs to read it: progress, trouble in words, the badge, the runs. */
-export interface FullStatus extends InstallStatusReport {
-  progress: RunProgress | null;
-  notices: Notice[];
-  health: Health;
-  runs: RunSummary[];
-  /** Customers on an Intercom user (customers sharing an email share one). */
-  linkedCustomers: number;
-}
+export type FullStatus = InstallStatusAnswer;
 
 function runSummary(run: RunRecord, latest: boolean, state: string): RunSummary {
   const completed = run.status === 'completed';

@@ -13,16 +13,10 @@ import {
 } from '../support/live-sync';
 import { waitForImport } from '../support/import-scenario';
 import { assertLossless, driftThroughApi, reconcile, recordFigures } from '../support/faults';
-import type { WaitingOn } from '../../src/client/sync-health';
 import { encryptionKeyBytes } from '../../src/config';
 import { createSecretBox } from '../../src/crypto/secret-box';
 import { findInstall } from '../../src/db/installs';
-
-interface StatusBody {
-  state: string;
-  lastError: string | null;
-  sync: { failed: number; running: boolean; workerPolling: boolean | null; waitingOn: WaitingOn[] | null };
-}
+import { installStatusSchema } from '../../src/status/schema';
 
 /**
  * The fast part of the fault suite (it also runs in `npm test`): what the mapping cannot handle fails one customer,
@@ -43,7 +37,7 @@ describe('faults: bounded failures and what the sync waits on', function () {
   });
   after(() => stack?.close());
 
-  const status = async () => (await (await stack.api(`/installs/${target.installId}`)).json()) as StatusBody;
+  const status = async () => installStatusSchema.parse(await (await stack.api(`/installs/${target.installId}`)).json());
   const aloneOnContact = () => book.customerIds.filter((id) => book.canChangeEmail(id));
   const contactOf = (customerId: string) =>
     stack.intercom
@@ -193,7 +187,7 @@ describe('faults: no worker polling', function () {
   it('says so on the install status and on /healthz, without waiting for a query to time out', async () => {
     seedCustomers(stack.stripe.admin, new Random(11), new CustomerBook(), { customers: 2 });
     const { installId } = await install(stack, { waitLive: false });
-    const body = (await (await stack.api(`/installs/${installId}`)).json()) as StatusBody;
+    const body = installStatusSchema.parse(await (await stack.api(`/installs/${installId}`)).json());
     assert.equal(body.sync.workerPolling, false);
     assert.equal(body.sync.running, true, 'the sync workflow runs (Temporal holds it) though nothing executes it');
     assert.equal(body.sync.waitingOn?.[0]?.kind, 'no_worker', JSON.stringify(body.sync.waitingOn));

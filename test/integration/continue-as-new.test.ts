@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
 import { seedCustomers } from '../../emulators/stripe';
 import { syncWorkflowId } from '../../src/shared/ids';
+import { installStatusSchema } from '../../src/status/schema';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
-
-interface InstallStatus {
-  state: string;
-  import: { id: string; status: string } | null;
-}
 
 describe('sync workflow continue-as-new', function () {
   this.timeout(300_000);
@@ -24,7 +20,7 @@ describe('sync workflow continue-as-new', function () {
       body: { stripe: { apiKey: stack.stripe.keys.live }, intercom: { accessToken: token } },
     });
     const { id } = (await created.json()) as { id: string };
-    const status = () => stack.api(`/installs/${id}`).then((res) => res.json() as Promise<InstallStatus>);
+    const status = () => stack.api(`/installs/${id}`).then(async (res) => installStatusSchema.parse(await res.json()));
     await eventually(async () => ((await status()).state === 'live' ? true : undefined), 120_000, 'first import');
 
     // Replace the sync workflow by one that continues-as-new every ~40 history events, then backfill 600 more.
@@ -73,7 +69,7 @@ describe('sync workflow continue-as-new', function () {
       body: { stripe: { apiKey: stack.stripe.keys.live }, intercom: { accessToken: token } },
     });
     const { id } = (await created.json()) as { id: string };
-    const status = () => stack.api(`/installs/${id}`).then((res) => res.json() as Promise<InstallStatus>);
+    const status = () => stack.api(`/installs/${id}`).then(async (res) => installStatusSchema.parse(await res.json()));
     await eventually(async () => ((await status()).state === 'live' ? true : undefined), 120_000, 'first import');
 
     // The install's sync replaced by one whose runs live 2 s: with nothing to do, each still hands over to the next.
@@ -111,7 +107,7 @@ describe('sync workflow continue-as-new', function () {
       body: { stripe: { apiKey: stack.stripe.keys.live }, intercom: { accessToken: token } },
     });
     const { id } = (await created.json()) as { id: string };
-    const status = () => stack.api(`/installs/${id}`).then((res) => res.json() as Promise<InstallStatus>);
+    const status = () => stack.api(`/installs/${id}`).then(async (res) => installStatusSchema.parse(await res.json()));
     await eventually(async () => ((await status()).state === 'live' ? true : undefined), 120_000, 'first import');
 
     // An import of its own that continues-as-new every ~60 history events: many hand-overs while customers pages

@@ -13,20 +13,13 @@ import { reconcile } from '../support/faults';
  * enforces Intercom's documented rules, so a service that broke one of them fails here.
  */
 
-interface WarningBody {
-  customerId: string;
-  code: string;
-  contactId: string | null;
-  message: string;
-}
-
 /** What a row sees: the workspace after the import, after the webhooks, and the install's status at the end. */
 interface Outcome {
   stack: TestStack;
   target: LiveInstall;
   imported: WorkspaceSnapshot;
   final: WorkspaceSnapshot;
-  status: InstallStatusBody & { warnings: { count: number; recent: WarningBody[] } };
+  status: InstallStatusBody;
   customers: Map<string, Stripe.Customer>;
 }
 
@@ -176,7 +169,7 @@ describe('real accounts, Intercom side (issue 7): rows and Intercom rules throug
     const imported = stack.intercom.workspace(workspaceId);
     for (const row of rows) row.webhook?.(stack, customers);
     await waitForQuiet(stack, target.installId);
-    const status = (await installStatus(stack, target.installId)) as Outcome['status'];
+    const status = await installStatus(stack, target.installId);
     outcome = { stack, target, imported, final: stack.intercom.workspace(workspaceId), status, customers };
   });
   after(() => outcome?.stack.close());

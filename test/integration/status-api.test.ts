@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { FullStatus } from '../../src/status/report';
+import { installStatusSchema, type InstallStatusAnswer } from '../../src/status/schema';
 import { installThroughApi, seedImportScenario, waitForImport } from '../support/import-scenario';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 
@@ -12,10 +12,10 @@ describe('status API: the page model, a stopped install and its way back', funct
   });
   after(async () => stack?.close());
 
-  const status = async (installId: string): Promise<FullStatus> => {
+  const status = async (installId: string): Promise<InstallStatusAnswer> => {
     const response = await stack.api(`/installs/${installId}`);
     assert.equal(response.status, 200);
-    return (await response.json()) as FullStatus;
+    return installStatusSchema.parse(await response.json());
   };
 
   it('a stopped install says why and how to fix it; Resync refuses in words; new credentials resume it', async () => {

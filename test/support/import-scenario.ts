@@ -12,6 +12,7 @@ import {
 } from '../../src/mapping';
 import { eventually, type TestStack } from './stack';
 import { stripeView, type CustomerView } from './stripe-view';
+import { installStatusSchema, type InstallStatusAnswer } from '../../src/status/schema';
 
 /**
  * The import scenario of the acceptance tests: a seeded Stripe account, an Intercom workspace that already holds
@@ -225,28 +226,13 @@ export function assertContactsMatch(
   return { created, matched };
 }
 
-export interface InstallStatusBody {
-  id: string;
-  state: string;
-  lastError: string | null;
-  import: { id: string; status: string; phase: string; pages: number; customersSeen: number } | null;
-  sync: {
-    created: number;
-    matched: number;
-    updated: number | null;
-    unchanged: number | null;
-    skippedNoEmail: number;
-    failed: number;
-    maxQueueDepth: number | null;
-    queueBound: number | null;
-  };
-}
+export type InstallStatusBody = InstallStatusAnswer;
 
 export async function installStatus(stack: Pick<TestStack, 'api'>, installId: string): Promise<InstallStatusBody> {
   const response = await stack.api(`/installs/${installId}`);
-  const body = (await response.json()) as InstallStatusBody;
+  const body: unknown = await response.json();
   assert.equal(response.status, 200, JSON.stringify(body));
-  return body;
+  return installStatusSchema.parse(body);
 }
 
 /** Installs through the API, as a user would; returns the install id. */

@@ -11,6 +11,7 @@ import { WebhookUrlRejected } from '../../events/webhook-endpoints';
 import { isLiveKey, type InstallService } from '../../installs/install-service';
 import type { Install } from '../../db/installs';
 import type { StatusReporter } from '../../status/report';
+import { installStatusSchema } from '../../status/schema';
 import { isReservedObjectKey, sanitizeMetadataKey } from '../../mapping';
 
 /** Intercom attribute names allow letters, digits, `_` and `-`; the prefix starts every one of ours. */
@@ -147,7 +148,7 @@ export function createInstallRouter(deps: {
 
   router.get('/:id', admin, async (ctx) => {
     // The status page's own model (progress, notices, badge, runs), with the operator's workflow links.
-    ctx.body = await deps.reporter.status(await loadInstall(ctx.params.id as string));
+    ctx.body = installStatusSchema.parse(await deps.reporter.status(await loadInstall(ctx.params.id as string)));
   });
 
   router.get('/:id/failures', admin, async (ctx) => {
