@@ -1,7 +1,7 @@
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import type Stripe from 'stripe';
-import type { InstallWorkflows } from '../client/workflows';
+import type { InstallWorkflows } from '../temporal-client/workflows';
 import { listInstallsByStatus } from '../db/installs';
 import type { Logger } from '../logger';
 import type { StripeEventRef } from '../shared/messages';

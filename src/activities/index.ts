@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { temporalUiUrl, type Config } from '../config';
 import type { Logger } from '../logger';
 import { secretBoxFor } from '../crypto/secret-box';
-import { InstallWorkflows } from '../client/workflows';
+import { InstallWorkflows } from '../temporal-client/workflows';
 import { InstallContexts } from './install-context';
 import { createImportActivities } from './import-page';
 import { createSyncActivities } from './sync-customers';

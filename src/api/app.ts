@@ -10,7 +10,7 @@ import { errorMiddleware } from './errors';
 import { errorPage } from './pages/layout';
 import { securityHeaders } from './security-headers';
 import { createHealthRouter } from './routes/health';
-import { WorkflowsHealthProbe } from '../client/sync-health';
+import { WorkflowsHealthProbe } from '../temporal-client/sync-health';
 
 export interface AppDeps {
   config: Config;

@@ -21,7 +21,7 @@ import { temporalClientConnectionOptions } from '../infra/temporal-connection';
 import { SessionStore } from '../auth/sessions';
 import { OAuthStates } from '../auth/oauth-state';
 import { sessionSigner, stateSigner } from '../auth/signing';
-import { PreviewRunner } from '../client/previews';
+import { PreviewRunner } from '../temporal-client/previews';
 import { createAssetsRouter } from './routes/assets';
 import { createOAuthRouter } from './routes/oauth';
 import { createPagesRouter } from './routes/pages';

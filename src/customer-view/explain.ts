@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { Config } from '../config';
 import type { SecretBox } from '../crypto/secret-box';
-import type { InstallWorkflows } from '../client/workflows';
+import type { InstallWorkflows } from '../temporal-client/workflows';
 import type { Install } from '../db/installs';
 import { getCustomers, getCustomersByEmail } from '../db/mirror';
 import { customerHistory } from '../db/customer-history';

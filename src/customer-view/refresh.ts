@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { InstallWorkflows } from '../client/workflows';
+import type { InstallWorkflows } from '../temporal-client/workflows';
 import { allObservedSince } from '../db/support-reads';
 import { pollUntil } from '../infra/timing';
 import type { ShownCustomer } from './contact-customers';

@@ -4,7 +4,7 @@ import { SUBSCRIBED_EVENT_TYPES, eventAtPinnedVersion } from '../mapping';
 import { markEventsProcessed, newestEventCreated } from '../db/events';
 import { latestImport } from '../db/imports';
 import { setInstallStatus, type Install } from '../db/installs';
-import type { InstallWorkflows } from '../client/workflows';
+import type { InstallWorkflows } from '../temporal-client/workflows';
 import type { StripeEventRef } from '../shared/messages';
 import { disableInstallFromStripe, recordForInstall } from './intake';
 import { eventIdsStillReceived } from '../db/events';

@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import { countIgnoredWebhook, markEventsProcessed, recordEvent, type EventSource } from '../db/events';
 import { setInstallStatus, wipeCredentials, type Install } from '../db/installs';
 import { upsertCatalog } from '../db/mirror';
-import type { InstallWorkflows } from '../client/workflows';
+import type { InstallWorkflows } from '../temporal-client/workflows';
 import type { StripeEventRef } from '../shared/messages';
 import { withTimeout } from '../infra/timing';
 import { classifyEvent, type IgnoreReason } from './classify';

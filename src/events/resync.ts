@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { createImport } from '../db/imports';
 import { findInstall } from '../db/installs';
-import { newImportId, type InstallWorkflows } from '../client/workflows';
+import { newImportId, type InstallWorkflows } from '../temporal-client/workflows';
 
 export interface ResyncRequest {
   /** The import now rebuilding the install's state (a running one is reused), or null when none was started. */

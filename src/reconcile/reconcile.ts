@@ -19,7 +19,7 @@ import { reservedEventTimes } from '../db/intercom-event-times';
 import { createIntercomClient } from '../activities/clients/intercom';
 import { InstallContexts } from '../activities/install-context';
 import type { StripePacers } from '../activities/stripe-pacer';
-import type { InstallWorkflows } from '../client/workflows';
+import type { InstallWorkflows } from '../temporal-client/workflows';
 import type { StripeEventRef } from '../shared/messages';
 import { StripeStateReader, type StripeCustomerState } from './stripe-state';
 import { listContactEvents, listContacts, type ListedContact } from './intercom-state';

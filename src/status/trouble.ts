@@ -1,4 +1,4 @@
-import type { WaitingOn } from '../client/sync-health';
+import type { WaitingOn } from '../temporal-client/sync-health';
 import type { InstallStatusReport } from './report';
 
 /** What fixes a notice, when the admin can do something: the page turns it into a button or link. */

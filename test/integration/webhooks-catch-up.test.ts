@@ -12,7 +12,7 @@ import { createStripeClient } from '../../src/activities/clients/stripe';
 import { InstallContexts } from '../../src/activities/install-context';
 import { errorMiddleware } from '../../src/api/errors';
 import { createWebhookRouter } from '../../src/api/routes/webhooks';
-import { InstallWorkflows } from '../../src/client/workflows';
+import { InstallWorkflows } from '../../src/temporal-client/workflows';
 import { encryptionKeyBytes } from '../../src/config';
 import { createSecretBox } from '../../src/crypto/secret-box';
 import { markEventsProcessed } from '../../src/db/events';

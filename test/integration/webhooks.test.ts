@@ -10,7 +10,7 @@ import { Registry } from 'prom-client';
 import Stripe from 'stripe';
 import { createWebhookRouter, MAX_WEBHOOK_BYTES } from '../../src/api/routes/webhooks';
 import { errorMiddleware } from '../../src/api/errors';
-import { InstallWorkflows } from '../../src/client/workflows';
+import { InstallWorkflows } from '../../src/temporal-client/workflows';
 import { encryptionKeyBytes } from '../../src/config';
 import { createSecretBox } from '../../src/crypto/secret-box';
 import { ignoredWebhookCounts } from '../../src/db/events';

@@ -8,7 +8,7 @@ import { freePort } from '../../src/infra/ports';
 import { startServiceProcess } from '../../scripts/lib/service-process';
 import { startService, type RunningService } from '../../src/service';
 import { createInstallWorkflows } from '../../src/activities';
-import type { InstallWorkflows } from '../../src/client/workflows';
+import type { InstallWorkflows } from '../../src/temporal-client/workflows';
 import { testConfig, testLogger } from './config';
 import { createTestDatabase, type TestDatabase } from './database';
 import { ensureTemporal, type TestTemporal } from './temporal';

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import type { Config } from '../../config';
-import type { InstallWorkflows } from '../../client/workflows';
+import type { InstallWorkflows } from '../../temporal-client/workflows';
 import { buildCard, REFRESH_COMPONENT_ID } from '../../canvas/card';
 import type { CanvasResponse } from '../../canvas/components';
 import { canvasSignatureMatches } from '../../canvas/signature';

@@ -15,7 +15,7 @@ import { CredentialCheckUnavailable, CredentialRejected, verifyStripeKey } from 
 import { identifyIntercomAdmin, IntercomOAuthRejected } from '../../installs/intercom-oauth';
 import { isLiveKey, type InstallRequest, type InstallService } from '../../installs/install-service';
 import { freshStripeAccessToken, releaseStripeGrant, StripeGrantRevoked } from '../../installs/stripe-oauth';
-import type { PreviewConnection, PreviewRunner } from '../../client/previews';
+import type { PreviewConnection, PreviewRunner } from '../../temporal-client/previews';
 import type { StatusReporter } from '../../status/report';
 import { failuresCsv, groupFailures } from '../../status/failure-groups';
 import { AlertUrlRejected, alertPayload, checkAlertUrl, postAlert } from '../../status/alerts';

@@ -7,7 +7,7 @@ import type Stripe from 'stripe';
 import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 import type { SecretBox } from '../../crypto/secret-box';
-import type { InstallWorkflows } from '../../client/workflows';
+import type { InstallWorkflows } from '../../temporal-client/workflows';
 import { countIgnoredWebhook } from '../../db/events';
 import { findActiveInstallsByAccount, findInstall, type Install } from '../../db/installs';
 import { accountOfUnverified } from '../../events/envelope';
