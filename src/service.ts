@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createActivities } from './activities';
-import { StripePacers } from './activities/stripe-pacer';
+import { StripePacers } from './vendors/stripe-pacer';
 import { startApiServer } from './api/server';
 import type { Config } from './config';
 import { openDatabase, openWorkerDatabases } from './infra/entry-point';

@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { StripePacers } from './activities/stripe-pacer';
+import { StripePacers } from './vendors/stripe-pacer';
 import { createActivities, createInstallContexts, createInstallWorkflows, type ActivityDeps } from './activities';
 import { catchUpAllInstalls } from './activities/catch-up';
 import type { Config } from './config';

@@ -10,17 +10,13 @@
  * Both compute the same attributes with src/mapping. Input: one JSON argument; output: one JSON line on stdout.
  */
 import type Stripe from 'stripe';
-import { createIntercomClient } from '../../src/activities/clients/intercom';
-import {
-  createStripeClient,
-  CUSTOMER_LIST_EXPANSIONS,
-  SUBSCRIPTION_LIST_EXPANSIONS,
-} from '../../src/activities/clients/stripe';
+import { createIntercomClient } from '../../src/vendors/intercom';
+import { createStripeClient, CUSTOMER_LIST_EXPANSIONS, SUBSCRIPTION_LIST_EXPANSIONS } from '../../src/vendors/stripe';
 import { forEachLimit } from '../../src/activities/concurrency';
 import { CONTACT_WRITES_IN_PARALLEL } from '../../src/activities/sync-customers';
 import { IntercomGateway, type ContactFields } from '../../src/activities/intercom-gateway';
 import { RateWindows } from '../../src/activities/rate-window';
-import { StripePacers } from '../../src/activities/stripe-pacer';
+import { StripePacers } from '../../src/vendors/stripe-pacer';
 import {
   attributeDefinitions,
   catalogFromLists,

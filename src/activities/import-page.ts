@@ -13,7 +13,7 @@ import {
 import { completeImport, recordImportProgress } from '../db/imports';
 import { IMPORT_PAGE_SIZE } from '../workflows/constants';
 import type { CreatedRange, ImportPageKind } from '../shared/billing-lists';
-import { CUSTOMER_LIST_EXPANSIONS, SUBSCRIPTION_LIST_EXPANSIONS } from './clients/stripe';
+import { CUSTOMER_LIST_EXPANSIONS, SUBSCRIPTION_LIST_EXPANSIONS } from '../vendors/stripe';
 import type { InstallContexts } from './install-context';
 import { installFailure, withFailureMapping } from './failures';
 

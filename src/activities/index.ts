@@ -8,7 +8,7 @@ import { InstallContexts } from './install-context';
 import { createImportActivities } from './import-page';
 import { createSyncActivities } from './sync-customers';
 import { createCatchUpActivities } from './catch-up';
-import type { StripePacers } from './stripe-pacer';
+import type { StripePacers } from '../vendors/stripe-pacer';
 import { createPreviewActivities } from './preview';
 import { SessionStore } from '../auth/sessions';
 import { sessionSigner } from '../auth/signing';

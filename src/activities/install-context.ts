@@ -4,11 +4,11 @@ import type { Pool } from 'pg';
 import type { Config } from '../config';
 import type { SecretBox } from '../crypto/secret-box';
 import { findInstall, type Install } from '../db/installs';
-import { createStripeClient } from './clients/stripe';
-import { createIntercomClient } from './clients/intercom';
+import { createStripeClient } from '../vendors/stripe';
+import { createIntercomClient } from '../vendors/intercom';
 import { InstallStopped, IntercomGateway } from './intercom-gateway';
 import { RateWindows } from './rate-window';
-import { StripePacers } from './stripe-pacer';
+import { StripePacers } from '../vendors/stripe-pacer';
 import { installFailure } from './failures';
 import { StripeGrantRevoked, stripeKeyOfInstall } from '../installs/stripe-oauth';
 

@@ -19,7 +19,7 @@ import {
   type CatalogKind,
 } from '../db/mirror';
 import { IMPORT_PAGE_SIZE } from '../workflows/constants';
-import { CUSTOMER_EXPANSIONS, SUBSCRIPTION_LIST_EXPANSIONS } from './clients/stripe';
+import { CUSTOMER_EXPANSIONS, SUBSCRIPTION_LIST_EXPANSIONS } from '../vendors/stripe';
 import { forEachLimit } from './concurrency';
 
 /**

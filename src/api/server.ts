@@ -25,7 +25,7 @@ import { PreviewRunner } from '../temporal-client/previews';
 import { createAssetsRouter } from './routes/assets';
 import { createOAuthRouter } from './routes/oauth';
 import { createPagesRouter } from './routes/pages';
-import type { StripePacers } from '../activities/stripe-pacer';
+import type { StripePacers } from '../vendors/stripe-pacer';
 import { createCanvasRouter } from './routes/canvas';
 import { createFinRouter } from './routes/fin';
 import { createSupportAdminRouter } from './routes/support-admin';

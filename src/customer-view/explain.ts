@@ -7,7 +7,7 @@ import { getCustomers, getCustomersByEmail } from '../db/mirror';
 import { customerHistory } from '../db/customer-history';
 import { activeInstallsOfWorkspace } from '../db/support-reads';
 import { InstallContexts } from '../activities/install-context';
-import { createIntercomClient } from '../activities/clients/intercom';
+import { createIntercomClient } from '../vendors/intercom';
 import type { CustomerDrift } from '../reconcile/reconcile';
 import type { DriftJobPage } from '../reconcile/drift-jobs';
 import { normalizeEmail } from '../mapping';

@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
 import { SUBSCRIBED_EVENT_TYPES } from '../mapping';
-import { STRIPE_API_VERSION } from '../activities/clients/stripe';
+import { STRIPE_API_VERSION } from '../vendors/stripe';
 
 export interface RegisteredEndpoint {
   endpointId: string;

@@ -2,8 +2,8 @@ import Stripe from 'stripe';
 import { IntercomError } from 'intercom-client';
 import type { Config } from '../config';
 import type { IntercomRegion } from '../db/installs';
-import { createStripeClient } from '../activities/clients/stripe';
-import { createIntercomClient } from '../activities/clients/intercom';
+import { createStripeClient } from '../vendors/stripe';
+import { createIntercomClient } from '../vendors/intercom';
 
 export type CredentialField = 'stripe.apiKey' | 'intercom.accessToken' | 'intercom.region';
 

@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import type { IntercomRegion } from '../db/installs';
-import { createIntercomClient } from '../activities/clients/intercom';
+import { createIntercomClient } from '../vendors/intercom';
 import { credentialCheckFailure, CredentialRejected, intercomStatusOf } from './credentials';
 
 /**

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../logger';
-import { StripePacers } from '../activities/stripe-pacer';
+import { StripePacers } from '../vendors/stripe-pacer';
 import {
   reconcileInstall,
   type CustomerDrift,

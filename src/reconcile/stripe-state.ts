@@ -10,7 +10,7 @@ import {
 } from '../mapping';
 import type { LatestCharge } from '../db/mirror';
 import { retrieveCustomer } from '../activities/stripe-refresh';
-import { CUSTOMER_LIST_EXPANSIONS, SUBSCRIPTION_LIST_EXPANSIONS } from '../activities/clients/stripe';
+import { CUSTOMER_LIST_EXPANSIONS, SUBSCRIPTION_LIST_EXPANSIONS } from '../vendors/stripe';
 import { dependencyOf } from '../activities/failures';
 import { IMPORT_PAGE_SIZE } from '../workflows/constants';
 

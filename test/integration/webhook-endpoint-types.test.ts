@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type Stripe from 'stripe';
 import { startStripeEmulator, type StripeEmulator } from '../../emulators/stripe';
-import { createStripeClient } from '../../src/activities/clients/stripe';
+import { createStripeClient } from '../../src/vendors/stripe';
 import { subscribeToMissingEventTypes } from '../../src/events/webhook-endpoints';
 import { SUBSCRIBED_EVENT_TYPES } from '../../src/mapping';
 

@@ -8,7 +8,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import Koa from 'koa';
 import { startStripeEmulator, type StripeEmulator } from '../../emulators/stripe';
 import { createCatchUpActivities, catchUpAllInstalls, type CatchUpResult } from '../../src/activities/catch-up';
-import { createStripeClient } from '../../src/activities/clients/stripe';
+import { createStripeClient } from '../../src/vendors/stripe';
 import { InstallContexts } from '../../src/activities/install-context';
 import { errorMiddleware } from '../../src/api/errors';
 import { createWebhookRouter } from '../../src/api/routes/webhooks';

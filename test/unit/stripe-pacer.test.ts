@@ -7,7 +7,7 @@ import {
   stripeEndpoint,
   type PacerClock,
   type RateLimitedAnswer,
-} from '../../src/activities/stripe-pacer';
+} from '../../src/vendors/stripe-pacer';
 
 /** Virtual time: sleepers wake in time order when run() advances the clock; nothing waits for real. */
 class FakeClock implements PacerClock {

@@ -1,6 +1,6 @@
 import { IntercomClient } from 'intercom-client';
-import type { Config } from '../../config';
-import type { IntercomRegion } from '../../db/installs';
+import type { Config } from '../config';
+import type { IntercomRegion } from '../db/installs';
 
 const REGION_BASE: Record<IntercomRegion, string> = {
   us: 'https://api.intercom.io',

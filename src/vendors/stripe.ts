@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
-import type { Config } from '../../config';
-import { retryAfterMs, stripeEndpoint, type StripeAccountPacer } from '../stripe-pacer';
+import type { Config } from '../config';
+import { retryAfterMs, stripeEndpoint, type StripeAccountPacer } from './stripe-pacer';
 
 export const STRIPE_API_VERSION = '2026-10-28.endive';
 
