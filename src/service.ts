@@ -20,7 +20,7 @@ import type { Logger } from './logger';
 import { catchUpAtStart, createWorker, runWorker } from './worker';
 import { secretBoxFor } from './crypto/secret-box';
 import { checkSecretsAtRest } from './installs/secrets-at-rest';
-import { startEventRetention } from './events/retention';
+import { startEventRetention } from './catch-up/retention';
 
 export interface RunningService {
   apiUrl: string;

@@ -9,7 +9,7 @@ import type { Shutdown } from './infra/lifecycle';
 import { ensureSearchAttributes } from './infra/temporal';
 import { secretBoxFor } from './crypto/secret-box';
 import { checkSecretsAtRest } from './installs/secrets-at-rest';
-import { startEventRetention } from './events/retention';
+import { startEventRetention } from './catch-up/retention';
 import { temporalClientConnectionOptions, temporalConnectionOptions } from './infra/temporal-connection';
 import { workerWorkflowBundle } from './infra/workflow-bundle';
 import { createMetricsRegistry } from './infra/metrics';

@@ -5,9 +5,9 @@ import type { InstallWorkflows } from '../temporal-client/workflows';
 import { listInstallsByStatus } from '../db/installs';
 import type { Logger } from '../logger';
 import type { StripeEventRef } from '../shared/messages';
-import { catchUpInstall, type CatchUpOutcome } from '../events/catch-up';
-import { requestInstallResync, type ResyncRequest } from '../events/resync';
-import { subscribeToMissingEventTypes } from '../events/webhook-endpoints';
+import { catchUpInstall, type CatchUpOutcome } from '../catch-up/catch-up';
+import { requestInstallResync, type ResyncRequest } from '../catch-up/resync';
+import { subscribeToMissingEventTypes } from '../webhooks/webhook-endpoints';
 import type { InstallContexts } from './install-context';
 import { withFailureMapping } from './failures';
 
@@ -49,7 +49,7 @@ export interface CatchUpActivityDeps {
 export function createCatchUpActivities(deps: CatchUpActivityDeps) {
   const { pool, contexts, workflows } = deps;
 
-  /** Records the install's Stripe events missed since the last known-complete point; see events/catch-up.ts. */
+  /** Records the install's Stripe events missed since the last known-complete point; see src/catch-up/catch-up.ts. */
   async function catchUpEvents(input: CatchUpInput): Promise<CatchUpResult> {
     return withFailureMapping(async () => {
       const { install, stripe } = await contexts.load(input.installId);

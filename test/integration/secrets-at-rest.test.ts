@@ -7,7 +7,7 @@ import { ConfigError } from '../../src/config';
 import { createSecretBox, type SecretBox } from '../../src/crypto/secret-box';
 import { deleteHandledEventsOlderThan } from '../../src/db/events';
 import { insertInstall, setWebhookEndpoint } from '../../src/db/installs';
-import { startEventRetention } from '../../src/events/retention';
+import { startEventRetention } from '../../src/catch-up/retention';
 import { checkSecretsAtRest } from '../../src/installs/secrets-at-rest';
 import { createStripeGrant } from '../../src/installs/stripe-oauth';
 import { SessionStore } from '../../src/auth/sessions';

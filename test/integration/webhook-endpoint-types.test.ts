@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type Stripe from 'stripe';
 import { startStripeEmulator, type StripeEmulator } from '../../emulators/stripe';
 import { createStripeClient } from '../../src/vendors/stripe';
-import { subscribeToMissingEventTypes } from '../../src/events/webhook-endpoints';
+import { subscribeToMissingEventTypes } from '../../src/webhooks/webhook-endpoints';
 import { SUBSCRIBED_EVENT_TYPES } from '../../src/mapping';
 
 describe('webhooks: an endpoint created before an event type was handled is subscribed to it', () => {

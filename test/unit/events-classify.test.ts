@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type Stripe from 'stripe';
-import { classifyEvent, type Classification } from '../../src/events/classify';
+import { classifyEvent, type Classification } from '../../src/webhooks/classify';
 import type { InstallStatus } from '../../src/db/installs';
 
 function stripeEvent(

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import Stripe from 'stripe';
-import { verifyStripeEvent, verifyStripeEventFor, WebhookRejected, type RejectionCode } from '../../src/events/verify';
-import { accountOfUnverified } from '../../src/events/envelope';
+import {
+  verifyStripeEvent,
+  verifyStripeEventFor,
+  WebhookRejected,
+  type RejectionCode,
+} from '../../src/webhooks/verify';
+import { accountOfUnverified } from '../../src/webhooks/envelope';
 
 const secret = 'whsec_unit_test_secret';
 const otherSecret = 'whsec_another_install';

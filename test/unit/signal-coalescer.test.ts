@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { SignalCoalescer } from '../../src/events/signal-coalescer';
+import { SignalCoalescer } from '../../src/webhooks/signal-coalescer';
 import type { StripeEventRef } from '../../src/shared/messages';
 
 const ref = (eventId: string): StripeEventRef => ({ eventId, customerId: 'cus_a', refresh: true });

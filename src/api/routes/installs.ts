@@ -7,7 +7,7 @@ import type { Config } from '../../config';
 import { HttpError } from '../errors';
 import { readJsonBody } from '../json-body';
 import { CredentialCheckUnavailable, CredentialRejected } from '../../installs/credentials';
-import { WebhookUrlRejected } from '../../events/webhook-endpoints';
+import { WebhookUrlRejected } from '../../webhooks/webhook-endpoints';
 import { isLiveKey, type InstallService } from '../../installs/install-service';
 import type { Install } from '../../db/installs';
 import type { StatusReporter } from '../../status/report';

@@ -10,9 +10,9 @@ import type { SecretBox } from '../../crypto/secret-box';
 import type { InstallWorkflows } from '../../temporal-client/workflows';
 import { countIgnoredWebhook } from '../../db/events';
 import { findActiveInstallsByAccount, findInstall, type Install } from '../../db/installs';
-import { accountOfUnverified } from '../../events/envelope';
-import { createEventIntake, type IntakeOutcome } from '../../events/intake';
-import { INVALID_SIGNATURE_MESSAGE, verifyStripeEventFor, WebhookRejected } from '../../events/verify';
+import { accountOfUnverified } from '../../webhooks/envelope';
+import { createEventIntake, type IntakeOutcome } from '../../webhooks/intake';
+import { INVALID_SIGNATURE_MESSAGE, verifyStripeEventFor, WebhookRejected } from '../../webhooks/verify';
 import { HttpError } from '../errors';
 import type { AppState } from '../app';
 

@@ -6,7 +6,7 @@ import { latestImport } from '../db/imports';
 import { setInstallStatus, type Install } from '../db/installs';
 import type { InstallWorkflows } from '../temporal-client/workflows';
 import type { StripeEventRef } from '../shared/messages';
-import { disableInstallFromStripe, recordForInstall } from './intake';
+import { disableInstallFromStripe, recordForInstall } from '../webhooks/intake';
 import { eventIdsStillReceived } from '../db/events';
 
 /** The Events API keeps 30 days (design §6): a gap older than that cannot be listed, only rebuilt by a resync. */
