@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import { getEvents, type RecordedEvent } from '../db/events';
 import { referencedId } from '../mapping';
 import { mirroredLatestCharges, upsertCharges, upsertLatestCharges, type LatestCharge } from '../db/mirror';
-import type { WorkItem } from '../workflows/work-queue';
+import type { WorkItem } from '../shared/messages';
 
 /**
  * Events whose only effect on a customer's attributes is the charge they carry. Not `charge.refund.updated` nor

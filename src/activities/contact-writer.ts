@@ -38,8 +38,7 @@ import { reserveEventTime } from '../db/intercom-event-times';
 import { clearWarnings, recordWarning } from '../db/warnings';
 import { withAdvisoryLocks } from '../db/locks';
 import type { Install } from '../db/installs';
-import type { SyncCounters } from '../shared/messages';
-import type { WorkItem } from '../workflows/work-queue';
+import type { SyncCounters, WorkItem } from '../shared/messages';
 import {
   conflictingContactId,
   IntercomRejected,

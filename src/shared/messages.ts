@@ -62,3 +62,16 @@ export const disableSignal = defineSignal('disable');
 
 export const syncStatusQuery = defineQuery<SyncStatus>('syncStatus');
 export const importProgressQuery = defineQuery<ImportProgress>('importProgress');
+
+/**
+ * One customer's pending write in the sync workflow's queue (src/workflows/work-queue.ts), handed to the activities that
+ * write it. `refresh`: re-read the customer from Stripe first.
+ */
+export interface WorkItem {
+  customerId: string;
+  refresh: boolean;
+  /** Stripe event ids to turn into Intercom data events, in arrival order. */
+  eventIds: string[];
+  /** Import pages waiting for this customer (`<replyTo>#<seq>`). */
+  batchKeys: string[];
+}

@@ -21,6 +21,7 @@ import {
   syncStatusQuery,
   type StripeEventRef,
   type SyncCounters,
+  type WorkItem,
 } from '../shared/messages';
 import {
   CATCH_UP_EVERY_MS,
@@ -31,7 +32,7 @@ import {
   SYNC_QUEUE_BOUND,
   SYNC_RUN_LIFETIME_MS,
 } from './constants';
-import { WorkQueue, type PageAck, type WorkItem, type WorkQueueSnapshot } from './work-queue';
+import { WorkQueue, type PageAck, type WorkQueueSnapshot } from './work-queue';
 import { RecentIds } from './recent-ids';
 import { addCounters, emptyCounters } from '../shared/counters';
 

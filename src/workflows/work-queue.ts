@@ -1,3 +1,5 @@
+import type { WorkItem } from '../shared/messages';
+
 /**
  * The sync workflow's queue of customers to write, kept deterministic (no I/O) so it can live in workflow state.
  *
@@ -5,15 +7,6 @@
  * flight is not taken again until that batch completes — so one customer never has two writes at once and its
  * work runs in arrival order.
  */
-export interface WorkItem {
-  customerId: string;
-  refresh: boolean;
-  /** Stripe event ids to turn into Intercom data events, in arrival order. */
-  eventIds: string[];
-  /** Import pages waiting for this customer (`<replyTo>#<seq>`). */
-  batchKeys: string[];
-}
-
 export interface PageAck {
   replyTo: string;
   seq: number;
