@@ -32,7 +32,7 @@ import { importResult, installAndWait, problems, round, seedScenario } from './l
 import { startServiceProcess } from './lib/service-process';
 import { findTemporalServerPid, StackMeter, type StackUsage } from './lib/process-usage';
 import type { DirectLoopInput, DirectLoopResult } from './lib/direct-loop';
-import { freePort } from '../src/infra/ports';
+import { freePort } from '../src/dev/ports';
 import { installHistory } from './lib/history';
 import { CallTimeline } from './lib/call-timeline';
 

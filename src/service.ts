@@ -8,8 +8,8 @@ import type { Config } from './config';
 import { openDatabase, openWorkerDatabases } from './infra/entry-point';
 import type { Shutdown } from './infra/lifecycle';
 import { createMetricsRegistry } from './infra/metrics';
-import { ensurePostgres } from './infra/postgres';
-import { ensureTemporalServer } from './infra/temporal-cli';
+import { ensurePostgres } from './dev/postgres';
+import { ensureTemporalServer } from './dev/temporal-cli';
 import { ensureSearchAttributes } from './infra/temporal';
 import {
   temporalClientConnectionOptions,

@@ -1,5 +1,5 @@
 import type { Config } from '../../src/config';
-import { freePort } from '../../src/infra/ports';
+import { freePort } from '../../src/dev/ports';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';

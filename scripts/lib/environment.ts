@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { Config } from '../../src/config';
-import { createDatabaseIfMissing } from '../../src/infra/postgres';
+import { createDatabaseIfMissing } from '../../src/dev/postgres';
 import { loadConfigOrExit, type Shutdown } from '../../src/infra/lifecycle';
 import { isTemporalReachable } from '../../src/infra/temporal';
-import { ensureTemporalServer, findTemporalCli } from '../../src/infra/temporal-cli';
+import { ensureTemporalServer, findTemporalCli } from '../../src/dev/temporal-cli';
 import type { Logger } from '../../src/logger';
-import { freePort } from '../../src/infra/ports';
+import { freePort } from '../../src/dev/ports';
 import { say } from './cli';
 
 /**

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Config } from '../../src/config';
-import { stopChild } from '../../src/infra/child-process';
+import { stopChild } from '../../src/dev/child-process';
 import { pollUntil } from '../../src/infra/timing';
 import { configEnv } from './environment';
 

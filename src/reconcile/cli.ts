@@ -6,7 +6,7 @@ import { temporalClientConnectionOptions } from '../infra/temporal-connection';
 import { createInstallWorkflows } from '../activities';
 import { openDatabase } from '../infra/entry-point';
 import { createShutdown, loadConfigOrExit } from '../infra/lifecycle';
-import { ensurePostgres } from '../infra/postgres';
+import { ensurePostgres } from '../dev/postgres';
 import { createLogger } from '../logger';
 import { reconcileInstall } from './reconcile';
 

@@ -25,9 +25,9 @@ import {
   waitForQuiet,
 } from '../support/live-sync';
 import { assertConvergedAfterCrash, assertLossless, recordFigures } from '../support/faults';
-import { freePort } from '../../src/infra/ports';
-import { findTemporalCli, startTemporalDevServer, type DevServer } from '../../src/infra/temporal-cli';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/infra/postgres';
+import { freePort } from '../../src/dev/ports';
+import { findTemporalCli, startTemporalDevServer, type DevServer } from '../../src/dev/temporal-cli';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/dev/postgres';
 
 async function tempDir(prefix: string): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));

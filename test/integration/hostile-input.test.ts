@@ -4,7 +4,7 @@ import Stripe from 'stripe';
 import { secretBoxFor } from '../../src/crypto/secret-box';
 import { findInstall } from '../../src/db/installs';
 import { MAX_WEBHOOK_BYTES } from '../../src/api/routes/webhooks';
-import { freePort } from '../../src/infra/ports';
+import { freePort } from '../../src/dev/ports';
 import { CredentialCheckUnavailable, verifyIntercomToken, verifyStripeKey } from '../../src/installs/credentials';
 import { createLogger } from '../../src/logger';
 import { importWorkflowId, syncWorkflowId } from '../../src/shared/ids';

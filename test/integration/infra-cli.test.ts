@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { findTemporalCli, temporalCliCacheDir } from '../../src/infra/temporal-cli';
+import { findTemporalCli, temporalCliCacheDir } from '../../src/dev/temporal-cli';
 import { testLogger } from '../support/config';
 
 describe('findTemporalCli', () => {

@@ -4,9 +4,9 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { DATABASE_NAME, ensurePostgres } from '../../src/infra/postgres';
+import { DATABASE_NAME, ensurePostgres } from '../../src/dev/postgres';
 import { testConfig, testLogger } from '../support/config';
-import { freePort } from '../../src/infra/ports';
+import { freePort } from '../../src/dev/ports';
 
 describe('ensurePostgres (embedded)', () => {
   let dir: string;

@@ -16,7 +16,7 @@ import { createMetricsRegistry } from '../../src/infra/metrics';
 import { SEARCH_ATTRIBUTES } from '../../src/infra/temporal';
 import { createWorker } from '../../src/worker';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { freePort } from '../../src/infra/ports';
+import { freePort } from '../../src/dev/ports';
 import { ensureTemporal } from '../support/temporal';
 import { testConfig, testLogger } from '../support/config';
 

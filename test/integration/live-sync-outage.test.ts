@@ -6,11 +6,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type Stripe from 'stripe';
 import { createActivities, type ActivityDeps } from '../../src/activities';
-import { findTemporalCli, startTemporalDevServer, type DevServer } from '../../src/infra/temporal-cli';
+import { findTemporalCli, startTemporalDevServer, type DevServer } from '../../src/dev/temporal-cli';
 import { catchUpAtStart, createWorker } from '../../src/worker';
 import { createPool, WORKER_LOCK_POOL_OPTIONS } from '../../src/db/pool';
 import { testConfig, testLogger } from '../support/config';
-import { freePort } from '../../src/infra/ports';
+import { freePort } from '../../src/dev/ports';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 import { registerTeardown } from '../support/teardown';
 import {

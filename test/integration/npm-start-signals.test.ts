@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { hasExited, waitForExit } from '../../src/infra/child-process';
+import { hasExited, waitForExit } from '../../src/dev/child-process';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { randomSuffix } from '../support/config';
 import { eventually } from '../support/stack';

@@ -20,7 +20,7 @@ import { syncWorkflowId } from '../../src/shared/ids';
 import type { StripeEventRef } from '../../src/shared/messages';
 import { testConfig, testLogger } from '../support/config';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { freePort } from '../../src/infra/ports';
+import { freePort } from '../../src/dev/ports';
 import { ensureTemporal } from '../support/temporal';
 
 const config = testConfig();

@@ -4,9 +4,9 @@ import path from 'node:path';
 import pg from 'pg';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
-import { createDatabaseIfMissing, startEmbeddedPostgres } from '../../src/infra/postgres';
+import { createDatabaseIfMissing, startEmbeddedPostgres } from '../../src/dev/postgres';
 import { randomSuffix, testLogger } from './config';
-import { freePort } from '../../src/infra/ports';
+import { freePort } from '../../src/dev/ports';
 import { registerTeardown } from './teardown';
 
 export interface TestDatabase {

@@ -4,7 +4,7 @@ import type { Config } from '../../src/config';
 import type { Logger } from '../../src/logger';
 import { Client, Connection } from '@temporalio/client';
 import { createShutdown, type Shutdown } from '../../src/infra/lifecycle';
-import { freePort } from '../../src/infra/ports';
+import { freePort } from '../../src/dev/ports';
 import { startServiceProcess } from '../../scripts/lib/service-process';
 import { startService, type RunningService } from '../../src/service';
 import { createInstallWorkflows } from '../../src/activities';

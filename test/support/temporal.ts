@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isTemporalReachable } from '../../src/infra/temporal';
-import { ensureTemporalServer } from '../../src/infra/temporal-cli';
+import { ensureTemporalServer } from '../../src/dev/temporal-cli';
 import { installTemporalRuntime } from '../../src/infra/temporal-runtime';
 import { testConfig, testLogger } from './config';
-import { freePort } from '../../src/infra/ports';
+import { freePort } from '../../src/dev/ports';
 import { registerTeardown } from './teardown';
 
 /** SDK logs (the worker prints its whole webpack report) through the test logger: silent unless LOG_LEVEL is set. */

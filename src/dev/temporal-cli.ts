@@ -8,8 +8,8 @@ import { Connection } from '@temporalio/client';
 import { temporalUiUrl, type Config } from '../config';
 import type { Logger } from '../logger';
 import { hasExited, run, stopChild, tailBuffer } from './child-process';
-import { pollUntil } from './timing';
-import { ensureSearchAttributes, isTemporalReachable, searchAttributeCliArgs, splitHostPort } from './temporal';
+import { pollUntil } from '../infra/timing';
+import { ensureSearchAttributes, isTemporalReachable, searchAttributeCliArgs, splitHostPort } from '../infra/temporal';
 
 /** Newer tags use a `replace` directive and cannot be `go install`ed (design §6). */
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
