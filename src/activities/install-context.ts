@@ -10,7 +10,7 @@ import { InstallStopped, IntercomGateway } from './intercom-gateway';
 import { RateWindows } from './rate-window';
 import { StripePacers } from '../vendors/stripe-pacer';
 import { installFailure } from './failures';
-import { StripeGrantRevoked, stripeKeyOfInstall } from '../installs/stripe-oauth';
+import { StripeGrantRevoked, stripeKeyOfInstall } from '../credentials/stripe-access';
 
 export interface InstallContext {
   install: Install;

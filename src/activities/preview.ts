@@ -3,7 +3,7 @@ import type Stripe from 'stripe';
 import type { Config } from '../config';
 import type { SecretBox } from '../crypto/secret-box';
 import type { SessionStore, WebSession } from '../auth/sessions';
-import { freshStripeAccessToken, StripeGrantRevoked } from '../installs/stripe-oauth';
+import { freshStripeAccessToken, StripeGrantRevoked } from '../credentials/stripe-access';
 import { chargeHistory } from '../mapping/charges';
 import { customerAttributes } from '../mapping/customer-attributes';
 import { attributeDefinitions } from '../mapping/attributes';

@@ -29,8 +29,8 @@ import type { StripePacers } from '../vendors/stripe-pacer';
 import { createStripeClient } from '../vendors/stripe';
 import { WebhookUrlRejected, deleteWebhookEndpoint, registerWebhookEndpoint } from '../webhooks/webhook-endpoints';
 import { requestInstallResync, type ResyncRequest } from '../catch-up/resync';
-import { CredentialRejected, verifyIntercomToken, verifyStripeKey, type CredentialField } from './credentials';
-import { replaceStripeGrant, setStripeGrant, stripeKeyOfInstall } from './stripe-oauth';
+import { CredentialRejected, verifyIntercomToken, verifyStripeKey, type CredentialField } from './credential-checks';
+import { replaceStripeGrant, setStripeGrant, stripeKeyOfInstall } from '../credentials/stripe-access';
 import { refusePrefixCollision } from './workspace-prefixes';
 
 export interface InstallRequest {

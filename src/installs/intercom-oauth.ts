@@ -1,7 +1,7 @@
 import type { Config } from '../config';
 import type { IntercomRegion } from '../db/installs';
 import { createIntercomClient } from '../vendors/intercom';
-import { credentialCheckFailure, CredentialRejected, intercomStatusOf } from './credentials';
+import { credentialCheckFailure, CredentialRejected, intercomStatusOf } from './credential-checks';
 
 /**
  * Intercom OAuth (https://developers.intercom.com/docs/build-an-integration/learn-more/authentication/setting-up-oauth):

@@ -5,7 +5,7 @@ import { secretBoxFor } from '../../src/crypto/secret-box';
 import { findInstall } from '../../src/db/installs';
 import { MAX_WEBHOOK_BYTES } from '../../src/api/routes/webhooks';
 import { freePort } from '../../src/dev/ports';
-import { CredentialCheckUnavailable, verifyIntercomToken, verifyStripeKey } from '../../src/installs/credentials';
+import { CredentialCheckUnavailable, verifyIntercomToken, verifyStripeKey } from '../../src/installs/credential-checks';
 import { createLogger } from '../../src/logger';
 import { importWorkflowId, syncWorkflowId } from '../../src/shared/ids';
 import { startTestStack, type TestStack } from '../support/stack';

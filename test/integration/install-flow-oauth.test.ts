@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { stateSigner } from '../../src/auth/signing';
 import { encryptionKeyBytes } from '../../src/config';
 import { createSecretBox } from '../../src/crypto/secret-box';
-import { freshStripeAccessToken } from '../../src/installs/stripe-oauth';
+import { freshStripeAccessToken } from '../../src/credentials/stripe-access';
 import { importWorkflowId, syncWorkflowId } from '../../src/shared/ids';
 import { enableOAuth, FormBrowser, type PageResponse } from '../support/oauth-flow';
 import { eventually, startTestStack, type TestStack } from '../support/stack';

@@ -9,7 +9,7 @@ import { deleteHandledEventsOlderThan } from '../../src/db/events';
 import { insertInstall, setWebhookEndpoint } from '../../src/db/installs';
 import { startEventRetention } from '../../src/catch-up/retention';
 import { checkSecretsAtRest } from '../../src/installs/secrets-at-rest';
-import { createStripeGrant } from '../../src/installs/stripe-oauth';
+import { createStripeGrant } from '../../src/credentials/stripe-access';
 import { SessionStore } from '../../src/auth/sessions';
 import { sessionSigner } from '../../src/auth/signing';
 import { SEALED_TABLES } from '../../src/db/sealed-columns';

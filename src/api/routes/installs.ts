@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Config } from '../../config';
 import { HttpError } from '../errors';
 import { readJsonBody } from '../json-body';
-import { CredentialCheckUnavailable, CredentialRejected } from '../../installs/credentials';
+import { CredentialCheckUnavailable, CredentialRejected } from '../../installs/credential-checks';
 import { WebhookUrlRejected } from '../../webhooks/webhook-endpoints';
 import { isLiveKey, type InstallService } from '../../installs/install-service';
 import type { Install } from '../../db/installs';

@@ -13,9 +13,9 @@ import {
   releaseStripeGrant,
   StripeOAuthRejected,
   wipeUnusedStripeGrants,
-} from '../../installs/stripe-oauth';
+} from '../../credentials/stripe-access';
 import { HttpError } from '../errors';
-import { CredentialCheckUnavailable } from '../../installs/credentials';
+import { CredentialCheckUnavailable } from '../../installs/credential-checks';
 import { rateLimitPerClient } from '../rate-limit';
 import { setSessionCookie, webSession, type PageState } from '../web-session';
 
