@@ -8,7 +8,7 @@ import { emptyCounters } from '../shared/counters';
 import type { SyncCounters, WorkItem } from '../shared/messages';
 import type { InstallContexts } from './install-context';
 import { ContactWriter } from './contact-writer';
-import { fillCatalogForEvents, refreshCustomers } from './stripe-refresh';
+import { fillCatalogForEvents, rereadCustomers } from './stripe-reread';
 import { settleChargeOnlyCustomers } from './charge-events';
 import { forEachLimit } from './concurrency';
 import { dependencyOf, installFailure, INSTALL_FAILED, withFailureMapping } from './failures';
@@ -116,7 +116,7 @@ export function createSyncActivities(deps: { pool: Pool; lockPool: Pool; context
         const refreshIds = pending
           .filter((item) => (item.refresh ? !settledByEvents.has(item.customerId) : !mirrored.has(item.customerId)))
           .map((item) => item.customerId);
-        await refreshCustomers(context.stripe, pool, install.id, refreshIds, recordProgress);
+        await rereadCustomers(context.stripe, pool, install.id, refreshIds, recordProgress);
         counters.refreshed = refreshIds.length;
         await fillCatalogForEvents(
           context.stripe,

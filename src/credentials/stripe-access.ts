@@ -31,7 +31,7 @@ export interface StripeTokens {
 }
 
 /** Refresh when less than this is left, so every Stripe call of an activity (≤ a few minutes) has a valid token. */
-export const REFRESH_MARGIN_MS = 10 * 60_000;
+export const ACCESS_TOKEN_REFRESH_MARGIN_MS = 10 * 60_000;
 const ACCESS_TOKEN_SECONDS = 3600;
 
 type OAuthConfig = Pick<Config, 'STRIPE_API_BASE' | 'STRIPE_APP_SECRET_KEY'>;
@@ -111,7 +111,7 @@ interface GrantRow {
 }
 
 /**
- * The grant's access token, refreshed first when it has less than REFRESH_MARGIN_MS left. The row lock serialises
+ * The grant's access token, refreshed first when it has less than ACCESS_TOKEN_REFRESH_MARGIN_MS left. The row lock serialises
  * refreshes of one grant across every process; the refreshed pair is committed in the same transaction that held the
  * old refresh token, and a refresh Stripe refuses marks the grant and its installs `failed` with the reason.
  */
@@ -132,7 +132,7 @@ export async function freshStripeAccessToken(
     const grant = rows[0];
     if (!grant) throw new StripeGrantRevoked(`Stripe connection ${grantId} does not exist`);
     if (grant.status === 'rejected') throw new StripeGrantRevoked(grant.rejected_reason ?? revokedGrantMessage(''));
-    if (grant.access_expires_at.getTime() - Date.now() > REFRESH_MARGIN_MS) {
+    if (grant.access_expires_at.getTime() - Date.now() > ACCESS_TOKEN_REFRESH_MARGIN_MS) {
       await client.query('COMMIT');
       return secrets.open(grant.access_token_enc);
     }
@@ -179,7 +179,7 @@ export async function freshStripeAccessToken(
 
 /**
  * The key an install's Stripe calls use: its own key, or its OAuth grant's access token (refreshed when it would
- * expire within REFRESH_MARGIN_MS). Throws StripeGrantRevoked when Stripe no longer honours the grant.
+ * expire within ACCESS_TOKEN_REFRESH_MARGIN_MS). Throws StripeGrantRevoked when Stripe no longer honours the grant.
  */
 export async function stripeKeyOfInstall(
   pool: Pool,

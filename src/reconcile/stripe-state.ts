@@ -9,7 +9,7 @@ import {
   type ChargeHistory,
 } from '../mapping';
 import type { LatestCharge } from '../db/mirror';
-import { retrieveCustomer } from '../activities/stripe-refresh';
+import { retrieveCustomer } from '../activities/stripe-reread';
 import { CUSTOMER_LIST_EXPANSIONS, SUBSCRIPTION_LIST_EXPANSIONS } from '../vendors/stripe';
 import { dependencyOf } from '../activities/failures';
 import { IMPORT_PAGE_SIZE } from '../workflows/constants';

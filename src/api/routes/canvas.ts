@@ -9,7 +9,7 @@ import type { CanvasResponse } from '../../canvas/components';
 import { canvasSignatureMatches } from '../../canvas/signature';
 import { customersOfContact } from '../../customer-view/contact-customers';
 import { customerFacts } from '../../customer-view/facts';
-import { refreshShownCustomers } from '../../customer-view/refresh';
+import { rereadShownCustomers } from '../../customer-view/reread';
 import { HttpError } from '../errors';
 import { readBoundedBody } from '../json-body';
 import { createRouter } from '../router';
@@ -72,7 +72,7 @@ export function createCanvasRouter(deps: CanvasRouterDeps): Router<AppState> {
     let shown = await customersOfContact(deps.pool, request.workspace_id, contact, now);
     let notice: string | undefined;
     if (refresh && shown.customers.length > 0) {
-      const done = await refreshShownCustomers(deps, shown.customers, refreshWaitMs);
+      const done = await rereadShownCustomers(deps, shown.customers, refreshWaitMs);
       notice = done ? 'Refreshed from Stripe just now' : 'Refresh requested: Stripe is being read again';
       shown = await customersOfContact(deps.pool, request.workspace_id, contact, new Date());
     }

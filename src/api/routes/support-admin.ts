@@ -6,7 +6,7 @@ import { replaceFinSecret } from '../../db/fin-secrets';
 import { findInstall } from '../../db/installs';
 import { forgetWrittenAttributes, getLinks } from '../../db/contacts';
 import { getCustomers } from '../../db/mirror';
-import { signalRefresh } from '../../customer-view/refresh';
+import { signalRefresh } from '../../customer-view/reread';
 import { activeInstallsOfWorkspace, choosePrimary } from '../../db/support-reads';
 import { HttpError } from '../errors';
 import { installOr404 } from '../install-param';

@@ -35,7 +35,7 @@ const STRIPE_READS_IN_PARALLEL = 8;
  * its latest 100 charges (older ones were mirrored by the import); plus any price, product or coupon the mirror
  * lacks.
  */
-export async function refreshCustomers(
+export async function rereadCustomers(
   stripe: Stripe,
   pool: Pool,
   installId: string,

@@ -9,7 +9,7 @@ import type { ShownCustomer } from './contact-customers';
  * them from Stripe within the account's pacing budget and writes Intercom if they changed), then waits up to
  * `waitMs` for the mirror to hold reads started after the request. True when every customer was re-read in time.
  */
-export async function refreshShownCustomers(
+export async function rereadShownCustomers(
   deps: { pool: Pool; workflows: InstallWorkflows },
   shown: ShownCustomer[],
   waitMs: number,
