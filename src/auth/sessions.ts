@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Queryable } from '../db/queryable';
-import type { IntercomRegion } from '../db/installs';
+import type { IntercomRegion } from '../vendors/intercom';
 import type { Signer } from './signing';
 
 export const SESSION_COOKIE = 'sis_session';

@@ -1,7 +1,7 @@
 import type { Queryable } from './queryable';
+import type { IntercomRegion } from '../vendors/intercom';
 
 export type InstallStatus = 'importing' | 'live' | 'disabled' | 'failed';
-export type IntercomRegion = 'us' | 'eu' | 'au';
 
 /**
  * An install as stored: secrets stay sealed until an activity opens them. A disabled install's credentials are wiped

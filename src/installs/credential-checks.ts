@@ -1,9 +1,8 @@
 import Stripe from 'stripe';
 import { IntercomError } from 'intercom-client';
 import type { Config } from '../config';
-import type { IntercomRegion } from '../db/installs';
 import { createStripeClient } from '../vendors/stripe';
-import { createIntercomClient } from '../vendors/intercom';
+import { createIntercomClient, type IntercomRegion } from '../vendors/intercom';
 
 export type CredentialField = 'stripe.apiKey' | 'intercom.accessToken' | 'intercom.region';
 

@@ -13,9 +13,9 @@ import {
   setWebhookEndpoint,
   wipeCredentials,
   type Install,
-  type IntercomRegion,
   type SealedCredentials,
 } from '../db/installs';
+import type { IntercomRegion } from '../vendors/intercom';
 import { createImport, latestImport, settleEndedImport } from '../db/imports';
 import { contactCounts } from '../db/contacts';
 import { countCustomersWithoutEmail } from '../db/mirror';

@@ -1,6 +1,5 @@
 import type { Config } from '../config';
-import type { IntercomRegion } from '../db/installs';
-import { createIntercomClient } from '../vendors/intercom';
+import { createIntercomClient, type IntercomRegion } from '../vendors/intercom';
 import { credentialCheckFailure, CredentialRejected, intercomStatusOf } from './credential-checks';
 
 /**

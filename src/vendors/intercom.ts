@@ -1,6 +1,8 @@
 import { IntercomClient } from 'intercom-client';
 import type { Config } from '../config';
-import type { IntercomRegion } from '../db/installs';
+
+/** Where an Intercom workspace is hosted; each region has its own REST host (https://developers.intercom.com/building-apps/docs/rest-apis). */
+export type IntercomRegion = 'us' | 'eu' | 'au';
 
 const REGION_BASE: Record<IntercomRegion, string> = {
   us: 'https://api.intercom.io',
