@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { bearerTokenMatches } from '../api/auth';
+import { bearerTokenMatches } from '../auth/bearer-token';
 
 /**
  * `GET /metrics` alone, for a process without the API (`npm run worker`): Prometheus text of `registry`, behind

@@ -7,7 +7,8 @@ import { withTimeout } from '../../infra/timing';
 import type { Logger } from '../../logger';
 import type { AppState } from '../app';
 import type { Middleware } from 'koa';
-import { bearerTokenMatches, requireBearerToken } from '../auth';
+import { bearerTokenMatches } from '../../auth/bearer-token';
+import { requireBearerToken } from '../auth';
 
 export interface HealthDeps {
   pool: Pool;
