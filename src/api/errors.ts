@@ -2,19 +2,9 @@ import { STATUS_CODES } from 'node:http';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
 import type { Logger } from '../logger';
+import { HttpError } from '../shared/http-error';
 
-/** An error meant for the client: its status, code, message and field are sent as they are. */
-export class HttpError extends Error {
-  override name = 'HttpError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-  }
-}
+export { HttpError };
 
 export interface ErrorBody {
   error: { code: string; message: string; field?: string };

@@ -11,7 +11,7 @@ import { createIntercomClient } from '../vendors/intercom';
 import type { CustomerDrift } from '../reconcile/reconcile';
 import type { DriftJobPage } from '../reconcile/drift-jobs';
 import { normalizeEmail } from '../mapping';
-import { HttpError } from '../api/errors';
+import { HttpError } from '../shared/http-error';
 import { showMembers } from './contact-customers';
 import { customerFacts } from './facts';
 

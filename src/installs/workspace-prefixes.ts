@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/queryable';
-import { HttpError } from '../api/errors';
+import { HttpError } from '../shared/http-error';
 import { attributeDefinitions } from '../mapping';
 
 interface Neighbour {
