@@ -19,11 +19,9 @@ import { RateLimiter } from './rate-limiter';
 import { type CreateWorkspaceOptions, Registry, type WorkspaceCredentials } from './registry';
 import { RequestCounts } from './request-counts';
 
-export { ApiError, type ErrorList } from './errors';
 export type { FaultChanges } from './conditions';
 export type { ContactJson } from './contact-json';
-export type { EventRecord, SeedContact, SeedDataAttribute, WorkspaceSnapshot } from './inspection';
-export type { CreateWorkspaceOptions, WorkspaceCredentials } from './registry';
+export type { EventRecord, WorkspaceSnapshot } from './inspection';
 
 import { canvasKitSender, type CanvasKitSender } from './canvas-kit';
 export type { CanvasExchange, EmulatedCanvas } from './canvas-kit';

@@ -106,19 +106,6 @@ export async function recordContactWritten(
   );
 }
 
-export async function recordContactWrite(
-  db: Queryable,
-  installId: string,
-  contactId: string,
-  write: { attributesHash: string; emailNormalized: string | null },
-): Promise<void> {
-  await db.query(
-    `UPDATE intercom_contacts SET attributes_hash = $3, email_normalized = $4, is_lead = false, written_at = now()
-     WHERE install_id = $1 AND contact_id = $2`,
-    [installId, contactId, write.attributesHash, write.emailNormalized],
-  );
-}
-
 /** Forgets a contact that no longer exists in Intercom (deleted there), with its links. */
 export async function forgetContact(db: Queryable, installId: string, contactId: string): Promise<void> {
   await db.query(`DELETE FROM contact_links WHERE install_id = $1 AND contact_id = $2`, [installId, contactId]);
@@ -146,14 +133,6 @@ export async function getLinks(db: Queryable, installId: string, customerIds: st
     [installId, customerIds],
   );
   return new Map(result.rows.map((row) => [row.customer_id, row.contact_id]));
-}
-
-export async function linkedCustomerIds(db: Queryable, installId: string, contactId: string): Promise<string[]> {
-  const result = await db.query<{ customer_id: string }>(
-    `SELECT customer_id FROM contact_links WHERE install_id = $1 AND contact_id = $2`,
-    [installId, contactId],
-  );
-  return result.rows.map((row) => row.customer_id);
 }
 
 export async function contactCounts(db: Queryable, installId: string): Promise<{ created: number; matched: number }> {

@@ -13,8 +13,6 @@ export interface AttributeDefinition {
   description: string;
 }
 
-export const DEFAULT_ATTRIBUTE_PREFIX = 'STRIPE_';
-
 /** Design §4. Types cannot be changed once created in Intercom: never change a row, add new ones. */
 export const ATTRIBUTE_DEFINITIONS = [
   { suffix: 'id', type: 'string', description: 'Stripe customer id' },

@@ -91,14 +91,3 @@ export function catalogReferences(
   if (customerDiscount) noteDiscount(customerDiscount);
   return { productIds: [...productIds].sort(), priceIds: [...priceIds].sort(), couponIds: [...couponIds].sort() };
 }
-
-/**
- * Discount ids that were not expanded. Discounts cannot be fetched by id; the caller must re-read the subscription
- * with `expand: ['discounts', 'items.data.discounts']` (item discounts are too deep to expand from a customer list).
- */
-export function unexpandedDiscountIds(subscription: Stripe.Subscription): string[] {
-  const ids = [...subscription.discounts, ...subscription.items.data.flatMap((item) => item.discounts)].filter(
-    (discount): discount is string => typeof discount === 'string',
-  );
-  return [...new Set(ids)].sort();
-}

@@ -30,7 +30,7 @@ export function isDiscountActive(discount: Stripe.Discount, coupon: Stripe.Coupo
 /**
  * Resolves discounts (ids or objects) to the active coupons that apply in `currency`, in their original order.
  * Unexpanded discount ids, coupons missing from the catalog, and amount-off coupons in another currency are skipped:
- * they cannot be priced (see `unexpandedDiscountIds` and `catalogReferences`).
+ * they cannot be priced (`catalogReferences` lists what the catalog must hold).
  */
 export function activeCoupons(
   discounts: ReadonlyArray<string | Stripe.Discount>,

@@ -23,8 +23,6 @@ export const DATA_EVENT_NAME_SUFFIXES = {
   cancellationScheduled: 'subscription-cancellation-scheduled',
 } as const;
 
-export type DataEventType = Extract<keyof typeof DATA_EVENT_NAME_SUFFIXES, EventType>;
-
 /** Events that may become an Intercom data event on the customer's timeline (`dataEventFor` decides). */
 export const DATA_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
   ...(Object.keys(DATA_EVENT_NAME_SUFFIXES).filter((key) => key.includes('.')) as EventType[]),

@@ -53,10 +53,6 @@ export function toMajorUnits(minor: number, currency: string): number {
   return roundHalfAwayFromZero(scaled) / 10 ** outputDecimals;
 }
 
-export function roundToDecimals(value: number, decimals: number): number {
-  return roundHalfAwayFromZero(value * 10 ** decimals) / 10 ** decimals;
-}
-
 function roundHalfAwayFromZero(value: number): number {
   // Float sums like 0.1 + 0.2 land a hair off a .5 boundary; snap to 9 decimal places before rounding.
   const snapped = Number(value.toFixed(9));

@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Type } from 'protobufjs';
 import * as proto from '@temporalio/proto';
 import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root';
 
@@ -17,6 +16,11 @@ type History = proto.temporal.api.history.v1.IHistory;
  * protojson extension checks `instanceof Type` against the copy it was loaded from. So these use the protojson of the
  * copy @temporalio/proto's types were built with, and the replay is given decoded histories.
  */
+/** A protobufjs message type from @temporalio/proto's own copy; only passed back to that copy's protojson here. */
+interface Type {
+  readonly fullName: string;
+}
+
 const protoRequire = createRequire(require.resolve('@temporalio/proto'));
 const protojson = protoRequire('protobufjs/ext/protojson') as {
   fromJson(type: Type, json: unknown, options?: { ignoreUnknownFields?: boolean }): unknown;
