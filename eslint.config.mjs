@@ -12,6 +12,17 @@ export default tseslint.config(
   },
   ...tseslint.configs.recommended,
   {
+    // Type-aware rules: a promise nobody awaits or catches loses its error (and, in a request or an activity, its
+    // ordering); a promise where a plain value is expected (an if, an event handler) is always truthy or unhandled.
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+    },
+  },
+  {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': [

@@ -114,7 +114,9 @@ export function createApiRouters(deps: ApiServerDeps): ApiRouters {
 export async function startApiServer(deps: ApiServerDeps): Promise<ApiServer> {
   const { routers, alerts } = createApiRouters(deps);
   const app = createApp({ ...deps, routers });
-  const server = createServer(SERVER_LIMITS, app.callback());
+  const handle = app.callback();
+  // Koa settles every request itself (a failure goes to its error handling), so the promise is only let go.
+  const server = createServer(SERVER_LIMITS, (request, response) => void handle(request, response));
   // Idle keep-alive sockets close before a load balancer's usual 60 s idle timeout could reuse a dying one.
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {

@@ -162,9 +162,8 @@ describe('install flow: OAuth on both sides, sessions and state', function () {
     assert.match(grant.rows[0].stripe_grant_id, /^grt_/);
     await eventually(
       async () => {
-        const view = (await (
-          await connect.get(`${stack.service.apiUrl}/app/installs/${installId}/status.json`)
-        ).body) as string;
+        const view = (await connect.get(`${stack.service.apiUrl}/app/installs/${installId}/status.json`))
+          .body as string;
         return JSON.parse(view).percent === 100 ? true : undefined;
       },
       90_000,

@@ -64,7 +64,8 @@ describe('webhooks: endpoint registration and event catch-up (Stripe emulator, r
     app.use(errorMiddleware(logger));
     const router = createWebhookRouter({ pool: db.pool, config, secrets, workflows, logger });
     app.use(router.routes());
-    api = createServer(app.callback());
+    const handle = app.callback();
+    api = createServer((request, response) => void handle(request, response));
     await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
     apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
 

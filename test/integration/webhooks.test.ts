@@ -73,7 +73,8 @@ function webhookApp(pool: Pool, workflows: InstallWorkflows, temporalTimeoutMs?:
 }
 
 async function listen(app: Koa): Promise<{ url: string; server: Server }> {
-  const server = createServer(app.callback());
+  const handle = app.callback();
+  const server = createServer((request, response) => void handle(request, response));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
