@@ -71,8 +71,9 @@ export class InstallContexts {
   }
 
   /**
-   * Disabling stops all writing at once (design §1): a batch that was already running re-reads the status before each
-   * Intercom call (a primary-key read, cheap beside the call), rather than writing the rest of its customers. Calls
+   * Disabling stops all writing at once (a disabled install must not write one more contact): a batch that was
+   * already running re-reads the status before each Intercom call (a primary-key read, cheap beside the call), rather
+   * than writing the rest of its customers. Calls
    * starting together share one read instead of each taking a pool connection: a call may see the status as of a
    * read begun a moment before it asked, never older than one primary-key read.
    */

@@ -71,7 +71,7 @@ export class IntercomGateway {
     private readonly client: IntercomClient,
     private readonly rate: RateWindow,
     private readonly onWait: () => void = () => undefined,
-    /** Runs right before every call; throws InstallStopped once the install is disabled (design §1: at once). */
+    /** Runs right before every call; throws InstallStopped once the install is disabled (at once, mid-batch). */
     private readonly beforeCall: () => Promise<void> = async () => undefined,
     /** The workspace's calls in flight (shared by every activity of this worker); unlimited when absent. */
     private readonly inFlight?: InFlightLimiter,
@@ -79,8 +79,8 @@ export class IntercomGateway {
 
   /**
    * Finds contacts, users and leads alike, whose `field` equals one of `values` (15 per search call: Intercom's limit
-   * per group). Keys are lower-cased; when several contacts share a key the user wins over a lead (design §4: a lead
-   * is only used when no user has the email), then the oldest.
+   * per group). Keys are lower-cased; when several contacts share a key the user wins over a lead (a lead
+   * is only used when no user has the email: one person, one contact), then the oldest.
    *
    * The query is one OR group of filters: the 2.14 reference defines a group's `value` as either all filters or all
    * nested groups, never a mix (components.schemas.multiple_filter_search_request;

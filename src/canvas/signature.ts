@@ -2,8 +2,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * Canvas Kit requests carry `X-Body-Signature`: the hex HMAC-SHA256 of the exact request body keyed with the app's
- * OAuth client secret (design §7, after Intercom's "signed notifications" rules; the docs corpus had no Intercom page
- * for this header, so the design's description is what this follows).
+ * OAuth client secret. No Intercom page describes this header; it follows the scheme of Intercom's webhook
+ * notifications (`X-Hub-Signature`, an HMAC of the raw body keyed with the client secret:
+ * https://developers.intercom.com/docs/references/webhooks/webhook-models), and the emulator signs the same way.
  */
 export function canvasBodySignature(rawBody: string, clientSecret: string): string {
   return createHmac('sha256', clientSecret).update(rawBody, 'utf8').digest('hex');

@@ -9,7 +9,10 @@ import type { StripeEventRef } from '../shared/messages';
 import { disableInstallFromStripe, recordForInstall } from '../webhooks/intake';
 import { eventIdsStillReceived } from '../db/events';
 
-/** The Events API keeps 30 days (design §6): a gap older than that cannot be listed, only rebuilt by a resync. */
+/**
+ * The Events API lists 30 days back (https://docs.stripe.com/api/events/list): a gap older than that cannot be listed,
+ * only rebuilt by a resync.
+ */
 export const STRIPE_EVENT_RETENTION_SECONDS = 30 * 86_400;
 /** Margin inside the retention window, so an event about to expire is not counted on. */
 const RETENTION_MARGIN_SECONDS = 3_600;

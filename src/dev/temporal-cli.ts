@@ -11,7 +11,7 @@ import { hasExited, run, stopChild, tailBuffer } from './child-process';
 import { pollUntil } from '../infra/timing';
 import { ensureSearchAttributes, isTemporalReachable, searchAttributeCliArgs, splitHostPort } from '../infra/temporal';
 
-/** Newer tags use a `replace` directive and cannot be `go install`ed (design §6). */
+/** Newer tags have a `replace` directive in their go.mod, and Go refuses to `go install` such a module. */
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
 
 /** Where a CLI we build is kept between runs and checkouts. */

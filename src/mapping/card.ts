@@ -7,7 +7,7 @@ export interface CardSummary {
   expYear: number;
 }
 
-/** The method that pays (design §4): its type, and the card when it is one. */
+/** The method that pays (`payingMethod` says which one): its type, and the card when it is one. */
 export interface PayingMethod {
   /** PaymentMethod `type` (`card`, `sepa_debit`, `us_bank_account`, `link`, …); legacy sources map to the same. */
   type: string;

@@ -22,8 +22,9 @@ export interface ContactRankingContext {
 
 /**
  * When several Stripe customers share one email, the contact shows the one whose primary subscription ranks highest
- * (design §4: status, then monthly value, then newest subscription). Ties, including no subscription on either
- * side, go to the newest customer, then to the higher id so the choice never depends on input order. Deleted
+ * (by status, then monthly value, then newest subscription: the customer most likely to be the one paying). Ties,
+ * including no subscription on either side, go to the newest customer, then to the higher id so the choice never
+ * depends on input order. Deleted
  * customers lose to live ones.
  */
 export function pickContactCustomer<T extends ContactCandidate>(

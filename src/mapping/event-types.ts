@@ -76,7 +76,7 @@ export const CATALOG_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
   'coupon.deleted',
 ]);
 
-/** Uninstalling from Stripe's side stops all syncing for the account (design §1). */
+/** Uninstalling from Stripe's side stops all syncing for the account: the app no longer has its consent to read. */
 export const INSTALL_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>(['account.application.deauthorized']);
 
 /** Every event type the webhook endpoint subscribes to, sorted. */

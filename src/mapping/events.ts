@@ -42,7 +42,7 @@ export const MAX_EVENT_METADATA_KEYS = 10;
 
 type MetadataEntry = readonly [key: string, value: EventMetadataValue | null | undefined];
 
-/** The Intercom data event for a Stripe event (design §5), or null for a type that is not one. */
+/** The Intercom data event for a Stripe event (DATA_EVENT_TYPES lists them), or null for a type that is not one. */
 export function dataEventFor(event: Stripe.Event, options: DataEventOptions = {}): DataEvent | null {
   const described = describe(event, options.catalog ?? EMPTY_CATALOG);
   if (!described) return null;

@@ -1,4 +1,5 @@
-// Pure mapping from Stripe objects to Intercom attributes (design §4) and data events (§5). No I/O.
+// Pure mapping from Stripe objects to Intercom attributes and data events (docs/ lists both with their Stripe
+// sources). No I/O, so every rule is tested table-driven in test/unit.
 export {
   ATTRIBUTE_DEFINITIONS,
   AttributeNameError,

@@ -13,7 +13,10 @@ export interface PricingContext {
   customerDiscount?: Stripe.Discount | null;
 }
 
-/** Trialing, unpaid, paused, incomplete and canceled subscriptions bring no recurring revenue (design §4). */
+/**
+ * Trialing, unpaid, paused, incomplete and canceled subscriptions bring no recurring revenue: they are not being paid
+ * for now (past_due is, late: Stripe is still retrying the invoice).
+ */
 const REVENUE_STATUSES: ReadonlySet<string> = new Set(['active', 'past_due']);
 
 interface RevenueLine {

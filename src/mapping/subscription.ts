@@ -64,9 +64,9 @@ export function primarySubscription(
 }
 
 /**
- * The item that represents the subscription (design §4: the plan, not the add-on): among the items that bill
- * something, the largest recurring amount per unit, monthly-normalised, before discounts, so "Pro $49 + 10 × $10
- * seats" is Pro; licensed items win ties over metered ones, then Stripe's item order decides.
+ * The item that represents the subscription (the plan, not an add-on, names it on the contact): among the items
+ * that bill something, the largest recurring amount per unit, monthly-normalised, before discounts, so
+ * "Pro $49 + 10 × $10 seats" is Pro; licensed items win ties over metered ones, then Stripe's item order decides.
  *
  * A licensed item at `quantity: 0` bills nothing (Stripe bills "unit_amount × quantity",
  * https://docs.stripe.com/products-prices/pricing-models#per-seat) and never defines the plan, however high its unit

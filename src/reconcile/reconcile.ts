@@ -239,8 +239,9 @@ function compareAttributes(
 }
 
 /**
- * Each recorded Stripe event that implies a data event (design §5) must show on its customer's contact, once; a
- * data event of ours that no recorded Stripe event explains (sent twice under another timestamp) is unexpected.
+ * Each recorded Stripe event that implies a data event (mapping's dataEventFor) must show on its customer's
+ * contact, once; a data event of ours that no recorded Stripe event explains (sent twice under another timestamp)
+ * is unexpected.
  */
 async function compareEvents(
   pool: Pool,

@@ -1,7 +1,10 @@
 import Stripe from 'stripe';
 import { InvalidEvent, parseEventEnvelope } from './envelope';
 
-/** Stripe's own default, and the design's (§3): a signed delivery older than this is refused as a possible replay. */
+/**
+ * Stripe's libraries' default tolerance (https://docs.stripe.com/webhooks): a signed delivery older than this is
+ * refused as a possible replay.
+ */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 export type RejectionCode =

@@ -37,7 +37,9 @@ export const steps = (current: 1 | 2 | 3): Html =>
   </ol>`;
 
 /**
- * What a restricted key needs (design §6), in the words and order of Stripe's "Create restricted key" form.
+ * What a restricted key needs (https://docs.stripe.com/keys/restricted-api-keys): read access to what the import
+ * and the sync read, write access to webhook endpoints (the install registers its own), in the words and order of
+ * Stripe's "Create restricted key" form.
  */
 export const STRIPE_KEY_PERMISSIONS = [
   'Customers: Read',

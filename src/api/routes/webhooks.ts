@@ -37,8 +37,8 @@ export interface WebhookRouterDeps {
 type UnverifiedReason = 'unknown_install' | 'install_disabled';
 
 /**
- * Stripe's webhook deliveries (design §3). The body is read raw here (no JSON parser may run before it: the signature
- * covers the exact bytes). Answers:
+ * Stripe's webhook deliveries (https://docs.stripe.com/webhooks). The body is read raw here (no JSON parser may run
+ * before it: the signature covers the exact bytes). Answers:
  * - 200 `{received: true}` once Temporal has accepted the signal, or once an ignored delivery is counted;
  * - 400 for a missing, malformed, mismatched or stale signature and for a body that is not a Stripe event, with
  *   nothing recorded or signalled; 413 above 1 MiB;
