@@ -111,9 +111,10 @@ interface GrantRow {
 }
 
 /**
- * The grant's access token, refreshed first when it has less than ACCESS_TOKEN_REFRESH_MARGIN_MS left. The row lock serialises
- * refreshes of one grant across every process; the refreshed pair is committed in the same transaction that held the
- * old refresh token, and a refresh Stripe refuses marks the grant and its installs `failed` with the reason.
+ * The grant's access token, refreshed first when it has less than ACCESS_TOKEN_REFRESH_MARGIN_MS left. The row lock
+ * serialises refreshes of one grant across every process; the refreshed pair is committed in the same transaction
+ * that held the old refresh token, and a refresh Stripe refuses marks the grant and its installs `failed` with the
+ * reason.
  */
 export async function freshStripeAccessToken(
   pool: Pool,
