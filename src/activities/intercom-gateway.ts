@@ -38,6 +38,8 @@ export interface FoundContact {
   email: string | null;
   externalId: string | null;
   role: 'user' | 'lead';
+  /** When Intercom created it (unix seconds), as the search answer gives it. */
+  createdAt: number | null;
 }
 
 export interface ContactFields {
@@ -57,6 +59,12 @@ export interface ExistingAttribute {
 }
 
 export type AttributeType = 'string' | 'integer' | 'float' | 'boolean' | 'date' | 'datetime';
+
+/** The calls that write contacts and their events (ContactWriter): what a test's in-memory Intercom implements. */
+export type ContactGateway = Pick<
+  IntercomGateway,
+  'findContacts' | 'createUser' | 'updateContact' | 'contactCreatedAt' | 'sendEvent'
+>;
 
 /** Intercom's search allows at most 15 filters per AND/OR group. */
 export const SEARCH_FILTERS_PER_GROUP = 15;
@@ -123,6 +131,7 @@ export class IntercomGateway {
           email: contact.email ?? null,
           externalId: contact.external_id ?? null,
           role: contact.role === 'lead' ? 'lead' : 'user',
+          createdAt: contact.created_at ?? null,
         });
       }
       startingAfter = list.pages?.next?.starting_after ?? undefined;

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { catalogIdsOf } from '../activities/contact-writer';
+import { catalogIdsOf } from '../activities/contact-fields';
 import { findContactsByEmail } from '../db/contacts';
 import { getCatalog, getContactMembersOfEach, type MirroredCustomer } from '../db/mirror';
 import {

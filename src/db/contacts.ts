@@ -164,6 +164,23 @@ export async function recordCreationIntent(
   return { requestedAt: row.requested_at, interrupted: !row.inserted };
 }
 
+/**
+ * The unsettled creation intents among `emails` (a create of ours was requested and its contact never recorded: its
+ * answer was lost or its worker died), with when each was first requested.
+ */
+export async function pendingCreationIntents(
+  db: Queryable,
+  installId: string,
+  emails: string[],
+): Promise<Map<string, Date>> {
+  if (emails.length === 0) return new Map();
+  const result = await db.query<{ email_normalized: string; requested_at: Date }>(
+    `SELECT email_normalized, requested_at FROM contact_creations WHERE install_id = $1 AND email_normalized = ANY($2)`,
+    [installId, emails],
+  );
+  return new Map(result.rows.map((row) => [row.email_normalized, row.requested_at]));
+}
+
 /** The create is settled (its contact is recorded): a later 409 for this email is no longer ours. */
 export async function forgetCreationIntent(db: Queryable, installId: string, email: string): Promise<void> {
   await db.query(`DELETE FROM contact_creations WHERE install_id = $1 AND email_normalized = $2`, [installId, email]);
