@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { ContactWriter } from '../../src/activities/contact-writer';
 import { contactCounts } from '../../src/db/contacts';
-import { insertInstall, type Install } from '../../src/db/installs';
+import type { Install } from '../../src/db/installs';
 import { upsertCustomers } from '../../src/db/mirror';
 import { normalizeEmail } from '../../src/mapping';
 import { emptyCounters } from '../../src/shared/counters';
 import type { SyncCounters } from '../../src/shared/messages';
 import type { WorkItem } from '../../src/workflows/work-queue';
 import { FakeIntercomGateway, LostAnswer } from '../support/fake-intercom-gateway';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { createTestDatabase, insertTestInstall, type TestDatabase } from '../support/database';
 import { customer } from './fixtures/stripe';
 
 /**
@@ -33,21 +32,7 @@ describe('contact writer', function () {
     name: string;
   }
 
-  async function newInstall(): Promise<Install> {
-    const { install } = await insertInstall(db.pool, {
-      id: randomUUID(),
-      stripeAccountId: `acct_${randomUUID().slice(0, 12)}`,
-      livemode: false,
-      stripeApiKeySealed: 'sealed-key',
-      intercomWorkspaceId: `ws_${randomUUID().slice(0, 8)}`,
-      intercomRegion: 'us',
-      intercomTokenSealed: 'sealed-token',
-      attributePrefix: 'stripe_',
-      matchBy: 'email',
-      metadataAttributes: [],
-    });
-    return install;
-  }
+  const newInstall = (): Promise<Install> => insertTestInstall(db.pool);
 
   async function mirror(install: Install, people: Person[]): Promise<void> {
     await upsertCustomers(
