@@ -9,7 +9,7 @@ import type { SyncCounters } from '../../src/shared/messages';
 import type { WorkItem } from '../../src/workflows/work-queue';
 import { FakeIntercomGateway, LostAnswer } from '../support/fake-intercom-gateway';
 import { createTestDatabase, insertTestInstall, type TestDatabase } from '../support/database';
-import { customer } from './fixtures/stripe';
+import { customer } from '../unit/fixtures/stripe';
 
 /**
  * The contact writer's state machine (create → 409 → ours or theirs, update → 409 → email taken, lead → user, vanished
