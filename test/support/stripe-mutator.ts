@@ -31,12 +31,19 @@ export interface SeedOptions {
  * customer never gets a contact, so the book leaves it out).
  */
 export function seedCustomers(admin: StripeAdmin, random: Random, book: CustomerBook, options: SeedOptions): void {
+  const customers = options.customers;
+  const withoutEmail = Math.min(customers, options.withoutEmail ?? Math.round(customers * 0.06));
+  // As many pairs as the customers with an email allow (a base of 2 has room for one).
+  let room = Math.floor((customers - withoutEmail) / 2);
+  const sharedPairs = Math.min(room, options.sharedPairs ?? Math.max(1, Math.round(customers * 0.03)));
+  room -= sharedPairs;
+  const recasedPairs = Math.min(room, options.recasedPairs ?? Math.max(1, Math.round(customers * 0.02)));
   const seeded = seedStripeCustomers(admin, {
-    customers: options.customers,
+    customers,
     seed: random.int(1, 2 ** 31 - 1),
-    withoutEmail: options.withoutEmail ?? Math.round(options.customers * 0.06),
-    sharedEmailPairs: options.sharedPairs ?? Math.max(1, Math.round(options.customers * 0.03)),
-    differentlyCasedPairs: options.recasedPairs ?? Math.max(1, Math.round(options.customers * 0.02)),
+    withoutEmail,
+    sharedEmailPairs: sharedPairs,
+    differentlyCasedPairs: recasedPairs,
     deleted: 0,
   });
   for (const customer of seeded) book.add(customer.id, customer.email);
