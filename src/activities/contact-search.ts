@@ -5,8 +5,7 @@ import { findContactsByEmail, getLinks, pendingCreationIntents, type ContactReco
 import { getCustomers, type MirroredCustomer, type ShownOn } from '../db/mirror';
 import { markEventsProcessed } from '../db/events';
 import type { Install } from '../db/installs';
-import type { SyncCounters } from '../shared/messages';
-import type { WorkItem } from '../workflows/work-queue';
+import type { SyncCounters, WorkItem } from '../shared/messages';
 import type { ContactGateway, FoundContact } from './intercom-gateway';
 
 /** Customers of one batch that end up on the same Intercom contact. */

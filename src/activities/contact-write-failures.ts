@@ -1,8 +1,7 @@
 import type { Pool } from 'pg';
 import { clearFailures, recordFailure } from '../db/failures';
 import { markEventsProcessed } from '../db/events';
-import type { SyncCounters } from '../shared/messages';
-import type { WorkItem } from '../workflows/work-queue';
+import type { SyncCounters, WorkItem } from '../shared/messages';
 
 /**
  * The batch's per-customer failures: what no retry can fix (Intercom rejecting a contact, Stripe data the mapping

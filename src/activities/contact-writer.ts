@@ -1,7 +1,6 @@
 import type { Pool } from 'pg';
 import type { Install } from '../db/installs';
-import type { SyncCounters } from '../shared/messages';
-import type { WorkItem } from '../workflows/work-queue';
+import type { SyncCounters, WorkItem } from '../shared/messages';
 import { IntercomRejected, type ContactGateway } from './intercom-gateway';
 import { ContactSearch, type ContactGroup } from './contact-search';
 import { BatchLocks } from './contact-locks';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { WorkQueue, type PageAck, type WorkItem } from '../../src/workflows/work-queue';
+import type { WorkItem } from '../../src/shared/messages';
+import { WorkQueue, type PageAck } from '../../src/workflows/work-queue';
 
 type Command =
   | { kind: 'add'; customer: number; refresh: boolean }
