@@ -1,4 +1,4 @@
-import type { AttributeDefinition } from '../mapping';
+import { attributesHash, type AttributeDefinition } from '../mapping';
 import type { ExistingAttribute } from './intercom-gateway';
 
 /**
@@ -64,4 +64,12 @@ export function planAttributes(wanted: AttributeDefinition[], existing: Existing
     );
   }
   return { missing, refusals };
+}
+
+/**
+ * Identifies the attributes an install writes by their names and types (descriptions may change freely): recorded
+ * once they exist in Intercom, so that a release adding attributes creates them before its first write.
+ */
+export function attributeSetKey(wanted: ReadonlyArray<AttributeDefinition>): string {
+  return attributesHash(wanted.map(({ name, type }) => [name, type]).sort());
 }

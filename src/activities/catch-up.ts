@@ -8,6 +8,8 @@ import type { StripeEventRef } from '../shared/messages';
 import { catchUpInstall, type CatchUpOutcome } from '../catch-up/catch-up';
 import { requestInstallResync, type ResyncRequest } from '../catch-up/resync';
 import { subscribeToMissingEventTypes } from '../webhooks/webhook-endpoints';
+import { planMappingUpgrade } from '../catch-up/mapping-upgrade';
+import type { Install } from '../db/installs';
 import type { InstallContexts } from './install-context';
 import { withFailureMapping } from './failures';
 
@@ -57,7 +59,7 @@ export function createCatchUpActivities(deps: CatchUpActivityDeps) {
         since: input.since ?? null,
         onPage: () => heartbeat(),
       });
-      return handOver(outcome, install.id, workflows);
+      return handOver(await withMappingUpgrade(pool, install, outcome), install.id, workflows);
     });
   }
 
@@ -70,6 +72,20 @@ export function createCatchUpActivities(deps: CatchUpActivityDeps) {
   }
 
   return { catchUpEvents, requestResync };
+}
+
+/**
+ * The catch-up's outcome plus what rewrites the contacts another mapping version wrote (events/mapping-upgrade.ts):
+ * their customers as refs after the events, or a resync.
+ */
+async function withMappingUpgrade(pool: Pool, install: Install, outcome: CatchUpOutcome): Promise<CatchUpOutcome> {
+  if (outcome.disabled) return outcome;
+  const upgrade = await planMappingUpgrade(pool, install);
+  return {
+    ...outcome,
+    refs: [...outcome.refs, ...upgrade.refs],
+    resyncNeeded: outcome.resyncNeeded || upgrade.resyncNeeded,
+  };
 }
 
 async function handOver(
@@ -132,7 +148,11 @@ export async function catchUpAllInstalls(deps: CatchUpAllDeps): Promise<InstallC
   for (const { id: installId } of await listInstallsByStatus(pool, ['live', 'importing'])) {
     try {
       const { install, stripe } = await contexts.load(installId);
-      const outcome = await catchUpInstall({ pool, workflows }, install, stripe);
+      const outcome = await withMappingUpgrade(
+        pool,
+        install,
+        await catchUpInstall({ pool, workflows }, install, stripe),
+      );
       await signalInChunks(workflows, installId, outcome.refs);
       if (install.webhookEndpointId && !outcome.disabled) {
         await subscribeEndpoint(stripe, install.webhookEndpointId, installId, logger);

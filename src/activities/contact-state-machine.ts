@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { attributesHash } from '../mapping';
+import { sameWrittenContent, writtenHash } from '../mapping';
 import {
   forgetContact,
   forgetCreationIntent,
@@ -60,12 +60,15 @@ export class ContactStateMachine {
     const nowSeconds = Math.floor(this.now().getTime() / 1000);
     const fields = await contactFields(this.install, this.catalogs, members, contact, nowSeconds);
     if (!fields) return contact?.contactId ?? null;
-    const hash = attributesHash(fields);
+    const hash = writtenHash(fields);
 
     if (!contact) return this.create(group, members, fields, isRetry);
-    if (contact.attributesHash === hash) {
+    if (sameWrittenContent(contact.attributesHash, hash)) {
       this.counters.unchanged += 1;
-      await linkCustomers(this.pool, installId, idsOf(members), contact.contactId);
+      // Written by another mapping version with the same result (catch-up/mapping-upgrade.ts): Intercom already holds
+      // it, so only the record says which version computed it now.
+      if (contact.attributesHash !== hash) await this.recordWrite(contact, members, hash, group.email);
+      else await linkCustomers(this.pool, installId, idsOf(members), contact.contactId);
       return contact.contactId;
     }
     return this.updateExisting(group, contact, members, fields, isRetry);
@@ -94,7 +97,7 @@ export class ContactStateMachine {
     };
     if (created.created) {
       this.counters.created += 1;
-      await this.recordWrite(contact, members, attributesHash(fields), group.email, group.email);
+      await this.recordWrite(contact, members, writtenHash(fields), group.email, group.email);
       return contact.contactId;
     }
     await recordContact(this.pool, installId, contact);
@@ -128,7 +131,7 @@ export class ContactStateMachine {
     if (contact.attributesHash !== null) this.counters.updated += 1;
     else if (contact.createdByUs) this.counters.created += 1;
     else this.counters.matched += 1;
-    await this.recordWrite(contact, members, attributesHash(fields), group.email);
+    await this.recordWrite(contact, members, writtenHash(fields), group.email);
     if (fields.email) await clearWarnings(this.pool, this.install.id, idsOf(members), 'email_taken');
     return contact.contactId;
   }
@@ -175,7 +178,7 @@ export class ContactStateMachine {
     }
     this.counters.updated += 1;
     // The hash is the intended write's: unchanged data costs no call; the next change tries the email again.
-    await this.recordWrite(contact, members, attributesHash(fields), contact.emailNormalized);
+    await this.recordWrite(contact, members, writtenHash(fields), contact.emailNormalized);
     return contact.contactId;
   }
 

@@ -1,7 +1,7 @@
 import { activityInfo, heartbeat } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { attributeDefinitions } from '../mapping';
-import { markAttributesReady, setInstallStatus } from '../db/installs';
+import { markAttributesReady, setInstallStatus, type Install } from '../db/installs';
 import { markEventsProcessed } from '../db/events';
 import { mirroredCustomerIds } from '../db/mirror';
 import { emptyCounters } from '../shared/counters';
@@ -12,8 +12,8 @@ import { fillCatalogForEvents, rereadCustomers } from './stripe-reread';
 import { settleChargeOnlyCustomers } from './charge-events';
 import { forEachLimit } from './concurrency';
 import { dependencyOf, installFailure, INSTALL_FAILED, withFailureMapping } from './failures';
-import { InstallStopped, IntercomRejected } from './intercom-gateway';
-import { planAttributes } from './attribute-plan';
+import { InstallStopped, IntercomRejected, type IntercomGateway } from './intercom-gateway';
+import { attributeSetKey, planAttributes } from './attribute-plan';
 import { SYNC_BATCH_SIZE } from '../workflows/constants';
 import { ApplicationFailure } from '@temporalio/activity';
 
@@ -53,24 +53,36 @@ export function createSyncActivities(deps: { pool: Pool; lockPool: Pool; context
   async function prepareInstall(input: { installId: string }): Promise<void> {
     await withFailureMapping(async () => {
       const { install, intercom } = await contexts.load(input.installId);
-      if (install.status === 'disabled' || install.attributesReadyAt) return;
-      const wanted = attributeDefinitions(install.attributePrefix, install.metadataAttributes);
-      const { missing, refusals } = planAttributes(wanted, await intercom.listContactAttributes());
-      if (refusals.length > 0) throw installFailure(`Intercom would refuse the attributes: ${refusals.join('; ')}`);
-      for (const attribute of missing) {
-        try {
-          await intercom.createContactAttribute(attribute.name, attribute.type, attribute.description);
-        } catch (err) {
-          if (!(err instanceof IntercomRejected)) throw err;
-          // Created meanwhile by an overlapping attempt of this activity: nothing is wrong.
-          const recheck = planAttributes([attribute], await intercom.listContactAttributes());
-          if (recheck.missing.length === 0 && recheck.refusals.length === 0) continue;
-          // Otherwise a rule the plan did not foresee: a 4xx cannot pass on a retry, so fail visibly instead.
-          throw installFailure(`Intercom refused to create the attribute ${attribute.name}: ${err.message}`);
-        }
-      }
-      await markAttributesReady(pool, install.id);
+      if (install.status === 'disabled') return;
+      await ensureAttributes(install, intercom);
     }).catch(failInstallOn(input.installId));
+  }
+
+  /**
+   * Creates the attributes the install writes that Intercom lacks, unless this attribute set was made ready before.
+   * Also run by every batch: a sync run prepares its install once, when it starts, and a run started by an older
+   * release goes on under the code deployed since, whose new attributes Intercom would refuse ("Custom attribute …
+   * does not exist") until the run's next continue-as-new. One read of the install's row when nothing is missing.
+   */
+  async function ensureAttributes(install: Install, intercom: IntercomGateway): Promise<void> {
+    const wanted = attributeDefinitions(install.attributePrefix, install.metadataAttributes);
+    const attributeSet = attributeSetKey(wanted);
+    if (install.attributesReadyFor === attributeSet) return;
+    const { missing, refusals } = planAttributes(wanted, await intercom.listContactAttributes());
+    if (refusals.length > 0) throw installFailure(`Intercom would refuse the attributes: ${refusals.join('; ')}`);
+    for (const attribute of missing) {
+      try {
+        await intercom.createContactAttribute(attribute.name, attribute.type, attribute.description);
+      } catch (err) {
+        if (!(err instanceof IntercomRejected)) throw err;
+        // Created meanwhile by an overlapping attempt of this activity: nothing is wrong.
+        const recheck = planAttributes([attribute], await intercom.listContactAttributes());
+        if (recheck.missing.length === 0 && recheck.refusals.length === 0) continue;
+        // Otherwise a rule the plan did not foresee: a 4xx cannot pass on a retry, so fail visibly instead.
+        throw installFailure(`Intercom refused to create the attribute ${attribute.name}: ${err.message}`);
+      }
+    }
+    await markAttributesReady(pool, install.id, attributeSet);
   }
 
   /** A failure no retry can fix (Intercom refused the token, …) fails the install, with its reason on the status. */
@@ -101,6 +113,7 @@ export function createSyncActivities(deps: { pool: Pool; lockPool: Pool; context
           await markEventsProcessed(pool, install.id, eventIds, 'failed', `install ${install.status}`);
           return { counters, lastError: null };
         }
+        await ensureAttributes(install, context.intercom);
         // A customer the mirror has never seen is read too: a data-only event (invoice.created) can overtake the
         // customer's own events or the import, and without its customer it would be dropped for want of a contact.
         const done = new Set(progress.refreshed);

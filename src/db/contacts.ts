@@ -212,3 +212,27 @@ export async function forgetWrittenAttributes(db: Queryable, installId: string, 
     contactIds,
   ]);
 }
+
+/**
+ * Contacts of the install last written by another mapping version (their recorded hash lacks `currentPrefix`,
+ * mapping/version.ts): how many, and the customers linked to the first `limit` of them, oldest write first.
+ */
+export async function staleWrittenContacts(
+  db: Queryable,
+  installId: string,
+  currentPrefix: string,
+  limit: number,
+): Promise<{ contacts: number; customerIds: string[] }> {
+  const stale = `install_id = $1 AND attributes_hash IS NOT NULL AND left(attributes_hash, length($2)) <> $2`;
+  const [count, customers] = await Promise.all([
+    db.query<{ count: string }>(`SELECT count(*) FROM intercom_contacts WHERE ${stale}`, [installId, currentPrefix]),
+    db.query<{ customer_id: string }>(
+      `SELECT l.customer_id FROM contact_links l
+       JOIN (SELECT contact_id, written_at FROM intercom_contacts WHERE ${stale} ORDER BY written_at LIMIT $3) c
+         USING (contact_id)
+       WHERE l.install_id = $1 ORDER BY c.written_at, l.customer_id`,
+      [installId, currentPrefix, limit],
+    ),
+  ]);
+  return { contacts: Number(count.rows[0]?.count ?? 0), customerIds: customers.rows.map((row) => row.customer_id) };
+}

@@ -26,13 +26,15 @@ export interface Install {
   status: InstallStatus;
   lastError: string | null;
   attributesReadyAt: Date | null;
+  /** `attributeSetKey` of the attributes created in Intercom then (null: none yet, or recorded by an older release). */
+  attributesReadyFor: string | null;
   createdAt: Date;
   disabledAt: Date | null;
 }
 
 const COLUMNS = `id, stripe_account_id, livemode, stripe_api_key_enc, stripe_grant_id, intercom_workspace_id, intercom_region,
   intercom_token_enc, webhook_endpoint_id, webhook_secret_enc, attribute_prefix, match_by, metadata_attributes,
-  status, last_error, attributes_ready_at, created_at, disabled_at`;
+  status, last_error, attributes_ready_at, attributes_ready_for, created_at, disabled_at`;
 
 interface InstallRow {
   id: string;
@@ -51,6 +53,7 @@ interface InstallRow {
   status: InstallStatus;
   last_error: string | null;
   attributes_ready_at: Date | null;
+  attributes_ready_for: string | null;
   created_at: Date;
   disabled_at: Date | null;
 }
@@ -73,6 +76,7 @@ function toInstall(row: InstallRow): Install {
     status: row.status,
     lastError: row.last_error,
     attributesReadyAt: row.attributes_ready_at,
+    attributesReadyFor: row.attributes_ready_for,
     createdAt: row.created_at,
     disabledAt: row.disabled_at,
   };
@@ -155,8 +159,12 @@ export async function setInstallStatus(
   );
 }
 
-export async function markAttributesReady(db: Queryable, id: string): Promise<void> {
-  await db.query(`UPDATE installs SET attributes_ready_at = now(), updated_at = now() WHERE id = $1`, [id]);
+/** Records that the attributes of `attributeSet` (`attributeSetKey`) exist in the install's Intercom workspace. */
+export async function markAttributesReady(db: Queryable, id: string, attributeSet: string): Promise<void> {
+  await db.query(
+    `UPDATE installs SET attributes_ready_at = now(), attributes_ready_for = $2, updated_at = now() WHERE id = $1`,
+    [id, attributeSet],
+  );
 }
 
 export async function setWebhookEndpoint(

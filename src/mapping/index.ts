@@ -49,6 +49,7 @@ export {
   type EventMetadataValue,
 } from './events';
 export { attributesHash, stableStringify } from './hash';
+export { CURRENT_HASH_PREFIX, MAPPING_VERSION, sameWrittenContent, writtenHash } from './version';
 export { intervalLabel } from './interval';
 export { currencyDecimals, isZeroDecimalCurrency, toMajorUnits } from './money';
 export { customerMrr, subscriptionMrr, type PricingContext } from './mrr';

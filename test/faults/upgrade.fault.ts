@@ -14,7 +14,7 @@ import {
   waitForQuiet,
   waitForState,
 } from '../support/live-sync';
-import { PREVIOUS_RELEASE, releaseSource } from '../support/releases';
+import { releaseSource, upgradeSources, type Release } from '../support/releases';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 import { recordFigures } from '../support/faults';
 
@@ -36,71 +36,80 @@ async function taskWorkers(temporal: Client, workflowId: string): Promise<Set<st
   return identities;
 }
 
-describe(`upgrade: workers switched from ${PREVIOUS_RELEASE.tag} to the current code mid-flight`, function () {
-  this.timeout(900_000);
-  let stack: TestStack | undefined;
-  const workers: WorkerProcess[] = [];
-  after(async () => {
-    for (const worker of workers) await worker.kill('SIGKILL');
-    await stack?.close();
-  });
+/**
+ * One case per release the workers are switched from (upgradeSources: the previous release, and v0.14.0 whose contacts
+ * lack the attributes added since). Every contact must end as the current code computes it from Stripe, also the
+ * contacts the release wrote whose customers see no event after the switch.
+ */
+for (const release of upgradeSources()) describeUpgradeFrom(release);
 
-  it('an import and a live sync started on the release finish on the current code: nothing lost, nothing twice', async () => {
-    // The API is the current code's (deploys roll it first, or together); the workers are the release's, then ours.
-    stack = await startTestStack({ worker: false, stripe: { seed: 71, webhook: delivery } });
-    const { config } = stack;
-    const temporal = stack.service.temporal;
-    const old = await startWorkerProcess({ config, temporal, root: await releaseSource(PREVIOUS_RELEASE) });
-    workers.push(old);
+function describeUpgradeFrom(release: Release): void {
+  describe(`upgrade: workers switched from ${release.tag} to the current code mid-flight`, function () {
+    this.timeout(900_000);
+    let stack: TestStack | undefined;
+    const workers: WorkerProcess[] = [];
+    after(async () => {
+      for (const worker of workers) await worker.kill('SIGKILL');
+      await stack?.close();
+    });
 
-    const random = new Random(71);
-    const book = new CustomerBook();
-    seedCustomers(stack.stripe.admin, random, book, { customers: 1_200 });
-    book.markImported();
-    const target = await install(stack, { waitLive: false });
-    const before = eventIds(stack);
-    const mutator = new Mutator(stack.stripe.admin, random, book, { newCustomers: 10, deletes: false });
+    it('an import and a live sync started on the release finish on the current code: nothing lost, nothing twice', async () => {
+      // The API is the current code's (deploys roll it first, or together); the workers are the release's, then ours.
+      stack = await startTestStack({ worker: false, stripe: { seed: 71, webhook: delivery } });
+      const { config } = stack;
+      const temporal = stack.service.temporal;
+      const old = await startWorkerProcess({ config, temporal, root: await releaseSource(release) });
+      workers.push(old);
 
-    // The release's workflows run the billing phase and the first customers pages, with webhooks flowing.
-    const customerPages = () => stack?.stripe.requestCounts()[CUSTOMER_LIST] ?? 0;
-    await runMutations(mutator, random, 400, { pauseMs: [20, 60], until: () => customerPages() >= 3 });
-    await eventually(
-      async () => (customerPages() >= 3 ? true : undefined),
-      300_000,
-      'the import in its customers phase',
-    );
+      const random = new Random(71);
+      const book = new CustomerBook();
+      seedCustomers(stack.stripe.admin, random, book, { customers: 1_200 });
+      book.markImported();
+      const target = await install(stack, { waitLive: false });
+      const before = eventIds(stack);
+      const mutator = new Mutator(stack.stripe.admin, random, book, { newCustomers: 10, deletes: false });
 
-    // The deploy: the release's worker stops as a deploy stops it (SIGTERM: it drains), the current code's starts.
-    await runMutations(mutator, random, 20, { pauseMs: [0, 10] });
-    await old.kill('SIGTERM');
-    const pagesAtSwitch = customerPages();
-    await runMutations(mutator, random, 20, { pauseMs: [0, 10] });
-    const current = await startWorkerProcess({ config, temporal });
-    workers.push(current);
-    await runMutations(mutator, random, 60, { pauseMs: [20, 60] });
-
-    await waitForState(stack, target.installId, 'live', 600_000);
-    await waitForQuiet(stack, target.installId);
-    const summary = await assertConverged(stack, target, book, before);
-
-    // Both workflows really ran on both versions: tasks completed by the release's worker and by ours.
-    for (const workflowId of [importWorkflowId(target.installId), syncWorkflowId(target.installId)]) {
-      const identities = [...(await taskWorkers(temporal, workflowId))];
-      assert.ok(
-        identities.some((identity) => identity.startsWith(`${old.pid}@`)),
-        `${workflowId}: ${identities}`,
+      // The release's workflows run the billing phase and the first customers pages, with webhooks flowing.
+      const customerPages = () => stack?.stripe.requestCounts()[CUSTOMER_LIST] ?? 0;
+      await runMutations(mutator, random, 400, { pauseMs: [20, 60], until: () => customerPages() >= 3 });
+      await eventually(
+        async () => (customerPages() >= 3 ? true : undefined),
+        300_000,
+        'the import in its customers phase',
       );
-      assert.ok(
-        identities.some((identity) => identity.startsWith(`${current.pid}@`)),
-        `${workflowId}: ${identities}`,
-      );
-    }
-    assert.ok(pagesAtSwitch < customerPages(), 'customers pages were read after the switch');
-    recordFigures(`upgrade from ${PREVIOUS_RELEASE.tag}`, {
-      ...summary,
-      customerPagesBeforeSwitch: pagesAtSwitch,
-      customerPages: customerPages(),
-      mutations: Object.values(mutator.counts).reduce((sum, count) => sum + (count ?? 0), 0),
+
+      // The deploy: the release's worker stops as a deploy stops it (SIGTERM: it drains), the current code's starts.
+      await runMutations(mutator, random, 20, { pauseMs: [0, 10] });
+      await old.kill('SIGTERM');
+      const pagesAtSwitch = customerPages();
+      await runMutations(mutator, random, 20, { pauseMs: [0, 10] });
+      const current = await startWorkerProcess({ config, temporal });
+      workers.push(current);
+      await runMutations(mutator, random, 60, { pauseMs: [20, 60] });
+
+      await waitForState(stack, target.installId, 'live', 600_000);
+      await waitForQuiet(stack, target.installId);
+      const summary = await assertConverged(stack, target, book, before);
+
+      // Both workflows really ran on both versions: tasks completed by the release's worker and by ours.
+      for (const workflowId of [importWorkflowId(target.installId), syncWorkflowId(target.installId)]) {
+        const identities = [...(await taskWorkers(temporal, workflowId))];
+        assert.ok(
+          identities.some((identity) => identity.startsWith(`${old.pid}@`)),
+          `${workflowId}: ${identities}`,
+        );
+        assert.ok(
+          identities.some((identity) => identity.startsWith(`${current.pid}@`)),
+          `${workflowId}: ${identities}`,
+        );
+      }
+      assert.ok(pagesAtSwitch < customerPages(), 'customers pages were read after the switch');
+      recordFigures(`upgrade from ${release.tag}`, {
+        ...summary,
+        customerPagesBeforeSwitch: pagesAtSwitch,
+        customerPages: customerPages(),
+        mutations: Object.values(mutator.counts).reduce((sum, count) => sum + (count ?? 0), 0),
+      });
     });
   });
-});
+}

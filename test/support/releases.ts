@@ -17,15 +17,33 @@ export interface Release {
 
 /**
  * The releases whose workflow histories test/histories/ holds (newest last). v0.13.0 imports read 16 billing pages at
- * once over all lists; v0.14.0 imports read 12 per list (patch import-parallel-reads-per-list). The next release
- * replays both; the upgrade test (test/faults/upgrade.fault.ts) starts on the newest.
+ * once over all lists; v0.14.0 imports read 12 per list (patch import-parallel-reads-per-list); v0.15.0 sync runs also
+ * continue as new daily (sync-run-continues-as-new-daily) and write issue 17's attributes. The next release replays
+ * all of them.
  */
 export const RELEASES: readonly Release[] = [
   { tag: 'v0.13.0', commit: '7778c4ea2d4458e76c003ee3b969b9a657f9e8fe' },
   { tag: 'v0.14.0', commit: '5534829905b7980be1dfdea04ac51d10a22a2084' },
+  { tag: 'v0.15.0', commit: '656be3f3121308ff92c0d665e115ae452764f18e' },
 ];
 
 export const PREVIOUS_RELEASE = RELEASES.at(-1) as Release;
+
+/**
+ * The releases the upgrade test (test/faults/upgrade.fault.ts) starts from, each a case of its own: the previous
+ * release, and v0.14.0, the last release before attributes were added (STRIPE_collection_paused …), so that "new
+ * attributes appear on contacts the old release wrote" stays tested. `UPGRADE_FROM=v0.15.0` (tags, comma-separated)
+ * runs only those.
+ */
+export function upgradeSources(env: NodeJS.ProcessEnv = process.env): Release[] {
+  const tags = env.UPGRADE_FROM?.split(',').map((tag) => tag.trim()) ?? ['v0.14.0', PREVIOUS_RELEASE.tag];
+  return [...new Set(tags)].map((tag) => {
+    const release = RELEASES.find((known) => known.tag === tag);
+    if (!release)
+      throw new Error(`UPGRADE_FROM: ${tag} is not one of ${RELEASES.map((known) => known.tag).join(', ')}`);
+    return release;
+  });
+}
 
 /**
  * The release's source tree (`git archive` of its commit) in the temp dir, kept between runs of this checkout, with its

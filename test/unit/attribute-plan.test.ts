@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { planAttributes } from '../../src/activities/attribute-plan';
+import { attributeSetKey, planAttributes } from '../../src/activities/attribute-plan';
 import type { ExistingAttribute } from '../../src/activities/intercom-gateway';
-import type { AttributeDefinition } from '../../src/mapping';
+import { attributeDefinitions, type AttributeDefinition } from '../../src/mapping';
 
 const wanted: AttributeDefinition[] = [
   { name: 'STRIPE_id', type: 'string', description: 'id' },
@@ -45,5 +45,25 @@ describe('attribute preparation: what Intercom would refuse', () => {
     assert.match(planAttributes(wanted, others).refusals.join(), /needs 2 new attributes .* has 249 .* archive 1/);
     const archived = others.map((attribute, index) => ({ ...attribute, archived: index < 10 }));
     assert.deepEqual(planAttributes(wanted, archived).refusals, []);
+  });
+});
+
+describe('attribute preparation: the attribute set an install made ready', () => {
+  const wanted = attributeDefinitions('STRIPE_', ['plan_tier']);
+
+  it('names the attributes by name and type, whatever their order or descriptions', () => {
+    const reordered = [...wanted].reverse().map((attribute) => ({ ...attribute, description: 'reworded' }));
+    assert.equal(attributeSetKey(reordered), attributeSetKey(wanted));
+  });
+
+  it('changes when a release adds an attribute or changes a type, so the new one is created before it is written', () => {
+    const before = wanted.filter((attribute) => !attribute.name.startsWith('STRIPE_collection_'));
+    assert.equal(before.length, wanted.length - 2);
+    assert.notEqual(attributeSetKey(before), attributeSetKey(wanted));
+    const retyped = wanted.map((attribute) =>
+      attribute.name === 'STRIPE_mrr' ? { ...attribute, type: 'string' as const } : attribute,
+    );
+    assert.notEqual(attributeSetKey(retyped), attributeSetKey(wanted));
+    assert.notEqual(attributeSetKey(attributeDefinitions('STRIPE_', [])), attributeSetKey(wanted));
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { attributesHash, stableStringify } from '../../src/mapping';
+import { MAPPING_VERSION, attributesHash, sameWrittenContent, stableStringify, writtenHash } from '../../src/mapping';
 
 describe('mapping: attributes hash', () => {
   const written = {
@@ -43,5 +43,23 @@ describe('mapping: attributes hash', () => {
 
   it('is stable across calls', () => {
     assert.equal(attributesHash(structuredClone(written)), attributesHash(written));
+  });
+});
+
+describe('mapping: written hash (the mapping version that computed a contact)', () => {
+  const written = { custom_attributes: { STRIPE_id: 'cus_1', STRIPE_mrr: 20 } };
+
+  it('records the mapping version before the attributes hash', () => {
+    assert.equal(writtenHash(written), `v${MAPPING_VERSION}:${attributesHash(written)}`);
+  });
+
+  it('tells the same content apart from the version that computed it', () => {
+    // Releases before versions recorded the bare hash: the same content needs no Intercom call, only a new record.
+    assert.ok(sameWrittenContent(attributesHash(written), writtenHash(written)));
+    assert.ok(sameWrittenContent('v1:' + attributesHash(written), writtenHash(written)));
+    assert.ok(sameWrittenContent(writtenHash(written), writtenHash(written)));
+    const changed = { custom_attributes: { ...written.custom_attributes, STRIPE_collection_paused: false } };
+    assert.ok(!sameWrittenContent(attributesHash(written), writtenHash(changed)));
+    assert.ok(!sameWrittenContent(null, writtenHash(written)));
   });
 });
