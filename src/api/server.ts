@@ -93,7 +93,7 @@ export function createApiRouters(deps: ApiServerDeps): ApiRouters {
   const browserRouters = [
     createAssetsRouter(),
     createOAuthRouter({ ...deps, secrets, sessions, states }),
-    createPagesRouter({ ...deps, secrets, sessions, service, previews, reporter }),
+    createPagesRouter({ ...deps, secrets, sessions, service, previews, reporter, workflows }),
   ];
   const supportRouters = [
     createCanvasRouter({ ...deps, workflows }),

@@ -1,5 +1,5 @@
 import { currencyDecimals } from '../mapping';
-import type { CustomerFacts } from '../customer-view/facts';
+import type { CustomerFacts, InvoiceFact } from '../customer-view/facts';
 import type { SubscriptionLine } from '../customer-view/subscription-lines';
 import { MAX_CANVAS_BYTES, type CanvasObject, type Component } from './components';
 
@@ -16,11 +16,14 @@ export interface CardInput {
   now: number;
   /** A line shown at the top after a refresh (e.g. "Refreshed from Stripe"). */
   notice?: string;
+  /** Sent back by Intercom with the next request (the action token); counted in the 64 KB. */
+  storedData?: Record<string, unknown>;
 }
 
 /**
  * The inbox card: per customer its status and plan per subscription, MRR, balance, the method that pays (a warning when
- * its card expires within 30 days), recent charges (failed and refunded marked) and a link to the Stripe dashboard;
+ * its card expires within 30 days), recent charges (failed and refunded marked), the last invoices (status, amount,
+ * due date, a link to the hosted invoice) and a link to the Stripe dashboard;
  * a "Refresh from Stripe" button; a clear empty state when nothing matches. Customers that would push the canvas past
  * Intercom's 64 KB are left out and counted.
  * Components follow https://developers.intercom.com/docs/references/canvas-kit/responseobjects/content.
@@ -34,6 +37,10 @@ export function buildCard(input: CardInput): CanvasObject {
     style: 'secondary',
     action: { type: 'submit' },
   };
+  const canvasOf = (components: Component[]): CanvasObject => ({
+    content: { components },
+    ...(input.storedData ? { stored_data: input.storedData } : {}),
+  });
   if (input.customers.length === 0) return canvasOf([...head, ...emptyState(input.accounts), refresh]);
   // The frame with the longest possible "more not shown" line, then each section's own bytes (components and commas).
   let budget = MAX_CANVAS_BYTES - canvasBytes(canvasOf(assemble(head, [], moreNote(input.customers.length), refresh)));
@@ -50,10 +57,6 @@ export function buildCard(input: CardInput): CanvasObject {
 
 export function canvasBytes(canvas: CanvasObject): number {
   return Buffer.byteLength(JSON.stringify({ canvas }), 'utf8');
-}
-
-function canvasOf(components: Component[]): CanvasObject {
-  return { content: { components } };
 }
 
 const DIVIDER: Component = { type: 'divider' };
@@ -118,6 +121,7 @@ function customerSection(customer: CustomerFacts, now: number, severalAccounts: 
       style: failed ? 'error' : 'paragraph',
     });
   }
+  for (const invoice of customer.invoices) components.push(...invoiceComponents(invoice));
   components.push({
     type: 'button',
     id: `open-${customer.stripeAccountId}-${customer.customerId}`,
@@ -126,6 +130,26 @@ function customerSection(customer: CustomerFacts, now: number, severalAccounts: 
     action: { type: 'url', url: customer.dashboardUrl },
   });
   return components;
+}
+
+/** An invoice: when, number, status (a failed collection marked), amount due, due date; its hosted page as a link. */
+function invoiceComponents(invoice: InvoiceFact): Component[] {
+  const status = invoice.paymentFailed ? 'payment failed' : (invoice.status ?? 'unknown');
+  const due = invoice.dueDate === null ? '' : ` · due ${day(invoice.dueDate)}`;
+  const text: Component = {
+    type: 'text',
+    text: `${day(invoice.created)} · invoice ${invoice.number ?? invoice.id} ${status} ${amount(invoice.amountDue, invoice.currency)}${due}`,
+    style: invoice.paymentFailed ? 'error' : 'paragraph',
+  };
+  if (invoice.url === null) return [text];
+  const link: Component = {
+    type: 'button',
+    id: `invoice-${invoice.id}`,
+    label: `Invoice ${invoice.number ?? invoice.id}`,
+    style: 'link',
+    action: { type: 'url', url: invoice.url },
+  };
+  return [text, link];
 }
 
 function subscriptionText(line: SubscriptionLine): Component {

@@ -5,7 +5,9 @@ import { getCatalog, getContactMembersOfEach, type MirroredCustomer } from '../d
 import {
   activeInstallsOfWorkspace,
   recentCharges,
+  recentInvoices,
   type MirroredCharge,
+  type RecordedInvoice,
   type WorkspaceInstall,
 } from '../db/support-reads';
 import { catalogFromLists, customerAttributes, normalizeEmail, type CustomAttributes } from '../mapping';
@@ -25,10 +27,13 @@ export interface ShownCustomer {
   attributes: CustomAttributes;
   subscriptions: SubscriptionLine[];
   charges: MirroredCharge[];
+  /** The newest invoices the service has recorded events of. */
+  invoices: RecordedInvoice[];
 }
 
 const SUBSCRIPTIONS_SHOWN = 5;
 const CHARGES_SHOWN = 5;
+const INVOICES_SHOWN = 3;
 
 /**
  * The mirrored Stripe customers of every active install of the workspace that show on the contact: those linked to
@@ -58,7 +63,7 @@ async function customersOfInstall(
   return showMembers(pool, install, await membersOf(pool, install.id, contact), now);
 }
 
-/** Mirrored customers of one install as shown: computed attributes, subscription lines, recent charges. */
+/** Mirrored customers of one install as shown: computed attributes, subscription lines, recent charges and invoices. */
 export async function showMembers(
   pool: Pool,
   install: WorkspaceInstall,
@@ -66,14 +71,11 @@ export async function showMembers(
   now: Date,
 ): Promise<ShownCustomer[]> {
   if (members.length === 0) return [];
-  const [lists, charges] = await Promise.all([
+  const customerIds = members.map((member) => member.customerId);
+  const [lists, charges, invoices] = await Promise.all([
     getCatalog(pool, install.id, catalogIdsOf(members)),
-    recentCharges(
-      pool,
-      install.id,
-      members.map((member) => member.customerId),
-      CHARGES_SHOWN,
-    ),
+    recentCharges(pool, install.id, customerIds, CHARGES_SHOWN),
+    recentInvoices(pool, install.id, customerIds, INVOICES_SHOWN),
   ]);
   const catalog = catalogFromLists(lists.products, lists.prices, lists.coupons);
   const seconds = Math.floor(now.getTime() / 1000);
@@ -97,6 +99,7 @@ export async function showMembers(
     }),
     subscriptions: subscriptionLines(member.subscriptions, catalog, SUBSCRIPTIONS_SHOWN),
     charges: charges.filter((charge) => charge.customerId === member.customerId),
+    invoices: invoices.filter((invoice) => invoice.customerId === member.customerId),
   }));
 }
 

@@ -3,7 +3,7 @@ import type { Config } from '../config';
 import type { SecretBox } from '../crypto/secret-box';
 import type { InstallWorkflows } from '../temporal-client/workflows';
 import type { Install } from '../db/installs';
-import { getCustomers, getCustomersByEmail } from '../db/mirror';
+import { getCustomers, getCustomersByEmail, type MirroredCustomer } from '../db/mirror';
 import { customerHistory } from '../db/customer-history';
 import { activeInstallsOfWorkspace } from '../db/support-reads';
 import { InstallContexts } from '../activities/install-context';
@@ -33,14 +33,7 @@ const DRIFT_PAGE = 1_000;
  * `key` is a customer id or an email (several customers with one email: the newest, the others listed).
  */
 export async function explainCustomer(deps: ExplainDeps, install: Install, key: string) {
-  const email = key.includes('@') ? normalizeEmail(key) : null;
-  const found =
-    email === null
-      ? await getCustomers(deps.pool, install.id, [key])
-      : await getCustomersByEmail(deps.pool, install.id, [email]);
-  if (found.length === 0) {
-    throw new HttpError(404, 'not_found', `no mirrored customer ${key} in install ${install.id}`, 'customerId');
-  }
+  const found = await findExplainable(deps, install, key);
   const workspaceInstall = (await activeInstallsOfWorkspace(deps.pool, install.intercomWorkspaceId)).find(
     (one) => one.id === install.id,
   ) ?? { ...install, primary: false };
@@ -70,6 +63,31 @@ export async function explainCustomer(deps: ExplainDeps, install: Install, key: 
     pendingEvents: history.events.filter((event) => event.status === 'received').length,
     failure: history.failure,
   };
+}
+
+export type CustomerExplained = Awaited<ReturnType<typeof explainCustomer>>;
+
+/** The mirrored customers `key` names (a customer id, or an email: all with it); 404 naming `field` when none. */
+export async function findExplainable(
+  deps: Pick<ExplainDeps, 'pool'>,
+  install: Install,
+  key: string,
+  field = 'customerId',
+): Promise<MirroredCustomer[]> {
+  const email = key.includes('@') ? normalizeEmail(key) : null;
+  const found =
+    email === null
+      ? await getCustomers(deps.pool, install.id, [key.trim()])
+      : await getCustomersByEmail(deps.pool, install.id, [email]);
+  if (found.length === 0) {
+    throw new HttpError(
+      404,
+      'not_found',
+      `No Stripe customer ${key} in this install's mirror: check the id or email.`,
+      field,
+    );
+  }
+  return found;
 }
 
 async function readStripe(deps: ExplainDeps, install: Install, customerId: string) {

@@ -13,6 +13,20 @@ export interface ChargeFact {
   created: number;
 }
 
+/** An invoice as shown: amount due in major units, dates unix seconds, Stripe's hosted page when it has one. */
+export interface InvoiceFact {
+  id: string;
+  number: string | null;
+  status: string | null;
+  /** Open after a failed collection attempt. */
+  paymentFailed: boolean;
+  amountDue: number;
+  currency: string;
+  dueDate: number | null;
+  created: number;
+  url: string | null;
+}
+
 /**
  * The billing facts of one Stripe customer, as the inbox card and Fin's answers show them (documented in docs/integration.md,
  * "Answers for Fin"). Amounts are in major units; dates are unix seconds.
@@ -34,6 +48,7 @@ export interface CustomerFacts {
   paymentMethod: { type: string | null; cardBrand: string | null; cardExpiresAt: number | null };
   subscriptions: SubscriptionLine[];
   charges: ChargeFact[];
+  invoices: InvoiceFact[];
   dashboardUrl: string;
 }
 
@@ -70,6 +85,17 @@ export function customerFacts(shown: ShownCustomer): CustomerFacts {
       refunded: toMajorUnits(charge.amountRefunded, charge.currency),
       currency: charge.currency,
       created: charge.created,
+    })),
+    invoices: shown.invoices.map((invoice) => ({
+      id: invoice.invoiceId,
+      number: invoice.number,
+      status: invoice.status,
+      paymentFailed: invoice.status === 'open' && invoice.attempted,
+      amountDue: toMajorUnits(invoice.amountDue, invoice.currency),
+      currency: invoice.currency,
+      dueDate: invoice.dueDate,
+      created: invoice.created,
+      url: invoice.hostedInvoiceUrl,
     })),
     dashboardUrl: stripeDashboardUrl(shown.install.stripeAccountId, shown.install.livemode, shown.customer.customerId),
   };

@@ -46,6 +46,15 @@ export function finAnswer(customers: CustomerFacts[]) {
         currency: charge.currency,
         createdAt: iso(charge.created),
       })),
+      recentInvoices: customer.invoices.map((invoice) => ({
+        number: invoice.number,
+        status: invoice.paymentFailed ? 'payment_failed' : invoice.status,
+        amountDue: invoice.amountDue,
+        currency: invoice.currency,
+        dueDate: iso(invoice.dueDate),
+        createdAt: iso(invoice.created),
+        url: invoice.url,
+      })),
     })),
   };
 }

@@ -2,6 +2,10 @@ import type { Pool } from 'pg';
 import type { InstallWorkflows } from '../temporal-client/workflows';
 import { allObservedSince } from '../db/support-reads';
 import { pollUntil } from '../infra/timing';
+import type { Install } from '../db/installs';
+import { forgetWrittenAttributes, getLinks } from '../db/contacts';
+import { getCustomers } from '../db/mirror';
+import { HttpError } from '../api/errors';
 import type { ShownCustomer } from './contact-customers';
 
 /**
@@ -48,4 +52,25 @@ export async function signalRefresh(
     installId,
     customerIds.map((customerId) => ({ eventId: `support_refresh_${run}_${customerId}`, customerId, refresh: true })),
   );
+}
+
+/**
+ * "Resync this customer": re-read from Stripe and written to Intercom again even when its attributes equal what was
+ * last written (Intercom may have been edited since). Returns when the sync workflow has the request queued.
+ */
+export async function resyncCustomer(
+  deps: { pool: Pool; workflows: InstallWorkflows },
+  install: Install,
+  customerId: string,
+): Promise<Date> {
+  if (install.status === 'disabled') {
+    throw new HttpError(409, 'disabled', `Install ${install.id} is disconnected: connect again to sync.`, 'id');
+  }
+  const [mirrored] = await getCustomers(deps.pool, install.id, [customerId]);
+  if (!mirrored) throw new HttpError(404, 'not_found', `no mirrored customer ${customerId}`, 'customerId');
+  const contactId = (await getLinks(deps.pool, install.id, [customerId])).get(customerId);
+  if (contactId) await forgetWrittenAttributes(deps.pool, install.id, [contactId]);
+  const queuedAt = new Date();
+  await signalRefresh(deps.workflows, install.id, [customerId], queuedAt);
+  return queuedAt;
 }

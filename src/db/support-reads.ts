@@ -1,3 +1,4 @@
+import type Stripe from 'stripe';
 import type { Queryable } from './queryable';
 
 /** What the inbox card and Fin's answers need of an install. */
@@ -112,4 +113,59 @@ export async function allObservedSince(
     [installId, customerIds, since],
   );
   return (rows[0]?.stale ?? 0) === 0;
+}
+
+/** An invoice as its newest recorded event showed it (amounts in minor units, dates unix seconds). */
+export interface RecordedInvoice {
+  invoiceId: string;
+  customerId: string;
+  number: string | null;
+  status: string | null;
+  currency: string;
+  amountDue: number;
+  /** Stripe tried to collect it (a failed attempt leaves it `open` with this set). */
+  attempted: boolean;
+  dueDate: number | null;
+  created: number;
+  hostedInvoiceUrl: string | null;
+}
+
+/**
+ * The newest `perCustomer` invoices of each customer as their recorded `invoice.*` events carry them (no Stripe call):
+ * per invoice its newest event; of events in the same second the further one (draft, open, settled; more attempts).
+ * Only invoices whose events reached the service within EVENT_RETENTION_DAYS are known.
+ */
+export async function recentInvoices(
+  db: Queryable,
+  installId: string,
+  customerIds: string[],
+  perCustomer: number,
+): Promise<RecordedInvoice[]> {
+  if (customerIds.length === 0) return [];
+  const { rows } = await db.query<{ customer_id: string; invoice: Stripe.Invoice }>(
+    `SELECT ids.customer_id, latest.invoice FROM unnest($2::text[]) AS ids(customer_id)
+       CROSS JOIN LATERAL (
+         SELECT invoice FROM (
+           SELECT DISTINCT ON (payload->'data'->'object'->>'id') payload->'data'->'object' AS invoice
+             FROM stripe_events
+            WHERE install_id = $1 AND customer_id = ids.customer_id AND type LIKE 'invoice.%'
+            ORDER BY payload->'data'->'object'->>'id', created DESC,
+                     CASE payload->'data'->'object'->>'status' WHEN 'draft' THEN 0 WHEN 'open' THEN 1 ELSE 2 END DESC,
+                     COALESCE((payload->'data'->'object'->>'attempt_count')::int, 0) DESC
+         ) AS per_invoice
+         ORDER BY (invoice->>'created')::bigint DESC, invoice->>'id' DESC LIMIT $3) AS latest`,
+    [installId, customerIds, perCustomer],
+  );
+  return rows.map(({ customer_id: customerId, invoice }) => ({
+    invoiceId: invoice.id ?? '',
+    customerId,
+    number: invoice.number ?? null,
+    status: invoice.status ?? null,
+    currency: invoice.currency,
+    amountDue: invoice.amount_due,
+    attempted: invoice.attempted === true,
+    dueDate: invoice.due_date ?? null,
+    created: invoice.created,
+    hostedInvoiceUrl: invoice.hosted_invoice_url ?? null,
+  }));
 }

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import type { CanvasExchange, ContactJson, EmulatedCanvas } from '../../emulators/intercom';
 import { postCanvas, sendCanvasRequest } from '../../emulators/intercom/canvas-kit';
 import type { LiveInstall } from '../support/live-sync';
-import { arrangeSupportScenario } from '../support/support-scenario';
+import { arrangeSupportScenario, signedInBrowser, type SupportScenario } from '../support/support-scenario';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 import { driftThroughApi } from '../support/faults';
+import { CanvasActionTokens } from '../../src/canvas/action-token';
 
 /**
  * Issue 22, the inbox card and the answers for Fin. The card: the Intercom emulator sends Canvas Kit initialize and submit requests signed as Intercom
@@ -38,11 +39,13 @@ describe('inbox card (Canvas Kit)', function () {
   let workspace: { workspaceId: string; token: string };
   let contacts: Map<string, ContactJson>;
   let customerIds: Map<string, string>;
+  let scenario: SupportScenario;
 
   before(async () => {
     stack = await startTestStack({ config: { FIN_REQUESTS_PER_MINUTE: 30 } });
     appUrl = `${stack.service.apiUrl}/intercom/canvas`;
-    ({ target, workspace, contacts, customerIds } = await arrangeSupportScenario(stack));
+    scenario = await arrangeSupportScenario(stack);
+    ({ target, workspace, contacts, customerIds } = scenario);
   });
 
   after(() => stack?.close());
@@ -77,6 +80,10 @@ describe('inbox card (Canvas Kit)', function () {
       lines.some((line) => / · charge succeeded 49\.00 USD · refunded 9\.00 USD$/.test(line)),
       lines.join('\n'),
     );
+    assert.ok(
+      lines.some((line) => /^\d{4}-\d\d-\d\d · invoice [A-Z0-9]+-0002 open 49\.00 USD$/.test(line)),
+      lines.join('\n'),
+    );
     assert.ok(lines.includes('[Open in Stripe]') && lines.includes('[Refresh from Stripe]'));
   });
 
@@ -97,6 +104,17 @@ describe('inbox card (Canvas Kit)', function () {
       (one) => one.type === 'text' && one.text.endsWith('charge failed'),
     );
     assert.equal(failedCharge?.type === 'text' && failedCharge.style, 'error', 'a failed charge is marked');
+    const failedInvoice = failing.canvas?.content.components.find(
+      (one) => one.type === 'text' && / · invoice \S+ payment failed 49\.00 USD$/.test(one.text),
+    );
+    assert.equal(failedInvoice?.type === 'text' && failedInvoice.style, 'error', lines.join('\n'));
+    const link = failing.canvas?.content.components.find(
+      (one) => one.type === 'button' && one.label.startsWith('Invoice '),
+    );
+    assert.match(
+      link?.type === 'button' && link.action.type === 'url' ? link.action.url : '',
+      /^https:\/\/invoice\.stripe\.com\//,
+    );
   });
 
   it('lists every customer sharing the contact email', async () => {
@@ -124,6 +142,38 @@ describe('inbox card (Canvas Kit)', function () {
     const tampered = good.sentBody.replace(contacts.get('unknown')?.id as string, contacts.get('paying')?.id as string);
     const replay = await postCanvas(`${appUrl}/initialize`, tampered, good.sentSignature);
     assert.equal(replay.status, 401, 'a signature covers the exact body');
+  });
+
+  it("refuses a replayed submit, and an action from another contact's or a stale card", async () => {
+    const first = await initialize('unknown');
+    const press = (currentCanvas: EmulatedCanvas, key = 'unknown') =>
+      stack.intercom.canvasKit.submit(`${appUrl}/submit`, {
+        workspaceId: target.workspaceId,
+        contactId: contacts.get(key)?.id as string,
+        componentId: 'refresh',
+        currentCanvas,
+      });
+    const pressed = await press(first.canvas as EmulatedCanvas);
+    assert.equal(pressed.status, 200, pressed.text);
+    const replayed = await postCanvas(`${appUrl}/submit`, pressed.sentBody, pressed.sentSignature);
+    assert.equal(replayed.status, 409, replayed.text);
+    assert.match(replayed.text, /"code":"replayed_request"/);
+    // The redrawn card works once more: each answer carries a fresh token.
+    assert.equal((await press(pressed.canvas as EmulatedCanvas)).status, 200);
+    // Another contact's card (its token names that contact) pressed in this contact's panel.
+    const moved = await press(first.canvas as EmulatedCanvas, 'paying');
+    assert.equal(moved.status, 401, moved.text);
+    assert.match(moved.text, /"code":"invalid_action_token"/);
+    // A card drawn over an hour ago: redrawn, the action not run, saying so.
+    const hourAgo = Date.now() - 61 * 60_000;
+    const staleToken = new CanvasActionTokens(stack.service.pool, stack.config, () => hourAgo).issue(
+      target.workspaceId,
+      contacts.get('paying')?.id as string,
+    );
+    stack.stripe.resetCounts();
+    const stale = await press({ ...(first.canvas as EmulatedCanvas), stored_data: { action: staleToken } }, 'paying');
+    assert.equal(rendered(stale)[0], 'This card was drawn over an hour ago, so Refresh did not run: press it again.');
+    assert.deepEqual(stack.stripe.requestCounts(), {}, 'no Stripe re-read');
   });
 
   it("shows another workspace nothing of this workspace's customers", async () => {
@@ -222,6 +272,38 @@ describe('inbox card (Canvas Kit)', function () {
       assert.equal((await fin('email=paying@example.com', secret)).status, 200);
     });
 
+    it('the status page makes and rotates the secret, shown once, then only its last characters', async () => {
+      const browser = await signedInBrowser(stack, scenario);
+      const statusUrl = `${stack.service.apiUrl}/app/installs/${target.installId}`;
+      const before = await browser.get(statusUrl);
+      assert.match(before.body, /A Fin secret is set: it ends in <code>…[A-Za-z0-9_-]{4}<\/code>/);
+      const made = await browser.post(`${statusUrl}/fin-secret`, { _csrf: browser.csrfOf(before) });
+      assert.equal(made.status, 200);
+      assert.equal(made.headers.get('cache-control'), 'no-store');
+      const shown = /id="fin-secret-value">(fin_[A-Za-z0-9_-]{43})</.exec(made.body)?.[1];
+      assert.ok(shown, made.body.slice(0, 300));
+      assert.equal((await fin('email=paying@example.com', secret)).status, 401, 'the old secret stopped');
+      assert.equal((await fin('email=paying@example.com', shown)).status, 200);
+      secret = shown;
+      const again = await browser.get(statusUrl);
+      assert.doesNotMatch(again.body, new RegExp(shown));
+      assert.ok(again.body.includes(`ends in <code>…${shown.slice(-4)}</code>`), 'the hint');
+      // The primary account selector: one account here, so a text; a foreign install id is refused beside the field.
+      assert.match(again.body, /This workspace has one connected Stripe account, so it is the primary one/);
+      const refused = await browser.post(`${statusUrl}/primary`, {
+        _csrf: browser.csrfOf(again),
+        primary: 'ins_other',
+      });
+      assert.equal(refused.status, 422);
+      assert.match(refused.body, /That Stripe account is not connected to this workspace/);
+      const chosen = await browser.post(`${statusUrl}/primary`, {
+        _csrf: browser.csrfOf(again),
+        primary: target.installId,
+      });
+      assert.equal(chosen.status, 200);
+      assert.match(chosen.body, /Primary Stripe account changed/);
+    });
+
     it('limits requests per install (FIN_REQUESTS_PER_MINUTE)', async () => {
       const statuses: number[] = [];
       // 61 requests with a limit of 30: whichever minute boundary falls between them, one window sees more than 30.
@@ -242,6 +324,7 @@ describe('inbox card (Canvas Kit)', function () {
       events: unknown[];
       failure: unknown;
     }
+    let driftKeys: string[] = [];
     const explain = async (key: string) => {
       const response = await stack.api(`/installs/${target.installId}/customers/${encodeURIComponent(key)}`);
       return { status: response.status, body: (await response.json()) as Explained };
@@ -287,6 +370,50 @@ describe('inbox card (Canvas Kit)', function () {
           attributes: [{ name: 'STRIPE_subscription_status', expected: 'past_due', actual: 'active' }],
         },
       ]);
+      driftKeys = fromDrift.problems.flatMap((problem) =>
+        problem.kind === 'attributes_differ'
+          ? problem.attributes.map((one) => `${problem.kind}:${one.name}`)
+          : [problem.kind],
+      );
+    });
+
+    it("the explain page, reached from the status page's look-up, shows /drift's differences and queues a resync", async () => {
+      const browser = await signedInBrowser(stack, scenario);
+      const statusPage = await browser.get(`${stack.service.apiUrl}/app/installs/${target.installId}`);
+      assert.equal(statusPage.status, 200, statusPage.body.slice(0, 300));
+      assert.match(statusPage.body, /action="\/app\/installs\/ins_[^"]+\/customers"/);
+      const page = await browser.get(
+        `${stack.service.apiUrl}/app/installs/${target.installId}/customers?customer=${encodeURIComponent(' Failing@Example.com')}`,
+      );
+      const id = customerIds.get('Failing Cy') as string;
+      assert.equal(page.status, 200, page.body.slice(0, 500));
+      assert.equal(page.url, `${stack.service.apiUrl}/app/installs/${target.installId}/customers/${id}`);
+      const shownKeys = [...page.body.matchAll(/data-difference="([^"]+)"/g)].map((match) => match[1]);
+      assert.deepEqual(shownKeys, driftKeys, "the page's differences are /drift's");
+      assert.match(page.body, /STRIPE_subscription_status: computed past_due, Intercom has active/);
+      assert.match(page.body, /href="http[^"]+sync%3Ains_[^"]+"[^>]*>Temporal UI<\/a>/);
+      assert.match(page.body, /invoice\.payment_failed/);
+      const queued = await browser.post(
+        `${stack.service.apiUrl}/app/installs/${target.installId}/customers/${id}/resync`,
+        {
+          _csrf: browser.csrfOf(page),
+        },
+      );
+      assert.equal(queued.status, 200, queued.body.slice(0, 300));
+      assert.match(queued.body, /id="resync-queued"[^>]*>\s*Resync queued \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+      const forged = await browser.post(
+        `${stack.service.apiUrl}/app/installs/${target.installId}/customers/${id}/resync`,
+        {
+          _csrf: 'not-the-token',
+        },
+      );
+      assert.equal(forged.status, 403);
+      const unknown = await browser.get(
+        `${stack.service.apiUrl}/app/installs/${target.installId}/customers?customer=cus_nobody`,
+      );
+      assert.equal(unknown.status, 404);
+      assert.match(unknown.body, /id="customer-key-error">No Stripe customer cus_nobody in this install/);
+      assert.match(unknown.body, /aria-invalid="true" value="cus_nobody"/);
     });
 
     it('"Resync this customer" writes the edited contact again', async () => {

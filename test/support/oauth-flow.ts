@@ -64,6 +64,11 @@ export class FormBrowser {
     return this.cookies.get(name);
   }
 
+  /** Carries a cookie the test made (e.g. a session signed in without the sign-in pages). */
+  setCookie(name: string, value: string): void {
+    this.cookies.set(name, value);
+  }
+
   csrfOf(page: PageResponse): string {
     const match = /name="_csrf" value="([^"]+)"/.exec(page.body);
     if (!match?.[1]) throw new Error(`no CSRF token on ${page.url}`);

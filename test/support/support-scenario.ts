@@ -1,4 +1,8 @@
 import type { ContactJson } from '../../emulators/intercom';
+import { SESSION_COOKIE, SessionStore } from '../../src/auth/sessions';
+import { sessionSigner } from '../../src/auth/signing';
+import { secretBoxFor } from '../../src/crypto/secret-box';
+import { FormBrowser } from './oauth-flow';
 import { install, waitForQuiet, type LiveInstall } from './live-sync';
 import type { TestStack } from './stack';
 
@@ -16,7 +20,8 @@ export interface SupportScenario {
 /**
  * Issue 22's customers, installed and written to Intercom: a paying one (card expiring in 10 days, a partly refunded
  * charge, 12.50 owed), a churned one, a failing one (past_due, a failed charge), two sharing an email, and an Intercom
- * user with no Stripe customer. The Canvas Kit client secret is set, so the inbox card answers.
+ * user with no Stripe customer; an open invoice of the paying one and a failed one of the failing one arrive as events
+ * after the install. The Canvas Kit client secret is set, so the inbox card answers.
  */
 export async function arrangeSupportScenario(stack: TestStack): Promise<SupportScenario> {
   stack.config.INTERCOM_CLIENT_SECRET = stack.intercom.oauthApp.clientSecret;
@@ -77,5 +82,26 @@ export async function arrangeSupportScenario(stack: TestStack): Promise<SupportS
   }
   const target = await install(stack, { workspace });
   await waitForQuiet(stack, target.installId);
+  // Invoices after the install, with their events: the card lists invoices from the recorded events.
+  admin.createInvoice({ customer: paying, amountDue: 4_900, status: 'open', description: 'Pro monthly' });
+  const unpaid = admin.createInvoice({ customer: failing, amountDue: 4_900, status: 'open' });
+  admin.failInvoicePayment(unpaid.id as string);
+  await waitForQuiet(stack, target.installId);
   return { target, workspace, contacts, customerIds };
+}
+
+/** A browser signed in to the install pages as an admin of the scenario's workspace (its session made directly). */
+export async function signedInBrowser(stack: TestStack, scenario: SupportScenario): Promise<FormBrowser> {
+  const sessions = new SessionStore(stack.service.pool, sessionSigner(stack.config));
+  const { cookie } = await sessions.signIn(sessions.start().session, {
+    workspaceId: scenario.target.workspaceId,
+    workspaceName: 'Support workspace',
+    region: 'us',
+    adminId: '991267',
+    adminName: 'Support Lead',
+    tokenSealed: secretBoxFor(stack.config).seal(scenario.workspace.token),
+  });
+  const browser = new FormBrowser(stack.service.apiUrl);
+  browser.setCookie(SESSION_COOKIE, cookie);
+  return browser;
 }

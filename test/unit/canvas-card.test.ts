@@ -42,6 +42,17 @@ function facts(index: number): CustomerFacts {
       currency: 'jpy',
       created: NOW - n * 86_400,
     })),
+    invoices: [1, 2, 3].map((n) => ({
+      id: `in_${index}_${n}`,
+      number: `EMU-${index}-${n}`,
+      status: n === 1 ? 'open' : 'paid',
+      paymentFailed: n === 1,
+      amountDue: 1200,
+      currency: 'jpy',
+      dueDate: n === 1 ? NOW + 86_400 : null,
+      created: NOW - n * 30 * 86_400,
+      url: `https://invoice.stripe.com/i/acct_1/test_${index}_${n}`,
+    })),
     dashboardUrl: `https://dashboard.stripe.com/acct_1/customers/cus_${index}`,
   };
 }
@@ -64,6 +75,28 @@ describe('inbox card', () => {
     const table = canvas.content.components.find((one) => one.type === 'data-table');
     assert.ok(table && table.type === 'data-table');
     assert.deepEqual(table.items[0], { type: 'field-value', field: 'MRR', value: '1200 JPY' });
+  });
+
+  it('lists the last invoices with status, amount, due date and a link to the hosted invoice', () => {
+    const components = buildCard({ customers: [facts(1)], accounts: 1, now: NOW }).content.components;
+    const lines = components.flatMap((one) => (one.type === 'text' && one.text.includes('invoice') ? [one] : []));
+    const due = new Date((NOW + 86_400) * 1000).toISOString().slice(0, 10);
+    const created = new Date((NOW - 30 * 86_400) * 1000).toISOString().slice(0, 10);
+    assert.deepEqual(lines[0], {
+      type: 'text',
+      text: `${created} · invoice EMU-1-1 payment failed 1200 JPY · due ${due}`,
+      style: 'error',
+    });
+    assert.equal(lines.length, 3);
+    assert.match(lines[1]?.text ?? '', /· invoice EMU-1-2 paid 1200 JPY$/);
+    const links = components.filter((one) => one.type === 'button' && one.label.startsWith('Invoice '));
+    assert.deepEqual(links[0], {
+      type: 'button',
+      id: 'invoice-in_1_1',
+      label: 'Invoice EMU-1-1',
+      style: 'link',
+      action: { type: 'url', url: 'https://invoice.stripe.com/i/acct_1/test_1_1' },
+    });
   });
 });
 

@@ -30,3 +30,11 @@ export function html(strings: TemplateStringsArray, ...parts: Part[]): Html {
 /** Numbers as people read them: 1,234. */
 export const count = (value: number | null | undefined): string =>
   value === null || value === undefined ? '–' : value.toLocaleString('en-US');
+
+/** A table's head row: one column header per name. */
+export const tableHead = (columns: string[]): Html =>
+  html`<thead>
+    <tr>
+      ${columns.map((column) => html`<th scope="col">${column}</th>`)}
+    </tr>
+  </thead>`;

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import type { Config } from '../../config';
 import { installOfFinSecret } from '../../db/fin-secrets';
+import { finSecretSha256 } from '../../installs/fin-secret';
 import { customersOfContact } from '../../customer-view/contact-customers';
 import { customerFacts } from '../../customer-view/facts';
 import { finAnswer } from '../../customer-view/fin-answer';
@@ -12,9 +12,6 @@ import { HttpError } from '../errors';
 import { rateLimitPerClient } from '../rate-limit';
 import { createRouter } from '../router';
 import type { AppState } from '../app';
-
-/** The SHA-256 a Fin secret is stored and looked up by. */
-export const finSecretSha256 = (secret: string): string => createHash('sha256').update(secret).digest('hex');
 
 type FinState = AppState & { finInstall?: { installId: string; workspaceId: string } };
 

@@ -1,17 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { explainCustomer, type ExplainDeps } from '../../customer-view/explain';
-import { replaceFinSecret } from '../../db/fin-secrets';
+import { issueFinSecret } from '../../installs/fin-secret';
 import { findInstall } from '../../db/installs';
-import { forgetWrittenAttributes, getLinks } from '../../db/contacts';
-import { getCustomers } from '../../db/mirror';
-import { signalRefresh } from '../../customer-view/reread';
+import { resyncCustomer } from '../../customer-view/reread';
 import { activeInstallsOfWorkspace, choosePrimary } from '../../db/support-reads';
 import { HttpError } from '../errors';
 import { installOr404 } from '../install-param';
 import { createRouter } from '../router';
-import { finSecretSha256 } from './fin';
 
 /**
  * Admin routes of issue 22 under /installs, each carrying the admin guard itself (the route walk checks it).
@@ -29,8 +25,7 @@ export function createSupportAdminRouter(deps: ExplainDeps & { requireAdmin: Mid
   router.post('/:id/fin-secret', admin, async (ctx) => {
     const install = await installOr404(find, ctx.params.id as string);
     if (install.status === 'disabled') throw new HttpError(409, 'disabled', `install ${install.id} is disabled`, 'id');
-    const secret = `fin_${randomBytes(32).toString('base64url')}`;
-    const createdAt = await replaceFinSecret(deps.pool, install.id, finSecretSha256(secret));
+    const { secret, createdAt } = await issueFinSecret(deps.pool, install.id);
     ctx.status = 201;
     ctx.body = {
       id: install.id,
@@ -66,14 +61,8 @@ export function createSupportAdminRouter(deps: ExplainDeps & { requireAdmin: Mid
 
   router.post('/:id/customers/:customerId/resync', admin, async (ctx) => {
     const install = await installOr404(find, ctx.params.id as string);
-    if (install.status === 'disabled') throw new HttpError(409, 'disabled', `install ${install.id} is disabled`, 'id');
     const customerId = ctx.params.customerId as string;
-    const [mirrored] = await getCustomers(deps.pool, install.id, [customerId]);
-    if (!mirrored) throw new HttpError(404, 'not_found', `no mirrored customer ${customerId}`, 'customerId');
-    // Written again even when its attributes equal what was last written (Intercom may have been edited since).
-    const contactId = (await getLinks(deps.pool, install.id, [customerId])).get(customerId);
-    if (contactId) await forgetWrittenAttributes(deps.pool, install.id, [contactId]);
-    await signalRefresh(deps.workflows, install.id, [customerId], new Date());
+    await resyncCustomer(deps, install, customerId);
     ctx.status = 202;
     ctx.body = { id: install.id, customerId, resync: 'requested' };
   });
