@@ -1,18 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { seedCustomers } from '../../emulators/stripe';
 import { secretBoxFor } from '../../src/crypto/secret-box';
+import { ARTEFACTS, assertAccessible, launchChromium, removeArtefacts } from '../support/browser';
 import { enableOAuth } from '../support/oauth-flow';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 
-/** Debian's Chromium (apt-get install -y chromium); `.ci/run` installs it when missing. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** Every state's screenshots, at both widths, named in the order the walk reaches them. */
-const ARTEFACTS = path.resolve(__dirname, '..', '..', 'test-artefacts', 'browser');
+/** Every state's screenshots (under ARTEFACTS), at both widths, named in the order the walk reaches them. */
 const WIDE = { width: 1280, height: 900 };
 const NARROW = { width: 390, height: 844 };
 
@@ -41,15 +39,14 @@ describe('install flow in a browser', function () {
   let stack: TestStack;
   let browser: Browser;
   let workspaceId: string;
-  let axeSource: string;
   let receiver: Awaited<ReturnType<typeof startAlertReceiver>>;
   let firstCustomerId: string;
 
   before(async () => {
-    await rm(ARTEFACTS, { recursive: true, force: true });
+    // This walk's own screenshots (numbered, or a failure's): the other browser tests' stay.
+    await removeArtefacts(/^(\d|FAILED-)/);
     await mkdir(ARTEFACTS, { recursive: true });
     process.stdout.write(`      screenshots: ${ARTEFACTS}\n`);
-    axeSource = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
     receiver = await startAlertReceiver();
     stack = await startTestStack({
       config: {
@@ -69,19 +66,7 @@ describe('install flow in a browser', function () {
     }
     firstCustomerId = (withEmail[5] as { id: string }).id;
     stack.stripe.admin.createCustomer({ email: 'grace@localhost', name: 'Grace (bad email)' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless=new',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -100,19 +85,6 @@ describe('install flow in a browser', function () {
     }
     current = undefined;
   });
-
-  /** axe-core on the page as it stands: no serious or critical violation. */
-  async function assertAccessible(page: Page, name: string): Promise<void> {
-    // Evaluated through the DevTools protocol, so the page's CSP ('self') does not apply to the checker.
-    await page.evaluate(axeSource);
-    // Serious and critical violations only, each with the elements it concerns.
-    const violations = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((result) =>
-      result.violations
-        .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-        .map((violation) => violation.id + ' (' + violation.impact + '): ' +
-          violation.nodes.map((node) => node.target.join(' ')).join(', ')))`)) as string[];
-    assert.deepEqual(violations, [], `axe-core on ${name}`);
-  }
 
   /** Screenshots of the state at both widths (full page), named in order; axe-core checks it at both widths too. */
   async function snap(page: Page, name: string, options: { axe?: boolean } = {}): Promise<void> {

@@ -391,7 +391,7 @@ describe('inbox card (Canvas Kit)', function () {
       const shownKeys = [...page.body.matchAll(/data-difference="([^"]+)"/g)].map((match) => match[1]);
       assert.deepEqual(shownKeys, driftKeys, "the page's differences are /drift's");
       assert.match(page.body, /STRIPE_subscription_status: computed past_due, Intercom has active/);
-      assert.match(page.body, /href="http[^"]+sync%3Ains_[^"]+"[^>]*>Temporal UI<\/a>/);
+      assert.match(page.body, /href="http[^"]+sync%3Ains_[^"]+"[^>]*>open in Temporal UI<\/a>/);
       assert.match(page.body, /invoice\.payment_failed/);
       const queued = await browser.post(
         `${stack.service.apiUrl}/app/installs/${target.installId}/customers/${id}/resync`,

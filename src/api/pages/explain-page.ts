@@ -3,6 +3,8 @@ import type { CustomerExplained } from '../../customer-view/explain';
 import type { DriftProblem } from '../../reconcile/reconcile';
 import { count, html, tableHead, type Html } from './html';
 import { layout, type Layout } from './layout';
+import { sampleValue } from './preview-page';
+import { httpStatusIn } from '../../status/trouble';
 
 export interface ExplainPageOptions {
   installId: string;
@@ -15,6 +17,14 @@ export interface ExplainPageOptions {
 
 const utc = (at: Date | string | null): string =>
   at === null ? '—' : `${new Date(at).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+
+/** A vendor's refusal in a line: its HTTP status when it gave one (the raw body stays out of the page). */
+const unreadable = (vendor: string, error: string | undefined): string => {
+  const status = httpStatusIn(error ?? null);
+  return status
+    ? `${vendor} could not be read just now (HTTP ${status}): reload the page to try again.`
+    : `${vendor} could not be read just now: ${(error ?? 'no answer').split('\n')[0] ?? ''}`;
+};
 
 const shown = (value: unknown): string =>
   value === undefined ? '(not set)' : value === null || value === '' ? '— (empty)' : String(value);
@@ -68,7 +78,7 @@ function differencesSection(explained: CustomerExplained, installId: string): Ht
 function stripeSection(explained: CustomerExplained): Html {
   const stripeNow = explained.stripeNow;
   if (!('customer' in stripeNow) || !stripeNow.customer) {
-    return html`<p class="notice tone-bad">Stripe could not be read just now: ${stripeNow.error ?? 'no answer'}</p>`;
+    return html`<p class="notice tone-bad">${unreadable('Stripe', stripeNow.error)}</p>`;
   }
   const customer = stripeNow.customer;
   if (customer.deleted) return html`<p class="notice tone-warn">Deleted in Stripe.</p>`;
@@ -95,9 +105,17 @@ function attributesTable(explained: CustomerExplained): Html {
   const intercom = 'customAttributes' in explained.intercomNow ? explained.intercomNow.customAttributes : undefined;
   const intercomError = 'error' in explained.intercomNow ? explained.intercomNow.error : undefined;
   const rows = Object.entries(explained.computedAttributes);
+  const currency = explained.mirror.facts.currency;
+  // Dates as dates and amounts with their currency, as the preview shows them; Intercom's value when it is the same.
+  const readable = (name: string, value: unknown): string =>
+    value === undefined
+      ? '(not set)'
+      : typeof value === 'object' && value !== null
+        ? JSON.stringify(value)
+        : sampleValue(name, value as string | number | boolean | null, currency);
   return html`${
       intercomError
-        ? html`<p class="notice tone-bad">Intercom could not be read just now: ${intercomError}</p>`
+        ? html`<p class="notice tone-bad">${unreadable('Intercom', intercomError)}</p>`
         : explained.intercomNow.contact === null
           ? html`<p class="hint">No Intercom contact is linked to this customer yet.</p>`
           : ''
@@ -110,8 +128,8 @@ function attributesTable(explained: CustomerExplained): Html {
             ([name, value]) =>
               html`<tr>
                 <th scope="row"><code>${name}</code></th>
-                <td>${shown(value)}</td>
-                <td>${intercom ? shown(intercom[name]) : '—'}</td>
+                <td>${readable(name, value)}</td>
+                <td>${intercom ? readable(name, intercom[name]) : '—'}</td>
               </tr>`,
           )}
         </tbody>
@@ -176,6 +194,7 @@ export function explainPage(options: ExplainPageOptions): string {
       </p>`
     }
     <form
+      class="actions"
       method="post"
       action="/app/installs/${installId}/customers/${encodeURIComponent(explained.customerId)}/resync"
     >
@@ -199,10 +218,10 @@ export function explainPage(options: ExplainPageOptions): string {
         </dd>
       </div>
       <div>
-        <dt>Written by</dt>
+        <dt>Written by (operators)</dt>
         <dd>
-          workflow <code>sync:${installId}</code>
-          ${lastWrite && html` · <a href="${lastWrite.workflow}" rel="noopener" target="_blank">Temporal UI</a> (operators)`}
+          the sync workflow
+          ${lastWrite && html` · <a href="${lastWrite.workflow}" rel="noopener" target="_blank">open in Temporal UI</a>`}
         </dd>
       </div>
     </dl>

@@ -4,7 +4,7 @@ import { count, html } from './html';
 import { layout, type Layout } from './layout';
 
 /** Attribute values as Intercom will show them: amounts with their currency, dates as dates. */
-function sampleValue(name: string, value: string | number | boolean | null, currency: string | null): string {
+export function sampleValue(name: string, value: string | number | boolean | null, currency: string | null): string {
   if (value === null || value === '') return '— (empty)';
   if (typeof value === 'number' && /_at$|_end$|_since$|period_start$/.test(name)) {
     return `${new Date(value * 1000).toISOString().slice(0, 10)} (date)`;
