@@ -8,12 +8,10 @@
  * service (API and worker, as `npm start`) in a child process of its own, on the same cores.
  */
 import { z } from 'zod';
-import { createShutdown } from '../src/infra/lifecycle';
-import { installTemporalRuntime } from '../src/infra/temporal-runtime';
 import { sleep } from '../src/infra/timing';
-import { parseOptions, say, stderrLogger, stopOnSignals } from './lib/cli';
-import { configForEmulators, startEmulators, sum } from './lib/emulators';
-import { prepareEnvironment } from './lib/environment';
+import { parseOptions, say } from './lib/cli';
+import { sum } from './lib/emulators';
+import { runStackScript, startStackEnvironment } from './lib/stack-script';
 import { installAndWait, seedScenario } from './lib/scenario';
 import { startServiceProcess } from './lib/service-process';
 
@@ -35,16 +33,15 @@ function percentiles(samples: number[]) {
 
 async function main(): Promise<void> {
   const options = parseOptions(optionsSchema);
-  const logger = stderrLogger('bench-support');
-  installTemporalRuntime(logger);
-  const shutdown = createShutdown(logger);
-  const signals = stopOnSignals(shutdown, logger);
-  let failed = false;
-  try {
-    const environment = await prepareEnvironment({ name: 'bench-support', logger, shutdown, headless: true });
-    const emulators = await startEmulators({ rateLimitPerMinute: 10_000, shutdown });
+  await runStackScript('bench-support', async (script) => {
+    const { shutdown } = script;
+    const started = await startStackEnvironment('bench-support', script, {
+      headless: true,
+      rateLimitPerMinute: 10_000,
+    });
+    const { emulators } = started;
     const config = {
-      ...(await configForEmulators(environment.config, emulators)),
+      ...started.config,
       INTERCOM_CLIENT_SECRET: emulators.intercom.oauthApp.clientSecret,
       FIN_REQUESTS_PER_MINUTE: 100_000,
     };
@@ -118,16 +115,10 @@ async function main(): Promise<void> {
       errors,
       stripeCalls,
     };
-    failed = result.card.p99 > P99_TARGET_MS || result.fin.p99 > P99_TARGET_MS || stripeCalls > 0 || sum(errors) > 0;
     console.log(JSON.stringify(result));
     shutdown.request('bench finished');
-  } catch (error) {
-    if (signals.received) failed = true;
-    else shutdown.request('bench failed', error);
-  }
-  await shutdown.requested;
-  const code = await shutdown.run();
-  process.exit(failed ? 1 : code);
+    return result.card.p99 > P99_TARGET_MS || result.fin.p99 > P99_TARGET_MS || stripeCalls > 0 || sum(errors) > 0;
+  });
 }
 
 void main();

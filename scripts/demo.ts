@@ -10,12 +10,9 @@
  * contacts, every distinct email one contact, pre-existing users matched, nothing failed), 1 otherwise.
  */
 import { z } from 'zod';
-import { createShutdown } from '../src/infra/lifecycle';
-import { installTemporalRuntime } from '../src/infra/temporal-runtime';
 import { startService } from '../src/service';
-import { parseOptions, say, stderrLogger, stopOnSignals } from './lib/cli';
-import { configForEmulators, startEmulators } from './lib/emulators';
-import { prepareEnvironment } from './lib/environment';
+import { parseOptions, say } from './lib/cli';
+import { runStackScript, startStackEnvironment } from './lib/stack-script';
 import { importResult, installAndWait, problems, seedScenario } from './lib/scenario';
 
 const optionsSchema = z.object({
@@ -32,22 +29,14 @@ const optionsSchema = z.object({
 
 async function main(): Promise<void> {
   const options = parseOptions(optionsSchema, ['keep-running']);
-  const logger = stderrLogger('demo');
-  installTemporalRuntime(logger);
-  const shutdown = createShutdown(logger);
-  const signals = stopOnSignals(shutdown, logger);
   const started = performance.now();
-  let failed = false;
-  try {
+  await runStackScript('demo', async (script) => {
+    const { logger, shutdown } = script;
     say(`starting: Temporal, PostgreSQL, emulators, the service (${options.customers} customers)`);
-    const environment = await prepareEnvironment({
-      name: 'demo',
-      logger,
-      shutdown,
+    const { environment, emulators, config } = await startStackEnvironment('demo', script, {
       headless: !options['keep-running'],
+      rateLimitPerMinute: options['rate-limit'],
     });
-    const emulators = await startEmulators({ rateLimitPerMinute: options['rate-limit'], shutdown });
-    const config = await configForEmulators(environment.config, emulators);
     const service = await startService(config, logger, shutdown);
     say(`ready after ${Math.round((performance.now() - started) / 1000)} s: API ${service.apiUrl}`);
 
@@ -72,7 +61,6 @@ async function main(): Promise<void> {
     const result = importResult(emulators, scenario, run);
     const found = problems(result, scenario);
     for (const problem of found) say(`PROBLEM: ${problem}`);
-    failed = found.length > 0;
     const { intercomCallsByEndpoint, state: _state, installId, ...line } = result;
     say(`Intercom calls by endpoint: ${JSON.stringify(intercomCallsByEndpoint)}`);
     say(`Stripe calls by endpoint: ${JSON.stringify(emulators.stripe.requestCounts())}`);
@@ -103,14 +91,8 @@ async function main(): Promise<void> {
     }
     console.log(JSON.stringify(line));
     if (!options['keep-running']) shutdown.request('demo finished');
-  } catch (error) {
-    // Interrupted by a signal before the result: shutdown is requested already; exit 1 without an error report.
-    if (signals.received) failed = true;
-    else shutdown.request('demo failed', error);
-  }
-  await shutdown.requested;
-  const code = await shutdown.run();
-  process.exit(failed ? 1 : code);
+    return found.length > 0;
+  });
 }
 
 void main();
