@@ -5,7 +5,7 @@ import { pollUntil } from '../infra/timing';
 import type { Install } from '../db/installs';
 import { forgetWrittenAttributes, getLinks } from '../db/contacts';
 import { getCustomers } from '../db/mirror';
-import { HttpError } from '../api/errors';
+import { HttpError } from '../shared/http-error';
 import type { ShownCustomer } from './contact-customers';
 
 /**
