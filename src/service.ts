@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createActivities } from './activities';
-import { StripePacers } from './vendors/stripe-pacer';
+import { sharedStripePacers } from './db/stripe-budgets';
 import { startApiServer } from './api/server';
 import type { Config } from './config';
 import { openDatabase, openWorkerDatabases } from './infra/entry-point';
@@ -57,8 +57,8 @@ export async function startService(
   if (remoteTemporal) await ensureSearchAttributes(clientConnection, config.TEMPORAL_NAMESPACE, logger);
   const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
 
-  // One Stripe budget per account for the whole process: the worker's activities and the API's drift jobs.
-  const stripePacers = new StripePacers();
+  // One Stripe budget per account, in PostgreSQL: this process's worker and drift jobs, and every other process.
+  const stripePacers = sharedStripePacers(pool);
   if (options.worker !== false) {
     const workerConnection = await NativeConnection.connect(temporalConnectionOptions(config));
     shutdown.add('temporal worker connection', () => workerConnection.close());

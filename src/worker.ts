@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { StripePacers } from './vendors/stripe-pacer';
+import { sharedStripePacers } from './db/stripe-budgets';
 import { createActivities, createInstallContexts, createInstallWorkflows, type ActivityDeps } from './activities';
 import { catchUpAllInstalls } from './activities/catch-up';
 import type { Config } from './config';
@@ -49,7 +49,7 @@ function main() {
       const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
       const connection = await NativeConnection.connect(temporalConnectionOptions(config));
       shutdown.add('temporal worker connection', () => connection.close());
-      const activityDeps = { config, pool, lockPool, logger, temporal, stripePacers: new StripePacers() };
+      const activityDeps = { config, pool, lockPool, logger, temporal, stripePacers: sharedStripePacers(pool) };
       const worker = await createWorker({ config, connection, activities: createActivities(activityDeps) });
       shutdown.add('worker', runWorker(worker, shutdown));
       catchUpAtStart(activityDeps);

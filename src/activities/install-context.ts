@@ -8,7 +8,8 @@ import { createStripeClient } from '../vendors/stripe';
 import { createIntercomClient } from '../vendors/intercom';
 import { InstallStopped, IntercomGateway } from './intercom-gateway';
 import { RateWindows } from './rate-window';
-import { StripePacers } from '../vendors/stripe-pacer';
+import type { StripePacers } from '../vendors/stripe-pacer';
+import { sharedStripePacers } from '../db/stripe-budgets';
 import { installFailure } from './failures';
 import { StripeGrantRevoked, stripeKeyOfInstall } from '../credentials/stripe-access';
 
@@ -37,9 +38,9 @@ export class InstallContexts {
 
   private readonly stripePacers: StripePacers;
 
-  /** `stripePacers`: the worker's, shared by every activity (one is made when absent: a client of its own). */
+  /** `stripePacers`: the worker's, shared by every activity (absent: pacers of its own, drawing on the same budgets in PostgreSQL). */
   constructor(private readonly deps: { pool: Pool; config: Config; secrets: SecretBox; stripePacers?: StripePacers }) {
-    this.stripePacers = deps.stripePacers ?? new StripePacers();
+    this.stripePacers = deps.stripePacers ?? sharedStripePacers(deps.pool);
   }
 
   async load(installId: string, onRateWait?: () => void): Promise<InstallContext> {

@@ -39,8 +39,8 @@ export interface ApiServerDeps {
   logger: Logger;
   metrics: Registry;
   /**
-   * The worker's Stripe budgets when the worker runs in this process (`npm start`): drift jobs then share each
-   * account's pacer with the import and the sync. Absent (`npm run api`): the API paces its own reads.
+   * The worker's Stripe pacers when the worker runs in this process (`npm start`). Absent (`npm run api`): the API's
+   * own, drawing on the same per-account budgets in PostgreSQL as every worker.
    */
   stripePacers?: StripePacers;
 }

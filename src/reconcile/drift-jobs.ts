@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../logger';
-import { StripePacers } from '../vendors/stripe-pacer';
+import type { StripePacers } from '../vendors/stripe-pacer';
+import { sharedStripePacers } from '../db/stripe-budgets';
 import {
   reconcileInstall,
   type CustomerDrift,
@@ -44,9 +45,9 @@ export class DriftJobs {
   private readonly jobs = new Map<string, DriftJob[]>();
   private readonly stripePacers: StripePacers;
 
-  /** `stripePacers`: the process's (shared with its worker); one of its own when absent. */
+  /** `stripePacers`: the process's (shared with its worker); its own on the same PostgreSQL budgets when absent. */
   constructor(private readonly deps: ReconcileDeps & { logger: Logger }) {
-    this.stripePacers = deps.stripePacers ?? new StripePacers();
+    this.stripePacers = deps.stripePacers ?? sharedStripePacers(deps.pool);
   }
 
   /** Starts a drift report of the install, or returns the one already running. */

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
- * Keeps one Stripe account's requests under Stripe's limits, across every activity of this worker
- * (https://docs.stripe.com/rate-limits): 100 requests/s per account in live mode, 25 in test mode, and 25 requests/s
- * per endpoint, where an endpoint is one named operation (`GET /v1/customers/{id}` whatever the id).
+ * Keeps one Stripe account's requests under Stripe's limits (https://docs.stripe.com/rate-limits): 100 requests/s per
+ * account in live mode, 25 in test mode, and 25 requests/s per endpoint, where an endpoint is one named operation
+ * (`GET /v1/customers/{id}` whatever the id). With a SharedStripeBudget (every worker and the API: a token bucket per
+ * account and per endpoint in PostgreSQL) the limits hold across processes; without one, across this process only.
  *
  * Requests are spaced evenly rather than sent in bursts: a burst that fits the per-second budget on our side can still
  * land in one of Stripe's windows with the previous one's tail. The budgets are 90 % of Stripe's for the same reason
@@ -32,6 +33,40 @@ export interface PacerLimits {
 /** 90 % of Stripe's documented limits (see above). */
 export const LIVE_LIMITS: PacerLimits = { perSecond: 90, perEndpointPerSecond: 22 };
 export const TEST_LIMITS: PacerLimits = { perSecond: 22, perEndpointPerSecond: 22 };
+
+/**
+ * The budget of an account shared by every process: each grant reserves a few requests at the earliest time the
+ * account and the endpoint are both free, and moves each one's next free time on by the grant's size at its rate
+ * (`perSecond`). A grant's requests are sent together at that time (never before: the wait is measured from the
+ * database's clock and slept after its answer) and lapse unsent GRANT_LIFETIME_MS later. So the requests sent in any
+ * second, wherever that second starts, are at most MAX_GRANT + perSecond × (1 s + lifetime): 4 + 85 × 1.05 = 93 of
+ * the account's 100 in live mode, 4 + 19 × 1.05 = 24 of an endpoint's (or a test account's) 25.
+ */
+export interface SharedLimits {
+  accountPerSecond: number;
+  endpointPerSecond: number;
+}
+
+export const SHARED_LIVE_LIMITS: SharedLimits = { accountPerSecond: 85, endpointPerSecond: 19 };
+export const SHARED_TEST_LIMITS: SharedLimits = { accountPerSecond: 19, endpointPerSecond: 19 };
+
+/** Requests reserved at once: a round trip to the budget per few requests rather than per request. */
+export const MAX_GRANT = 4;
+/** A grant's requests not sent by then lapse (the bound above counts on it). */
+export const GRANT_LIFETIME_MS = 50;
+
+export interface BudgetRequest {
+  /** `<account>:<live|test>`. */
+  account: string;
+  endpoint: string;
+  wanted: number;
+  limits: SharedLimits;
+}
+
+/** Reserves `wanted` requests of an account's shared budget: how long to wait before sending them. */
+export interface SharedStripeBudget {
+  reserve(request: BudgetRequest): Promise<{ waitMs: number }>;
+}
 
 /** How a 429 answer looks to the pacer; null when the answer is not a 429. */
 export interface RateLimitedAnswer {
@@ -67,10 +102,19 @@ export class StripeAccountPacer {
    * the same budget: after a 429 the pacer settles below what Stripe currently allows instead of hitting it again.
    */
   private accountShare = 1;
+  /** Tokens granted by the shared budget and not spent yet, per endpoint, and how many requests wait for one. */
+  private readonly grants = new Map<string, { tokens: number; lapsesAt: number }>();
+  private readonly grantRequests = new Map<string, Promise<void>>();
+  private readonly waitingForGrant = new Map<string, number>();
 
+  /**
+   * `shared`: the budget every process draws this account's requests from, with the limits to refill it at and the
+   * account's key in it; absent, this pacer alone spaces the account's requests at `limits`.
+   */
   constructor(
     private readonly limits: PacerLimits,
     private readonly clock: PacerClock = systemClock,
+    private readonly shared?: { budget: SharedStripeBudget; account: string; limits: SharedLimits },
   ) {}
 
   /**
@@ -84,7 +128,8 @@ export class StripeAccountPacer {
     discard: (answer: R) => void = () => undefined,
   ): Promise<R> {
     for (let sends = 1; ; sends++) {
-      await this.waitForSlot(endpoint);
+      if (this.shared) await this.takeSharedToken(endpoint, this.shared);
+      else await this.waitForSlot(endpoint);
       const answer = await send();
       const limited = rateLimited(answer);
       if (!limited) {
@@ -96,6 +141,50 @@ export class StripeAccountPacer {
       if (sends >= MAX_SENDS_PER_REQUEST) return answer;
       discard(answer);
     }
+  }
+
+  /**
+   * Waits for a token of the shared budget (after any block a 429 set). One grant request per endpoint at a time; it
+   * asks for as many tokens as requests wait (up to MAX_GRANT), and the requests that wait share what it brings.
+   */
+  private async takeSharedToken(endpoint: string, shared: NonNullable<typeof this.shared>): Promise<void> {
+    this.waitingForGrant.set(endpoint, (this.waitingForGrant.get(endpoint) ?? 0) + 1);
+    try {
+      for (;;) {
+        const now = this.clock.now();
+        const blockedUntil = Math.max(this.accountBlockedUntil, this.endpointBlockedUntil.get(endpoint) ?? 0);
+        if (blockedUntil > now) {
+          await this.clock.sleep(blockedUntil - now);
+          continue;
+        }
+        const grant = this.grants.get(endpoint);
+        if (grant && grant.tokens > 0 && grant.lapsesAt > now) {
+          grant.tokens -= 1;
+          return;
+        }
+        let request = this.grantRequests.get(endpoint);
+        if (!request) {
+          request = this.requestGrant(endpoint, shared).finally(() => this.grantRequests.delete(endpoint));
+          this.grantRequests.set(endpoint, request);
+        }
+        await request;
+      }
+    } finally {
+      this.waitingForGrant.set(endpoint, (this.waitingForGrant.get(endpoint) ?? 1) - 1);
+    }
+  }
+
+  private async requestGrant(endpoint: string, shared: NonNullable<typeof this.shared>): Promise<void> {
+    const wanted = Math.max(1, Math.min(MAX_GRANT, this.waitingForGrant.get(endpoint) ?? 1));
+    const { waitMs } = await shared.budget.reserve({
+      account: shared.account,
+      endpoint,
+      wanted,
+      // After an account-wide 429 this process reserves more slowly (see accountShare).
+      limits: { ...shared.limits, accountPerSecond: shared.limits.accountPerSecond * this.accountShare },
+    });
+    if (waitMs > 0) await this.clock.sleep(waitMs);
+    this.grants.set(endpoint, { tokens: wanted, lapsesAt: this.clock.now() + GRANT_LIFETIME_MS });
   }
 
   /** Reserves the earliest slot both budgets allow and sleeps until it (re-checking: a 429 may block meanwhile). */
@@ -155,13 +244,22 @@ function spacingMs(perSecond: number): number {
 export class StripePacers {
   private readonly pacers = new Map<string, StripeAccountPacer>();
 
-  constructor(private readonly clock: PacerClock = systemClock) {}
+  /** `budget`: shared with every other process (workers, API); absent, the limits hold within this process only. */
+  constructor(
+    private readonly clock: PacerClock = systemClock,
+    private readonly budget?: SharedStripeBudget,
+  ) {}
 
   for(accountId: string, livemode: boolean): StripeAccountPacer {
     const key = `${accountId}:${livemode ? 'live' : 'test'}`;
     let pacer = this.pacers.get(key);
     if (!pacer) {
-      pacer = new StripeAccountPacer(livemode ? LIVE_LIMITS : TEST_LIMITS, this.clock);
+      const shared = this.budget && {
+        budget: this.budget,
+        account: key,
+        limits: livemode ? SHARED_LIVE_LIMITS : SHARED_TEST_LIMITS,
+      };
+      pacer = new StripeAccountPacer(livemode ? LIVE_LIMITS : TEST_LIMITS, this.clock, shared);
       this.pacers.set(key, pacer);
     }
     return pacer;
