@@ -151,12 +151,8 @@ export class StripeAccountPacer {
     this.waitingForGrant.set(endpoint, (this.waitingForGrant.get(endpoint) ?? 0) + 1);
     try {
       for (;;) {
+        if (await this.sleptThroughBlock(endpoint)) continue;
         const now = this.clock.now();
-        const blockedUntil = Math.max(this.accountBlockedUntil, this.endpointBlockedUntil.get(endpoint) ?? 0);
-        if (blockedUntil > now) {
-          await this.clock.sleep(blockedUntil - now);
-          continue;
-        }
         const grant = this.grants.get(endpoint);
         if (grant && grant.tokens > 0 && grant.lapsesAt > now) {
           grant.tokens -= 1;
@@ -187,15 +183,20 @@ export class StripeAccountPacer {
     this.grants.set(endpoint, { tokens: wanted, lapsesAt: this.clock.now() + GRANT_LIFETIME_MS });
   }
 
+  /** Sleeps while a 429 blocks the account or the endpoint; whether it slept (and so must look again). */
+  private async sleptThroughBlock(endpoint: string): Promise<boolean> {
+    const blockedUntil = Math.max(this.accountBlockedUntil, this.endpointBlockedUntil.get(endpoint) ?? 0);
+    const now = this.clock.now();
+    if (blockedUntil <= now) return false;
+    await this.clock.sleep(blockedUntil - now);
+    return true;
+  }
+
   /** Reserves the earliest slot both budgets allow and sleeps until it (re-checking: a 429 may block meanwhile). */
   private async waitForSlot(endpoint: string): Promise<void> {
     for (;;) {
+      if (await this.sleptThroughBlock(endpoint)) continue;
       const now = this.clock.now();
-      const blockedUntil = Math.max(this.accountBlockedUntil, this.endpointBlockedUntil.get(endpoint) ?? 0);
-      if (blockedUntil > now) {
-        await this.clock.sleep(blockedUntil - now);
-        continue;
-      }
       const endpointSlot = Math.max(now, this.nextEndpointSlot.get(endpoint) ?? 0);
       const slot = this.reserveAccountSlot(endpointSlot, spacingMs(this.limits.perSecond * this.accountShare), now);
       this.nextEndpointSlot.set(endpoint, slot + spacingMs(this.limits.perEndpointPerSecond));

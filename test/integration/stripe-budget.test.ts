@@ -1,20 +1,10 @@
 import assert from 'node:assert/strict';
-import { StripePacers, systemClock, type SharedStripeBudget } from '../../src/activities/stripe-pacer';
+import { StripePacers, systemClock, type SharedStripeBudget } from '../../src/vendors/stripe-pacer';
 import { createPool } from '../../src/db/pool';
 import { postgresStripeBudget } from '../../src/db/stripe-budgets';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { testLogger } from '../support/config';
-
-/** Largest number of `times` (ms) within any one-second window [t, t + 1000). */
-function maxPerSecond(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let start = 0, end = 0; end < sorted.length; end++) {
-    while ((sorted[end] as number) - (sorted[start] as number) >= 1000) start++;
-    best = Math.max(best, end - start + 1);
-  }
-  return best;
-}
+import { maxPerSecond } from '../../scripts/lib/rates';
 
 /** A budget that counts its round trips to the database. */
 function counted(budget: SharedStripeBudget): SharedStripeBudget & { calls: number } {

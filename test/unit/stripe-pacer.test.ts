@@ -8,6 +8,7 @@ import {
   type PacerClock,
   type RateLimitedAnswer,
 } from '../../src/vendors/stripe-pacer';
+import { maxPerSecond } from '../../scripts/lib/rates';
 
 /** Virtual time: sleepers wake in time order when run() advances the clock; nothing waits for real. */
 class FakeClock implements PacerClock {
@@ -41,17 +42,6 @@ class FakeClock implements PacerClock {
 type Answer = { status: number; reason?: string; retryAfterMs?: number };
 const limitedOf = (answer: Answer): RateLimitedAnswer | null =>
   answer.status === 429 ? { reason: answer.reason ?? null, retryAfterMs: answer.retryAfterMs ?? null } : null;
-
-/** Largest number of `times` within any one-second window [t, t + 1000). */
-function maxPerSecond(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let start = 0, end = 0; end < sorted.length; end++) {
-    while ((sorted[end] as number) - (sorted[start] as number) >= 1000) start++;
-    best = Math.max(best, end - start + 1);
-  }
-  return best;
-}
 
 /** A request through the pacer that records when it was sent, per endpoint, and is answered 200. */
 function sendRecorded(pacer: StripeAccountPacer, clock: FakeClock, sent: Record<string, number[]>, endpoint: string) {
