@@ -85,6 +85,20 @@ export const configSchema = z
       .default('127.0.0.1'),
     /** `npm run worker` alone: serves /metrics (Node's and the Temporal SDK's, behind METRICS_TOKEN) on this port. */
     WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    /**
+     * Activities a worker runs at once. They mostly wait on Stripe or Intercom; each holds a connection of the worker's
+     * pool (30) only for a query, and a writing sync batch one of its 12 lock connections, so 40 keep both pools busy
+     * without queueing most of them for a connection (a batch waiting for a lock connection holds its slot meanwhile).
+     */
+    WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(40),
+    /** Workflow tasks a worker runs at once: CPU work (replay, commands) of a few ms each; the SDK wants at least 2. */
+    WORKER_WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2).max(500).default(10),
+    /**
+     * Workflow runs a worker keeps in memory. Each install's sync workflow runs for ever: one evicted from the cache is
+     * replayed from its first event at its next signal (up to 1,000 events, about 0.7 ms each), so this should exceed
+     * the installs per worker. An idle cached run costs memory (docs/scale.md has the figure).
+     */
+    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1_000),
     PUBLIC_URL: httpBase.default('http://127.0.0.1:3000'),
     ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').default(DEV_ADMIN_TOKEN),
     /** 32 bytes as 64 hex characters or base64: the AES-256-GCM key for secrets at rest. */

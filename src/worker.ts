@@ -16,7 +16,14 @@ import { createMetricsRegistry } from './infra/metrics';
 import { startMetricsServer } from './infra/metrics-server';
 
 export interface WorkerDeps {
-  config: Pick<Config, 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE'>;
+  config: Pick<
+    Config,
+    | 'TEMPORAL_NAMESPACE'
+    | 'TEMPORAL_TASK_QUEUE'
+    | 'WORKER_ACTIVITY_SLOTS'
+    | 'WORKER_WORKFLOW_TASK_SLOTS'
+    | 'WORKER_MAX_CACHED_WORKFLOWS'
+  >;
   connection: NativeConnection;
   /** Whatever createActivities returns: the worker registers every function in it. */
   activities: object;
@@ -32,6 +39,10 @@ export async function createWorker({ config, connection, activities }: WorkerDep
     // source at start (a few seconds, in a child process so that webpack's memory is not kept by the worker's).
     workflowBundle: await workerWorkflowBundle(),
     activities,
+    // Chosen, not the SDK's defaults (src/config.ts says why each).
+    maxConcurrentActivityTaskExecutions: config.WORKER_ACTIVITY_SLOTS,
+    maxConcurrentWorkflowTaskExecutions: config.WORKER_WORKFLOW_TASK_SLOTS,
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     // Running activities get this long to finish after shutdown() before they are cancelled.
     shutdownGraceTime: '10s',
   });

@@ -1,4 +1,5 @@
-import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, heartbeat } from '@temporalio/activity';
+import { activityContext } from '../vendors/activity-cancellation';
 import { IntercomError, IntercomTimeoutError } from 'intercom-client';
 import { DatabaseError } from 'pg';
 import Stripe from 'stripe';
@@ -100,8 +101,13 @@ export async function withFailureMapping<T>(work: () => Promise<T>, heartbeatDet
   // The activity's progress rides on every heartbeat: Temporal keeps only the latest details for the next attempt.
   const timer = setInterval(() => heartbeat(heartbeatDetails?.()), HEARTBEAT_EVERY_MS);
   try {
-    return await work();
+    // Cancelled (its workflow cancelled or disabled, or the server gave up on it), the activity gives its slot back
+    // at once rather than finishing work nobody waits for: Temporal delivers the cancellation with a heartbeat's answer.
+    // Calls already sent end on their clients' timeouts; the Stripe pacer sends nothing more for it.
+    const cancelled = activityContext()?.cancelled;
+    return await (cancelled ? Promise.race([work(), cancelled]) : work());
   } catch (err) {
+    if (err instanceof CancelledFailure) throw err;
     throw toActivityFailure(err);
   } finally {
     clearInterval(timer);

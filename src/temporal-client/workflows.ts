@@ -5,7 +5,7 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Priority } from '@temporalio/common';
 import { importWorkflowId, installIdSearchAttribute, syncWorkflowId } from '../shared/ids';
 import {
   disableSignal,
@@ -28,6 +28,19 @@ export interface WorkflowsOptions {
 
 export const newImportId = (): string => `imp_${randomBytes(9).toString('base64url')}`;
 
+/**
+ * Task queue priority and fairness (https://docs.temporal.io/develop/task-queue-priority-fairness): every task of an
+ * install's workflows, and of their activities (which inherit it), carries the install's id as fairness key, so the
+ * server hands out the queue's backlog across installs in turn instead of first come first served: one large import
+ * no longer fills every worker slot while small installs wait behind it. An import's own tasks (its Stripe reads) are
+ * at priority 4, below the default 3 of the sync workflows' (writes to Intercom, live changes among them), so a
+ * live change never waits behind a backlog of import reads. Priority is on by default; fairness needs the server's
+ * `matching.enableFairness` (the dev server we start sets it; a Temporal Cloud namespace enables it in its settings);
+ * where it is off, the fairness key is ignored.
+ */
+const syncPriority = (installId: string): Priority => ({ fairnessKey: installId });
+const importPriority = (installId: string): Priority => ({ priorityKey: 4, fairnessKey: installId });
+
 /** How the API and activities start, signal and query an install's workflows. */
 export class InstallWorkflows {
   constructor(private readonly options: WorkflowsOptions) {}
@@ -47,6 +60,7 @@ export class InstallWorkflows {
       workflowId: syncWorkflowId(installId),
       taskQueue: this.options.taskQueue,
       args: [{ installId }],
+      priority: syncPriority(installId),
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       typedSearchAttributes: [{ key: installIdSearchAttribute, value: installId }],
@@ -61,6 +75,7 @@ export class InstallWorkflows {
         workflowId: importWorkflowId(installId),
         taskQueue: this.options.taskQueue,
         args: [{ installId, importId }],
+        priority: importPriority(installId),
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         typedSearchAttributes: [{ key: installIdSearchAttribute, value: installId }],
@@ -82,6 +97,7 @@ export class InstallWorkflows {
       args: [{ installId }],
       signal: stripeEventsSignal,
       signalArgs: [refs],
+      priority: syncPriority(installId),
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       typedSearchAttributes: [{ key: installIdSearchAttribute, value: installId }],
       staticSummary: `Sync to Intercom for install ${installId}`,

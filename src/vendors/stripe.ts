@@ -1,6 +1,7 @@
 import Stripe from 'stripe';
 import type { Config } from '../config';
 import { retryAfterMs, stripeEndpoint, type StripeAccountPacer } from './stripe-pacer';
+import { throwIfActivityCancelled } from './activity-cancellation';
 
 export const STRIPE_API_VERSION = '2026-10-28.endive';
 
@@ -35,7 +36,11 @@ function pacedHttpClient(inner: Stripe.HttpClient, pacer: StripeAccountPacer): S
   paced.makeRequest = (host, port, path, method, headers, requestData, protocol, timeout) =>
     pacer.run(
       stripeEndpoint(method, path),
-      () => inner.makeRequest(host, port, path, method, headers, requestData, protocol, timeout),
+      () => {
+        // A cancelled activity's requests still waiting for the budget are not sent (nobody would read the answer).
+        throwIfActivityCancelled();
+        return inner.makeRequest(host, port, path, method, headers, requestData, protocol, timeout);
+      },
       (response) => {
         if (response.getStatusCode() !== 429) return null;
         const responseHeaders = response.getHeaders();

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { IntercomError, IntercomTimeoutError } from 'intercom-client';
 import { DatabaseError } from 'pg';
 import Stripe from 'stripe';
-import { dependencyOf, toActivityFailure } from '../../src/activities/failures';
+import { dependencyOf, toActivityFailure, withFailureMapping } from '../../src/activities/failures';
+import { throwIfActivityCancelled } from '../../src/vendors/activity-cancellation';
 import { IntercomRateLimited } from '../../src/activities/intercom-gateway';
 
 function databaseError(code: string): DatabaseError {
@@ -44,5 +46,29 @@ describe('activity failures: which dependency a retry waits on', () => {
     assert.equal(limited.nextRetryDelay, 2_500);
     const bug = new TypeError('a bug');
     assert.equal(toActivityFailure(bug), bug);
+  });
+});
+
+describe('activity cancellation', () => {
+  it('gives the slot back at once when cancelled, and a paced client sends nothing more for it', async () => {
+    const environment = new MockActivityEnvironment();
+    let sentAfterCancel = false;
+    const running = environment.run(() =>
+      withFailureMapping(async () => {
+        // Work that would outlive the cancellation: waits, then tries to send one more request.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        throwIfActivityCancelled();
+        sentAfterCancel = true;
+      }),
+    );
+    setTimeout(() => environment.cancel('test'), 20);
+    await assert.rejects(running, CancelledFailure);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.equal(sentAfterCancel, false);
+  });
+
+  it('runs as before outside an activity (scripts, direct calls)', async () => {
+    assert.equal(await withFailureMapping(async () => 7), 7);
+    assert.doesNotThrow(() => throwIfActivityCancelled());
   });
 });
