@@ -61,7 +61,7 @@ describe('activity cancellation', () => {
         sentAfterCancel = true;
       }),
     );
-    setTimeout(() => environment.cancel('test'), 20);
+    setTimeout(() => environment.cancel('CANCELLED'), 20);
     await assert.rejects(running, CancelledFailure);
     await new Promise((resolve) => setTimeout(resolve, 250));
     assert.equal(sentAfterCancel, false);
