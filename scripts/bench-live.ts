@@ -15,6 +15,7 @@ import { runTeardowns } from '../test/support/teardown';
 import { CustomerBook, Random, install, seedCustomers, waitForQuiet } from '../test/support/live-sync';
 import { DEFAULT_EVENT_NAME_PREFIX, DATA_EVENT_NAME_SUFFIXES } from '../src/mapping';
 import { countResponses, sum } from './lib/emulators';
+import { percentiles, type Percentiles } from './lib/rates';
 import type { DeliveryAttempt } from '../emulators/stripe';
 
 export interface LiveBenchOptions {
@@ -84,21 +85,6 @@ export interface BurstResult {
 /** Events in the burst (issue 9: "a 200-event burst with Stripe 429s"), and Stripe's limit while it lasts. */
 const BURST_EVENTS = 200;
 const BURST_STRIPE_LIMIT_PER_SECOND = 20;
-
-interface Percentiles {
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-}
-
-/** Nearest-rank percentiles, in whole milliseconds. */
-function percentiles(values: number[]): Percentiles {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) =>
-    Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN);
-  return { p50: at(50), p90: at(90), p99: at(99), max: Math.round(sorted.at(-1) ?? NaN) };
-}
 
 function countBy<T>(items: T[], key: (item: T) => string): Record<string, number> {
   const counts: Record<string, number> = {};

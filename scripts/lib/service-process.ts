@@ -21,12 +21,22 @@ export interface ServiceProcess {
  */
 export async function startServiceProcess(
   config: Config,
-  options: { logLevel: string; /** Extra node flags (`--cpu-prof`). */ nodeArgs?: string[] },
+  options: {
+    logLevel: string;
+    /** Extra node flags (`--cpu-prof`). */
+    nodeArgs?: string[];
+    /** What to run: src/main.ts (API and worker) unless told (src/worker.ts, src/api/server.ts). */
+    entry?: string;
+    /** Answers 200 once it is up: the API's /healthz unless told (a worker's /metrics). */
+    readyUrl?: string;
+    /** Prefix of its log lines on our stderr. */
+    name?: string;
+  },
 ): Promise<ServiceProcess> {
   // As `npm start` runs it: bin/service-node's memory settings, with the bench's own node flags.
   const child: ChildProcess = spawn(
     'sh',
-    [path.join('bin', 'service-node'), ...(options.nodeArgs ?? []), 'src/main.ts'],
+    [path.join('bin', 'service-node'), ...(options.nodeArgs ?? []), options.entry ?? 'src/main.ts'],
     {
       cwd: root,
       env: { ...process.env, ...configEnv(config), LOG_LEVEL: options.logLevel },
@@ -38,16 +48,17 @@ export async function startServiceProcess(
   const killOnExit = () => child.kill('SIGTERM');
   process.once('exit', killOnExit);
   for (const stream of [child.stdout, child.stderr]) {
-    if (stream) createInterface({ input: stream }).on('line', (line) => process.stderr.write(`[service] ${line}\n`));
+    if (stream) createInterface({ input: stream }).on('line', (line) => process.stderr.write(`[${options.name ?? 'service'}] ${line}\n`));
   }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
   const url = `http://127.0.0.1:${config.PORT}`;
+  const readyUrl = options.readyUrl ?? `${url}/healthz`;
   try {
     await pollUntil(
-      `the service on ${url}`,
-      async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200,
+      `the service on ${readyUrl}`,
+      async () => (await fetch(readyUrl).catch(() => undefined))?.status === 200,
       {
         timeoutMs: 180_000,
         intervalMs: 500,

@@ -70,6 +70,8 @@ export interface EmbeddedPostgresOptions {
   dataDir: string;
   port: number;
   logger: Logger;
+  /** PostgreSQL's max_connections (default 100): several processes with worker-sized pools need more. */
+  maxConnections?: number;
 }
 
 export interface EmbeddedPostgres {
@@ -143,7 +145,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   logger.info({ dataDir, port }, 'starting the embedded PostgreSQL');
   const logFile = path.join(dataDir, 'server.log');
   // No Unix socket: its path would depend on DATA_DIR's length and permissions; TCP on loopback is enough.
-  const serverOptions = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''`;
+  const maxConnections = options.maxConnections ? ` -c max_connections=${options.maxConnections}` : '';
+  const serverOptions = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''${maxConnections}`;
   const startArgs = ['start', '-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', serverOptions];
   await runOrThrow(bin.pg_ctl, startArgs, spawnOptions).catch(async (error: Error) => {
     const serverLog = await readFile(logFile, 'utf8').catch(() => '');

@@ -1,0 +1,456 @@
+/**
+ * `npm run bench:fleet [-- --quick] [--mix 20000x1,2000x2,500x7,200x30,50x30,20x30] [--kill-worker]`: many installs at
+ * once, each its own Stripe account (an emulator per account behind one API base, scripts/lib/stripe-accounts.ts) and
+ * Intercom workspace (each its own rate limits), realistic latency, Stripe webhooks throughout (charges on customers
+ * already in Intercom), two worker processes and an API process on one Temporal server and one PostgreSQL database.
+ *
+ * First a sample of the sizes is installed alone (time to live alone), then the whole fleet at once. Reports per
+ * install and in total: time to live against alone, live latency during the big import and after, webhook answer
+ * times, Stripe requests per second per account (both workers together, the busiest second) and 429s, Intercom 429s,
+ * CPU and RSS of every part of the stack, the workers' memory per idle install, history sizes and billed actions.
+ * `--kill-worker` SIGKILLs one worker midway and starts another. The last line on stdout is one JSON object whose
+ * `ok` is true when every install is live with nothing lost or duplicated and every webhook charge reached Intercom.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startEmbeddedPostgres } from '../src/infra/postgres';
+import { z } from 'zod';
+import type Stripe from 'stripe';
+import { startIntercomEmulator } from '../emulators/intercom';
+import type { StripeEmulator } from '../emulators/stripe';
+import { createShutdown } from '../src/infra/lifecycle';
+import { freePort } from '../src/infra/ports';
+import { DATA_EVENT_NAME_SUFFIXES, DEFAULT_EVENT_NAME_PREFIX } from '../src/mapping';
+import { parseOptions, say, stderrLogger, stopOnSignals } from './lib/cli';
+import { countResponses, sum, type Emulators } from './lib/emulators';
+import { prepareEnvironment } from './lib/environment';
+import { installActions, installHistory } from './lib/history';
+import { findTemporalServerPid, processUsage, StackMeter } from './lib/process-usage';
+import { maxPerSecond, percentiles } from './lib/rates';
+import {
+  importResult,
+  installAndWait,
+  problems,
+  round,
+  seedScenario,
+  type Api,
+  type InstallStatus,
+  type Scenario,
+} from './lib/scenario';
+import { startServiceProcess, type ServiceProcess } from './lib/service-process';
+import { startStripeAccounts } from './lib/stripe-accounts';
+
+const optionsSchema = z.object({
+  /** Installs as `<customers>x<count>` pairs, largest first. */
+  mix: z
+    .string()
+    .regex(/^\d+x\d+(,\d+x\d+)*$/, 'expected <customers>x<count>,… such as 20000x1,50x30')
+    .optional(),
+  quick: z.boolean().default(false),
+  'kill-worker': z.boolean().default(false),
+  /** Stripe charges per second over all live installs while the fleet runs. */
+  'events-per-second': z.coerce.number().min(0).max(200).default(10),
+  'intercom-latency-ms': z.coerce.number().int().min(0).max(10_000).default(150),
+  'stripe-latency-ms': z.coerce.number().int().min(0).max(10_000).default(400),
+  /** Sizes installed alone first (default: every size of the mix but the largest; `none` to skip). */
+  'alone-sizes': z.string().optional(),
+  'timeout-minutes': z.coerce.number().min(1).default(40),
+});
+type Options = z.infer<typeof optionsSchema>;
+
+const FULL_MIX = '20000x1,2000x2,500x7,200x30,50x30,20x30';
+const QUICK_MIX = '2000x1,200x3,50x8,20x8';
+const chargedEvent = `${DEFAULT_EVENT_NAME_PREFIX}${DATA_EVENT_NAME_SUFFIXES['charge.succeeded']}`;
+
+interface FleetInstall {
+  index: number;
+  scenario: Scenario;
+  stripe: StripeEmulator;
+  installId?: string;
+  startedAt?: number;
+  liveAfterSeconds?: number;
+  status?: InstallStatus;
+}
+
+interface SentCharge {
+  install: FleetInstall;
+  customerId: string;
+  charge: Stripe.Charge;
+  at: number;
+  duringBigImport: boolean;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(optionsSchema, ['quick', 'kill-worker']);
+  const logger = stderrLogger('bench-fleet');
+  const shutdown = createShutdown(logger);
+  const signals = stopOnSignals(shutdown, logger);
+  let failed = true;
+  try {
+    // One PostgreSQL for every process: DATABASE_URL's, else an embedded one of our own with room for three
+    // processes' pools (2 workers × 42 connections, the API's, a replaced worker's until the server notices it died).
+    if (!process.env.DATABASE_URL) {
+      const pgDir = await mkdtemp(path.join(tmpdir(), 'sis-fleet-pg-'));
+      shutdown.add('fleet PostgreSQL data dir', () => rm(pgDir, { recursive: true, force: true }));
+      await chmod(pgDir, 0o755);
+      const postgres = await startEmbeddedPostgres({
+        dataDir: path.join(pgDir, 'data'),
+        port: await freePort(),
+        logger,
+        maxConnections: 300,
+      });
+      shutdown.add('fleet PostgreSQL', postgres.stop);
+      process.env.DATABASE_URL = postgres.connectionString('postgres');
+    }
+    // A Temporal dev server of our own, so its CPU is the fleet's alone.
+    process.env.TEMPORAL_ADDRESS ||= `127.0.0.1:${await freePort()}`;
+    const result = await runFleet(options, logger, shutdown);
+    failed = !result.ok;
+    console.log(JSON.stringify(result));
+  } catch (error) {
+    if (!signals.received) logger.error({ err: error }, 'fleet benchmark failed');
+  }
+  const code = await shutdown.run();
+  process.exit(failed || code !== 0 ? 1 : 0);
+}
+
+function parseMix(mix: string): number[] {
+  return mix.split(',').flatMap((pair) => {
+    const [customers, count] = pair.split('x').map(Number) as [number, number];
+    return Array.from({ length: count }, () => customers);
+  });
+}
+
+async function runFleet(
+  options: Options,
+  logger: ReturnType<typeof stderrLogger>,
+  shutdown: ReturnType<typeof createShutdown>,
+) {
+  const sizes = parseMix(options.mix ?? (options.quick ? QUICK_MIX : FULL_MIX)).sort((a, b) => b - a);
+  const largest = sizes[0] as number;
+  const aloneSizes =
+    options['alone-sizes'] === 'none'
+      ? []
+      : options['alone-sizes']
+        ? options['alone-sizes'].split(',').map(Number)
+        : [...new Set(sizes)].filter((size) => size !== largest);
+  const environment = await prepareEnvironment({ name: 'fleet', logger, shutdown, headless: true });
+  const accounts = await startStripeAccounts(shutdown);
+  const intercom = await startIntercomEmulator({ port: 0, latencyMs: options['intercom-latency-ms'] });
+  shutdown.add('Intercom emulator', () => intercom.close());
+  const apiPort = await freePort();
+  const config = {
+    ...environment.config,
+    PORT: apiPort,
+    PUBLIC_URL: `http://127.0.0.1:${apiPort}`,
+    STRIPE_API_BASE: accounts.url,
+    INTERCOM_API_BASE: intercom.url,
+  };
+  const api: Api = { url: config.PUBLIC_URL, adminToken: config.ADMIN_TOKEN };
+
+  let seed = 0;
+  const seeded = async (customers: number): Promise<FleetInstall> => {
+    seed += 1;
+    const stripe = await accounts.add({ seed, latencyMs: options['stripe-latency-ms'] });
+    const emulators = { stripe, intercom, statuses: () => ({ stripe: {}, intercom: {} }) } as Emulators;
+    return { index: seed, stripe, scenario: seedScenario(emulators, { customers, preexistingShare: 0.15, seed }) };
+  };
+  say(`fleet: seeding ${sizes.length} accounts (${sum(Object.fromEntries(sizes.map((s, i) => [i, s])))} customers)`);
+  const fleet: FleetInstall[] = [];
+  for (const size of sizes) fleet.push(await seeded(size));
+  const alone: FleetInstall[] = [];
+  for (const size of aloneSizes) alone.push(await seeded(size));
+
+  // The API first (it migrates), then two workers, each its own process as in production.
+  const apiProcess = await startServiceProcess(config, { logLevel: 'warn', entry: 'src/api/server.ts', name: 'api' });
+  shutdown.add('API process', async () => void (await apiProcess.stop()));
+  const startWorker = async (name: string): Promise<ServiceProcess> => {
+    const metricsPort = await freePort();
+    const worker = await startServiceProcess(
+      { ...config, WORKER_METRICS_PORT: metricsPort },
+      { logLevel: 'warn', entry: 'src/worker.ts', name, readyUrl: `http://127.0.0.1:${metricsPort}/metrics` },
+    );
+    shutdown.add(name, async () => void (await worker.stop()));
+    return worker;
+  };
+  const workers = [await startWorker('worker-1'), await startWorker('worker-2')];
+  const temporalPid = await findTemporalServerPid(config.TEMPORAL_ADDRESS);
+  const rssBefore = await Promise.all(workers.map((worker) => currentRssMb(worker.pid)));
+
+  // Alone: one install at a time on the idle stack.
+  const aloneSeconds = new Map<number, number[]>();
+  for (const install of alone) {
+    const run = await installAndWait(api, install.scenario, { timeoutMs: 900_000, stop: new Promise(() => undefined) });
+    aloneSeconds.set(install.scenario.customers, [
+      ...(aloneSeconds.get(install.scenario.customers) ?? []),
+      run.seconds,
+    ]);
+    say(`alone: ${install.scenario.customers} customers live after ${round(run.seconds, 1)} s`);
+  }
+
+  // The fleet, all at once.
+  const intercomResponses = countResponses([intercom.port]);
+  const stripeResponses = countResponses(fleet.map((install) => install.stripe.port));
+  const meter = new StackMeter(
+    { 'worker-1': workers[0]!.pid, 'worker-2': workers[1]!.pid, api: apiProcess.pid, temporal: temporalPid },
+    config.DATABASE_URL,
+  );
+  await meter.start();
+  const fleetStarted = performance.now();
+  const big = fleet[0] as FleetInstall;
+  await forEachLimited(fleet, 8, async (install) => {
+    install.startedAt = performance.now();
+    const created = await callApi<{ id: string }>(api, '/installs', {
+      stripe: { apiKey: install.scenario.stripeKey },
+      intercom: { accessToken: install.scenario.intercomToken, region: 'us' },
+    });
+    install.installId = created.id;
+  });
+  say(`fleet: ${fleet.length} installs created in ${round((performance.now() - fleetStarted) / 1000, 1)} s`);
+
+  const sent: SentCharge[] = [];
+  let stopLoad = false;
+  const load = chargeLoad(fleet, big, options['events-per-second'], sent, () => stopLoad);
+  let killed: { at: number; usage: Awaited<ReturnType<typeof processUsage>> } | null = null;
+  const deadline = Date.now() + options['timeout-minutes'] * 60_000;
+  for (;;) {
+    await forEachLimited(
+      fleet.filter((install) => install.liveAfterSeconds === undefined && install.installId),
+      8,
+      async (install) => {
+        const status = await callApi<InstallStatus>(api, `/installs/${install.installId}`).catch(() => undefined);
+        if (!status) return;
+        install.status = status;
+        if (status.state !== 'importing') install.liveAfterSeconds = (performance.now() - install.startedAt!) / 1000;
+      },
+    );
+    const waiting = fleet.filter((install) => install.liveAfterSeconds === undefined).length;
+    const elapsed = (performance.now() - fleetStarted) / 1000;
+    say(`fleet: ${Math.round(elapsed)} s, ${fleet.length - waiting} of ${fleet.length} live`);
+    if (options['kill-worker'] && !killed && elapsed > 20 && waiting > 0) {
+      const victim = workers[1] as ServiceProcess;
+      const usage = await processUsage(victim.pid);
+      process.kill(victim.pid, 'SIGKILL');
+      killed = { at: elapsed, usage };
+      say(`fleet: worker-2 killed (SIGKILL) at ${Math.round(elapsed)} s; starting worker-3`);
+      workers[1] = await startWorker('worker-3');
+    }
+    if (waiting === 0 || Date.now() > deadline) break;
+    await sleep(2_000);
+  }
+  const fleetSeconds = (performance.now() - fleetStarted) / 1000;
+  // Webhooks after the imports for a while longer: the live latency with nothing importing.
+  await sleep(15_000);
+  stopLoad = true;
+  await load;
+  const delivered = await waitForCharges(intercom, sent, 120_000);
+  const usage = await meter.stop();
+  intercomResponses.stop();
+  stripeResponses.stop();
+  const rssIdle = await Promise.all(workers.map((worker) => currentRssMb(worker.pid)));
+
+  // Per install: correctness and time against alone.
+  const aloneMedian = (size: number) => median(aloneSeconds.get(size) ?? []);
+  const perInstall = fleet.map((install) => {
+    const result = install.status
+      ? importResult(
+          { stripe: install.stripe, intercom, statuses: () => ({ stripe: {}, intercom: {} }) } as Emulators,
+          install.scenario,
+          {
+            installId: install.installId ?? '',
+            status: install.status,
+            seconds: install.liveAfterSeconds ?? NaN,
+            statusErrors: 0,
+          },
+        )
+      : null;
+    const found = result ? problems(result, install.scenario) : ['never created'];
+    const aloneS = aloneMedian(install.scenario.customers);
+    return {
+      installId: install.installId,
+      customers: install.scenario.customers,
+      liveSeconds: round(install.liveAfterSeconds ?? NaN, 1),
+      aloneSeconds: aloneS === null ? null : round(aloneS, 1),
+      vsAlone: aloneS === null ? null : round((install.liveAfterSeconds ?? NaN) / aloneS, 2),
+      stripeRequestsPerSecondMax: maxPerSecond(install.stripe.requestLog().map((request) => request.atMs)),
+      problems: found,
+    };
+  });
+  const bySize = [...new Set(sizes)].map((size) => {
+    const group = perInstall.filter((install) => install.customers === size);
+    const ratios = group.flatMap((install) => (install.vsAlone === null ? [] : [install.vsAlone]));
+    return {
+      customers: size,
+      installs: group.length,
+      liveSecondsMedian: round(median(group.map((install) => install.liveSeconds)) ?? NaN, 1),
+      liveSecondsMax: Math.max(...group.map((install) => install.liveSeconds)),
+      aloneSeconds: aloneMedian(size) === null ? null : round(aloneMedian(size)!, 1),
+      vsAloneMedian: ratios.length ? median(ratios) : null,
+      vsAloneMax: ratios.length ? Math.max(...ratios) : null,
+    };
+  });
+
+  const latency = (during: boolean) =>
+    percentiles(delivered.filter((charge) => charge.sent.duringBigImport === during).map((charge) => charge.latencyMs));
+  const deliveries = fleet.flatMap((install) => install.stripe.admin.deliveries());
+  const histories = await Promise.all(
+    fleet.map(async (install) => ({
+      customers: install.scenario.customers,
+      ...(await installHistory(config, install.installId ?? '')),
+    })),
+  );
+  // Billed actions from real histories: the big import (per customer) and, for webhooks, a small install's growth.
+  const bigActions = await installActions(config, big.installId ?? '');
+  const totalCustomers = sizes.reduce((total, size) => total + size, 0);
+  const stackCpu =
+    Object.values(usage).reduce((total, part) => total + (part?.cpuSeconds ?? 0), 0) + (killed?.usage?.cpuSeconds ?? 0);
+  const stripe429 = sum(
+    Object.fromEntries(fleet.map((install, i) => [i, stripeResponses.statuses(install.stripe.port)[429] ?? 0])),
+  );
+  const intercomStatuses = intercomResponses.statuses(intercom.port);
+  const idleDeltaMb = rssIdle.reduce((a, b) => a + b, 0) - rssBefore.reduce((a, b) => a + b, 0);
+  const lost = sent.length - delivered.length;
+  const failing = perInstall.filter((install) => install.problems.length > 0);
+  for (const install of failing) say(`${install.installId} (${install.customers}): ${install.problems.join('; ')}`);
+  say(`by size: ${JSON.stringify(bySize)}`);
+  return {
+    bench: 'fleet',
+    installs: fleet.length,
+    customers: totalCustomers,
+    mix: options.mix ?? (options.quick ? QUICK_MIX : FULL_MIX),
+    killWorker: killed ? { atSeconds: Math.round(killed.at) } : null,
+    fleetSeconds: round(fleetSeconds, 1),
+    bySize,
+    liveLatencyMs: { duringBigImport: latency(true), after: latency(false), charges: sent.length, lost },
+    webhookResponseMs: percentiles(deliveries.map((delivery) => delivery.durationMs)),
+    webhookFailures: deliveries.filter((delivery) => delivery.outcome === 'failed').length,
+    stripe: {
+      requestsPerSecondMaxPerAccount: Math.max(...perInstall.map((install) => install.stripeRequestsPerSecondMax)),
+      bigAccountRequestsPerSecondMax: perInstall[0]?.stripeRequestsPerSecondMax,
+      responses429: stripe429,
+    },
+    intercom: {
+      requests: sum(intercomStatuses),
+      responses429: intercomStatuses[429] ?? 0,
+      share429: round((intercomStatuses[429] ?? 0) / Math.max(1, sum(intercomStatuses)), 4),
+    },
+    usage,
+    killedWorkerUsage: killed?.usage ?? null,
+    cpuMsPerCustomer: round((stackCpu * 1000) / totalCustomers, 1),
+    workersRssMb: { before: rssBefore, idleAfter: rssIdle },
+    idleMemoryPerInstallKb: round((idleDeltaMb * 1024) / fleet.length, 0),
+    idleMemoryFor1000InstallsPerWorkerMb: round(((idleDeltaMb / fleet.length) * 1000) / 2, 0),
+    histories: {
+      eventsTotal: histories.reduce((total, h) => total + h.events, 0),
+      bytesTotal: histories.reduce((total, h) => total + h.bytes, 0),
+      big: histories[0],
+      eventsPerCustomerBig: round((histories[0]?.events ?? 0) / largest, 2),
+    },
+    actions: { big: bigActions, perCustomerImported: round(bigActions.actions / largest, 3) },
+    ok: failing.length === 0 && lost === 0 && fleet.every((install) => install.status?.state === 'live'),
+  };
+}
+
+/** Charges on customers of installs already live (their contacts exist), spread evenly, until `stop()`. */
+async function chargeLoad(
+  fleet: FleetInstall[],
+  big: FleetInstall,
+  perSecond: number,
+  sent: SentCharge[],
+  stop: () => boolean,
+) {
+  if (perSecond <= 0) return;
+  const customersOf = new Map<FleetInstall, string[]>();
+  let n = 0;
+  while (!stop()) {
+    await sleep(1000 / perSecond);
+    const live = fleet.filter((install) => install.liveAfterSeconds !== undefined && install.status?.state === 'live');
+    if (live.length === 0) continue;
+    const install = live[n % live.length] as FleetInstall;
+    let customers = customersOf.get(install);
+    if (!customers) {
+      customers = install.stripe.admin
+        .state('live')
+        .customers.filter((customer) => customer.email && !customer.deleted)
+        .map((customer) => customer.id);
+      customersOf.set(install, customers);
+    }
+    // A customer charged at most once a second (Intercom keeps one event per name and second).
+    const customerId = customers[Math.floor(n / live.length) % customers.length] as string;
+    n += 1;
+    const charge = install.stripe.admin.createCharge({
+      customer: customerId,
+      amount: 500 + (n % 900),
+      description: `fleet ${n}`,
+    });
+    sent.push({ install, customerId, charge, at: Date.now(), duringBigImport: big.liveAfterSeconds === undefined });
+  }
+}
+
+/** Waits until every charge's Intercom data event arrived (or the timeout); their latencies. */
+async function waitForCharges(
+  intercom: Awaited<ReturnType<typeof startIntercomEmulator>>,
+  sent: SentCharge[],
+  timeoutMs: number,
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const arrived: { sent: SentCharge; latencyMs: number }[] = [];
+    const byWorkspace = new Map<string, ReturnType<typeof intercom.workspace>>();
+    for (const charge of sent) {
+      const workspaceId = charge.install.scenario.workspaceId;
+      let workspace = byWorkspace.get(workspaceId);
+      if (!workspace) byWorkspace.set(workspaceId, (workspace = intercom.workspace(workspaceId)));
+      const contact = workspace.contacts.find(
+        (candidate) => candidate.custom_attributes.STRIPE_id === charge.customerId,
+      );
+      const event = workspace.events.find(
+        (candidate) =>
+          candidate.event_name === chargedEvent &&
+          candidate.contact_id === contact?.id &&
+          candidate.created_at === charge.charge.created,
+      );
+      if (event) arrived.push({ sent: charge, latencyMs: event.received_at_ms - charge.at });
+    }
+    if (arrived.length === sent.length || Date.now() > deadline) return arrived;
+    await sleep(2_000);
+  }
+}
+
+async function callApi<T>(api: Api, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${api.url}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: {
+      authorization: `Bearer ${api.adminToken}`,
+      ...(body !== undefined && { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
+}
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)] as number;
+}
+
+async function currentRssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return Math.round(Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) / 1024);
+}
+
+if (require.main === module) void main();
