@@ -223,7 +223,11 @@ async function runFleet(
         const status = await callApi<InstallStatus>(api, `/installs/${install.installId}`).catch(() => undefined);
         if (!status) return;
         install.status = status;
-        if (status.state !== 'importing') install.liveAfterSeconds = (performance.now() - install.startedAt!) / 1000;
+        if (status.state === 'importing') return;
+        install.liveAfterSeconds = (performance.now() - install.startedAt!) / 1000;
+        say(
+          `fleet: ${install.scenario.customers} customers ${status.state} after ${round(install.liveAfterSeconds, 1)} s`,
+        );
       },
     );
     const waiting = fleet.filter((install) => install.liveAfterSeconds === undefined).length;
