@@ -29,18 +29,10 @@ import { prepareEnvironment } from './lib/environment';
 import { installActions, installHistory } from './lib/history';
 import { findTemporalServerPid, processUsage, StackMeter } from './lib/process-usage';
 import { maxPerSecond, percentiles } from './lib/rates';
-import {
-  importResult,
-  installAndWait,
-  problems,
-  round,
-  seedScenario,
-  type Api,
-  type InstallStatus,
-  type Scenario,
-} from './lib/scenario';
+import { importResult, installAndWait, problems, round, seedScenario, type Api, type Scenario } from './lib/scenario';
 import { startServiceProcess, type ServiceProcess } from './lib/service-process';
 import { startStripeAccounts } from './lib/stripe-accounts';
+import { installStatusSchema, type InstallStatusAnswer as InstallStatus } from '../src/status/schema';
 
 const optionsSchema = z.object({
   /** Installs as `<customers>x<count>` pairs, largest first. */
@@ -220,7 +212,9 @@ async function runFleet(
       fleet.filter((install) => install.liveAfterSeconds === undefined && install.installId),
       8,
       async (install) => {
-        const status = await callApi<InstallStatus>(api, `/installs/${install.installId}`).catch(() => undefined);
+        const status = await callApi<unknown>(api, `/installs/${install.installId}`)
+          .then((answer) => installStatusSchema.parse(answer))
+          .catch(() => undefined);
         if (!status) return;
         install.status = status;
         if (status.state === 'importing') return;

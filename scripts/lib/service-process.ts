@@ -48,7 +48,10 @@ export async function startServiceProcess(
   const killOnExit = () => child.kill('SIGTERM');
   process.once('exit', killOnExit);
   for (const stream of [child.stdout, child.stderr]) {
-    if (stream) createInterface({ input: stream }).on('line', (line) => process.stderr.write(`[${options.name ?? 'service'}] ${line}\n`));
+    if (stream)
+      createInterface({ input: stream }).on('line', (line) =>
+        process.stderr.write(`[${options.name ?? 'service'}] ${line}\n`),
+      );
   }
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let exitCode: number | null | undefined;
