@@ -50,7 +50,7 @@ export class CatalogCache {
   }
 
   /**
-   * Product names and price tiers for a subscription event (design §5: plan and price): webhook payloads carry the
+   * Product names and price tiers for a subscription event (the event's plan and price): webhook payloads carry the
    * product as an id and never a tiered price's tiers, so a price without a nickname would lose its plan name.
    */
   async eventCatalog(event: Stripe.Event): Promise<Catalog | undefined> {
@@ -67,7 +67,7 @@ export class CatalogCache {
 }
 
 /**
- * The fields to write: the attributes of the customer the contact shows (design §4: the live customer whose primary
+ * The fields to write: the attributes of the customer the contact shows (docs/data.md: the live customer whose primary
  * subscription ranks highest; a deleted one only when all are deleted), plus email, name and external id on contacts
  * this service created (or is creating). Undefined when the contact has no customer to show.
  */

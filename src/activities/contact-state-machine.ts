@@ -44,7 +44,7 @@ export class ContactStateMachine {
     let contact = readAhead ? readAhead.contact : (await recordedContacts(this.pool, installId, [group]))[0];
     const found = contact ? undefined : this.search.resultFor(group);
     if (found) {
-      // A lead holding the email becomes the user on this first write (design §4: never a second person). A user an
+      // A lead holding the email becomes the user on this first write (one person is one Intercom user, never a second). A user an
       // earlier attempt of ours created (its answer lost) is still ours.
       const ours = this.search.isOwnCreate(group, found);
       contact = { ...matchedContact(found.id, group.email, found.role === 'lead'), createdByUs: ours };
@@ -140,7 +140,7 @@ export class ContactStateMachine {
    * Intercom answered 409: another user holds the email (or external id) this write carries.
    * - A lead we were turning into the user: that user (missed by a lagging search) is the person; link to it instead.
    * - A contact of ours whose customer changed email to another user's: the contact keeps its link and its old email,
-   *   the attributes still flow, and the skipped email change is a warning on the install (design §4).
+   *   the attributes still flow, and the skipped email change is a warning on the install (docs/data.md).
    */
   private async resolveConflict(
     group: ContactGroup,

@@ -13,7 +13,7 @@ export interface AttributeDefinition {
   description: string;
 }
 
-/** Design §4. Types cannot be changed once created in Intercom: never change a row, add new ones. */
+/** The attributes of docs/data.md. Types cannot be changed once created in Intercom: never change a row, add new ones. */
 export const ATTRIBUTE_DEFINITIONS = [
   { suffix: 'id', type: 'string', description: 'Stripe customer id' },
   { suffix: 'account_balance', type: 'float', description: 'Stripe customer balance (positive = owed)' },
@@ -93,7 +93,7 @@ export function attributeName(prefix: string, suffix: AttributeSuffix): string {
   return `${prefix}${suffix}`;
 }
 
-/** Everything to create in Intercom before the first contact write: the §4 table plus one string per metadata key. */
+/** Everything to create in Intercom before the first contact write: the attribute table plus one string per metadata key. */
 export function attributeDefinitions(prefix: string, metadataKeys: ReadonlyArray<string>): AttributeDefinition[] {
   assertValidPrefix(prefix);
   const standard = ATTRIBUTE_DEFINITIONS.map(({ suffix, type, description }) => ({

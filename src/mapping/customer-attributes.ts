@@ -68,7 +68,7 @@ const SUBSCRIPTION_AND_CARD_SUFFIXES = [
 ] as const satisfies ReadonlyArray<AttributeSuffix>;
 
 /**
- * Design §4 attributes for one customer: dates in unix seconds, amounts in major units, strings ≤255 characters,
+ * The attributes of docs/data.md for one customer: dates in unix seconds, amounts in major units, strings ≤255 characters,
  * null where a value does not apply. Attributes whose source was not read are left out so the values already in
  * Intercom stay. A deleted customer clears every subscription and card attribute with an explicit null (Intercom
  * merges custom attributes, so a left-out one would keep its old value).

@@ -4,7 +4,7 @@ import { referencedId } from './references';
 type EventType = Stripe.Event.Type;
 
 /**
- * Design §5: Intercom event names, without the configurable name prefix (`stripe-`). Stripe's
+ * Intercom data event names (docs/data.md), without the configurable name prefix (`stripe-`). Stripe's
  * `customer.subscription.updated` gives `subscription-plan-changed` or `subscription-cancellation-scheduled` depending
  * on what changed, and nothing otherwise.
  */
@@ -29,7 +29,7 @@ export const DATA_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
   'customer.subscription.updated',
 ]);
 
-/** Events after which a customer's §4 attributes may differ: the customer is re-read and re-mapped. */
+/** Events after which a customer's attributes may differ: the customer is re-read and re-mapped. */
 export const EVENT_TYPES_AFFECTING_ATTRIBUTES: ReadonlySet<EventType> = new Set<EventType>([
   'customer.created',
   'customer.updated',

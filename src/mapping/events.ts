@@ -29,7 +29,7 @@ export interface DataEvent {
 }
 
 export interface DataEventOptions {
-  /** Prepended to the §5 event names (`stripe-` gives `stripe-invoice-created`). */
+  /** Prepended to the data event names of docs/data.md (`stripe-` gives `stripe-invoice-created`). */
   eventNamePrefix?: string;
   /** For plan names and tiered prices in subscription events. */
   catalog?: Catalog;

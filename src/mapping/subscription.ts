@@ -4,7 +4,7 @@ import { monthlyFactor } from './interval';
 import { subscriptionMonthlyValue, type PricingContext } from './mrr';
 import { isMetered, itemAmountPerPeriod, priceAmountForQuantity } from './price';
 
-/** Design §4: active > trialing > past_due > unpaid > incomplete > paused > canceled, incomplete_expired last. */
+/** The primary-subscription order (docs/data.md): active > trialing > past_due > unpaid > incomplete > paused > canceled, incomplete_expired last. */
 export const SUBSCRIPTION_STATUS_RANK: Readonly<Record<string, number>> = {
   active: 8,
   trialing: 7,
@@ -50,7 +50,7 @@ export function compareRankKeys(a: SubscriptionRankKey, b: SubscriptionRankKey):
   return b.statusRank - a.statusRank || b.monthlyValue - a.monthlyValue || b.created - a.created;
 }
 
-/** Design §4's primary subscription; the id settles exact ties so the choice never depends on input order. */
+/** The primary subscription (docs/data.md); the id settles exact ties so the choice never depends on input order. */
 export function primarySubscription(
   subscriptions: ReadonlyArray<Stripe.Subscription>,
   context: PricingContext,
