@@ -18,12 +18,13 @@ export interface ExplainPageOptions {
 const utc = (at: Date | string | null): string =>
   at === null ? '—' : `${new Date(at).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 
-/** A vendor's refusal in a line: its HTTP status when it gave one (the raw body stays out of the page). */
+/** A vendor's failure in a line with what to do: its HTTP status when it gave one (its own words stay off the page). */
 const unreadable = (vendor: string, error: string | undefined): string => {
   const status = httpStatusIn(error ?? null);
-  return status
-    ? `${vendor} could not be read just now (HTTP ${status}): reload the page to try again.`
-    : `${vendor} could not be read just now: ${(error ?? 'no answer').split('\n')[0] ?? ''}`;
+  return (
+    `${vendor} could not be read just now${status ? ` (HTTP ${status})` : ''}. Nothing is lost: the rest of the ` +
+    `page shows what the service holds. Reload the page in a minute to read ${vendor} again.`
+  );
 };
 
 const shown = (value: unknown): string =>
