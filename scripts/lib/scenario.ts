@@ -1,4 +1,5 @@
 import { seedCustomers } from '../../emulators/stripe';
+import { Random } from '../../emulators/stripe/random';
 import { sleep } from '../../src/infra/timing';
 import { sum, type Emulators } from './emulators';
 import { say } from './cli';
@@ -47,7 +48,9 @@ export function seedScenario(emulators: Emulators, options: ScenarioOptions): Sc
   }
 
   const { workspaceId, token } = intercom.createWorkspace({ name: 'Demo workspace' });
-  const random = mulberry32(options.seed);
+  // The emulators' own seedable generator (mulberry32): the same seed gives the same workspace as before.
+  const rng = new Random(options.seed);
+  const random = () => rng.next();
   const withEmail = live.filter((customer) => customer.email);
   const wanted = Math.round(withEmail.length * options.preexistingShare);
   const chosen = new Set<string>();
@@ -242,17 +245,6 @@ export function problems(result: ImportResult, scenario: Scenario): string[] {
 export function round(value: number, digits: number): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function shuffle<T>(items: readonly T[], random: () => number): T[] {
