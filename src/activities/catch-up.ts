@@ -12,6 +12,13 @@ import { planMappingUpgrade } from '../catch-up/mapping-upgrade';
 import type { Install } from '../db/installs';
 import type { InstallContexts } from './install-context';
 import { withFailureMapping } from './failures';
+import { signalStaleOutboxRows } from '../webhooks/outbox-relay';
+
+/**
+ * Webhook events still in the signal outbox after this long were left by a relay that is not running (no API process,
+ * or one that crashed): catch-up signals them. Younger ones are the relays' to hand over.
+ */
+export const STALE_OUTBOX_MS = 60_000;
 
 /**
  * Refs returned to the workflow at most; beyond it they are signalled in chunks instead, keeping the activity result
@@ -55,6 +62,7 @@ export function createCatchUpActivities(deps: CatchUpActivityDeps) {
   async function catchUpEvents(input: CatchUpInput): Promise<CatchUpResult> {
     return withFailureMapping(async () => {
       const { install, stripe } = await contexts.load(input.installId);
+      if (workflows) await signalStaleOutboxRows({ pool, workflows }, install.id, STALE_OUTBOX_MS);
       const outcome = await catchUpInstall({ pool, workflows }, install, stripe, {
         since: input.since ?? null,
         onPage: () => heartbeat(),
@@ -148,6 +156,9 @@ export async function catchUpAllInstalls(deps: CatchUpAllDeps): Promise<InstallC
   for (const { id: installId } of await listInstallsByStatus(pool, ['live', 'importing'])) {
     try {
       const { install, stripe } = await contexts.load(installId);
+      const outboxSignalled = await signalStaleOutboxRows({ pool, workflows }, installId, STALE_OUTBOX_MS);
+      if (outboxSignalled > 0)
+        logger.info({ installId, outboxSignalled }, 'signalled webhook events left in the outbox');
       const outcome = await withMappingUpgrade(
         pool,
         install,

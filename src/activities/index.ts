@@ -8,6 +8,7 @@ import { InstallContexts } from './install-context';
 import { createImportActivities } from './import-page';
 import { createSyncActivities } from './sync-customers';
 import { createCatchUpActivities } from './catch-up';
+import { createPendingEventActivities } from './pending-events';
 import type { StripePacers } from '../vendors/stripe-pacer';
 import { createPreviewActivities } from './preview';
 import { SessionStore } from '../auth/sessions';
@@ -50,6 +51,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createImportActivities({ pool: deps.pool, contexts }),
     ...createSyncActivities({ pool: deps.pool, lockPool: deps.lockPool, contexts }),
     ...createCatchUpActivities({ pool: deps.pool, contexts, workflows }),
+    ...createPendingEventActivities({ pool: deps.pool }),
     ...createPreviewActivities({
       pool: deps.pool,
       config: deps.config,

@@ -31,6 +31,7 @@ import { createFinRouter } from './routes/fin';
 import { createSupportAdminRouter } from './routes/support-admin';
 import { StatusReporter } from '../status/report';
 import { AlertChecker } from '../status/alerts';
+import { OutboxRelay } from '../webhooks/outbox-relay';
 
 export interface ApiServerDeps {
   config: Config;
@@ -71,6 +72,8 @@ export interface ApiRouters {
   requireAdmin: Middleware;
   /** Sends the installs' alerts (startApiServer runs it every ALERT_CHECK_SECONDS). */
   alerts: AlertChecker;
+  /** Hands committed webhook events to the sync workflows (startApiServer starts it). */
+  relay: OutboxRelay;
 }
 
 /** Every router the API serves, in mounting order after health. */
@@ -86,7 +89,8 @@ export function createApiRouters(deps: ApiServerDeps): ApiRouters {
     config: deps.config,
     requireAdmin,
   });
-  const webhookRouter = createWebhookRouter({ ...deps, secrets, workflows });
+  const relay = new OutboxRelay({ ...deps, workflows });
+  const webhookRouter = createWebhookRouter({ ...deps, secrets, workflows, outbox: relay });
   const sessions = new SessionStore(deps.pool, sessionSigner(deps.config));
   const states = new OAuthStates(deps.pool, stateSigner(deps.config));
   const previews = new PreviewRunner({ client: deps.temporal, taskQueue: deps.config.TEMPORAL_TASK_QUEUE });
@@ -107,12 +111,17 @@ export function createApiRouters(deps: ApiServerDeps): ApiRouters {
     }),
   ];
   const alerts = new AlertChecker({ ...deps, secrets, reporter });
-  return { routers: [installRouter, webhookRouter, ...browserRouters, ...supportRouters], requireAdmin, alerts };
+  return {
+    routers: [installRouter, webhookRouter, ...browserRouters, ...supportRouters],
+    requireAdmin,
+    alerts,
+    relay,
+  };
 }
 
 /** The API with every router; `npm start` and `npm run api` both start it through here. */
 export async function startApiServer(deps: ApiServerDeps): Promise<ApiServer> {
-  const { routers, alerts } = createApiRouters(deps);
+  const { routers, alerts, relay } = createApiRouters(deps);
   const app = createApp({ ...deps, routers });
   const handle = app.callback();
   // Koa settles every request itself (a failure goes to its error handling), so the promise is only let go.
@@ -129,11 +138,14 @@ export async function startApiServer(deps: ApiServerDeps): Promise<ApiServer> {
   const url = localUrl(deps.config, (server.address() as AddressInfo).port);
   deps.logger.info({ url }, 'API listening');
   const stopAlerts = startAlertChecks(alerts, deps.config.ALERT_CHECK_SECONDS);
+  await relay.start();
   return {
     url,
     close: async () => {
       await stopAlerts();
       await closeServer(server);
+      // After the server: deliveries answered during the grace period are signalled (or left for the next relay).
+      await relay.close();
     },
   };
 }
@@ -171,7 +183,8 @@ function main() {
     async ({ config, logger, shutdown }) => {
       const pool = await openDatabase(config.DATABASE_URL, logger, shutdown);
       await checkSecretsAtRest(pool, secretBoxFor(config), logger);
-      // Lazy: the API starts while Temporal is down and reports it on /healthz (webhooks answer 503) until it is back.
+      // Lazy: the API starts while Temporal is down and reports it on /healthz until it is back; webhooks are still
+      // answered and wait in the signal outbox.
       const connection = Connection.lazy(temporalClientConnectionOptions(config));
       shutdown.add('temporal connection', () => connection.close());
       const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });

@@ -12,20 +12,71 @@ export interface RecordedEvent {
   intercomEventAt: Date | null;
 }
 
-/** Records a Stripe event once; returns false when it was already recorded. */
+/**
+ * Records a Stripe event once; returns false when it was already recorded. A customer's event gives its customer and
+ * whether it asks for a re-read from Stripe (`refresh`): pending work the sync workflow can re-read from here.
+ */
 export async function recordEvent(
   db: Queryable,
   installId: string,
   event: Stripe.Event,
-  customerId: string | null,
+  customer: { customerId: string; refresh: boolean } | null,
   source: EventSource,
 ): Promise<boolean> {
   const result = await db.query(
-    `INSERT INTO stripe_events (install_id, event_id, type, customer_id, livemode, created, payload, source)
-     VALUES ($1, $2, $3, $4, $5, to_timestamp($6), $7, $8) ON CONFLICT (install_id, event_id) DO NOTHING`,
-    [installId, event.id, event.type, customerId, event.livemode, event.created, JSON.stringify(event), source],
+    `INSERT INTO stripe_events (install_id, event_id, type, customer_id, refresh, livemode, created, payload, source)
+     VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7), $8, $9) ON CONFLICT (install_id, event_id) DO NOTHING`,
+    [
+      installId,
+      event.id,
+      event.type,
+      customer?.customerId ?? null,
+      customer?.refresh ?? null,
+      event.livemode,
+      event.created,
+      JSON.stringify(event),
+      source,
+    ],
   );
   return (result.rowCount ?? 0) > 0;
+}
+
+/** Where a read of pending events resumes: after this event in (created, event id) order. */
+export interface PendingEventsCursor {
+  created: string;
+  eventId: string;
+}
+
+/**
+ * A page of the install's customer events recorded and not yet processed, oldest first: the sync workflow's pending
+ * work, re-read after it continues as new. An event recorded before `refresh` was stored is taken as asking for a
+ * re-read (the customer is read from Stripe once more: correct, if not necessary).
+ */
+export async function pendingEventRefs(
+  db: Queryable,
+  installId: string,
+  after: PendingEventsCursor | null,
+  limit: number,
+): Promise<{
+  refs: Array<{ eventId: string; customerId: string; refresh: boolean }>;
+  next: PendingEventsCursor | null;
+}> {
+  const result = await db.query<{ event_id: string; customer_id: string; refresh: boolean | null; created: Date }>(
+    `SELECT event_id, customer_id, refresh, created FROM stripe_events
+     WHERE install_id = $1 AND status = 'received' AND customer_id IS NOT NULL
+       AND ($2::timestamptz IS NULL OR (created, event_id) > ($2::timestamptz, $3::text))
+     ORDER BY created, event_id LIMIT $4`,
+    [installId, after?.created ?? null, after?.eventId ?? null, limit],
+  );
+  const refs = result.rows.map((row) => ({
+    eventId: row.event_id,
+    customerId: row.customer_id,
+    refresh: row.refresh ?? true,
+  }));
+  const last = result.rows[result.rows.length - 1];
+  const next =
+    last && result.rows.length === limit ? { created: last.created.toISOString(), eventId: last.event_id } : null;
+  return { refs, next };
 }
 
 export async function getEvents(db: Queryable, installId: string, eventIds: string[]): Promise<RecordedEvent[]> {

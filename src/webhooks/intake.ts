@@ -5,9 +5,9 @@ import { setInstallStatus, wipeCredentials, type Install } from '../db/installs'
 import { upsertCatalog } from '../db/mirror';
 import type { InstallWorkflows } from '../temporal-client/workflows';
 import type { StripeEventRef } from '../shared/messages';
+import { recordEventForSignal } from '../db/signal-outbox';
 import { withTimeout } from '../infra/timing';
 import { classifyEvent, type IgnoreReason } from './classify';
-import { SignalCoalescer } from './signal-coalescer';
 
 /** What recording an event for an install amounted to. `recorded` is false for an event already in the log. */
 export type RecordedOutcome =
@@ -18,13 +18,16 @@ export type RecordedOutcome =
 
 /**
  * Classifies an event for an install and writes what it asks for to Postgres, idempotently: the event log row, and
- * for catalog events the mirror's product or price. Hands nothing to Temporal; ignored events are not stored.
+ * for catalog events the mirror's product or price. Hands nothing to Temporal; ignored events are not stored. With
+ * `viaOutbox` (webhooks), a customer's event is committed together with its signal outbox row, for the relay to hand
+ * to the sync workflow; catch-up hands its refs over itself.
  */
 export async function recordForInstall(
   pool: Pool,
   install: Pick<Install, 'id' | 'livemode' | 'status' | 'createdAt'>,
   event: Stripe.Event,
   source: EventSource,
+  options: { viaOutbox?: boolean } = {},
 ): Promise<RecordedOutcome> {
   const classification = classifyEvent(install, event);
   switch (classification.kind) {
@@ -44,7 +47,10 @@ export async function recordForInstall(
     }
     case 'customer': {
       const { ref } = classification;
-      return { kind: 'customer', ref, recorded: await recordEvent(pool, install.id, event, ref.customerId, source) };
+      const recorded = options.viaOutbox
+        ? await recordEventForSignal(pool, install.id, event, ref, source)
+        : await recordEvent(pool, install.id, event, ref, source);
+      return { kind: 'customer', ref, recorded };
     }
   }
 }
@@ -72,20 +78,25 @@ export type IntakeOutcome =
   | { kind: 'ignored'; reason: IgnoreReason }
   | { kind: 'disabled' }
   | { kind: 'catalog'; duplicate: boolean }
-  | { kind: 'signalled'; ref: StripeEventRef; duplicate: boolean };
+  | { kind: 'queued'; ref: StripeEventRef; duplicate: boolean };
 
 export interface EventIntakeDeps {
   pool: Pool;
   workflows: InstallWorkflows;
   /**
-   * Bound on each Temporal call. The SDK retries an unreachable server for tens of seconds; Stripe should get its
-   * 503 well before its own delivery timeout. A call that still lands later only duplicates a signal, which is safe.
+   * Bound on each Temporal call (a deauthorization's disable). The SDK retries an unreachable server for tens of
+   * seconds; Stripe should get its 503 well before its own delivery timeout.
    */
   temporalTimeoutMs?: number;
+  /** Called once a customer's event is committed with its outbox row: this process's relay signals it at once. */
+  onQueued?: (installId: string) => void;
 }
 
 export interface EventIntake {
-  /** Turns a verified webhook event into work for the install; resolves only once Temporal has accepted it. */
+  /**
+   * Turns a verified webhook event into work for the install. A customer's event resolves once committed in
+   * PostgreSQL with its outbox row: the relay hands it to Temporal, so a Temporal outage does not fail the delivery.
+   */
   accept(install: Install, event: Stripe.Event): Promise<IntakeOutcome>;
 }
 
@@ -94,11 +105,10 @@ const DEFAULT_TEMPORAL_TIMEOUT_MS = 10_000;
 export function createEventIntake(deps: EventIntakeDeps): EventIntake {
   const { pool, workflows } = deps;
   const temporalTimeoutMs = deps.temporalTimeoutMs ?? DEFAULT_TEMPORAL_TIMEOUT_MS;
-  const signals = new SignalCoalescer((installId, refs) => workflows.signalEvents(installId, refs));
 
   return {
     async accept(install, event) {
-      const outcome = await recordForInstall(pool, install, event, 'webhook');
+      const outcome = await recordForInstall(pool, install, event, 'webhook', { viaOutbox: true });
       switch (outcome.kind) {
         case 'ignored':
           await countIgnoredWebhook(pool, install.id, outcome.reason);
@@ -114,10 +124,8 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
         case 'catalog':
           return { kind: 'catalog', duplicate: !outcome.recorded };
         case 'customer':
-          // Signalled even when already recorded: an earlier delivery may have recorded it and then failed to
-          // signal (answered 503). The workflow drops event ids it has seen, so a second signal costs nothing.
-          await withTimeout('signalling the sync workflow', temporalTimeoutMs, signals.signal(install.id, outcome.ref));
-          return { kind: 'signalled', ref: outcome.ref, duplicate: !outcome.recorded };
+          deps.onQueued?.(install.id);
+          return { kind: 'queued', ref: outcome.ref, duplicate: !outcome.recorded };
       }
     },
   };

@@ -44,3 +44,8 @@ export const CATCH_UP_EVERY_MS = 6 * 60 * 60 * 1000;
  * a steady 50 events/s (scripts/bench-live.ts), a run of this length for well under one.
  */
 export const RUN_HISTORY_EVENTS = 1_000;
+/**
+ * Pending events a sync run re-reads per activity after a bounded hand-over (the events stay in PostgreSQL, not in the
+ * continue-as-new input): about 90 bytes a ref, so a page's result stays near 180 KB, under Temporal's 512 KB warning.
+ */
+export const PENDING_EVENTS_PAGE = 2_000;

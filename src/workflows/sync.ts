@@ -25,6 +25,7 @@ import {
 } from '../shared/messages';
 import {
   CATCH_UP_EVERY_MS,
+  PENDING_EVENTS_PAGE,
   RECENT_EVENT_WINDOW,
   RUN_HISTORY_EVENTS,
   SYNC_BATCH_SIZE,
@@ -53,6 +54,11 @@ export interface SyncWorkflowInput {
     lastError: string | null;
     /** caughtUpTo of the last catch-up (unix s) and when the next is due (epoch ms). */
     catchUp?: { caughtUpTo: number | null; nextAt: number };
+    /**
+     * The queue above holds only what PostgreSQL cannot give back (BOUNDED_HANDOVER_PATCH): the run re-reads the
+     * install's recorded, unprocessed events before it takes any work. Its event ids are all redelivered ones.
+     */
+    pendingInDatabase?: boolean;
   };
 }
 
@@ -68,9 +74,28 @@ const SHORT_RUNS_PATCH = 'sync-short-runs-one-catch-up-timer';
  */
 const DAILY_RUNS_PATCH = 'sync-run-continues-as-new-daily';
 
+/**
+ * Runs started before this patch carried every pending customer with all its event ids in the continue-as-new input,
+ * which a long Intercom outage or a large catch-up could push past Temporal's 2 MB payload limit. Runs now hand over
+ * ids and counters only: recorded Stripe events still to process are re-read from PostgreSQL by the next run.
+ */
+const BOUNDED_HANDOVER_PATCH = 'sync-hands-over-pending-events-through-postgres';
+
+/**
+ * Whether an event id is a recorded Stripe event the next run can re-read: Stripe's event ids start with `evt_`
+ * (https://docs.stripe.com/api/events/object); the support refresh's and reconcile's own ids do not, and a redelivered
+ * event (reconcile --fix) is processed already, so not pending in PostgreSQL.
+ */
+const isStripeEventId = (eventId: string) => eventId.startsWith('evt_');
+
 const { prepareInstall } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['InstallFailed'] },
+});
+
+const { pendingEvents } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 
 const { catchUpEvents, requestResync } = proxyActivities<Activities>({
@@ -110,12 +135,40 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   // A fresh run (install, or restart after a failure) catches up at once.
   let nextCatchUpAt = input.carried?.catchUp?.nextAt ?? Date.now();
   let catchingUp = false;
+  // Event ids handed over again on purpose: already processed in PostgreSQL, so a bounded hand-over carries them.
+  const redelivered = new Set<string>(
+    input.carried?.pendingInDatabase
+      ? input.carried.queue.pending.flatMap((item) => item.eventIds.filter(isStripeEventId))
+      : [],
+  );
 
   function enqueueEvents(refs: StripeEventRef[]): void {
     for (const ref of refs) {
       if (!recentEventIds.add(ref.eventId) && !ref.redeliver) continue;
+      if (ref.redeliver) redelivered.add(ref.eventId);
       queue.add({ customerId: ref.customerId, refresh: ref.refresh, eventIds: [ref.eventId] });
     }
+  }
+
+  /**
+   * The previous run's pending events, from PostgreSQL, before any work is taken. Not filtered by the recent ids: the
+   * previous run remembered them when they arrived. A signal carrying one of them meanwhile coalesces into its item.
+   */
+  async function loadPendingEvents(): Promise<void> {
+    let after: Parameters<typeof pendingEvents>[0]['after'] = null;
+    do {
+      const page: Awaited<ReturnType<Activities['pendingEvents']>> = await pendingEvents({
+        installId,
+        after,
+        limit: PENDING_EVENTS_PAGE,
+      });
+      for (const ref of page.refs) {
+        recentEventIds.add(ref.eventId);
+        queue.add({ customerId: ref.customerId, refresh: ref.refresh, eventIds: [ref.eventId] });
+      }
+      after = page.next;
+    } while (after);
+    describe();
   }
 
   setHandler(stripeEventsSignal, enqueueEvents);
@@ -216,6 +269,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     describe();
     throw err;
   }
+  if (input.carried?.pendingInDatabase) await loadPendingEvents();
 
   const shortRuns = patched(SHORT_RUNS_PATCH);
   const historyLimit = Math.min(input.historyLimit ?? Infinity, shortRuns ? RUN_HISTORY_EVENTS : Infinity);
@@ -255,16 +309,19 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     describe();
     return;
   }
+  const bounded = patched(BOUNDED_HANDOVER_PATCH);
+  const fromDatabase = (eventId: string) => isStripeEventId(eventId) && !redelivered.has(eventId);
   await continueAsNew<typeof syncWorkflow>({
     installId,
     historyLimit: input.historyLimit,
     runLifetime: input.runLifetime,
     carried: {
-      queue: queue.snapshot(),
+      queue: bounded ? queue.handOverSnapshot(fromDatabase) : queue.snapshot(),
       recentEventIds: recentEventIds.toArray(),
       counters,
       lastError,
       catchUp: { caughtUpTo, nextAt: nextCatchUpAt },
+      ...(bounded ? { pendingInDatabase: true } : {}),
     },
   });
 }

@@ -119,6 +119,21 @@ export class WorkQueue {
     return this.maxDepthSeen;
   }
 
+  /**
+   * A bounded hand-over: only what PostgreSQL cannot give back. Event ids `fromDatabase` accepts are dropped (the next
+   * run re-reads them with their customer and refresh flag); an item stays only for its import pages or for the event
+   * ids it keeps, and asks for a refresh only with the latter (a refresh owed to a dropped event comes back with it).
+   * Call only when nothing is in flight.
+   */
+  handOverSnapshot(fromDatabase: (eventId: string) => boolean): WorkQueueSnapshot {
+    const pending = [...this.pending.values()].flatMap((item) => {
+      const eventIds = item.eventIds.filter((id) => !fromDatabase(id));
+      if (eventIds.length === 0 && item.batchKeys.length === 0) return [];
+      return [{ ...item, eventIds, refresh: item.refresh && eventIds.length > 0 }];
+    });
+    return { pending, pages: [...this.pages.values()], maxDepth: this.maxDepthSeen };
+  }
+
   /** State to carry across continue-as-new; call only when nothing is in flight. */
   snapshot(): WorkQueueSnapshot {
     return { pending: [...this.pending.values()], pages: [...this.pages.values()], maxDepth: this.maxDepthSeen };

@@ -49,7 +49,8 @@ describe('charge settlement (properties, in PostgreSQL)', function () {
       { customerId: 'cus_1', emailNormalized: null, deleted: false, customer: mirrored, observedAt },
     ]);
     for (const batch of batches) {
-      for (const stripeEvent of batch) await recordEvent(db.pool, installId, stripeEvent, 'cus_1', 'webhook');
+      for (const stripeEvent of batch)
+        await recordEvent(db.pool, installId, stripeEvent, { customerId: 'cus_1', refresh: false }, 'webhook');
       const eventIds = batch.map((stripeEvent) => stripeEvent.id);
       const item = { customerId: 'cus_1', refresh: true, eventIds, batchKeys: [] };
       const settled = await settleChargeOnlyCustomers(db.pool, installId, [item]);

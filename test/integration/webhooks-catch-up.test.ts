@@ -24,6 +24,8 @@ import type { StripeEventRef } from '../../src/shared/messages';
 import { testConfig, testLogger } from '../support/config';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { ensureTemporal } from '../support/temporal';
+import { eventually } from '../support/stack';
+import { OutboxRelay } from '../../src/webhooks/outbox-relay';
 
 const grpcNotFound = 5;
 const random = () => randomBytes(6).toString('hex');
@@ -37,6 +39,7 @@ describe('webhooks: endpoint registration and event catch-up (Stripe emulator, r
   let temporal: Client;
   let workflows: InstallWorkflows;
   let api: Server;
+  let relay: OutboxRelay | undefined;
   let apiUrl: string;
   let contexts: InstallContexts;
   let install: Install;
@@ -62,7 +65,9 @@ describe('webhooks: endpoint registration and event catch-up (Stripe emulator, r
 
     const app = new Koa();
     app.use(errorMiddleware(logger));
-    const router = createWebhookRouter({ pool: db.pool, config, secrets, workflows, logger });
+    relay = new OutboxRelay({ pool: db.pool, workflows, logger });
+    await relay.start();
+    const router = createWebhookRouter({ pool: db.pool, config, secrets, workflows, logger, outbox: relay });
     app.use(router.routes());
     const handle = app.callback();
     api = createServer((request, response) => void handle(request, response));
@@ -105,6 +110,7 @@ describe('webhooks: endpoint registration and event catch-up (Stripe emulator, r
       api.closeAllConnections();
       await new Promise<void>((resolve) => api.close(() => resolve()));
     }
+    await relay?.close();
     await connection?.close();
     await db?.drop();
   });
@@ -173,8 +179,12 @@ describe('webhooks: endpoint registration and event catch-up (Stripe emulator, r
       await emulator.admin.waitForDeliveries();
       const recorded = (await events()).filter((row) => row.source === 'webhook');
       assert.ok(recorded.some((row) => row.type === 'customer.created'));
-      const refs = await signalledRefs(install.id);
-      assert.ok(refs.some((ref) => ref.customerId === customer.id && ref.refresh));
+      // The relay signals from the outbox right after the delivery is answered.
+      const refs = await eventually(async () => {
+        const signalled = await signalledRefs(install.id);
+        return signalled.some((ref) => ref.customerId === customer.id && ref.refresh) ? signalled : undefined;
+      }, 30_000);
+      assert.ok(refs.length > 0);
     });
   });
 

@@ -22,6 +22,8 @@ import { testConfig, testLogger } from '../support/config';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { freePort } from '../../src/dev/ports';
 import { ensureTemporal } from '../support/temporal';
+import { OutboxRelay } from '../../src/webhooks/outbox-relay';
+import { eventually } from '../support/stack';
 
 const config = testConfig();
 const secrets = createSecretBox(encryptionKeyBytes(config));
@@ -63,26 +65,41 @@ function signed(payload: string, secret: string, timestamp = Math.floor(Date.now
   return Stripe.webhooks.generateTestHeaderString({ payload, secret, timestamp });
 }
 
-function webhookApp(pool: Pool, workflows: InstallWorkflows, temporalTimeoutMs?: number): Koa {
-  const app = new Koa();
-  app.use(errorMiddleware(logger));
-  const router = createWebhookRouter({ pool, config, secrets, workflows, logger, temporalTimeoutMs, metrics });
-  app.use(router.routes());
-  app.use(router.allowedMethods());
-  return app;
+interface WebhookApi {
+  url: string;
+  server: Server;
+  relay: OutboxRelay;
 }
 
-async function listen(app: Koa): Promise<{ url: string; server: Server }> {
+/** The webhook routes and, as the API runs them, a relay from the signal outbox to Temporal. */
+async function startWebhookApi(pool: Pool, workflows: InstallWorkflows, temporalTimeoutMs?: number) {
+  const app = new Koa();
+  app.use(errorMiddleware(logger));
+  const relay = new OutboxRelay({ pool, workflows, logger, metrics, temporalTimeoutMs });
+  const router = createWebhookRouter({
+    pool,
+    config,
+    secrets,
+    workflows,
+    logger,
+    temporalTimeoutMs,
+    metrics,
+    outbox: relay,
+  });
+  app.use(router.routes());
+  app.use(router.allowedMethods());
   const handle = app.callback();
   const server = createServer((request, response) => void handle(request, response));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+  await relay.start();
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, relay };
 }
 
-async function close(server: Server | undefined): Promise<void> {
-  if (!server) return;
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+async function close(api: WebhookApi | undefined): Promise<void> {
+  if (!api) return;
+  api.server.closeAllConnections();
+  await new Promise<void>((resolve) => api.server.close(() => resolve()));
+  await api.relay.close();
 }
 
 describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real Postgres and Temporal)', function () {
@@ -92,7 +109,7 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
   let connection: Connection;
   let temporal: Client;
   let workflows: InstallWorkflows;
-  let api: { url: string; server: Server } | undefined;
+  let api: WebhookApi | undefined;
   const startedWorkflows = new Set<string>();
 
   before(async () => {
@@ -106,11 +123,11 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
       namespace: server.namespace,
       temporalUiUrl: 'http://127.0.0.1:8233',
     });
-    api = await listen(webhookApp(db.pool, workflows));
+    api = await startWebhookApi(db.pool, workflows);
   });
 
   after(async () => {
-    await close(api?.server);
+    await close(api);
     // No worker polls this task queue: the sync workflows the signals started would wait forever.
     for (const workflowId of startedWorkflows) {
       await temporal.workflow
@@ -195,6 +212,25 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
     }
   }
 
+  /** Rows of the install waiting in the signal outbox: how often each was tried. */
+  async function outboxAttempts(installId: string): Promise<number[]> {
+    const result = await db.pool.query<{ attempts: number }>(
+      `SELECT attempts FROM signal_outbox WHERE install_id = $1 ORDER BY id`,
+      [installId],
+    );
+    return result.rows.map((row) => row.attempts);
+  }
+
+  /** The signals in the workflow's history once the relay has emptied the install's outbox. */
+  async function signalledOnceRelayed(installId: string): Promise<StripeEventRef[][]> {
+    await eventually(
+      async () => ((await outboxAttempts(installId)).length === 0 ? true : undefined),
+      30_000,
+      'the outbox relayed',
+    );
+    return signalledRefs(installId);
+  }
+
   async function unverifiedCount(reason: 'unknown_install' | 'install_disabled'): Promise<number> {
     const counter = await metrics.getSingleMetric('webhook_deliveries_unverified_total')?.get();
     return counter?.values.find((value) => value.labels.reason === reason)?.value ?? 0;
@@ -202,7 +238,7 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
   const unknownInstallCount = () => unverifiedCount('unknown_install');
 
   describe('a valid delivery', () => {
-    it('answers 200 after signalling the sync workflow, and records a redelivered event once', async () => {
+    it('answers 200 once committed, the relay signals the sync workflow, and a redelivered event is recorded once', async () => {
       const target = await createInstall();
       const event = customerEvent({ customerId: 'cus_ada' });
       for (let attempt = 0; attempt < 3; attempt += 1) {
@@ -221,9 +257,10 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
         customer_id: 'cus_ada',
         type: 'customer.updated',
       });
-      // Every delivery signals (an earlier one may have recorded and then failed to signal); the workflow dedupes.
-      const signals = await signalledRefs(target.install.id);
-      assert.equal(signals.length, 3);
+      // A delivery queues a signal unless one is already waiting (an earlier delivery may predate the outbox); the
+      // workflow drops the repeats.
+      const signals = await signalledOnceRelayed(target.install.id);
+      assert.ok(signals.length >= 1 && signals.length <= 3, `${signals.length} signals`);
       for (const refs of signals) assert.deepEqual(refs, [{ eventId: event.id, customerId: 'cus_ada', refresh: true }]);
     });
 
@@ -234,7 +271,7 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
         data: { object: { id: 'in_1', object: 'invoice', customer: 'cus_inv' } },
       });
       assert.equal((await deliver(target, event)).status, 200);
-      assert.deepEqual(await signalledRefs(target.install.id), [
+      assert.deepEqual(await signalledOnceRelayed(target.install.id), [
         [{ eventId: event.id, customerId: 'cus_inv', refresh: false }],
       ]);
     });
@@ -250,7 +287,7 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
       assert.equal(response.status, 400);
       assert.equal(response.body.error?.code, 'invalid_signature');
       assert.equal(await recordedCount(target.install.id), 0);
-      assert.deepEqual(await signalledRefs(target.install.id), []);
+      assert.deepEqual(await signalledOnceRelayed(target.install.id), []);
     });
 
     it('a body changed after signing', async () => {
@@ -273,7 +310,7 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
       assert.equal(response.body.error?.code, 'stale_signature');
       assert.match(response.body.error?.message ?? '', /300 s/);
       assert.equal(await recordedCount(target.install.id), 0);
-      assert.deepEqual(await signalledRefs(target.install.id), []);
+      assert.deepEqual(await signalledOnceRelayed(target.install.id), []);
     });
 
     it('a malformed body, even correctly signed', async () => {
@@ -285,7 +322,7 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
       assert.equal(response.status, 400);
       assert.equal(response.body.error?.code, 'invalid_json');
       assert.equal(await recordedCount(target.install.id), 0);
-      assert.deepEqual(await signalledRefs(target.install.id), []);
+      assert.deepEqual(await signalledOnceRelayed(target.install.id), []);
     });
 
     it('a signed JSON body that is not a Stripe event', async () => {
@@ -347,7 +384,7 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
       const response = await deliver(target, customerEvent({ livemode: false }));
       assert.equal(response.status, 200);
       assert.equal(await recordedCount(target.install.id), 0);
-      assert.deepEqual(await signalledRefs(target.install.id), []);
+      assert.deepEqual(await signalledOnceRelayed(target.install.id), []);
       assert.deepEqual(await ignoredWebhookCounts(db.pool, target.install.id), { livemode_mismatch: 1 });
     });
 
@@ -378,7 +415,7 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
       const response = await deliver(target, event);
       assert.equal(response.status, 200);
       assert.equal(await recordedCount(target.install.id), 0);
-      assert.deepEqual(await signalledRefs(target.install.id), []);
+      assert.deepEqual(await signalledOnceRelayed(target.install.id), []);
       assert.deepEqual(await ignoredWebhookCounts(db.pool, target.install.id), { unhandled_type: 1 });
     });
 
@@ -387,7 +424,7 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
       await setInstallStatus(db.pool, target.install.id, 'disabled');
       const response = await deliver(target, customerEvent());
       assert.equal(response.status, 200);
-      assert.deepEqual(await signalledRefs(target.install.id), []);
+      assert.deepEqual(await signalledOnceRelayed(target.install.id), []);
       assert.deepEqual(await ignoredWebhookCounts(db.pool, target.install.id), { install_disabled: 1 });
     });
 
@@ -404,13 +441,15 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
       assert.deepEqual(catalog.rows, [{ name: 'Pro (renamed)' }]);
       const row = await db.pool.query(`SELECT status FROM stripe_events WHERE event_id = $1`, [event.id]);
       assert.equal(row.rows[0]?.status, 'processed');
-      assert.deepEqual(await signalledRefs(target.install.id), []);
+      assert.deepEqual(await signalledOnceRelayed(target.install.id), []);
     });
   });
 
   describe('dependencies unavailable: 503 so Stripe retries', () => {
-    it('Temporal unreachable: 503, and the retried delivery succeeds with the event recorded once', async () => {
+    it('Temporal unreachable: still 200, the event waits in the outbox and is signalled once by a relay that reaches it', async () => {
       const target = await createInstall();
+      // This process's relay would take the row at once: stopped, so only the degraded API's relay sees it.
+      await api?.relay.close();
       const closedPort = await freePort();
       const deadConnection = Connection.lazy({ address: `127.0.0.1:${closedPort}`, connectTimeout: 1_000 });
       const deadWorkflows = new InstallWorkflows({
@@ -419,7 +458,7 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
         namespace: 'default',
         temporalUiUrl: 'http://127.0.0.1:8233',
       });
-      const degraded = await listen(webhookApp(db.pool, deadWorkflows, 1_500));
+      const degraded = await startWebhookApi(db.pool, deadWorkflows, 1_500);
       const event = customerEvent({ customerId: 'cus_retry' });
       const payload = JSON.stringify(event);
       try {
@@ -429,29 +468,38 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
           { 'stripe-signature': signed(payload, target.secret) },
           degraded.url,
         );
-        assert.equal(first.status, 503);
-        assert.equal(first.body.error?.code, 'service_unavailable');
+        assert.equal(first.status, 200);
+        assert.deepEqual(first.body, { received: true });
+        // The degraded relay tried, failed within its 1.5 s bound and deferred the row.
+        await eventually(
+          async () => ((await outboxAttempts(target.install.id))[0] ?? 0) >= 1 || undefined,
+          20_000,
+          'a failed signal attempt',
+        );
       } finally {
         // The connection is left open: the abandoned call is still retrying in the SDK, and closing the channel under
         // it throws from a timer (uncaught). It fails on its own after the SDK's retries.
-        await close(degraded.server);
+        await close(degraded);
       }
       assert.equal(await recordedCount(target.install.id, event.id), 1);
+      assert.equal((await outboxAttempts(target.install.id)).length, 1);
       assert.deepEqual(await signalledRefs(target.install.id), []);
 
-      // Stripe's retry, once Temporal is back: recorded already, signalled now.
-      const retry = await deliver(target, event);
-      assert.equal(retry.status, 200);
-      assert.equal(await recordedCount(target.install.id, event.id), 1);
-      assert.deepEqual(await signalledRefs(target.install.id), [
+      // A relay that reaches Temporal (here: this process's, restarted) takes the row once its deferral ends.
+      if (api) {
+        api.relay = new OutboxRelay({ pool: db.pool, workflows, logger, metrics });
+        await api.relay.start();
+      }
+      assert.deepEqual(await signalledOnceRelayed(target.install.id), [
         [{ eventId: event.id, customerId: 'cus_retry', refresh: true }],
       ]);
+      assert.equal(await recordedCount(target.install.id, event.id), 1);
     });
 
     it('Postgres unreachable: 503', async () => {
       const target = await createInstall();
       const deadPool = createPool(`postgres://postgres@127.0.0.1:${await freePort()}/nothing`, logger, { max: 1 });
-      const degraded = await listen(webhookApp(deadPool, workflows));
+      const degraded = await startWebhookApi(deadPool, workflows);
       try {
         const payload = JSON.stringify(customerEvent());
         const response = await post(
@@ -462,10 +510,10 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
         );
         assert.equal(response.status, 503);
       } finally {
-        await close(degraded.server);
+        await close(degraded);
         await deadPool.end();
       }
-      assert.deepEqual(await signalledRefs(target.install.id), []);
+      assert.deepEqual(await signalledOnceRelayed(target.install.id), []);
     });
 
     it('an install whose endpoint secret is not stored yet: 503 (Stripe retries after setup)', async () => {
@@ -484,7 +532,7 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
       const event = customerEvent({ account, customerId: 'cus_connect' });
       const response = await deliver(target, event, '/webhooks/stripe');
       assert.equal(response.status, 200);
-      assert.deepEqual(await signalledRefs(target.install.id), [
+      assert.deepEqual(await signalledOnceRelayed(target.install.id), [
         [{ eventId: event.id, customerId: 'cus_connect', refresh: true }],
       ]);
     });
@@ -530,7 +578,7 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
       // as a bad signature, like an unknown install), nothing signalled, counted in memory only.
       const disabledBefore = await unverifiedCount('install_disabled');
       assert.equal((await deliver(target, customerEvent())).status, 400);
-      assert.deepEqual(await signalledRefs(target.install.id), []);
+      assert.deepEqual(await signalledOnceRelayed(target.install.id), []);
       assert.deepEqual(await ignoredWebhookCounts(db.pool, target.install.id), {});
       assert.equal(await unverifiedCount('install_disabled'), disabledBefore + 1);
       const wiped = await findInstall(db.pool, target.install.id);

@@ -57,6 +57,24 @@ describe('sync work queue', () => {
     assert.deepEqual(restored.complete(restored.take(2)), [{ replyTo: 'import:ins_1', seq: 3 }]);
   });
 
+  it('hands over only what PostgreSQL cannot give back: import pages and event ids not re-readable', () => {
+    const queue = new WorkQueue();
+    queue.addPage({ replyTo: 'import:ins_1', seq: 4 }, ['cus_page']);
+    queue.add({ customerId: 'cus_page', refresh: true, eventIds: ['evt_recorded_1'] });
+    queue.add({ customerId: 'cus_events', refresh: true, eventIds: ['evt_recorded_2', 'evt_recorded_3'] });
+    queue.add({ customerId: 'cus_support', refresh: true, eventIds: ['support_refresh_x_cus_support'] });
+    const recorded = (id: string) => id.startsWith('evt_recorded');
+    const snapshot = queue.handOverSnapshot(recorded);
+    assert.deepEqual(snapshot.pending, [
+      // The page's customer stays for its acknowledgement; its refresh was the recorded event's, which comes back.
+      { customerId: 'cus_page', refresh: false, eventIds: [], batchKeys: ['import:ins_1#4'] },
+      { customerId: 'cus_support', refresh: true, eventIds: ['support_refresh_x_cus_support'], batchKeys: [] },
+    ]);
+    assert.deepEqual(snapshot.pages, [{ replyTo: 'import:ins_1', seq: 4, remaining: 1 }]);
+    const restored = new WorkQueue(snapshot);
+    assert.deepEqual(restored.complete(restored.take(5)), [{ replyTo: 'import:ins_1', seq: 4 }]);
+  });
+
   it('drops everything when cleared (the install was disabled)', () => {
     const queue = new WorkQueue();
     queue.add(event('cus_a', 'evt_1'));

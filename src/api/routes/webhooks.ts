@@ -27,8 +27,10 @@ export interface WebhookRouterDeps {
   secrets: SecretBox;
   workflows: InstallWorkflows;
   logger: Logger;
-  /** Bound on each Temporal call before answering 503 (default 10 s). */
+  /** Bound on each Temporal call before answering 503 (default 10 s): only a deauthorization waits on Temporal. */
   temporalTimeoutMs?: number;
+  /** Woken once a customer's event is committed to the signal outbox (the API's relay); NOTIFY wakes the others. */
+  outbox?: { wake(): void };
   /** Where unverified deliveries are counted (they never reach the database). */
   metrics?: Registry;
 }
@@ -39,11 +41,12 @@ type UnverifiedReason = 'unknown_install' | 'install_disabled';
 /**
  * Stripe's webhook deliveries (https://docs.stripe.com/webhooks). The body is read raw here (no JSON parser may run
  * before it: the signature covers the exact bytes). Answers:
- * - 200 `{received: true}` once Temporal has accepted the signal, or once an ignored delivery is counted;
+ * - 200 `{received: true}` once the event is committed in PostgreSQL with its signal outbox row (the relay hands it
+ *   to the sync workflow, also after a Temporal outage), or once an ignored delivery is counted;
  * - 400 for a missing, malformed, mismatched or stale signature and for a body that is not a Stripe event, with
  *   nothing recorded or signalled; 413 above 1 MiB;
- * - 503 when Postgres or Temporal is unavailable (or the install's endpoint secret is not stored yet), so Stripe
- *   retries: a delivery is only acknowledged once it cannot be lost.
+ * - 503 when Postgres is unavailable (or Temporal, for a deauthorization only; or the install's endpoint secret is
+ *   not stored yet), so Stripe retries: a delivery is only acknowledged once it cannot be lost.
  *
  * An unknown install is acknowledged 2xx rather than 404: Stripe retries anything else for 3 days and eventually
  * disables the endpoint, and for an endpoint we no longer know there is nothing a retry could achieve. It is counted
@@ -51,7 +54,12 @@ type UnverifiedReason = 'unknown_install' | 'install_disabled';
  */
 export function createWebhookRouter(deps: WebhookRouterDeps): Router<AppState> {
   const { pool, secrets, logger } = deps;
-  const intake = createEventIntake({ pool, workflows: deps.workflows, temporalTimeoutMs: deps.temporalTimeoutMs });
+  const intake = createEventIntake({
+    pool,
+    workflows: deps.workflows,
+    temporalTimeoutMs: deps.temporalTimeoutMs,
+    onQueued: () => deps.outbox?.wake(),
+  });
   const router = createRouter<AppState>();
 
   const logOf = (ctx: Context): Logger => (ctx.state as Partial<AppState>).log ?? logger;
@@ -65,7 +73,7 @@ export function createWebhookRouter(deps: WebhookRouterDeps): Router<AppState> {
     help: 'Webhook deliveries refused (400/413: signature, body), by error code',
   });
 
-  /** Postgres or Temporal failed: 503 so Stripe delivers again. The cause goes to the log only. */
+  /** Postgres (or, disabling an install, Temporal) failed: 503 so Stripe delivers again. The cause: the log only. */
   async function orUnavailable<T>(ctx: Context, what: string, work: () => Promise<T>): Promise<T> {
     try {
       return await work();
@@ -134,9 +142,7 @@ export function createWebhookRouter(deps: WebhookRouterDeps): Router<AppState> {
   async function deliver(ctx: Context, installs: Install[], event: Stripe.Event): Promise<void> {
     const outcomes: Array<{ installId: string; outcome: IntakeOutcome }> = [];
     for (const install of installs) {
-      const outcome = await orUnavailable(ctx, 'recording and signalling the event', () =>
-        intake.accept(install, event),
-      );
+      const outcome = await orUnavailable(ctx, 'recording the event', () => intake.accept(install, event));
       outcomes.push({ installId: install.id, outcome });
     }
     for (const { installId, outcome } of outcomes) {
@@ -248,7 +254,7 @@ function detailOf(outcome: IntakeOutcome): Record<string, unknown> {
   switch (outcome.kind) {
     case 'ignored':
       return { reason: outcome.reason };
-    case 'signalled':
+    case 'queued':
       return { customerId: outcome.ref.customerId, refresh: outcome.ref.refresh, duplicate: outcome.duplicate };
     case 'catalog':
       return { duplicate: outcome.duplicate };
