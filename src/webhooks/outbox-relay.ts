@@ -126,25 +126,15 @@ export class OutboxRelay {
           registers: registry ? [registry] : [],
         }),
     );
-    this.backlogRows = metric(
+    this.backlogRows = gauge(
       registry,
       'webhook_outbox_rows',
-      () =>
-        new Gauge({
-          name: 'webhook_outbox_rows',
-          help: 'Webhook events committed and not yet signalled to their sync workflow (all API processes)',
-          registers: registry ? [registry] : [],
-        }),
+      'Webhook events committed and not yet signalled to their sync workflow (all API processes)',
     );
-    this.backlogOldest = metric(
+    this.backlogOldest = gauge(
       registry,
       'webhook_outbox_oldest_seconds',
-      () =>
-        new Gauge({
-          name: 'webhook_outbox_oldest_seconds',
-          help: 'Age of the oldest webhook event not yet signalled to its sync workflow (0 when none)',
-          registers: registry ? [registry] : [],
-        }),
+      'Age of the oldest webhook event not yet signalled to its sync workflow (0 when none)',
     );
   }
 
@@ -284,6 +274,10 @@ function groupByInstall(rows: OutboxRow[]): Map<string, OutboxRow[]> {
     else groups.set(row.installId, [row]);
   }
   return groups;
+}
+
+function gauge(registry: Registry | undefined, name: string, help: string): Gauge {
+  return metric(registry, name, () => new Gauge({ name, help, registers: registry ? [registry] : [] }));
 }
 
 /** A registry shared by several relays (tests) gets each metric once. */
