@@ -46,6 +46,11 @@ function isAlive(worker: WorkerProcess): boolean {
   }
 }
 
+async function outboxRows(stack: TestStack): Promise<number> {
+  const result = await stack.db.pool.query<{ count: string }>(`SELECT count(*) FROM signal_outbox`);
+  return Number(result.rows[0]?.count ?? 0);
+}
+
 describe('faults: infrastructure', function () {
   this.timeout(900_000);
   const workers: WorkerProcess[] = [];
@@ -131,6 +136,70 @@ describe('faults: infrastructure', function () {
       restartedAfterMs,
       finishedAfterRestartMs,
       workerSurvived: String(workerSurvived),
+    });
+    await stack.close();
+    stack = undefined;
+    await server.stop();
+  });
+
+  it('the Temporal dev server stopped for 20 s during webhook traffic: deliveries still answered 200, drained after', async () => {
+    const logger = testLogger();
+    const cliPath = await findTemporalCli(testConfig({ TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH }), logger);
+    const dataDir = await tempDir('sis-fault-temporal-webhooks-');
+    const address = `127.0.0.1:${await freePort()}`;
+    const startServer = () =>
+      startTemporalDevServer({ cliPath, dataDir, address, uiPort: 0, namespace: 'default', logger, headless: true });
+    let server: DevServer = await startServer();
+    registerTeardown(() => server.stop());
+    stack = await startTestStack({ worker: false, stripe: { seed: 404 }, temporal: { address, namespace: 'default' } });
+    const random = new Random(404);
+    const book = new CustomerBook();
+    seedCustomers(stack.stripe.admin, random, book, { customers: 80 });
+    let worker = await startWorker();
+    const target = await install(stack);
+    await waitForQuiet(stack, target.installId);
+    const before = eventIds(stack);
+    const attemptsBefore = stack.stripe.admin.deliveries().length;
+    const mutator = new Mutator(stack.stripe.admin, random, book, { newCustomers: 5, deletes: false });
+    const burst = runMutations(mutator, random, 150, { pauseMs: [50, 150] });
+    await eventually(
+      async () => (eventIds(stack as TestStack).size >= before.size + 30 ? true : undefined),
+      120_000,
+      '30 Stripe events of the burst',
+    );
+    await server.stop();
+    const stoppedAt = Date.now();
+    await sleep(20_000);
+    const outboxAtRestart = await outboxRows(stack);
+    server = await startServer();
+    const restartedAt = Date.now();
+    if (!isAlive(worker)) worker = await startWorker();
+    await burst;
+    await waitForQuiet(stack, target.installId, { timeoutMs: 600_000 });
+    await eventually(async () => ((await outboxRows(stack as TestStack)) === 0 ? true : undefined), 120_000, 'outbox');
+    const drainedAfterRestartMs = Date.now() - restartedAt;
+
+    const attempts = stack.stripe.admin.deliveries().slice(attemptsBefore);
+    const duringOutage = attempts.filter((attempt) => attempt.at >= stoppedAt && attempt.at <= restartedAt);
+    const failed = attempts.filter((attempt) => attempt.outcome !== 'succeeded');
+    assert.ok(duringOutage.length >= 20, `${duringOutage.length} deliveries while Temporal was down`);
+    assert.deepEqual(
+      failed.map((attempt) => `${attempt.eventId}: ${attempt.httpStatus ?? attempt.error}`),
+      [],
+      'every delivery answered 2xx, also while Temporal was down',
+    );
+    // They waited in the outbox meanwhile, not in a retry queue at Stripe.
+    assert.ok(outboxAtRestart > 0, 'events waited in the outbox while Temporal was down');
+    const converged = assertConvergedAfterCrash(stack, target, book, before);
+    const lossless = await assertLossless(stack, target.installId, target.workspaceId);
+    recordFigures('temporal stopped 20 s during webhooks', {
+      ...lossless,
+      ...converged,
+      deliveriesDuringOutage: duringOutage.length,
+      failedDeliveries: failed.length,
+      outboxAtRestart,
+      drainedAfterRestartMs,
+      outageMs: restartedAt - stoppedAt,
     });
     await stack.close();
     stack = undefined;
