@@ -46,6 +46,17 @@ function isAlive(worker: WorkerProcess): boolean {
   }
 }
 
+/** A dev server of the test's own, to stop and start again on the same SQLite file and address. */
+async function ownTemporal(prefix: string): Promise<{ address: string; startServer: () => Promise<DevServer> }> {
+  const logger = testLogger();
+  const cliPath = await findTemporalCli(testConfig({ TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH }), logger);
+  const dataDir = await tempDir(prefix);
+  const address = `127.0.0.1:${await freePort()}`;
+  const startServer = () =>
+    startTemporalDevServer({ cliPath, dataDir, address, uiPort: 0, namespace: 'default', logger, headless: true });
+  return { address, startServer };
+}
+
 async function outboxRows(stack: TestStack): Promise<number> {
   const result = await stack.db.pool.query<{ count: string }>(`SELECT count(*) FROM signal_outbox`);
   return Number(result.rows[0]?.count ?? 0);
@@ -97,12 +108,7 @@ describe('faults: infrastructure', function () {
   });
 
   it('the Temporal dev server killed mid-import and restarted on the same SQLite file', async () => {
-    const logger = testLogger();
-    const cliPath = await findTemporalCli(testConfig({ TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH }), logger);
-    const dataDir = await tempDir('sis-fault-temporal-');
-    const address = `127.0.0.1:${await freePort()}`;
-    const startServer = () =>
-      startTemporalDevServer({ cliPath, dataDir, address, uiPort: 0, namespace: 'default', logger, headless: true });
+    const { address, startServer } = await ownTemporal('sis-fault-temporal-');
     let server: DevServer = await startServer();
     registerTeardown(() => server.stop());
     stack = await startTestStack({
@@ -143,12 +149,7 @@ describe('faults: infrastructure', function () {
   });
 
   it('the Temporal dev server stopped for 20 s during webhook traffic: deliveries still answered 200, drained after', async () => {
-    const logger = testLogger();
-    const cliPath = await findTemporalCli(testConfig({ TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH }), logger);
-    const dataDir = await tempDir('sis-fault-temporal-webhooks-');
-    const address = `127.0.0.1:${await freePort()}`;
-    const startServer = () =>
-      startTemporalDevServer({ cliPath, dataDir, address, uiPort: 0, namespace: 'default', logger, headless: true });
+    const { address, startServer } = await ownTemporal('sis-fault-temporal-webhooks-');
     let server: DevServer = await startServer();
     registerTeardown(() => server.stop());
     stack = await startTestStack({ worker: false, stripe: { seed: 404 }, temporal: { address, namespace: 'default' } });

@@ -4,7 +4,8 @@ import type Stripe from 'stripe';
 import { settleChargeOnlyCustomers } from '../../src/activities/charge-events';
 import { recordEvent } from '../../src/db/events';
 import { upsertCustomers } from '../../src/db/mirror';
-import { createTestDatabase, insertTestInstall, type TestDatabase } from '../support/database';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { insertTestInstall } from '../support/installs';
 import { charge, customer, event } from '../unit/fixtures/stripe';
 
 /** Each charge's events in the order Stripe sends them: pending, succeeded, refunded in part, refunded in full. */

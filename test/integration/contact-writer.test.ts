@@ -7,7 +7,8 @@ import { normalizeEmail } from '../../src/mapping';
 import { emptyCounters } from '../../src/shared/counters';
 import type { SyncCounters, WorkItem } from '../../src/shared/messages';
 import { FakeIntercomGateway, LostAnswer } from '../support/fake-intercom-gateway';
-import { createTestDatabase, insertTestInstall, type TestDatabase } from '../support/database';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { insertTestInstall } from '../support/installs';
 import { customer } from '../unit/fixtures/stripe';
 
 /**

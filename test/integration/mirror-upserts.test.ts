@@ -8,7 +8,8 @@ import {
   upsertLatestCharges,
   upsertSubscriptions,
 } from '../../src/db/mirror';
-import { createTestDatabase, insertTestInstall, type TestDatabase } from '../support/database';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { insertTestInstall } from '../support/installs';
 import { charge, customer, subscription } from '../unit/fixtures/stripe';
 
 /**

@@ -5,11 +5,10 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
 import { createPendingEventActivities } from '../../src/activities/pending-events';
-import { InstallWorkflows } from '../../src/client/workflows';
+import { InstallWorkflows } from '../../src/temporal-client/workflows';
 import { encryptionKeyBytes } from '../../src/config';
 import { createSecretBox } from '../../src/crypto/secret-box';
 import { markEventsProcessed } from '../../src/db/events';
-import { insertInstall } from '../../src/db/installs';
 import { bundleWorkflowsInChildProcess } from '../../src/infra/workflow-bundle';
 import { emptyCounters } from '../../src/shared/counters';
 import { syncWorkflowId } from '../../src/shared/ids';
@@ -20,6 +19,7 @@ import { testConfig } from '../support/config';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { eventually } from '../support/stack';
 import { ensureTemporal } from '../support/temporal';
+import { insertTestInstall } from '../support/installs';
 
 const PENDING = 50_000;
 /** Temporal refuses a payload above 2 MB (https://docs.temporal.io/cloud/limits#per-message-grpc-limit). */
@@ -52,18 +52,7 @@ describe('sync workflow: bounded hand-over (real Temporal and PostgreSQL)', func
     const pool = db.pool;
     const config = testConfig();
     const secrets = createSecretBox(encryptionKeyBytes(config));
-    const { install } = await insertInstall(pool, {
-      id: `ins_${random()}`,
-      stripeAccountId: `acct_${random()}`,
-      livemode: true,
-      stripeApiKeySealed: secrets.seal('rk_live_unused'),
-      intercomWorkspaceId: `ws_${random()}`,
-      intercomRegion: 'us',
-      intercomTokenSealed: secrets.seal('intercom-token-unused'),
-      attributePrefix: 'STRIPE_',
-      matchBy: 'email',
-      metadataAttributes: [],
-    });
+    const install = await insertTestInstall(pool, secrets);
     // Recorded by webhooks during a long Intercom outage, one customer each, none processed yet.
     await pool.query(
       `INSERT INTO stripe_events (install_id, event_id, type, customer_id, refresh, livemode, created, payload, source)
@@ -146,8 +135,9 @@ describe('sync workflow: bounded hand-over (real Temporal and PostgreSQL)', func
     held = true;
 
     const firstRun = await client.workflow.getHandle(syncWorkflowId(install.id), firstRunId).fetchHistory();
-    const handOver = firstRun.events?.find((event) => event.workflowExecutionContinuedAsNewEventAttributes)
-      ?.workflowExecutionContinuedAsNewEventAttributes;
+    const handOver = firstRun.events?.find(
+      (event) => event.workflowExecutionContinuedAsNewEventAttributes,
+    )?.workflowExecutionContinuedAsNewEventAttributes;
     const payload = handOver?.input?.payloads?.[0];
     assert.ok(payload?.data, 'the first run continued as new with an input');
     const inputBytes = payload.data.length;

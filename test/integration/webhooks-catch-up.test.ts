@@ -16,7 +16,7 @@ import { InstallWorkflows } from '../../src/temporal-client/workflows';
 import { encryptionKeyBytes } from '../../src/config';
 import { createSecretBox } from '../../src/crypto/secret-box';
 import { markEventsProcessed } from '../../src/db/events';
-import { findInstall, insertInstall, setWebhookEndpoint, type Install } from '../../src/db/installs';
+import { findInstall, setWebhookEndpoint, type Install } from '../../src/db/installs';
 import { catchUpInstall, STRIPE_EVENT_RETENTION_SECONDS } from '../../src/catch-up/catch-up';
 import { deleteWebhookEndpoint, registerWebhookEndpoint, webhookUrl } from '../../src/webhooks/webhook-endpoints';
 import { importWorkflowId, syncWorkflowId } from '../../src/shared/ids';
@@ -25,6 +25,7 @@ import { testConfig, testLogger } from '../support/config';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { ensureTemporal } from '../support/temporal';
 import { eventually } from '../support/stack';
+import { insertTestInstall } from '../support/installs';
 import { OutboxRelay } from '../../src/webhooks/outbox-relay';
 
 const grpcNotFound = 5;
@@ -75,18 +76,7 @@ describe('webhooks: endpoint registration and event catch-up (Stripe emulator, r
     apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
 
     const apiKey = emulator.keys.restricted;
-    ({ install } = await insertInstall(db.pool, {
-      id: `ins_${random()}`,
-      stripeAccountId: emulator.accountId,
-      livemode: true,
-      stripeApiKeySealed: secrets.seal(apiKey),
-      intercomWorkspaceId: `ws_${random()}`,
-      intercomRegion: 'us',
-      intercomTokenSealed: secrets.seal('intercom-token-unused'),
-      attributePrefix: 'STRIPE_',
-      matchBy: 'email',
-      metadataAttributes: [],
-    }));
+    install = await insertTestInstall(db.pool, secrets, { stripeAccountId: emulator.accountId, stripeApiKey: apiKey });
     const endpoint = await registerWebhookEndpoint(createStripeClient(apiKey, config), apiUrl, install.id);
     await setWebhookEndpoint(db.pool, install.id, {
       endpointId: endpoint.endpointId,

@@ -14,7 +14,7 @@ import { InstallWorkflows } from '../../src/temporal-client/workflows';
 import { encryptionKeyBytes } from '../../src/config';
 import { createSecretBox } from '../../src/crypto/secret-box';
 import { ignoredWebhookCounts } from '../../src/db/events';
-import { findInstall, insertInstall, setInstallStatus, setWebhookEndpoint, type Install } from '../../src/db/installs';
+import { findInstall, setInstallStatus, setWebhookEndpoint, type Install } from '../../src/db/installs';
 import { createPool } from '../../src/db/pool';
 import { syncWorkflowId } from '../../src/shared/ids';
 import type { StripeEventRef } from '../../src/shared/messages';
@@ -24,6 +24,7 @@ import { freePort } from '../../src/dev/ports';
 import { ensureTemporal } from '../support/temporal';
 import { OutboxRelay } from '../../src/webhooks/outbox-relay';
 import { eventually } from '../support/stack';
+import { insertTestInstall } from '../support/installs';
 
 const config = testConfig();
 const secrets = createSecretBox(encryptionKeyBytes(config));
@@ -142,17 +143,9 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
   async function createInstall(
     options: { livemode?: boolean; account?: string; withSecret?: boolean } = {},
   ): Promise<TestInstall> {
-    const { install } = await insertInstall(db.pool, {
-      id: `ins_${random()}`,
+    const install = await insertTestInstall(db.pool, secrets, {
       stripeAccountId: options.account ?? `acct_${random()}`,
       livemode: options.livemode ?? true,
-      stripeApiKeySealed: secrets.seal('rk_live_unused'),
-      intercomWorkspaceId: `ws_${random()}`,
-      intercomRegion: 'us',
-      intercomTokenSealed: secrets.seal('intercom-token-unused'),
-      attributePrefix: 'STRIPE_',
-      matchBy: 'email',
-      metadataAttributes: [],
     });
     const secret = `whsec_${random(16)}`;
     if (options.withSecret !== false) {

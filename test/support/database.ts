@@ -1,9 +1,7 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { insertInstall, type Install } from '../../src/db/installs';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
 import { createDatabaseIfMissing, startEmbeddedPostgres } from '../../src/dev/postgres';
@@ -83,21 +81,4 @@ async function startEmbeddedServer(): Promise<string> {
     await rm(dir, { recursive: true, force: true });
   });
   return server.connectionString('postgres');
-}
-
-/** An install row with placeholder sealed secrets, for tests that drive the database layer without a stack. */
-export async function insertTestInstall(pool: pg.Pool): Promise<Install> {
-  const { install } = await insertInstall(pool, {
-    id: randomUUID(),
-    stripeAccountId: `acct_${randomUUID().slice(0, 12)}`,
-    livemode: false,
-    stripeApiKeySealed: 'sealed-key',
-    intercomWorkspaceId: `ws_${randomUUID().slice(0, 8)}`,
-    intercomRegion: 'us',
-    intercomTokenSealed: 'sealed-token',
-    attributePrefix: 'stripe_',
-    matchBy: 'email',
-    metadataAttributes: [],
-  });
-  return install;
 }
