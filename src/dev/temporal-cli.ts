@@ -144,7 +144,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     ...(options.headless ? ['--headless'] : ['--ui-port', String(uiPort)]),
     ...['--namespace', namespace],
     ...searchAttributeCliArgs(),
-    // Task queue fairness: installs take turns in a backlog (src/client/workflows.ts, syncPriority).
+    // Task queue fairness: installs take turns in a backlog (src/temporal-client/workflows.ts, syncPriority).
     ...['--dynamic-config-value', 'matching.enableFairness=true'],
     ...['--log-level', 'warn', '--log-format', 'json'],
   ];
