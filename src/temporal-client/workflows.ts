@@ -89,8 +89,17 @@ export class InstallWorkflows {
     }
   }
 
-  /** Hands recorded events to the sync workflow, starting it if needed (signal-with-start). */
-  async signalEvents(installId: string, refs: StripeEventRef[]): Promise<void> {
+  /**
+   * Hands recorded events to the sync workflow, starting it if needed (signal-with-start). With a deadline the call
+   * and the SDK's own retries stop at it (gRPC DEADLINE_EXCEEDED is not retried), so nothing is left retrying in the
+   * background after the caller gave up.
+   */
+  async signalEvents(installId: string, refs: StripeEventRef[], deadline?: Date): Promise<void> {
+    const signal = () => this.signalWithStartEvents(installId, refs);
+    await (deadline ? this.options.client.connection.withDeadline(deadline, signal) : signal());
+  }
+
+  private async signalWithStartEvents(installId: string, refs: StripeEventRef[]): Promise<void> {
     await this.options.client.workflow.signalWithStart<typeof syncWorkflow, [StripeEventRef[]]>('syncWorkflow', {
       workflowId: syncWorkflowId(installId),
       taskQueue: this.options.taskQueue,

@@ -9,7 +9,6 @@ import {
   SIGNAL_OUTBOX_CHANNEL,
   type OutboxRow,
 } from '../db/signal-outbox';
-import { withTimeout } from '../infra/timing';
 import type { Logger } from '../logger';
 
 /** Refs carried by one signal at most: a few KB of payload, well under Temporal's limits. */
@@ -49,13 +48,10 @@ export async function signalOutboxRows(deps: OutboxSignalDeps, installId: string
   const lags: number[] = [];
   for (let at = 0; at < live.length; at += MAX_REFS_PER_SIGNAL) {
     const chunk = live.slice(at, at + MAX_REFS_PER_SIGNAL);
-    await withTimeout(
-      'signalling the sync workflow',
-      timeoutMs,
-      deps.workflows.signalEvents(
-        installId,
-        chunk.map((row) => row.ref),
-      ),
+    await deps.workflows.signalEvents(
+      installId,
+      chunk.map((row) => row.ref),
+      new Date(Date.now() + timeoutMs),
     );
     lags.push(
       ...(await deleteOutboxRows(
