@@ -62,6 +62,39 @@ async function outboxRows(stack: TestStack): Promise<number> {
   return Number(result.rows[0]?.count ?? 0);
 }
 
+/**
+ * Starts a burst of Stripe changes delivered as webhooks and returns once `faultAfter` of its events are recorded:
+ * the fault then lands mid-burst. `before` holds the event ids recorded before the burst.
+ */
+async function midBurst(
+  stack: TestStack,
+  random: Random,
+  book: CustomerBook,
+  burst: { mutations: number; newCustomers: number; deletes: boolean; pauseMs: [number, number]; faultAfter: number },
+): Promise<{ before: Set<string>; burst: Promise<unknown> }> {
+  const before = eventIds(stack);
+  const mutator = new Mutator(stack.stripe.admin, random, book, {
+    newCustomers: burst.newCustomers,
+    deletes: burst.deletes,
+  });
+  const running = runMutations(mutator, random, burst.mutations, { pauseMs: burst.pauseMs });
+  await eventually(
+    async () => (eventIds(stack).size >= before.size + burst.faultAfter ? true : undefined),
+    120_000,
+    `${burst.faultAfter} Stripe events of the burst`,
+  );
+  return { before, burst: running };
+}
+
+/** Steady webhook traffic around a dependency's outage (Temporal or PostgreSQL stopped mid-burst). */
+const WEBHOOK_TRAFFIC = {
+  mutations: 150,
+  newCustomers: 5,
+  deletes: false,
+  pauseMs: [50, 150] as [number, number],
+  faultAfter: 30,
+};
+
 describe('faults: infrastructure', function () {
   this.timeout(900_000);
   const workers: WorkerProcess[] = [];
@@ -87,14 +120,13 @@ describe('faults: infrastructure', function () {
     const first = await startWorker();
     const target = await install(stack);
     await waitForQuiet(stack, target.installId);
-    const before = eventIds(stack);
-    const mutator = new Mutator(stack.stripe.admin, random, book, { newCustomers: 10, deletes: true });
-    const burst = runMutations(mutator, random, 200, { pauseMs: [5, 25] });
-    await eventually(
-      async () => (eventIds(stack as TestStack).size >= before.size + 80 ? true : undefined),
-      120_000,
-      '80 Stripe events of the burst',
-    );
+    const { before, burst } = await midBurst(stack, random, book, {
+      mutations: 200,
+      newCustomers: 10,
+      deletes: true,
+      pauseMs: [5, 25],
+      faultAfter: 80,
+    });
     await first.kill('SIGKILL');
     await sleep(5_000);
     await startWorker();
@@ -159,15 +191,8 @@ describe('faults: infrastructure', function () {
     let worker = await startWorker();
     const target = await install(stack);
     await waitForQuiet(stack, target.installId);
-    const before = eventIds(stack);
     const attemptsBefore = stack.stripe.admin.deliveries().length;
-    const mutator = new Mutator(stack.stripe.admin, random, book, { newCustomers: 5, deletes: false });
-    const burst = runMutations(mutator, random, 150, { pauseMs: [50, 150] });
-    await eventually(
-      async () => (eventIds(stack as TestStack).size >= before.size + 30 ? true : undefined),
-      120_000,
-      '30 Stripe events of the burst',
-    );
+    const { before, burst } = await midBurst(stack, random, book, WEBHOOK_TRAFFIC);
     await server.stop();
     const stoppedAt = Date.now();
     await sleep(20_000);
@@ -220,14 +245,7 @@ describe('faults: infrastructure', function () {
     seedCustomers(stack.stripe.admin, random, book, { customers: 80 });
     const target = await install(stack);
     await waitForQuiet(stack, target.installId);
-    const before = eventIds(stack);
-    const mutator = new Mutator(stack.stripe.admin, random, book, { newCustomers: 5, deletes: false });
-    const burst = runMutations(mutator, random, 150, { pauseMs: [50, 150] });
-    await eventually(
-      async () => (eventIds(stack as TestStack).size >= before.size + 30 ? true : undefined),
-      120_000,
-      '30 Stripe events of the burst',
-    );
+    const { before, burst } = await midBurst(stack, random, book, WEBHOOK_TRAFFIC);
     await postgres.stop();
     await sleep(30_000);
     postgres = await startPostgres();
