@@ -3,7 +3,7 @@ import type Stripe from 'stripe';
 import {
   catalogFromLists,
   catalogReferences,
-  customerAttributes,
+  installCustomerAttributes,
   pickContactCustomer,
   subscriptionsOfEvent,
   type Catalog,
@@ -84,16 +84,7 @@ export async function contactFields(
   if (!shown) return undefined;
   const customer = shown.customer;
   const attributes = mapOrReject(`customer ${shown.customerId}`, () =>
-    customerAttributes({
-      customer,
-      subscriptions: shown.subscriptions,
-      latestCharge: shown.latestCharge,
-      charges: shown.charges,
-      catalog,
-      prefix: install.attributePrefix,
-      metadataKeys: install.metadataAttributes,
-      now: nowSeconds,
-    }),
+    installCustomerAttributes(install, shown, catalog, nowSeconds),
   );
   const fields: ContactFields = { custom_attributes: attributes };
   const ownsIdentity = !contact || contact.createdByUs;

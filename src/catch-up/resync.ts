@@ -24,10 +24,36 @@ export async function requestInstallResync(
   // Without an answer (no worker polling), starting below still finds a running import by its workflow id.
   const running = await workflows.importProgress(installId).catch(() => null);
   if (running) return { importId: running.importId, started: false };
+  return startResync(pool, workflows, installId, {});
+}
+
+/**
+ * A failed install that starts again (its credentials were just replaced) gets a fresh import even when one still
+ * runs: that one belongs to the run that failed the install and is about to fail too (it found the old credentials
+ * refused), so reusing it would leave the install `importing` with nothing importing.
+ */
+export async function restartFailedInstallImport(
+  pool: Pool,
+  workflows: InstallWorkflows,
+  installId: string,
+): Promise<ResyncRequest> {
+  await pool.query(
+    `UPDATE imports SET status = 'canceled', finished_at = now() WHERE install_id = $1 AND status = 'running'`,
+    [installId],
+  );
+  return startResync(pool, workflows, installId, { replaceRunning: true });
+}
+
+async function startResync(
+  pool: Pool,
+  workflows: InstallWorkflows,
+  installId: string,
+  options: { replaceRunning?: boolean },
+): Promise<ResyncRequest> {
   const importId = newImportId();
   // The row exists before the workflow, which records its progress there.
   await createImport(pool, installId, importId);
-  const result = await workflows.startImport(installId, importId);
+  const result = await workflows.startImport(installId, importId, options);
   // Another import started in between: ours never ran, so its row would only mislead the status page.
   if (!result.started)
     await pool.query(`DELETE FROM imports WHERE id = $1 AND status = 'running' AND pages = 0`, [importId]);

@@ -10,7 +10,7 @@ import {
   type RecordedInvoice,
   type WorkspaceInstall,
 } from '../db/support-reads';
-import { catalogFromLists, customerAttributes, normalizeEmail, type CustomAttributes } from '../mapping';
+import { catalogFromLists, installCustomerAttributes, normalizeEmail, type CustomAttributes } from '../mapping';
 import { subscriptionLines, type SubscriptionLine } from './subscription-lines';
 
 /** The Intercom contact a teammate or Fin asks about, as Intercom describes it. */
@@ -87,16 +87,7 @@ export async function showMembers(
   return ordered.map((member) => ({
     install,
     customer: member,
-    attributes: customerAttributes({
-      customer: member.customer,
-      subscriptions: member.subscriptions,
-      latestCharge: member.latestCharge,
-      charges: member.charges,
-      catalog,
-      prefix: install.attributePrefix,
-      metadataKeys: install.metadataAttributes,
-      now: seconds,
-    }),
+    attributes: installCustomerAttributes(install, member, catalog, seconds),
     subscriptions: subscriptionLines(member.subscriptions, catalog, SUBSCRIPTIONS_SHOWN),
     charges: charges.filter((charge) => charge.customerId === member.customerId),
     invoices: invoices.filter((invoice) => invoice.customerId === member.customerId),

@@ -28,7 +28,7 @@ import { DriftJobs, type DriftJob, type DriftJobPage } from '../reconcile/drift-
 import type { StripePacers } from '../vendors/stripe-pacer';
 import { createStripeClient } from '../vendors/stripe';
 import { WebhookUrlRejected, deleteWebhookEndpoint, registerWebhookEndpoint } from '../webhooks/webhook-endpoints';
-import { requestInstallResync, type ResyncRequest } from '../catch-up/resync';
+import { requestInstallResync, restartFailedInstallImport, type ResyncRequest } from '../catch-up/resync';
 import { CredentialRejected, verifyIntercomToken, verifyStripeKey, type CredentialField } from './credential-checks';
 import { replaceStripeGrant, setStripeGrant, stripeKeyOfInstall } from '../credentials/stripe-access';
 import { refusePrefixCollision } from './workspace-prefixes';
@@ -224,7 +224,9 @@ export class InstallService {
       logger.info({ installId: install.id, changed: result.changed }, 'credentials rotated');
     if (await reviveFailedInstall(pool, install.id)) {
       logger.info({ installId: install.id }, 'failed install starts again with verified credentials');
-      await this.resync({ ...install, status: 'importing' });
+      // The workflows of the run that failed the install may still be winding down: replaced, not reused.
+      await this.deps.workflows.ensureSync(install.id, { replaceStopping: true });
+      await restartFailedInstallImport(pool, this.deps.workflows, install.id);
     }
     return result;
   }

@@ -67,6 +67,31 @@ const SUBSCRIPTION_AND_CARD_SUFFIXES = [
   'collection_resumes_at',
 ] as const satisfies ReadonlyArray<AttributeSuffix>;
 
+/** A customer's billing state as read (or mirrored): what `customerAttributes` needs beside the install's settings. */
+export type CustomerBillingState = Pick<
+  CustomerAttributesInput,
+  'customer' | 'subscriptions' | 'latestCharge' | 'charges'
+>;
+
+/** `customerAttributes` with the install's own naming (its prefix and the metadata keys it copies). */
+export function installCustomerAttributes(
+  install: { attributePrefix: string; metadataAttributes: ReadonlyArray<string> },
+  state: CustomerBillingState,
+  catalog: Catalog,
+  now: number,
+): CustomAttributes {
+  return customerAttributes({
+    customer: state.customer,
+    subscriptions: state.subscriptions,
+    latestCharge: state.latestCharge,
+    charges: state.charges,
+    catalog,
+    prefix: install.attributePrefix,
+    metadataKeys: install.metadataAttributes,
+    now,
+  });
+}
+
 /**
  * The attributes of docs/data.md for one customer: dates in unix seconds, amounts in major units, strings ≤255 characters,
  * null where a value does not apply. Attributes whose source was not read are left out so the values already in

@@ -26,6 +26,7 @@ export {
 export { pickContactCustomer } from './contact';
 export {
   customerAttributes,
+  installCustomerAttributes,
   type ChargeHistory,
   type CustomerAttributesInput,
   type LatestChargeSummary,

@@ -6,7 +6,7 @@ import type { SecretBox } from '../crypto/secret-box';
 import {
   DATA_EVENT_TYPES,
   DEFAULT_EVENT_NAME_PREFIX,
-  customerAttributes,
+  installCustomerAttributes,
   dataEventFor,
   normalizeEmail,
   pickContactCustomer,
@@ -212,16 +212,7 @@ function compareAttributes(
         { catalog, now },
       )?.member ?? customers[0];
     if (!shown?.customer) continue;
-    const expected = customerAttributes({
-      customer: shown.customer,
-      subscriptions: shown.subscriptions,
-      latestCharge: shown.latestCharge,
-      charges: shown.charges,
-      catalog,
-      prefix: install.attributePrefix,
-      metadataKeys: install.metadataAttributes,
-      now,
-    });
+    const expected = installCustomerAttributes(install, { ...shown, customer: shown.customer }, catalog, now);
     const actual = contact.custom_attributes ?? {};
     const differing = Object.entries(expected)
       .filter(([name, value]) => !sameValue(value, actual[name]))

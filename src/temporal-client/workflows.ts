@@ -18,6 +18,7 @@ import {
 } from '../shared/messages';
 import type { importWorkflow, syncWorkflow } from '../workflows';
 import { WorkflowsHealthProbe, type WorkflowsHealth } from './sync-health';
+import { withTimeout } from '../infra/timing';
 
 export interface WorkflowsOptions {
   client: Client;
@@ -54,29 +55,42 @@ export class InstallWorkflows {
     return { sync: this.uiLink(syncWorkflowId(installId)), import: this.uiLink(importWorkflowId(installId)) };
   }
 
-  /** Starts the install's sync workflow unless it runs already. */
-  async ensureSync(installId: string): Promise<void> {
+  /** Starts the install's sync workflow unless it runs already (with `replaceStopping`, unless that run is stopping). */
+  async ensureSync(installId: string, options: { replaceStopping?: boolean } = {}): Promise<void> {
+    // A run that stopped itself (the install failed) only winds down: reused, it would close under the new import.
+    const stopping = options.replaceStopping && (await this.syncStatus(installId).catch(() => null))?.disabled;
     await this.options.client.workflow.start<typeof syncWorkflow>('syncWorkflow', {
       workflowId: syncWorkflowId(installId),
       taskQueue: this.options.taskQueue,
       args: [{ installId }],
       priority: syncPriority(installId),
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      workflowIdConflictPolicy: stopping
+        ? WorkflowIdConflictPolicy.TERMINATE_EXISTING
+        : WorkflowIdConflictPolicy.USE_EXISTING,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       typedSearchAttributes: [{ key: installIdSearchAttribute, value: installId }],
       staticSummary: `Sync to Intercom for install ${installId}`,
     });
   }
 
-  /** Starts a backfill; when one is running, returns its id instead. */
-  async startImport(installId: string, importId: string): Promise<{ importId: string; started: boolean }> {
+  /**
+   * Starts a backfill; when one is running, returns its id instead, unless `replaceRunning`: then the running one is
+   * terminated and this one takes its place (an import left over from a run that failed the install).
+   */
+  async startImport(
+    installId: string,
+    importId: string,
+    options: { replaceRunning?: boolean } = {},
+  ): Promise<{ importId: string; started: boolean }> {
     try {
       await this.options.client.workflow.start<typeof importWorkflow>('importWorkflow', {
         workflowId: importWorkflowId(installId),
         taskQueue: this.options.taskQueue,
         args: [{ installId, importId }],
         priority: importPriority(installId),
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+        workflowIdConflictPolicy: options.replaceRunning
+          ? WorkflowIdConflictPolicy.TERMINATE_EXISTING
+          : WorkflowIdConflictPolicy.FAIL,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         typedSearchAttributes: [{ key: installIdSearchAttribute, value: installId }],
         staticSummary: `Import ${importId} of install ${installId}`,
@@ -125,10 +139,7 @@ export class InstallWorkflows {
   /** Waits (up to `waitMs`) for the install's sync workflow to close, however it ends; never throws. */
   async waitForSyncClosed(installId: string, waitMs: number): Promise<void> {
     const sync = this.options.client.workflow.getHandle(syncWorkflowId(installId));
-    await withTimeout(
-      sync.result().catch(() => undefined),
-      waitMs,
-    );
+    await withTimeout('the sync workflow to close', waitMs, sync.result()).catch(() => undefined);
   }
 
   /** What the install's workflows wait on (retries, stalls, no worker), from the server alone: answers at once. */
@@ -184,17 +195,5 @@ async function ignoreNotFound(work: () => Promise<unknown>): Promise<void> {
     // A workflow that already finished cannot be signalled or cancelled: the goal is reached.
     if (err instanceof Error && /already completed|not found|workflow execution already/i.test(err.message)) return;
     throw err;
-  }
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

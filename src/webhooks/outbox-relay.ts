@@ -99,7 +99,7 @@ export class OutboxRelay {
   private readonly lag: Histogram;
   private readonly backlogRows: Gauge;
   private readonly backlogOldest: Gauge;
-  private listener: PoolClient | undefined;
+  private listener: ListenConnection | undefined;
   private timer: NodeJS.Timeout | undefined;
   private pumping: Promise<void> | undefined;
   private wakeAgain = false;
@@ -169,10 +169,7 @@ export class OutboxRelay {
     await Promise.allSettled([...this.inFlight]);
     const listener = this.listener;
     this.listener = undefined;
-    if (listener) {
-      await listener.query(`UNLISTEN ${SIGNAL_OUTBOX_CHANNEL}`).catch(() => undefined);
-      listener.release();
-    }
+    await listener?.unlisten();
   }
 
   private async pump(): Promise<void> {
@@ -229,19 +226,20 @@ export class OutboxRelay {
 
   private async listen(): Promise<void> {
     if (this.closed || this.listener) return;
-    let client: PoolClient | undefined;
     try {
-      client = await this.deps.pool.connect();
-      client.on('notification', () => this.wake());
-      client.on('error', (err) => {
-        this.deps.logger.warn({ err }, 'outbox relay: LISTEN connection lost; polling until it is back');
-        if (this.listener === client) this.listener = undefined;
-        client?.release(err);
-      });
-      await client.query(`LISTEN ${SIGNAL_OUTBOX_CHANNEL}`);
-      this.listener = client;
+      const connection = new ListenConnection(
+        await this.deps.pool.connect(),
+        () => this.wake(),
+        (err) => {
+          this.deps.logger.warn({ err }, 'outbox relay: LISTEN connection lost; polling until it is back');
+          if (this.listener === connection) this.listener = undefined;
+        },
+      );
+      await connection.listen();
+      // close() ran while LISTEN was on its way: it found no listener to give back.
+      if (this.closed) await connection.unlisten();
+      else this.listener = connection;
     } catch (err) {
-      client?.release(err instanceof Error ? err : true);
       if (!this.unavailable) this.deps.logger.warn({ err }, 'outbox relay: LISTEN failed; polling until it succeeds');
     }
   }
@@ -259,6 +257,50 @@ export class OutboxRelay {
   private setUnavailable(unavailable: boolean): void {
     if (this.unavailable && !unavailable) this.deps.logger.info('outbox relay: PostgreSQL reachable again');
     this.unavailable = unavailable;
+  }
+}
+
+/**
+ * The pooled connection that LISTENs for new outbox rows. It goes back to the pool exactly once: a connection error
+ * after close() (or a second error) must not release it again, which pg-pool refuses with an uncaught throw.
+ */
+class ListenConnection {
+  private released = false;
+  private readonly onError = (err: Error): void => {
+    this.onLost(err);
+    this.release(err);
+  };
+
+  constructor(
+    private readonly client: PoolClient,
+    private readonly onNotification: () => void,
+    private readonly onLost: (err: Error) => void,
+  ) {
+    client.on('notification', onNotification);
+    client.on('error', this.onError);
+  }
+
+  async listen(): Promise<void> {
+    try {
+      await this.client.query(`LISTEN ${SIGNAL_OUTBOX_CHANNEL}`);
+    } catch (err) {
+      this.release(err instanceof Error ? err : true);
+      throw err;
+    }
+  }
+
+  async unlisten(): Promise<void> {
+    if (this.released) return;
+    await this.client.query(`UNLISTEN ${SIGNAL_OUTBOX_CHANNEL}`).catch(() => undefined);
+    this.release();
+  }
+
+  private release(err?: Error | true): void {
+    if (this.released) return;
+    this.released = true;
+    this.client.removeListener('notification', this.onNotification);
+    this.client.removeListener('error', this.onError);
+    this.client.release(err);
   }
 }
 

@@ -438,6 +438,55 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
     });
   });
 
+  describe("the relay's LISTEN connection", () => {
+    /** Ends the server side of the pool's connections whose last statement starts with `statement`. */
+    async function terminateBackends(statement: string): Promise<number> {
+      const ended = await db.pool.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid() AND query ILIKE $1`,
+        [`${statement} %`],
+      );
+      return ended.rowCount ?? 0;
+    }
+
+    it('lost: the relay polls meanwhile and listens again; closed: a late error on it is not released twice', async () => {
+      assert.ok(await terminateBackends('LISTEN'), "the running relay's LISTEN connection was found and ended");
+      const target = await createInstall();
+      const event = customerEvent({ customerId: 'cus_relisten' });
+      assert.equal((await deliver(target, event)).status, 200);
+      assert.deepEqual(await signalledOnceRelayed(target.install.id), [
+        [{ eventId: event.id, customerId: 'cus_relisten', refresh: true }],
+      ]);
+      await eventually(
+        async () =>
+          (await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE query ILIKE 'LISTEN %'`)).rowCount || undefined,
+        20_000,
+        'the relay to LISTEN again',
+      );
+
+      // A relay that closed gave its connection back to the pool; an error on it now is the pool's to handle (it once
+      // reached the relay's handler, which released it again: pg-pool threw, uncaught, failing whatever ran next).
+      // Its own pool, so that nothing else takes the idle connection before it is ended.
+      const relayPool = createPool(db.connectionString, logger, { max: 2 });
+      try {
+        const closed = new OutboxRelay({ pool: relayPool, workflows, logger, metrics });
+        await closed.start();
+        await closed.close();
+        const connections = relayPool.totalCount;
+        assert.ok(await terminateBackends('UNLISTEN'), 'the closed relay left its connection idle in the pool');
+        // The pool drops the ended connection once its socket reports the error; then it serves queries again.
+        await eventually(
+          async () => relayPool.totalCount < connections || undefined,
+          20_000,
+          'the pool to drop the connection',
+        );
+        assert.equal((await relayPool.query('SELECT 1 AS ok')).rows[0].ok, 1, 'the pool still serves queries');
+      } finally {
+        await relayPool.end();
+      }
+    });
+  });
+
   describe('dependencies unavailable: 503 so Stripe retries', () => {
     it('Temporal unreachable: still 200, the event waits in the outbox and is signalled once by a relay that reaches it', async () => {
       const target = await createInstall();
