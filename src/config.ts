@@ -100,6 +100,11 @@ export const configSchema = z
      */
     WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1_000),
     PUBLIC_URL: httpBase.default('http://127.0.0.1:3000'),
+    /**
+     * A request whose body is still arriving after this is answered 408 and closed (a slow client holding a socket:
+     * bodies are at most 1 MiB). Node's default is 300 s.
+     */
+    HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(300).default(30),
     ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').default(DEV_ADMIN_TOKEN),
     /** 32 bytes as 64 hex characters or base64: the AES-256-GCM key for secrets at rest. */
     ENCRYPTION_KEY: z.string().refine(isKeyText, KEY_TEXT_MESSAGE).default(DEV_ENCRYPTION_KEY),

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { IntercomError, type IntercomClient, type Intercom } from 'intercom-client';
 import type { RateWindow } from './rate-window';
 import type { InFlightLimiter } from './intercom-in-flight';
+import { activityContext, throwIfActivityCancelled } from '../vendors/activity-cancellation';
 
 /** Intercom answered 429: retry after `retryAfterMs`. */
 export class IntercomRateLimited extends Error {
@@ -120,9 +121,12 @@ export class IntercomGateway {
     const contacts: FoundContact[] = [];
     let startingAfter: string | undefined;
     do {
-      const list = await this.call(() =>
+      const list = await this.call((options) =>
         this.client.contacts
-          .search({ query, pagination: { per_page: 150, ...(startingAfter && { starting_after: startingAfter }) } })
+          .search(
+            { query, pagination: { per_page: 150, ...(startingAfter && { starting_after: startingAfter }) } },
+            options,
+          )
           .then((page) => ({ data: page.response, rawResponse: page.rawResponse })),
       );
       for (const contact of list.data ?? []) {
@@ -142,8 +146,10 @@ export class IntercomGateway {
   /** Creates a user; when Intercom says one already exists (409), returns that one instead. */
   async createUser(fields: ContactFields): Promise<{ id: string; created: boolean }> {
     try {
-      const contact = await this.call(() =>
-        this.client.contacts.create({ role: 'user', ...fields } as Intercom.CreateContactRequest).withRawResponse(),
+      const contact = await this.call((options) =>
+        this.client.contacts
+          .create({ role: 'user', ...fields } as Intercom.CreateContactRequest, options)
+          .withRawResponse(),
       );
       return { id: contact.id, created: true };
     } catch (err) {
@@ -156,7 +162,9 @@ export class IntercomGateway {
   /** Updates a contact; resolves false when the contact no longer exists in Intercom. */
   async updateContact(contactId: string, fields: ContactFields): Promise<boolean> {
     try {
-      await this.call(() => this.client.contacts.update({ contact_id: contactId, ...fields }).withRawResponse());
+      await this.call((options) =>
+        this.client.contacts.update({ contact_id: contactId, ...fields }, options).withRawResponse(),
+      );
       return true;
     } catch (err) {
       if (err instanceof IntercomRejected && err.status === 404) return false;
@@ -167,7 +175,9 @@ export class IntercomGateway {
   /** When Intercom created the contact (unix seconds); null when it no longer exists. */
   async contactCreatedAt(contactId: string): Promise<number | null> {
     try {
-      const contact = await this.call(() => this.client.contacts.find({ contact_id: contactId }).withRawResponse());
+      const contact = await this.call((options) =>
+        this.client.contacts.find({ contact_id: contactId }, options).withRawResponse(),
+      );
       return contact.created_at;
     } catch (err) {
       if (err instanceof IntercomRejected && err.status === 404) return null;
@@ -176,22 +186,25 @@ export class IntercomGateway {
   }
 
   async sendEvent(event: { contactId: string; name: string; createdAt: number; metadata: Record<string, unknown> }) {
-    await this.call(() =>
+    await this.call((options) =>
       this.client.events
-        .create({
-          id: event.contactId,
-          event_name: event.name,
-          created_at: event.createdAt,
-          metadata: event.metadata as Intercom.CreateDataEventRequest['metadata'],
-        })
+        .create(
+          {
+            id: event.contactId,
+            event_name: event.name,
+            created_at: event.createdAt,
+            metadata: event.metadata as Intercom.CreateDataEventRequest['metadata'],
+          },
+          options,
+        )
         .withRawResponse(),
     );
   }
 
   /** Every contact attribute, archived ones included (they keep their names: a new one cannot take them). */
   async listContactAttributes(): Promise<ExistingAttribute[]> {
-    const list = await this.call(() =>
-      this.client.dataAttributes.list({ model: 'contact', include_archived: true }).withRawResponse(),
+    const list = await this.call((options) =>
+      this.client.dataAttributes.list({ model: 'contact', include_archived: true }, options).withRawResponse(),
     );
     return (list.data ?? []).map((attribute) => ({
       name: attribute.name ?? '',
@@ -202,21 +215,35 @@ export class IntercomGateway {
   }
 
   async createContactAttribute(name: string, type: AttributeType, description: string): Promise<void> {
-    await this.call(() =>
+    await this.call((options) =>
       this.client.dataAttributes
-        .create({ name, model: 'contact', data_type: type, description } as Intercom.CreateDataAttributeRequest)
+        .create(
+          { name, model: 'contact', data_type: type, description } as Intercom.CreateDataAttributeRequest,
+          options,
+        )
         .withRawResponse(),
     );
   }
 
-  private async call<T>(send: () => Promise<{ data: T; rawResponse: { headers: Headers } }>): Promise<T> {
+  /**
+   * Sends one request within the workspace's rate window. A cancelled activity (import cancelled, install disabled,
+   * heartbeat timeout) sends nothing more and aborts the request in flight rather than holding its slot until the
+   * client's 30 s timeout: whatever the aborted request did is found again by the retry, as a lost answer would be.
+   */
+  private async call<T>(
+    send: (options: { abortSignal?: AbortSignal }) => Promise<{ data: T; rawResponse: { headers: Headers } }>,
+  ): Promise<T> {
+    const abortSignal = activityContext()?.cancellationSignal;
     for (let wait = this.rate.reserve(); wait > 0; wait = this.rate.reserve()) {
       this.onWait();
+      throwIfActivityCancelled();
       await sleep(Math.min(wait, 5_000));
     }
+    throwIfActivityCancelled();
     await this.beforeCall();
+    const sendAbortable = () => send(abortSignal ? { abortSignal } : {});
     try {
-      const { data, rawResponse } = await (this.inFlight ? this.inFlight.run(send) : send());
+      const { data, rawResponse } = await (this.inFlight ? this.inFlight.run(sendAbortable) : sendAbortable());
       this.rate.observe(rawResponse.headers);
       return data;
     } catch (err) {

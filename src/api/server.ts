@@ -55,16 +55,17 @@ export interface ApiServer {
 
 /**
  * Chosen, not inherited (Node's defaults: 300 s per request, 60 s for headers). Bodies are at most 1 MiB (webhooks)
- * or 64 KiB (admin JSON), so a request still arriving after 30 s is a slow client holding a socket, not Stripe;
- * headers get 10 s. 16 KiB of headers is far above what Stripe or a browser sends (a larger block is answered 431).
+ * or 64 KiB (admin JSON), so a request still arriving after HTTP_REQUEST_TIMEOUT_SECONDS (30) is a slow client holding
+ * a socket, not Stripe; headers get 10 s (at most the request's time). 16 KiB of headers is far above what Stripe or a
+ * browser sends (a larger block is answered 431).
  */
-const SERVER_LIMITS = {
-  requestTimeout: 30_000,
-  headersTimeout: 10_000,
+const serverLimits = (config: Config) => ({
+  requestTimeout: config.HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
+  headersTimeout: Math.min(10_000, config.HTTP_REQUEST_TIMEOUT_SECONDS * 1000),
   maxHeaderSize: 16 * 1024,
   // Node checks those timeouts only this often (default 30 s, so a slow body was held up to 60 s; issue 16).
   connectionsCheckingInterval: 1_000,
-} as const;
+});
 
 export interface ApiRouters {
   routers: Router[];
@@ -125,7 +126,7 @@ export async function startApiServer(deps: ApiServerDeps): Promise<ApiServer> {
   const app = createApp({ ...deps, routers });
   const handle = app.callback();
   // Koa settles every request itself (a failure goes to its error handling), so the promise is only let go.
-  const server = createServer(SERVER_LIMITS, (request, response) => void handle(request, response));
+  const server = createServer(serverLimits(deps.config), (request, response) => void handle(request, response));
   // Idle keep-alive sockets close before a load balancer's usual 60 s idle timeout could reuse a dying one.
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {

@@ -14,12 +14,19 @@ const PREBUILT_BUNDLE = path.join(__dirname, '..', 'workflow-bundle.js');
 
 /**
  * The worker's workflow code: the prebuilt bundle when running compiled (dist), else bundled from source at start (a
- * few seconds, `npm run worker` under tsx).
+ * few seconds, `npm run worker` under tsx), once per process: the source a process runs does not change under it, and
+ * a process that creates several workers (the tests: one per stack) would otherwise pay the bundling each time.
  */
 export function workerWorkflowBundle(): Promise<{ code: string } | { codePath: string }> {
   if (path.extname(__filename) === '.js') return Promise.resolve({ codePath: PREBUILT_BUNDLE });
-  return bundleWorkflowsInChildProcess();
+  sourceBundle ??= bundleWorkflowsInChildProcess().catch((error: unknown) => {
+    sourceBundle = undefined;
+    throw error;
+  });
+  return sourceBundle;
 }
+
+let sourceBundle: Promise<{ code: string }> | undefined;
 
 /**
  * The workflow code bundle (webpack over src/workflows), built in a short-lived child process. Bundling in the worker

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo, Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { IntercomError, IntercomTimeoutError } from 'intercom-client';
@@ -6,7 +10,9 @@ import { DatabaseError } from 'pg';
 import Stripe from 'stripe';
 import { dependencyOf, toActivityFailure, withFailureMapping } from '../../src/activities/failures';
 import { throwIfActivityCancelled } from '../../src/vendors/activity-cancellation';
-import { IntercomRateLimited } from '../../src/activities/intercom-gateway';
+import { IntercomGateway, IntercomRateLimited } from '../../src/activities/intercom-gateway';
+import { RateWindow } from '../../src/activities/rate-window';
+import { createIntercomClient } from '../../src/vendors/intercom';
 
 function databaseError(code: string): DatabaseError {
   const error = new DatabaseError('database said no', 0, 'error');
@@ -65,6 +71,30 @@ describe('activity cancellation', () => {
     await assert.rejects(running, CancelledFailure);
     await new Promise((resolve) => setTimeout(resolve, 250));
     assert.equal(sentAfterCancel, false);
+  });
+
+  it('aborts an Intercom request in flight instead of holding the slot until the client times out', async () => {
+    // An Intercom that takes the request and never answers.
+    const received: IncomingMessage[] = [];
+    const server = createServer((request) => received.push(request));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const client = createIntercomClient('tok', 'us', { INTERCOM_API_BASE: `http://127.0.0.1:${port}` });
+      const gateway = new IntercomGateway(client, new RateWindow());
+      const environment = new MockActivityEnvironment();
+      const running = environment.run(() => withFailureMapping(() => gateway.contactCreatedAt('contact_1')));
+      while (received.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      const connectionClosed = once(received[0]?.socket as Socket, 'close').then(() => 'closed');
+      environment.cancel('CANCELLED');
+      await assert.rejects(running, CancelledFailure);
+      // Without the abort the connection stays open until the client's own 30 s timeout.
+      const outcome = await Promise.race([connectionClosed, sleep(10_000).then(() => 'still open after 10 s')]);
+      assert.equal(outcome, 'closed');
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it('runs as before outside an activity (scripts, direct calls)', async () => {
