@@ -241,7 +241,7 @@ export class IntercomGateway {
     }
     throwIfActivityCancelled();
     await this.beforeCall();
-    const sendAbortable = () => send(abortSignal ? { abortSignal } : {});
+    const sendAbortable = () => abortableBy(abortSignal, (signal) => send(signal ? { abortSignal: signal } : {}));
     try {
       const { data, rawResponse } = await (this.inFlight ? this.inFlight.run(sendAbortable) : sendAbortable());
       this.rate.observe(rawResponse.headers);
@@ -269,6 +269,25 @@ export class IntercomGateway {
       return new IntercomRejected(status, first.code, first.message ?? err.message);
     }
     return err;
+  }
+}
+
+/**
+ * Runs `work` with a signal of its own that follows `cancellation`, listening only while it runs: handing the
+ * activity's signal to every request would pile one listener per request on it (the client does not remove them).
+ */
+async function abortableBy<T>(
+  cancellation: AbortSignal | undefined,
+  work: (signal: AbortSignal | undefined) => Promise<T>,
+): Promise<T> {
+  if (!cancellation) return work(undefined);
+  const controller = new AbortController();
+  const abort = () => controller.abort(cancellation.reason);
+  cancellation.addEventListener('abort', abort, { once: true });
+  try {
+    return await work(controller.signal);
+  } finally {
+    cancellation.removeEventListener('abort', abort);
   }
 }
 

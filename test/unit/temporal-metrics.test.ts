@@ -64,4 +64,18 @@ describe('Temporal SDK metrics in the prom-client registry', () => {
     );
     assert.match(later, /^temporal_sdk_metric_updates_total 9$/m);
   });
+
+  it('empties the buffer between scrapes too, so a busy or unscraped worker never fills it (the SDK drops updates then)', async () => {
+    const registry = new Registry();
+    const updates: BufferedMetricUpdate[] = [];
+    exportTemporalSdkMetrics(registry, bufferOf(updates), { drainEveryMs: 5 });
+    const queue = { namespace: 'default', task_queue: 'q' };
+    for (let i = 0; i < 100; i += 1)
+      updates.push(update('workflow_completed', 'counter', 1, { ...queue, workflow_type: 'w' }));
+    while (updates.length > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    // Moved before any scrape: the first one shows them all.
+    const text = await registry.metrics();
+    assert.match(text, /^temporal_workflow_completed\{namespace="default",task_queue="q",workflow_type="w"\} 100$/m);
+    assert.match(text, /^temporal_sdk_metric_updates_total 100$/m);
+  });
 });
