@@ -270,6 +270,25 @@ async function runFleet(
   stripeResponses.stop();
   const rssIdle = await Promise.all(workers.map((worker) => currentRssMb(worker.pid)));
 
+  // What an idle install costs a worker, apart from the garbage an import leaves in a heap: fresh workers, then one
+  // charge on every install so that each install's sync run sits in a worker's cache (as any install's does once it
+  // has had an event), measured against the fresh workers' own memory.
+  for (const [index, worker] of workers.entries()) {
+    await worker.stop();
+    workers[index] = await startWorker(`worker-fresh-${index + 1}`);
+  }
+  await sleep(5_000);
+  const rssFresh = await Promise.all(workers.map((worker) => currentRssMb(worker.pid)));
+  const wakeCharges: SentCharge[] = [];
+  let stopWake = false;
+  const wake = chargeLoad(fleet, big, fleet.length, wakeCharges, () => stopWake || wakeCharges.length >= fleet.length);
+  await wake;
+  stopWake = true;
+  const woken = await waitForCharges(intercom, wakeCharges, 120_000);
+  await sleep(5_000);
+  const rssWithInstalls = await Promise.all(workers.map((worker) => currentRssMb(worker.pid)));
+  const perInstallKb = ((sumOf(rssWithInstalls) - sumOf(rssFresh)) * 1024) / fleet.length;
+
   // Per install: correctness and time against alone.
   const aloneMedian = (size: number) => median(aloneSeconds.get(size) ?? []);
   const perInstall = fleet.map((install) => {
@@ -329,7 +348,7 @@ async function runFleet(
     Object.fromEntries(fleet.map((install, i) => [i, stripeResponses.statuses(install.stripe.port)[429] ?? 0])),
   );
   const intercomStatuses = intercomResponses.statuses(intercom.port);
-  const idleDeltaMb = rssIdle.reduce((a, b) => a + b, 0) - rssBefore.reduce((a, b) => a + b, 0);
+  const idleDeltaMb = sumOf(rssIdle) - sumOf(rssBefore);
   const lost = sent.length - delivered.length;
   const failing = perInstall.filter((install) => install.problems.length > 0);
   for (const install of failing) say(`${install.installId} (${install.customers}): ${install.problems.join('; ')}`);
@@ -359,8 +378,14 @@ async function runFleet(
     killedWorkerUsage: killed?.usage ?? null,
     cpuMsPerCustomer: round((stackCpu * 1000) / totalCustomers, 1),
     workersRssMb: { before: rssBefore, idleAfter: rssIdle },
-    idleMemoryPerInstallKb: round((idleDeltaMb * 1024) / fleet.length, 0),
-    idleMemoryFor1000InstallsPerWorkerMb: round(((idleDeltaMb / fleet.length) * 1000) / 2, 0),
+    rssGrowthPerInstallKb: round((idleDeltaMb * 1024) / fleet.length, 0),
+    idleMemory: {
+      freshWorkersMb: rssFresh,
+      withEveryInstallCachedMb: rssWithInstalls,
+      installsWoken: woken.length,
+      perInstallKb: round(perInstallKb, 0),
+      for1000InstallsPerWorkerMb: round((perInstallKb * 1000) / 1024, 0),
+    },
     histories: {
       eventsTotal: histories.reduce((total, h) => total + h.events, 0),
       bytesTotal: histories.reduce((total, h) => total + h.bytes, 0),
@@ -469,6 +494,10 @@ function median(values: number[]): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor((sorted.length - 1) / 2)] as number;
+}
+
+function sumOf(values: number[]): number {
+  return values.reduce((total, value) => total + value, 0);
 }
 
 async function currentRssMb(pid: number): Promise<number> {

@@ -1,7 +1,8 @@
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IntercomError, type IntercomClient, type Intercom } from 'intercom-client';
 import type { RateWindow } from './rate-window';
-import type { InFlightLimiter } from './intercom-in-flight';
+import { MAX_IN_FLIGHT, type InFlightLimiter } from './intercom-in-flight';
 import { activityContext, throwIfActivityCancelled } from '../vendors/activity-cancellation';
 
 /** Intercom answered 429: retry after `retryAfterMs`. */
@@ -281,6 +282,9 @@ async function abortableBy<T>(
   work: (signal: AbortSignal | undefined) => Promise<T>,
 ): Promise<T> {
   if (!cancellation) return work(undefined);
+  // One listener per request in flight, which the workspace's in-flight limit bounds (at most 64), above Node's
+  // default warning threshold of 10 listeners per signal.
+  if (getMaxListeners(cancellation) < MAX_IN_FLIGHT) setMaxListeners(MAX_IN_FLIGHT, cancellation);
   const controller = new AbortController();
   const abort = () => controller.abort(cancellation.reason);
   cancellation.addEventListener('abort', abort, { once: true });

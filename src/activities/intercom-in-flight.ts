@@ -11,7 +11,7 @@ const INITIAL_IN_FLIGHT = 4;
  */
 const MIN_IN_FLIGHT = 16;
 /** A ceiling for a misbehaving measurement (a 30 s timeout would otherwise allow thousands). */
-const MAX_IN_FLIGHT = 64;
+export const MAX_IN_FLIGHT = 64;
 /** Calls in flight beyond Little's law: latency varies from call to call, and idle slots cost throughput. */
 const HEADROOM = 1.5;
 /** Weight of the newest latency sample in the moving average. */
