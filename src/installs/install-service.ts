@@ -224,8 +224,9 @@ export class InstallService {
       logger.info({ installId: install.id, changed: result.changed }, 'credentials rotated');
     if (await reviveFailedInstall(pool, install.id)) {
       logger.info({ installId: install.id }, 'failed install starts again with verified credentials');
-      // The workflows of the run that failed the install may still be winding down: replaced, not reused.
-      await this.deps.workflows.ensureSync(install.id, { replaceStopping: true });
+      // The workflows of the run that failed the install may still be closing (only a sync run fails an install, and
+      // it ends when it does): replaced, not reused. What they held is rebuilt by the import that follows.
+      await this.deps.workflows.ensureSync(install.id, { replaceRunning: true });
       await restartFailedInstallImport(pool, this.deps.workflows, install.id);
     }
     return result;

@@ -55,16 +55,17 @@ export class InstallWorkflows {
     return { sync: this.uiLink(syncWorkflowId(installId)), import: this.uiLink(importWorkflowId(installId)) };
   }
 
-  /** Starts the install's sync workflow unless it runs already (with `replaceStopping`, unless that run is stopping). */
-  async ensureSync(installId: string, options: { replaceStopping?: boolean } = {}): Promise<void> {
-    // A run that stopped itself (the install failed) only winds down: reused, it would close under the new import.
-    const stopping = options.replaceStopping && (await this.syncStatus(installId).catch(() => null))?.disabled;
+  /**
+   * Starts the install's sync workflow unless it runs already; with `replaceRunning`, a running one is terminated and
+   * replaced (a run that failed the install is still closing: reused, it would close under the new import).
+   */
+  async ensureSync(installId: string, options: { replaceRunning?: boolean } = {}): Promise<void> {
     await this.options.client.workflow.start<typeof syncWorkflow>('syncWorkflow', {
       workflowId: syncWorkflowId(installId),
       taskQueue: this.options.taskQueue,
       args: [{ installId }],
       priority: syncPriority(installId),
-      workflowIdConflictPolicy: stopping
+      workflowIdConflictPolicy: options.replaceRunning
         ? WorkflowIdConflictPolicy.TERMINATE_EXISTING
         : WorkflowIdConflictPolicy.USE_EXISTING,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
