@@ -367,9 +367,9 @@ describe('install flow: OAuth on both sides, sessions and state', function () {
             [installId],
           );
           const row = found.rows[0];
-          return row.status === 'live' && row.last_error === null && row.import_status === 'completed'
-            ? true
-            : undefined;
+          if (row.status === 'live' && row.last_error === null && row.import_status === 'completed') return true;
+          // Thrown, not returned: a timeout then says where the install stood.
+          throw new Error(`install ${JSON.stringify(row)}`);
         },
         90_000,
         'the reconnected install to import again (to completion) and be live',
