@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { createImport } from '../db/imports';
+import { cancelRunningImports, createImport } from '../db/imports';
 import { findInstall } from '../db/installs';
 import { newImportId, type InstallWorkflows } from '../temporal-client/workflows';
 
@@ -37,10 +37,7 @@ export async function restartFailedInstallImport(
   workflows: InstallWorkflows,
   installId: string,
 ): Promise<ResyncRequest> {
-  await pool.query(
-    `UPDATE imports SET status = 'canceled', finished_at = now() WHERE install_id = $1 AND status = 'running'`,
-    [installId],
-  );
+  await cancelRunningImports(pool, installId);
   return startResync(pool, workflows, installId, { replaceRunning: true });
 }
 

@@ -36,6 +36,14 @@ export async function recordImportProgress(
   );
 }
 
+/** Rows of imports still `running` for the install end as `canceled` (their workflow is being replaced). */
+export async function cancelRunningImports(db: Queryable, installId: string): Promise<void> {
+  await db.query(
+    `UPDATE imports SET status = 'canceled', finished_at = now() WHERE install_id = $1 AND status = 'running'`,
+    [installId],
+  );
+}
+
 export async function completeImport(db: Queryable, importId: string, customersSeen: number): Promise<Date> {
   const result = await db.query<{ finished_at: Date }>(
     `UPDATE imports SET status = 'completed', finished_at = COALESCE(finished_at, now()), customers_seen = $2,
