@@ -1,7 +1,7 @@
 import { activityInfo, heartbeat } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { attributeDefinitions } from '../mapping';
-import { markAttributesReady, setInstallStatus, type Install } from '../db/installs';
+import { failInstallWithCredentials, markAttributesReady, type Install } from '../db/installs';
 import { markEventsProcessed } from '../db/events';
 import { mirroredCustomerIds } from '../db/mirror';
 import { emptyCounters } from '../shared/counters';
@@ -41,6 +41,11 @@ function refreshedByEarlierAttempts(): string[] {
   return Array.isArray(details?.refreshed) ? details.refreshed.filter((id) => typeof id === 'string') : [];
 }
 
+/** The install row an activity read, with the credentials its calls used (unset until read). */
+interface LoadedInstall {
+  install?: Install;
+}
+
 export interface SyncBatchResult {
   counters: SyncCounters;
   lastError: string | null;
@@ -51,11 +56,13 @@ export function createSyncActivities(deps: { pool: Pool; lockPool: Pool; context
 
   /** Makes sure every attribute the install writes exists in Intercom with its type, before the first write. */
   async function prepareInstall(input: { installId: string }): Promise<void> {
+    const loaded: LoadedInstall = {};
     await withFailureMapping(async () => {
       const { install, intercom } = await contexts.load(input.installId);
+      loaded.install = install;
       if (install.status === 'disabled') return;
       await ensureAttributes(install, intercom);
-    }).catch(failInstallOn(input.installId));
+    }).catch(failInstallOn(loaded));
   }
 
   /**
@@ -85,11 +92,15 @@ export function createSyncActivities(deps: { pool: Pool; lockPool: Pool; context
     await markAttributesReady(pool, install.id, attributeSet);
   }
 
-  /** A failure no retry can fix (Intercom refused the token, …) fails the install, with its reason on the status. */
-  function failInstallOn(installId: string) {
+  /**
+   * A failure no retry can fix (Intercom refused the token, …) fails the install, with its reason on the status, if
+   * the credentials it was found with are still the install's. A failure while loading them needs no write here: a
+   * grant Stripe refuses fails its installs as it is refused, and a missing or disabled install has nothing to fail.
+   */
+  function failInstallOn(loaded: LoadedInstall) {
     return async (err: unknown): Promise<never> => {
-      if (err instanceof ApplicationFailure && err.type === INSTALL_FAILED) {
-        await setInstallStatus(pool, installId, 'failed', err.message);
+      if (err instanceof ApplicationFailure && err.type === INSTALL_FAILED && loaded.install) {
+        await failInstallWithCredentials(pool, loaded.install, err.message);
       }
       throw err;
     };
@@ -103,11 +114,13 @@ export function createSyncActivities(deps: { pool: Pool; lockPool: Pool; context
     // Customers whose Stripe state an earlier attempt already brought into the mirror: a retry (after a 429, say)
     // reads only the rest.
     const progress: RefreshProgress = { refreshed: refreshedByEarlierAttempts() };
+    const loaded: LoadedInstall = {};
     return withFailureMapping(
       async () => {
         const counters = emptyCounters();
         const context = await contexts.load(input.installId, () => heartbeat(progress));
         const { install } = context;
+        loaded.install = install;
         if (install.status === 'disabled' || install.status === 'failed') {
           const eventIds = input.items.flatMap((item) => item.eventIds);
           await markEventsProcessed(pool, install.id, eventIds, 'failed', `install ${install.status}`);
@@ -166,7 +179,7 @@ export function createSyncActivities(deps: { pool: Pool; lockPool: Pool; context
         return { counters, lastError: writer.lastFailure };
       },
       () => progress,
-    ).catch(failInstallOn(input.installId));
+    ).catch(failInstallOn(loaded));
   }
 
   return { prepareInstall, syncCustomers };

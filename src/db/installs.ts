@@ -159,6 +159,25 @@ export async function setInstallStatus(
   );
 }
 
+/**
+ * Fails an install for a reason found with the credentials `used` (a token Intercom refused, a key Stripe rejected),
+ * unless they are no longer the install's: a reconnect that replaced them (and revived the install) while the failing
+ * call ran has already mended what the failure reports. False when nothing changed.
+ */
+export async function failInstallWithCredentials(
+  db: Queryable,
+  used: Pick<Install, 'id' | 'stripeApiKeySealed' | 'intercomTokenSealed' | 'stripeGrantId'>,
+  reason: string,
+): Promise<boolean> {
+  const result = await db.query(
+    `UPDATE installs SET status = 'failed', last_error = $2, updated_at = now()
+     WHERE id = $1 AND status <> 'disabled' AND stripe_api_key_enc IS NOT DISTINCT FROM $3
+       AND intercom_token_enc IS NOT DISTINCT FROM $4 AND stripe_grant_id IS NOT DISTINCT FROM $5`,
+    [used.id, reason, used.stripeApiKeySealed, used.intercomTokenSealed, used.stripeGrantId],
+  );
+  return (result.rowCount ?? 0) > 0;
+}
+
 /** Records that the attributes of `attributeSet` (`attributeSetKey`) exist in the install's Intercom workspace. */
 export async function markAttributesReady(db: Queryable, id: string, attributeSet: string): Promise<void> {
   await db.query(

@@ -16,6 +16,7 @@ import {
   type SealedCredentials,
 } from '../db/installs';
 import type { IntercomRegion } from '../vendors/intercom';
+import { withAdvisoryLock } from '../db/locks';
 import { createImport, latestImport, settleEndedImport } from '../db/imports';
 import { contactCounts } from '../db/contacts';
 import { countCustomersWithoutEmail } from '../db/mirror';
@@ -98,24 +99,28 @@ export class InstallService {
       verifyStripeKey(request.stripe.apiKey, config),
       verifyIntercomToken(request.intercom.accessToken, request.intercom.region, config),
     ]);
-    await refusePrefixCollision(pool, {
-      workspaceId,
-      stripeAccountId: accountId,
-      livemode: isLiveKey(request.stripe.apiKey),
-      prefix: request.attributePrefix,
-      metadataKeys: request.metadataAttributes,
-    });
-    const { install, created } = await insertInstall(pool, {
-      id: newInstallId(),
-      stripeAccountId: accountId,
-      livemode: isLiveKey(request.stripe.apiKey),
-      stripeApiKeySealed: secrets.seal(request.stripe.apiKey),
-      intercomWorkspaceId: workspaceId,
-      intercomRegion: request.intercom.region,
-      intercomTokenSealed: secrets.seal(request.intercom.accessToken),
-      attributePrefix: request.attributePrefix,
-      matchBy: request.matchBy,
-      metadataAttributes: request.metadataAttributes,
+    // One install of a workspace at a time between the prefix check and the insert: two accounts installed at once
+    // with the same prefix would otherwise both pass the check.
+    const { install, created } = await withAdvisoryLock(pool, `workspace-installs:${workspaceId}`, async (db) => {
+      await refusePrefixCollision(db, {
+        workspaceId,
+        stripeAccountId: accountId,
+        livemode: isLiveKey(request.stripe.apiKey),
+        prefix: request.attributePrefix,
+        metadataKeys: request.metadataAttributes,
+      });
+      return insertInstall(db, {
+        id: newInstallId(),
+        stripeAccountId: accountId,
+        livemode: isLiveKey(request.stripe.apiKey),
+        stripeApiKeySealed: secrets.seal(request.stripe.apiKey),
+        intercomWorkspaceId: workspaceId,
+        intercomRegion: request.intercom.region,
+        intercomTokenSealed: secrets.seal(request.intercom.accessToken),
+        attributePrefix: request.attributePrefix,
+        matchBy: request.matchBy,
+        metadataAttributes: request.metadataAttributes,
+      });
     });
     if (!created) {
       const credentials = await this.replaceCredentials(install, {
