@@ -27,7 +27,7 @@ import { DATA_EVENT_NAME_SUFFIXES, DEFAULT_EVENT_NAME_PREFIX } from '../src/mapp
 import { parseOptions, say, stderrLogger, stopOnSignals } from './lib/cli';
 import { countResponses, sum, type Emulators } from './lib/emulators';
 import { prepareEnvironment } from './lib/environment';
-import { installActions, installHistory } from './lib/history';
+import { installActions, installHistory, type HistoryTotals } from './lib/history';
 import { findTemporalServerPid, processUsage, StackMeter } from './lib/process-usage';
 import { maxPerSecond, percentiles } from './lib/rates';
 import { importResult, installAndWait, problems, round, seedScenario, type Api, type Scenario } from './lib/scenario';
@@ -223,9 +223,24 @@ async function runFleet(
   const load = chargeLoad(fleet, big, options['events-per-second'], sent, () => stopLoad);
   let killed: { at: number; usage: Awaited<ReturnType<typeof processUsage>> } | null = null;
   const deadline = Date.now() + options['timeout-minutes'] * 60_000;
+  // Which installs left `importing` is read from the database; the status API (Temporal queries and describes) is
+  // asked once per install, when it has: polling it for every importing install would add the bench's own load to
+  // the Temporal server it measures.
+  const importingIds = async (): Promise<Set<string>> => {
+    const ids = fleet.flatMap((install) => (install.installId ? [install.installId] : []));
+    const found = await pool.query<{ id: string }>(
+      `SELECT id FROM installs WHERE id = ANY($1) AND status = 'importing'`,
+      [ids],
+    );
+    return new Set(found.rows.map((row) => row.id));
+  };
   for (;;) {
+    const stillImporting = await importingIds();
     await forEachLimited(
-      fleet.filter((install) => install.liveAfterSeconds === undefined && install.installId),
+      fleet.filter(
+        (install) =>
+          install.liveAfterSeconds === undefined && install.installId && !stillImporting.has(install.installId),
+      ),
       8,
       async (install) => {
         const status = await callApi<unknown>(api, `/installs/${install.installId}`)
@@ -270,24 +285,27 @@ async function runFleet(
   stripeResponses.stop();
   const rssIdle = await Promise.all(workers.map((worker) => currentRssMb(worker.pid)));
 
-  // What an idle install costs a worker, apart from the garbage an import leaves in a heap: fresh workers, then one
-  // charge on every install so that each install's sync run sits in a worker's cache (as any install's does once it
-  // has had an event), measured against the fresh workers' own memory.
-  for (const [index, worker] of workers.entries()) {
-    await worker.stop();
-    workers[index] = await startWorker(`worker-fresh-${index + 1}`);
-  }
+  // What idle installs cost a worker, apart from the garbage an import leaves in a heap and from what any first work
+  // costs (code loaded, compiled, pools opened): one fresh worker in place of the two, so that every install is its
+  // own; one charge on a tenth of the installs to warm it, then one on every other install, so that each install's
+  // sync run has been in the worker (as any install's has once it had an event). The difference is what they cost.
+  for (const worker of workers) await worker.stop();
+  workers.splice(0, workers.length, await startWorker('worker-fresh'));
   await sleep(5_000);
   const rssFresh = await Promise.all(workers.map((worker) => currentRssMb(worker.pid)));
-  const wakeCharges: SentCharge[] = [];
-  let stopWake = false;
-  const wake = chargeLoad(fleet, big, fleet.length, wakeCharges, () => stopWake || wakeCharges.length >= fleet.length);
-  await wake;
-  stopWake = true;
-  const woken = await waitForCharges(intercom, wakeCharges, 120_000);
-  await sleep(5_000);
+  const warmCount = Math.min(fleet.length - 1, Math.max(2, Math.ceil(fleet.length / 10)));
+  const wakeEach = async (installs: FleetInstall[]) => {
+    const charges: SentCharge[] = [];
+    await chargeLoad(installs, big, installs.length, charges, () => charges.length >= installs.length);
+    const woken = await waitForCharges(intercom, charges, 120_000);
+    await sleep(5_000);
+    return woken;
+  };
+  const warmed = await wakeEach(fleet.slice(0, warmCount));
+  const rssWarm = await Promise.all(workers.map((worker) => currentRssMb(worker.pid)));
+  const woken = await wakeEach(fleet.slice(warmCount));
   const rssWithInstalls = await Promise.all(workers.map((worker) => currentRssMb(worker.pid)));
-  const perInstallKb = ((sumOf(rssWithInstalls) - sumOf(rssFresh)) * 1024) / fleet.length;
+  const perInstallKb = ((sumOf(rssWithInstalls) - sumOf(rssWarm)) * 1024) / (fleet.length - warmCount);
 
   // Per install: correctness and time against alone.
   const aloneMedian = (size: number) => median(aloneSeconds.get(size) ?? []);
@@ -333,12 +351,12 @@ async function runFleet(
   const latency = (during: boolean) =>
     percentiles(delivered.filter((charge) => charge.sent.duringBigImport === during).map((charge) => charge.latencyMs));
   const deliveries = fleet.flatMap((install) => install.stripe.admin.deliveries());
-  const histories = await Promise.all(
-    fleet.map(async (install) => ({
-      customers: install.scenario.customers,
-      ...(await installHistory(config, install.installId ?? '')),
-    })),
-  );
+  // A few at a time: each opens a connection, and a thousand at once time out against one dev server.
+  const histories: Array<HistoryTotals & { customers: number }> = [];
+  await forEachLimited(fleet, 8, async (install) => {
+    const totals = await installHistory(config, install.installId ?? '');
+    histories[install.index - 1] = { customers: install.scenario.customers, ...totals };
+  });
   // Billed actions from real histories: the big import (per customer) and, for webhooks, a small install's growth.
   const bigActions = await installActions(config, big.installId ?? '');
   const totalCustomers = sizes.reduce((total, size) => total + size, 0);
@@ -381,10 +399,12 @@ async function runFleet(
     rssGrowthPerInstallKb: round((idleDeltaMb * 1024) / fleet.length, 0),
     idleMemory: {
       freshWorkersMb: rssFresh,
+      warmedMb: rssWarm,
       withEveryInstallCachedMb: rssWithInstalls,
-      installsWoken: woken.length,
+      installsWoken: warmed.length + woken.length,
+      /** On the one worker, for the installs woken after the warm-up (at most WORKER_MAX_CACHED_WORKFLOWS cached). */
+      wokenInstallsMb: round(sumOf(rssWithInstalls) - sumOf(rssWarm), 0),
       perInstallKb: round(perInstallKb, 0),
-      for1000InstallsPerWorkerMb: round((perInstallKb * 1000) / 1024, 0),
     },
     histories: {
       eventsTotal: histories.reduce((total, h) => total + h.events, 0),

@@ -94,11 +94,12 @@ export const configSchema = z
     /** Workflow tasks a worker runs at once: CPU work (replay, commands) of a few ms each; the SDK wants at least 2. */
     WORKER_WORKFLOW_TASK_SLOTS: z.coerce.number().int().min(2).max(500).default(10),
     /**
-     * Workflow runs a worker keeps in memory. Each install's sync workflow runs for ever: one evicted from the cache is
-     * replayed from its first event at its next signal (up to 1,000 events, about 0.7 ms each), so this should exceed
-     * the installs per worker. An idle cached run costs memory (docs/scale.md has the figure).
+     * Workflow runs a worker keeps in memory, the ones used last. A run evicted from the cache is replayed from its
+     * first event at its next task (up to 1,000 events, about 0.7 ms each): this should exceed the runs at work at
+     * once (an importing install has two), not the installs, since an idle install's run is short to replay and would
+     * only cost memory while cached (docs/scale.md has the figures).
      */
-    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(1_000),
+    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).default(250),
     PUBLIC_URL: httpBase.default('http://127.0.0.1:3000'),
     /**
      * A request whose body is still arriving after this is answered 408 and closed (a slow client holding a socket:

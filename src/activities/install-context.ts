@@ -27,10 +27,18 @@ interface CachedClients {
 }
 
 /**
+ * Installs whose clients a worker keeps. A Stripe client holds every API resource it offers (about 45 KB), so keeping
+ * one for each install a worker ever served would make idle installs cost memory; the installs at work stay in, and
+ * one back from idle builds its clients again (no call).
+ */
+const CACHED_CLIENTS_MAX = 128;
+
+/**
  * Loads an install with its secrets opened into API clients. Clients are reused across activities of this worker
- * (keeping HTTP connections warm) until the install's credentials change.
+ * (keeping HTTP connections warm) until the install's credentials change, for the CACHED_CLIENTS_MAX installs used last.
  */
 export class InstallContexts {
+  /** In order of last use, oldest first. */
   private readonly clients = new Map<string, CachedClients>();
   /** Status reads under way, by install: concurrent writes join one instead of each taking a pool connection. */
   private readonly statusReads = new Map<string, Promise<Install | undefined>>();
@@ -107,7 +115,11 @@ export class InstallContexts {
     const sealedToken = install.intercomTokenSealed;
     if (sealedToken === null) throw installFailure(`install ${install.id} is disabled`);
     const cached = this.clients.get(install.id);
-    if (cached && cached.stripeKey === stripeKey && cached.sealedToken === sealedToken) return cached;
+    this.clients.delete(install.id);
+    if (cached && cached.stripeKey === stripeKey && cached.sealedToken === sealedToken) {
+      this.clients.set(install.id, cached);
+      return cached;
+    }
     const { config, secrets } = this.deps;
     const fresh: CachedClients = {
       stripeKey,
@@ -116,6 +128,8 @@ export class InstallContexts {
       intercom: createIntercomClient(secrets.open(sealedToken), install.intercomRegion, config),
     };
     this.clients.set(install.id, fresh);
+    const leastRecent = this.clients.keys().next().value;
+    if (this.clients.size > CACHED_CLIENTS_MAX && leastRecent !== undefined) this.clients.delete(leastRecent);
     return fresh;
   }
 }

@@ -284,8 +284,12 @@ export class InstallService {
     const [latest, importLive, sync, contacts, skippedNoEmail, failed, webhooks, ignored, warnings] = await Promise.all(
       [
         latestImport(pool, install.id),
-        queryable(health?.importRunning) ? workflows.importProgress(install.id).catch(() => null) : null,
-        queryable(health?.syncRunning) ? workflows.syncStatus(install.id).catch(() => null) : null,
+        queryable(health?.importRunning)
+          ? workflows.importProgress(install.id, { knownRunning: health !== null }).catch(() => null)
+          : null,
+        queryable(health?.syncRunning)
+          ? workflows.syncStatus(install.id, { knownRunning: health !== null }).catch(() => null)
+          : null,
         contactCounts(pool, install.id),
         countCustomersWithoutEmail(pool, install.id),
         countFailures(pool, install.id),

@@ -4,6 +4,8 @@ import { importWorkflowId, syncWorkflowId } from '../shared/ids';
 
 /** A Temporal poller is live while it asked for work this recently (a long poll lasts up to ~70 s). */
 const POLLER_LIVE_MS = 90_000;
+/** How long one answer about the queue's pollers is reused (small beside POLLER_LIVE_MS). */
+const WORKER_POLLING_REUSE_MS = 2_000;
 /** A running activity whose last heartbeat is older than this is stalled (they heartbeat every 2 s). */
 const STALLED_AFTER_MS = 15_000;
 
@@ -57,8 +59,24 @@ export class WorkflowsHealthProbe {
     private readonly taskQueue: string,
   ) {}
 
-  /** Whether some worker polls both the workflow and the activity task queue. */
-  async workerPolling(now = Date.now()): Promise<boolean> {
+  private recentPolling: { at: number; answer: Promise<boolean> } | null = null;
+
+  /**
+   * Whether some worker polls both the workflow and the activity task queue. One answer serves every install's
+   * status for WORKER_POLLING_REUSE_MS: the queue is the same for all of them, and a poller stays live far longer.
+   */
+  workerPolling(now = Date.now()): Promise<boolean> {
+    const recent = this.recentPolling;
+    if (recent && now - recent.at >= 0 && now - recent.at < WORKER_POLLING_REUSE_MS) return recent.answer;
+    const answer = this.askPollers(now);
+    this.recentPolling = { at: now, answer };
+    answer.catch(() => {
+      if (this.recentPolling?.answer === answer) this.recentPolling = null;
+    });
+    return answer;
+  }
+
+  private async askPollers(now: number): Promise<boolean> {
     const queues = await Promise.all(
       TASK_QUEUE_TYPES.map((taskQueueType) =>
         this.client.workflowService.describeTaskQueue({

@@ -153,30 +153,38 @@ export class InstallWorkflows {
     return this.healthProbe().workerPolling();
   }
 
+  private probe: WorkflowsHealthProbe | null = null;
+
   private healthProbe(): WorkflowsHealthProbe {
     const { client, namespace, taskQueue } = this.options;
-    return new WorkflowsHealthProbe(client, namespace, taskQueue);
+    this.probe ??= new WorkflowsHealthProbe(client, namespace, taskQueue);
+    return this.probe;
   }
 
-  async syncStatus(installId: string): Promise<SyncStatus | null> {
+  /** `knownRunning`: the caller has just described the run (the health probe did), so it is not described again. */
+  async syncStatus(installId: string, options: { knownRunning?: boolean } = {}): Promise<SyncStatus | null> {
     const handle = this.options.client.workflow.getHandle(syncWorkflowId(installId));
-    return this.queryIfRunning(handle, () => handle.query(syncStatusQuery));
+    return this.queryIfRunning(handle, () => handle.query(syncStatusQuery), options.knownRunning);
   }
 
-  async importProgress(installId: string): Promise<ImportProgress | null> {
+  /** `knownRunning`: as for syncStatus. */
+  async importProgress(installId: string, options: { knownRunning?: boolean } = {}): Promise<ImportProgress | null> {
     const handle = this.options.client.workflow.getHandle(importWorkflowId(installId));
-    return this.queryIfRunning(handle, () => handle.query(importProgressQuery));
+    return this.queryIfRunning(handle, () => handle.query(importProgressQuery), options.knownRunning);
   }
 
   /**
    * A query needs a worker to answer it; with none polling, Temporal would hold the call for its full timeout.
    * The deadline keeps status pages responsive: callers fall back to what Postgres knows.
    */
-  private async queryIfRunning<T>(handle: WorkflowHandle, query: () => Promise<T>): Promise<T | null> {
+  private async queryIfRunning<T>(
+    handle: WorkflowHandle,
+    query: () => Promise<T>,
+    knownRunning = false,
+  ): Promise<T | null> {
     try {
       return await this.options.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, async () => {
-        const description = await handle.describe();
-        if (description.status.name !== 'RUNNING') return null;
+        if (!knownRunning && (await handle.describe()).status.name !== 'RUNNING') return null;
         return await query();
       });
     } catch (err) {
