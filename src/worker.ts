@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { sharedStripePacers } from './db/stripe-budgets';
 import { createActivities, createInstallContexts, createInstallWorkflows, type ActivityDeps } from './activities';
-import { catchUpAllInstalls } from './activities/catch-up';
+import { catchUpAllInstallsOnce } from './activities/catch-up';
 import type { Config } from './config';
 import { openWorkerDatabases, runProcess } from './infra/entry-point';
 import type { Shutdown } from './infra/lifecycle';
@@ -85,13 +85,18 @@ function main() {
  * Not awaited by callers: the worker polls meanwhile.
  */
 export function catchUpAtStart(deps: ActivityDeps): void {
-  const { pool, logger } = deps;
-  void catchUpAllInstalls({
+  const { pool, lockPool, logger } = deps;
+  void catchUpAllInstallsOnce({
     pool,
+    lockPool,
     logger,
     contexts: createInstallContexts(deps),
     workflows: createInstallWorkflows(deps),
-  }).catch((err: unknown) => logger.warn({ err }, 'catch-up of Stripe events at start failed'));
+  })
+    .then((results) => {
+      if (results === null) logger.info('another worker is catching up every install; this one leaves it to it');
+    })
+    .catch((err: unknown) => logger.warn({ err }, 'catch-up of Stripe events at start failed'));
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import type Stripe from 'stripe';
 import type { InstallWorkflows } from '../temporal-client/workflows';
 import { listInstallsByStatus } from '../db/installs';
+import { unlessLockedElsewhere } from '../db/locks';
 import type { Logger } from '../logger';
 import type { StripeEventRef } from '../shared/messages';
 import { catchUpInstall, type CatchUpOutcome } from '../catch-up/catch-up';
@@ -133,6 +134,21 @@ export interface CatchUpAllDeps {
   contexts: InstallContexts;
   workflows: InstallWorkflows;
   logger: Logger;
+}
+
+/** The advisory lock a worker holds while it catches up every install at its start. */
+export const CATCH_UP_AT_START_LOCK = 'catch-up-every-install-at-worker-start';
+
+/**
+ * catchUpAllInstalls, unless another worker is doing it now (null then): workers started together, as a deploy or a
+ * scale-up starts them, would each read every install's events from Stripe and signal the same refs. One pass covers
+ * every install: those that turn live later have just imported; one whose pass dies with its worker is caught up by
+ * its sync workflow's own periodic catch-up.
+ */
+export async function catchUpAllInstallsOnce(
+  deps: CatchUpAllDeps & { lockPool: Pool },
+): Promise<InstallCatchUp[] | null> {
+  return unlessLockedElsewhere(deps.lockPool, CATCH_UP_AT_START_LOCK, () => catchUpAllInstalls(deps));
 }
 
 export interface InstallCatchUp {

@@ -23,6 +23,28 @@ export async function withAdvisoryLock<T>(
 }
 
 /**
+ * Runs `work` holding the advisory lock on `key` if no other session holds it; without running it, null otherwise.
+ * The lock is held on a connection of `lockPool` for as long as the work runs, and goes with it if the process dies.
+ */
+export async function unlessLockedElsewhere<T>(lockPool: Pool, key: string, work: () => Promise<T>): Promise<T | null> {
+  const client = await lockPool.connect();
+  try {
+    const { rows } = await client.query<{ taken: boolean }>(
+      'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS taken',
+      [key],
+    );
+    if (rows[0]?.taken !== true) return null;
+    try {
+      return await work();
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/**
  * Runs `work` holding the advisory locks of every key at once, taken in one query on a connection of `lockPool` that
  * does nothing else meanwhile: the work runs its queries wherever it likes (in parallel, on the main pool), since
  * session-level advisory locks guard the keys, not the connection's queries. Keeping the lock holders in a pool of

@@ -7,7 +7,13 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import Koa from 'koa';
 import { startStripeEmulator, type StripeEmulator } from '../../emulators/stripe';
-import { createCatchUpActivities, catchUpAllInstalls, type CatchUpResult } from '../../src/activities/catch-up';
+import {
+  CATCH_UP_AT_START_LOCK,
+  createCatchUpActivities,
+  catchUpAllInstalls,
+  catchUpAllInstallsOnce,
+  type CatchUpResult,
+} from '../../src/activities/catch-up';
 import { createStripeClient } from '../../src/vendors/stripe';
 import { InstallContexts } from '../../src/activities/install-context';
 import { errorMiddleware } from '../../src/api/errors';
@@ -272,6 +278,29 @@ describe('webhooks: endpoint registration and event catch-up (Stripe emulator, r
       );
       const refs = await signalledRefs(install.id);
       assert.ok(refs.some((ref) => ref.customerId === customer.id));
+    });
+  });
+
+  describe('catchUpAllInstallsOnce (workers started together)', () => {
+    it('leaves the pass to the worker already making it, and makes it once that one is done', async () => {
+      const deps = { pool: db.pool, lockPool: db.pool, contexts, workflows, logger };
+      const otherWorker = await db.pool.connect();
+      try {
+        const held = await otherWorker.query<{ taken: boolean }>(
+          'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS taken',
+          [CATCH_UP_AT_START_LOCK],
+        );
+        assert.equal(held.rows[0]?.taken, true);
+        assert.equal(await catchUpAllInstallsOnce(deps), null, 'another worker is catching up');
+        await otherWorker.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [CATCH_UP_AT_START_LOCK]);
+      } finally {
+        otherWorker.release();
+      }
+      const results = await catchUpAllInstallsOnce(deps);
+      assert.ok(
+        results?.some((result) => result.installId === install.id),
+        'caught up once the lock is free',
+      );
     });
   });
 
