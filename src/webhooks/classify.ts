@@ -45,8 +45,11 @@ export function classifyEvent(
   if (event.livemode !== install.livemode) return { kind: 'ignored', reason: 'livemode_mismatch' };
   if (isType(INSTALL_EVENT_TYPES, event.type)) {
     // An uninstall from before this install ended an earlier connection (the Events API lists it for 30 days, and a
-    // catch-up after a re-install would find it): it says nothing about this one.
-    if (event.created < Math.floor(install.createdAt.getTime() / 1000)) {
+    // catch-up after a re-install would find it): it says nothing about this one. Stripe dates events to the second
+    // (https://docs.stripe.com/api/events/object#event_object-created), so one from the second the install was made
+    // is taken as earlier too: disabling a new install wipes its credentials, while a real uninstall that close after
+    // installing still shows, as the install failing on Stripe's refusal of its key.
+    if (event.created <= Math.floor(install.createdAt.getTime() / 1000)) {
       return { kind: 'ignored', reason: 'deauthorized_before_install' };
     }
     return { kind: 'deauthorize' };

@@ -605,8 +605,9 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
       const target = await createInstall({ account });
       const deauthorized = customerEvent({
         account,
-        // Now, not a few seconds back: a deauthorization from before the install is an earlier connection's.
-        created: Math.floor(Date.now() / 1000),
+        // After the install's second: one from before it, or from that very second, is taken as an earlier
+        // connection's (Stripe dates events to the second).
+        created: Math.floor(target.install.createdAt.getTime() / 1000) + 1,
         type: 'account.application.deauthorized',
         data: { object: { id: 'ca_app', object: 'application', name: 'stripe-intercom-sync' } },
       });

@@ -123,6 +123,18 @@ describe('events: classification of a verified event for an install', () => {
       { kind: 'ignored', reason: 'deauthorized_before_install' },
     ],
     [
+      'a deauthorization from the second the install was made (an uninstall just before a re-install)',
+      stripeEvent('account.application.deauthorized', { id: 'ca_1', object: 'application' }),
+      { ...live, createdAt: new Date(1_790_000_000_900) },
+      { kind: 'ignored', reason: 'deauthorized_before_install' },
+    ],
+    [
+      'a deauthorization from the second after the install was made',
+      stripeEvent('account.application.deauthorized', { id: 'ca_1', object: 'application' }),
+      { ...live, createdAt: new Date(1_789_999_999_900) },
+      { kind: 'deauthorize' },
+    ],
+    [
       'a test-mode deauthorization does not disable a live install',
       stripeEvent('account.application.deauthorized', { id: 'ca_1', object: 'application' }, { livemode: false }),
       live,
