@@ -151,7 +151,7 @@ async function runFleet(
     const emulators = { stripe, intercom, statuses: () => ({ stripe: {}, intercom: {} }) } as Emulators;
     return { index: seed, stripe, scenario: seedScenario(emulators, { customers, preexistingShare: 0.15, seed }) };
   };
-  say(`fleet: seeding ${sizes.length} accounts (${sum(Object.fromEntries(sizes.map((s, i) => [i, s])))} customers)`);
+  say(`fleet: seeding ${sizes.length} accounts (${sum(sizes)} customers)`);
   const fleet: FleetInstall[] = [];
   for (const size of sizes) fleet.push(await seeded(size));
   const alone: FleetInstall[] = [];
@@ -305,7 +305,7 @@ async function runFleet(
   const rssWarm = await Promise.all(workers.map((worker) => currentRssMb(worker.pid)));
   const woken = await wakeEach(fleet.slice(warmCount));
   const rssWithInstalls = await Promise.all(workers.map((worker) => currentRssMb(worker.pid)));
-  const perInstallKb = ((sumOf(rssWithInstalls) - sumOf(rssWarm)) * 1024) / (fleet.length - warmCount);
+  const perInstallKb = ((sum(rssWithInstalls) - sum(rssWarm)) * 1024) / (fleet.length - warmCount);
 
   // Per install: correctness and time against alone.
   const aloneMedian = (size: number) => median(aloneSeconds.get(size) ?? []);
@@ -359,14 +359,12 @@ async function runFleet(
   });
   // Billed actions from real histories: the big import (per customer) and, for webhooks, a small install's growth.
   const bigActions = await installActions(config, big.installId ?? '');
-  const totalCustomers = sizes.reduce((total, size) => total + size, 0);
+  const totalCustomers = sum(sizes);
   const stackCpu =
     Object.values(usage).reduce((total, part) => total + (part?.cpuSeconds ?? 0), 0) + (killed?.usage?.cpuSeconds ?? 0);
-  const stripe429 = sum(
-    Object.fromEntries(fleet.map((install, i) => [i, stripeResponses.statuses(install.stripe.port)[429] ?? 0])),
-  );
+  const stripe429 = sum(fleet.map((install) => stripeResponses.statuses(install.stripe.port)[429] ?? 0));
   const intercomStatuses = intercomResponses.statuses(intercom.port);
-  const idleDeltaMb = sumOf(rssIdle) - sumOf(rssBefore);
+  const idleDeltaMb = sum(rssIdle) - sum(rssBefore);
   const lost = sent.length - delivered.length;
   const failing = perInstall.filter((install) => install.problems.length > 0);
   for (const install of failing) say(`${install.installId} (${install.customers}): ${install.problems.join('; ')}`);
@@ -403,7 +401,7 @@ async function runFleet(
       withEveryInstallCachedMb: rssWithInstalls,
       installsWoken: warmed.length + woken.length,
       /** On the one worker, for the installs woken after the warm-up (at most WORKER_MAX_CACHED_WORKFLOWS cached). */
-      wokenInstallsMb: round(sumOf(rssWithInstalls) - sumOf(rssWarm), 0),
+      wokenInstallsMb: round(sum(rssWithInstalls) - sum(rssWarm), 0),
       perInstallKb: round(perInstallKb, 0),
     },
     histories: {
@@ -514,10 +512,6 @@ function median(values: number[]): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor((sorted.length - 1) / 2)] as number;
-}
-
-function sumOf(values: number[]): number {
-  return values.reduce((total, value) => total + value, 0);
 }
 
 async function currentRssMb(pid: number): Promise<number> {

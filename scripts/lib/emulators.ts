@@ -91,6 +91,7 @@ export async function configForEmulators(base: Config, emulators: Emulators): Pr
   };
 }
 
-export function sum(counts: Record<string, number>): number {
+/** The total of a list of numbers, or of a record's values (counts by endpoint, by status). */
+export function sum(counts: Record<string, number> | readonly number[]): number {
   return Object.values(counts).reduce((total, count) => total + count, 0);
 }
