@@ -53,6 +53,7 @@ export default tseslint.config(
                 '!../shared/ids',
                 '!../shared/messages',
                 '!../shared/preview',
+                '!../shared/priorities',
                 'pg',
                 'stripe',
                 'intercom-client',

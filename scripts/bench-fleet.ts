@@ -50,6 +50,8 @@ const optionsSchema = z.object({
   /** Sizes installed alone first (default: every size of the mix but the largest; `none` to skip). */
   'alone-sizes': z.string().optional(),
   'timeout-minutes': z.coerce.number().min(1).default(40),
+  /** Writes a V8 CPU profile of each worker and of the API (node --cpu-prof) into this directory. */
+  'cpu-prof-dir': z.string().min(1).optional(),
 });
 type Options = z.infer<typeof optionsSchema>;
 
@@ -158,13 +160,20 @@ async function runFleet(
   for (const size of aloneSizes) alone.push(await seeded(size));
 
   // The API first (it migrates), then two workers, each its own process as in production.
-  const apiProcess = await startServiceProcess(config, { logLevel: 'warn', entry: 'src/api/server.ts', name: 'api' });
+  const profileDir = options['cpu-prof-dir'];
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
+  const apiProcess = await startServiceProcess(config, {
+    logLevel: 'warn',
+    entry: 'src/api/server.ts',
+    name: 'api',
+    nodeArgs,
+  });
   shutdown.add('API process', async () => void (await apiProcess.stop()));
   const startWorker = async (name: string): Promise<ServiceProcess> => {
     const metricsPort = await freePort();
     const worker = await startServiceProcess(
       { ...config, WORKER_METRICS_PORT: metricsPort },
-      { logLevel: 'warn', entry: 'src/worker.ts', name, readyUrl: `http://127.0.0.1:${metricsPort}/metrics` },
+      { logLevel: 'warn', entry: 'src/worker.ts', name, readyUrl: `http://127.0.0.1:${metricsPort}/metrics`, nodeArgs },
     );
     shutdown.add(name, async () => void (await worker.stop()));
     return worker;

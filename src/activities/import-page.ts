@@ -12,9 +12,9 @@ import {
 } from '../db/mirror';
 import { completeImport, recordImportProgress } from '../db/imports';
 import { IMPORT_PAGE_SIZE } from '../workflows/constants';
-import type { CreatedRange, ImportPageKind } from '../shared/billing-lists';
+import type { BillingListKind, CreatedRange, ImportPageKind } from '../shared/billing-lists';
 import { CUSTOMER_LIST_EXPANSIONS, SUBSCRIPTION_LIST_EXPANSIONS } from '../vendors/stripe';
-import type { InstallContexts } from './install-context';
+import type { InstallContext, InstallContexts } from './install-context';
 import { installFailure, withFailureMapping } from './failures';
 
 export interface ImportPageInput {
@@ -40,106 +40,142 @@ export interface ImportPageResult {
   oldestCreated: number | null;
 }
 
+export interface FirstPagesResult {
+  /** When the account was created (unix s): nothing in it is older (see readAccountCreated). */
+  accountCreated: number;
+  /** The first page of each list asked for, in the order asked. */
+  pages: ImportPageResult[];
+}
+
 export function createImportActivities(deps: { pool: Pool; contexts: InstallContexts }) {
   const { pool, contexts } = deps;
 
-  /** Reads one Stripe list page into the mirror. One Stripe call (plus one account read on the first customer page). */
+  /** Reads one Stripe list page into the mirror. One Stripe call. */
   async function importPage(input: ImportPageInput): Promise<ImportPageResult> {
+    return withFailureMapping(async () => readPage(await loadImportable(input.installId), input));
+  }
+
+  /**
+   * The account's creation time and the first page of each of `kinds`, read at once: what every import starts with,
+   * in one activity where it took one per list and one for the account before them. A small account is read whole
+   * here. As many Stripe calls as there are lists, plus one.
+   */
+  async function importFirstPages(input: {
+    installId: string;
+    importId: string;
+    kinds: readonly BillingListKind[];
+  }): Promise<FirstPagesResult> {
     return withFailureMapping(async () => {
-      const { install, stripe } = await contexts.load(input.installId);
-      if (install.status === 'disabled') throw installFailure(`install ${install.id} is disabled`);
-      const part = {
-        ...(input.startingAfter ? { starting_after: input.startingAfter } : {}),
-        ...(input.created ? { created: createdFilter(input.created) } : {}),
-      };
-      const observedAt = new Date();
-      heartbeat();
-      switch (input.kind) {
-        case 'products': {
-          const page = await stripe.products.list({ limit: IMPORT_PAGE_SIZE, ...part });
-          await upsertCatalog(
-            pool,
-            install.id,
-            page.data.map((data) => ({ id: data.id, kind: 'product', data })),
-            observedAt,
-          );
-          return listResult(page);
-        }
-        case 'prices': {
-          const page = await stripe.prices.list({ limit: IMPORT_PAGE_SIZE, expand: ['data.tiers'], ...part });
-          await upsertCatalog(
-            pool,
-            install.id,
-            page.data.map((data) => ({ id: data.id, kind: 'price', data })),
-            observedAt,
-          );
-          return listResult(page);
-        }
-        case 'coupons': {
-          const page = await stripe.coupons.list({ limit: IMPORT_PAGE_SIZE, ...part });
-          await upsertCatalog(
-            pool,
-            install.id,
-            page.data.map((data) => ({ id: data.id, kind: 'coupon', data })),
-            observedAt,
-          );
-          return listResult(page);
-        }
-        case 'subscriptions': {
-          // Across the account, canceled ones included: one call per 100 subscriptions, none per customer.
-          const page = await stripe.subscriptions.list({
-            limit: IMPORT_PAGE_SIZE,
-            status: 'all',
-            expand: SUBSCRIPTION_LIST_EXPANSIONS,
-            ...part,
-          });
-          await upsertSubscriptions(pool, install.id, page.data, observedAt);
-          return listResult(page);
-        }
-        case 'charges': {
-          // Every charge, not only recent ones: an annual plan's or a one-off customer's latest charge can be a year
-          // old and still decide `last_charge_failed`, and total spent adds them all up. One call per 100 charges
-          // stays far within Stripe's read quota.
-          const page = await stripe.charges.list({ limit: IMPORT_PAGE_SIZE, ...part });
-          await upsertCharges(pool, install.id, page.data, observedAt);
-          await upsertLatestCharges(pool, install.id, latestChargePerCustomer(page.data, observedAt));
-          return listResult(page);
-        }
-        case 'customers': {
-          const page = await stripe.customers.list({
-            limit: IMPORT_PAGE_SIZE,
-            expand: CUSTOMER_LIST_EXPANSIONS,
-            ...part,
-          });
-          await upsertCustomers(
-            pool,
-            install.id,
-            page.data.map((customer) => ({
-              customerId: customer.id,
-              emailNormalized: normalizeEmail(customer.email),
-              deleted: false,
-              customer,
-              observedAt,
-            })),
-          );
-          const result = { ...listResult(page), customerIds: page.data.map((customer) => customer.id) };
-          if (input.progress) {
-            await recordImportProgress(pool, input.importId, {
-              pages: input.progress.pagesBefore + 1,
-              customersSeen: input.progress.customersBefore + page.data.length,
-              cursor: result.nextCursor,
-              estimatedTotal: input.progress.estimatedTotal,
-            });
-          }
-          return result;
-        }
-      }
+      const context = await loadImportable(input.installId);
+      const [account, ...pages] = await Promise.all([
+        context.stripe.accounts.retrieveCurrent(),
+        ...input.kinds.map((kind) =>
+          readPage(context, { installId: input.installId, importId: input.importId, kind, startingAfter: null }),
+        ),
+      ]);
+      return { accountCreated: account.created ?? 0, pages };
     });
+  }
+
+  async function loadImportable(installId: string): Promise<InstallContext> {
+    const context = await contexts.load(installId);
+    if (context.install.status === 'disabled') throw installFailure(`install ${installId} is disabled`);
+    return context;
+  }
+
+  async function readPage({ install, stripe }: InstallContext, input: ImportPageInput): Promise<ImportPageResult> {
+    const part = {
+      ...(input.startingAfter ? { starting_after: input.startingAfter } : {}),
+      ...(input.created ? { created: createdFilter(input.created) } : {}),
+    };
+    const observedAt = new Date();
+    heartbeat();
+    switch (input.kind) {
+      case 'products': {
+        const page = await stripe.products.list({ limit: IMPORT_PAGE_SIZE, ...part });
+        await upsertCatalog(
+          pool,
+          install.id,
+          page.data.map((data) => ({ id: data.id, kind: 'product', data })),
+          observedAt,
+        );
+        return listResult(page);
+      }
+      case 'prices': {
+        const page = await stripe.prices.list({ limit: IMPORT_PAGE_SIZE, expand: ['data.tiers'], ...part });
+        await upsertCatalog(
+          pool,
+          install.id,
+          page.data.map((data) => ({ id: data.id, kind: 'price', data })),
+          observedAt,
+        );
+        return listResult(page);
+      }
+      case 'coupons': {
+        const page = await stripe.coupons.list({ limit: IMPORT_PAGE_SIZE, ...part });
+        await upsertCatalog(
+          pool,
+          install.id,
+          page.data.map((data) => ({ id: data.id, kind: 'coupon', data })),
+          observedAt,
+        );
+        return listResult(page);
+      }
+      case 'subscriptions': {
+        // Across the account, canceled ones included: one call per 100 subscriptions, none per customer.
+        const page = await stripe.subscriptions.list({
+          limit: IMPORT_PAGE_SIZE,
+          status: 'all',
+          expand: SUBSCRIPTION_LIST_EXPANSIONS,
+          ...part,
+        });
+        await upsertSubscriptions(pool, install.id, page.data, observedAt);
+        return listResult(page);
+      }
+      case 'charges': {
+        // Every charge, not only recent ones: an annual plan's or a one-off customer's latest charge can be a year
+        // old and still decide `last_charge_failed`, and total spent adds them all up. One call per 100 charges
+        // stays far within Stripe's read quota.
+        const page = await stripe.charges.list({ limit: IMPORT_PAGE_SIZE, ...part });
+        await upsertCharges(pool, install.id, page.data, observedAt);
+        await upsertLatestCharges(pool, install.id, latestChargePerCustomer(page.data, observedAt));
+        return listResult(page);
+      }
+      case 'customers': {
+        const page = await stripe.customers.list({
+          limit: IMPORT_PAGE_SIZE,
+          expand: CUSTOMER_LIST_EXPANSIONS,
+          ...part,
+        });
+        await upsertCustomers(
+          pool,
+          install.id,
+          page.data.map((customer) => ({
+            customerId: customer.id,
+            emailNormalized: normalizeEmail(customer.email),
+            deleted: false,
+            customer,
+            observedAt,
+          })),
+        );
+        const result = { ...listResult(page), customerIds: page.data.map((customer) => customer.id) };
+        if (input.progress) {
+          await recordImportProgress(pool, input.importId, {
+            pages: input.progress.pagesBefore + 1,
+            customersSeen: input.progress.customersBefore + page.data.length,
+            cursor: result.nextCursor,
+            estimatedTotal: input.progress.estimatedTotal,
+          });
+        }
+        return result;
+      }
+    }
   }
 
   /**
    * When the account was created (unix s): nothing in it is older, so it bounds the import's list splits and its
-   * estimate of the customer count. One Stripe call.
+   * estimate of the customer count. One Stripe call. Imports started since FIRST_PAGES_PATCH (workflows/import.ts)
+   * read it in importFirstPages; kept for the runs started before.
    */
   async function readAccountCreated(input: { installId: string }): Promise<number> {
     return withFailureMapping(async () => {
@@ -156,7 +192,7 @@ export function createImportActivities(deps: { pool: Pool; contexts: InstallCont
     return { finishedAt: finishedAt.toISOString() };
   }
 
-  return { importPage, readAccountCreated, finishImport };
+  return { importPage, importFirstPages, readAccountCreated, finishImport };
 }
 
 function createdFilter(range: CreatedRange): Stripe.RangeQueryParam {

@@ -19,6 +19,7 @@ import {
 import type { importWorkflow, syncWorkflow } from '../workflows';
 import { WorkflowsHealthProbe, type WorkflowsHealth } from './sync-health';
 import { withTimeout } from '../infra/timing';
+import { IMPORT_PRIORITY_KEY } from '../shared/priorities';
 
 export interface WorkflowsOptions {
   client: Client;
@@ -34,13 +35,14 @@ export const newImportId = (): string => `imp_${randomBytes(9).toString('base64u
  * install's workflows, and of their activities (which inherit it), carries the install's id as fairness key, so the
  * server hands out the queue's backlog across installs in turn instead of first come first served: one large import
  * no longer fills every worker slot while small installs wait behind it. An import's own tasks (its Stripe reads) are
- * at priority 4, below the default 3 of the sync workflows' (writes to Intercom, live changes among them), so a
- * live change never waits behind a backlog of import reads. Priority is on by default; fairness needs the server's
+ * at IMPORT_PRIORITY_KEY, below the default 3 of the sync workflows' (writes to Intercom), so a live change never
+ * waits behind a backlog of import reads; the sync workflow writes customers only an import brought at that priority
+ * too (workflows/sync.ts). Priority is on by default; fairness needs the server's
  * `matching.enableFairness` (the dev server we start sets it; a Temporal Cloud namespace enables it in its settings);
  * where it is off, the fairness key is ignored.
  */
 const syncPriority = (installId: string): Priority => ({ fairnessKey: installId });
-const importPriority = (installId: string): Priority => ({ priorityKey: 4, fairnessKey: installId });
+const importPriority = (installId: string): Priority => ({ priorityKey: IMPORT_PRIORITY_KEY, fairnessKey: installId });
 
 /** How the API and activities start, signal and query an install's workflows. */
 export class InstallWorkflows {

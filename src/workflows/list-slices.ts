@@ -22,6 +22,18 @@ export function wholeList(kind: ImportPageKind): ListSlice {
   return { kind, created: { gte: null, lt: null }, cursor: null, readTo: null };
 }
 
+/** What a page read tells of its slice's rest: none when it was the last page, else restOfSlice's. */
+export function restAfterPage(
+  slice: ListSlice,
+  page: { hasMore: boolean; nextCursor: string | null; newestCreated: number | null; oldestCreated: number | null },
+  accountCreated: number,
+  canSplit: boolean,
+): ListSlice[] {
+  const { nextCursor, newestCreated, oldestCreated } = page;
+  if (!page.hasMore || nextCursor === null || newestCreated === null || oldestCreated === null) return [];
+  return restOfSlice(slice, { nextCursor, newestCreated, oldestCreated }, accountCreated, canSplit);
+}
+
 /**
  * The rest of a slice after one of its pages, as one slice or, when `canSplit` and the rest looks big enough, two
  * that cover it exactly: the objects after the cursor are those created at or before the page's oldest, so

@@ -1,4 +1,5 @@
 import {
+  type ActivityOptions,
   allHandlersFinished,
   ApplicationFailure,
   condition,
@@ -36,6 +37,7 @@ import {
 import { WorkQueue, type PageAck, type WorkQueueSnapshot } from './work-queue';
 import { RecentIds } from './recent-ids';
 import { addCounters, emptyCounters } from '../shared/counters';
+import { IMPORT_PRIORITY_KEY } from '../shared/priorities';
 
 export interface SyncWorkflowInput {
   installId: string;
@@ -82,6 +84,13 @@ const DAILY_RUNS_PATCH = 'sync-run-continues-as-new-daily';
 const BOUNDED_HANDOVER_PATCH = 'sync-hands-over-pending-events-through-postgres';
 
 /**
+ * Batches of customers only an import brought (no Stripe event among them) are written at the import's priority, so
+ * that live changes (webhooks, catch-up) are handed to workers before them; runs started before wrote every batch at
+ * the workflow's own priority, live changes queued behind an import's writes.
+ */
+const IMPORT_BATCH_PRIORITY_PATCH = 'sync-import-only-batches-at-import-priority';
+
+/**
  * Whether an event id is a recorded Stripe event the next run can re-read: Stripe's event ids start with `evt_`
  * (https://docs.stripe.com/api/events/object); the support refresh's and reconcile's own ids do not, and a redelivered
  * event (reconcile --fix) is processed already, so not pending in PostgreSQL.
@@ -109,13 +118,14 @@ const { catchUpEvents, requestResync } = proxyActivities<Activities>({
   },
 });
 
-const { syncCustomers } = proxyActivities<Activities>({
+const syncBatchOptions: ActivityOptions = {
   startToCloseTimeout: '10 minutes',
   // The activity heartbeats every 2 s while it runs (withFailureMapping): a dead worker's batch is retried on another
   // worker within seconds, while a slow Intercom call keeps its attempt (bounded by the client's 30 s timeout).
   heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['InstallFailed'] },
-});
+};
+const { syncCustomers } = proxyActivities<Activities>(syncBatchOptions);
 
 /**
  * The single writer to Intercom for one install (`sync:<installId>`). Webhook events and import pages arrive as
@@ -123,6 +133,11 @@ const { syncCustomers } = proxyActivities<Activities>({
  */
 export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   const { installId } = input;
+  // The install's fairness key is kept: an activity's priority replaces the workflow's it would inherit.
+  const { syncCustomers: syncImportedCustomers } = proxyActivities<Activities>({
+    ...syncBatchOptions,
+    priority: { ...workflowInfo().priority, priorityKey: IMPORT_PRIORITY_KEY },
+  });
   const queue = new WorkQueue(input.carried?.queue);
   const recentEventIds = new RecentIds(RECENT_EVENT_WINDOW, input.carried?.recentEventIds);
   const counters = input.carried?.counters ?? emptyCounters();
@@ -213,7 +228,9 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
 
   async function runBatch(items: WorkItem[]): Promise<void> {
     try {
-      const result = await syncCustomers({ installId, items });
+      const importOnly = items.every((item) => item.eventIds.length === 0);
+      const write = importOnly && patched(IMPORT_BATCH_PRIORITY_PATCH) ? syncImportedCustomers : syncCustomers;
+      const result = await write({ installId, items });
       addCounters(counters, result.counters);
       if (result.lastError) lastError = result.lastError;
     } catch (err) {

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { seedCustomers } from '../../emulators/stripe';
+import { importWorkflowId, syncWorkflowId } from '../../src/shared/ids';
+import { IMPORT_PRIORITY_KEY } from '../../src/shared/priorities';
+import { installThroughApi, waitForImport } from '../support/import-scenario';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
+import { client as stripeClient } from '../support/stripe-sdk';
 
 describe('import: smoke', function () {
   this.timeout(300_000);
@@ -31,5 +35,84 @@ describe('import: smoke', function () {
     const contacts = stack.intercom.workspace(workspaceId).contacts;
     const withEmail = new Set(seeded.filter((c) => c.email && !c.deleted).map((c) => c.email!.toLowerCase()));
     assert.equal(contacts.length, withEmail.size);
+  });
+});
+
+describe('import: a small account', function () {
+  this.timeout(300_000);
+  let stack: TestStack;
+
+  // A stack of its own: the emulator is one Stripe account, and this one must be small.
+  before(async () => {
+    stack = await startTestStack();
+  });
+  after(() => stack?.close());
+
+  it("reads a small account's lists in one activity, and writes what it imported below live changes", async () => {
+    const seeded = seedCustomers(stack.stripe, { customers: 25, seed: 8 });
+    const { workspaceId, token } = stack.intercom.createWorkspace();
+    const id = await installThroughApi(stack, token);
+    await waitForImport(stack, id, { timeoutMs: 120_000 });
+
+    const history = await stack.service.temporal.workflow.getHandle(importWorkflowId(id)).fetchHistory();
+    const activities = (history.events ?? []).flatMap((event) => {
+      const scheduled = event.activityTaskScheduledEventAttributes;
+      return scheduled ? [scheduled.activityType?.name] : [];
+    });
+    assert.deepEqual(activities, ['importFirstPages', 'importPage', 'finishImport']);
+
+    // Every subscription and charge of the account reached the mirror from those first pages.
+    const stripe = stripeClient(stack.stripe);
+    const subscriptions = await stripe.subscriptions.list({ status: 'all', limit: 100 });
+    const charges = await stripe.charges.list({ limit: 100 });
+    assert.equal(subscriptions.has_more || charges.has_more, false, 'the seed fits in one page of each list');
+    const mirrored = await stack.service.pool.query<{ subscriptions: number; charges: number }>(
+      `SELECT (SELECT count(*)::int FROM stripe_subscriptions WHERE install_id = $1) AS subscriptions,
+              (SELECT count(*)::int FROM stripe_charges WHERE install_id = $1) AS charges`,
+      [id],
+    );
+    assert.deepEqual(mirrored.rows[0], { subscriptions: subscriptions.data.length, charges: charges.data.length });
+    assert.ok(subscriptions.data.length > 0 && charges.data.length > 0, 'the seed has subscriptions and charges');
+
+    const withEmail = new Set(seeded.filter((c) => c.email && !c.deleted).map((c) => c.email!.toLowerCase()));
+    assert.equal(stack.intercom.workspace(workspaceId).contacts.length, withEmail.size);
+
+    // The imported customers were written at the import's priority, keeping the install's fairness key; a live
+    // change (a webhook) at the workflow's own.
+    const customer = seeded.find((c) => c.email && !c.deleted)!;
+    stack.stripe.admin.updateCustomer(customer.id, { metadata: { tier: 'gold' } });
+    interface Batch {
+      priorityKey: number;
+      fairnessKey: string;
+      live: boolean;
+    }
+    const batches = await eventually(
+      async () => {
+        const sync = await stack.service.temporal.workflow.getHandle(syncWorkflowId(id)).fetchHistory();
+        const scheduled = (sync.events ?? []).flatMap((event): Batch[] => {
+          const attributes = event.activityTaskScheduledEventAttributes;
+          if (attributes?.activityType?.name !== 'syncCustomers') return [];
+          const input = JSON.parse(Buffer.from(attributes.input?.payloads?.[0]?.data ?? []).toString()) as {
+            items: Array<{ eventIds: string[] }>;
+          };
+          return [
+            {
+              priorityKey: attributes.priority?.priorityKey ?? 0,
+              fairnessKey: attributes.priority?.fairnessKey ?? '',
+              live: input.items.some((item) => item.eventIds.length > 0),
+            },
+          ];
+        });
+        return scheduled.some((batch) => batch.live) ? scheduled : undefined;
+      },
+      60_000,
+      'a live batch after the import',
+    );
+    const imported = batches.filter((batch) => !batch.live);
+    assert.ok(imported.length > 0);
+    for (const batch of imported) {
+      assert.deepEqual(batch, { priorityKey: IMPORT_PRIORITY_KEY, fairnessKey: id, live: false });
+    }
+    assert.deepEqual(batches.at(-1), { priorityKey: 0, fairnessKey: '', live: true });
   });
 });

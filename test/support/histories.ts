@@ -48,7 +48,7 @@ export const HISTORIES_DIR = path.resolve(__dirname, '..', 'histories');
 /** What a recorded history shows, for checking that the corpus covers what a deploy meets. */
 export interface HistoryShape {
   workflowType: string;
-  /** importPage activities scheduled, by list kind. */
+  /** Pages scheduled (importPage activities, and importFirstPages's one page per list), by list kind. */
   importPages: Record<string, number>;
   /** Whether some list was read in slices (an importPage with a creation-time bound). */
   slicedLists: boolean;
@@ -78,6 +78,11 @@ export function historyShape(history: proto.temporal.api.history.v1.IHistory): H
       };
       shape.importPages[input.kind] = (shape.importPages[input.kind] ?? 0) + 1;
       if (input.created && (input.created.gte !== null || input.created.lt !== null)) shape.slicedLists = true;
+    }
+    if (scheduled?.activityType?.name === 'importFirstPages') {
+      const data = scheduled.input?.payloads?.[0]?.data;
+      const input = JSON.parse(Buffer.from(data ?? []).toString('utf8')) as { kinds: string[] };
+      for (const kind of input.kinds) shape.importPages[kind] = (shape.importPages[kind] ?? 0) + 1;
     }
     if (event.workflowExecutionSignaledEventAttributes?.signalName === 'disable') shape.disabled = shape.completed;
   }
