@@ -68,6 +68,12 @@ function poll(url, intervalMs, onData) {
   setTimeout(tick, intervalMs);
 }
 
+/**
+ * Set once a form is submitted: its answer is the next page. A live update's reload would cancel that navigation, and
+ * the form's message with it (a resync the click started makes the page's own state change at once).
+ */
+let submitting = false;
+
 function liveStatus(section) {
   const bar = section.querySelector('progress');
   const badge = section.querySelector('[data-tone]');
@@ -75,6 +81,7 @@ function liveStatus(section) {
   const phases = section.querySelector('[data-list="phases"]');
   const shownLabel = badge ? badge.textContent : null;
   poll(section.getAttribute('data-status-url'), 1000, (view) => {
+    if (submitting) return false;
     // A form's message belongs to the state it was given in: once the state changes, it no longer holds.
     const done = document.getElementById('done-message');
     if (done && view.health.label !== shownLabel) done.remove();
@@ -123,4 +130,8 @@ document.addEventListener('DOMContentLoaded', () => {
       if (!window.confirm(form.getAttribute('data-confirm'))) event.preventDefault();
     });
   }
+  // After the forms' own listeners (submit bubbles up to here): a form whose confirmation was declined is not sent.
+  document.addEventListener('submit', (event) => {
+    if (!event.defaultPrevented) submitting = true;
+  });
 });
