@@ -144,7 +144,11 @@ export class StripeStateReader {
       const after = startingAfter;
       const page = await this.once(() => list(after ? { starting_after: after } : {}));
       objects.push(...page.data);
-      if (page.data[0]?.object === 'customer') this.progress.customersListed += page.data.length;
+      if (page.data[0]?.object === 'customer') {
+        this.progress.customersListed += page.data.length;
+        // once() reported the read before its customers were counted: the customers list may be the last to finish.
+        this.onProgress({ ...this.progress });
+      }
       const last = page.data.at(-1);
       if (!page.has_more || !last) return objects;
       startingAfter = last.id;

@@ -64,6 +64,21 @@ describe('reconcile: Stripe reads (issue 17: the import’s pacer and retry rule
     assert.equal(calls.customers, 4);
   });
 
+  it('reports every listed customer, also when the customers list is the last read to finish', async () => {
+    // A 429 first: the customers list answers after every other list.
+    const { stripe } = fakeStripe({ customers: [rateLimited(), customersPage(['cus_2', 'cus_1'], false)] });
+    const reports: number[] = [];
+    const reader = new StripeStateReader(
+      stripe,
+      (progress) => reports.push(progress.customersListed),
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      },
+    );
+    await reader.read([]);
+    assert.equal(reports.at(-1), 2, `reports: ${reports.join(', ')}`);
+  });
+
   it('fails at the first error a retry cannot mend, and starts no read after it', async () => {
     const { stripe, calls } = fakeStripe({
       customers: [customersPage(['cus_3'], true), customersPage(['cus_2'], true), customersPage(['cus_1'], false)],
