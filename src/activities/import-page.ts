@@ -67,13 +67,13 @@ export function createImportActivities(deps: { pool: Pool; contexts: InstallCont
   }): Promise<FirstPagesResult> {
     return withFailureMapping(async () => {
       const context = await loadImportable(input.installId);
-      const [account, ...pages] = await Promise.all([
-        context.stripe.accounts.retrieveCurrent(),
+      const [created, ...pages] = await Promise.all([
+        accountCreated(context.stripe),
         ...input.kinds.map((kind) =>
           readPage(context, { installId: input.installId, importId: input.importId, kind, startingAfter: null }),
         ),
       ]);
-      return { accountCreated: account.created ?? 0, pages };
+      return { accountCreated: created, pages };
     });
   }
 
@@ -180,7 +180,7 @@ export function createImportActivities(deps: { pool: Pool; contexts: InstallCont
   async function readAccountCreated(input: { installId: string }): Promise<number> {
     return withFailureMapping(async () => {
       const { stripe } = await contexts.load(input.installId);
-      return (await stripe.accounts.retrieveCurrent()).created ?? 0;
+      return accountCreated(stripe);
     });
   }
 
@@ -193,6 +193,11 @@ export function createImportActivities(deps: { pool: Pool; contexts: InstallCont
   }
 
   return { importPage, importFirstPages, readAccountCreated, finishImport };
+}
+
+/** When the account was created (unix s), for importFirstPages and readAccountCreated. One Stripe call. */
+async function accountCreated(stripe: Stripe): Promise<number> {
+  return (await stripe.accounts.retrieveCurrent()).created ?? 0;
 }
 
 function createdFilter(range: CreatedRange): Stripe.RangeQueryParam {

@@ -142,13 +142,14 @@ export class StripeStateReader {
     let startingAfter: string | undefined;
     for (;;) {
       const after = startingAfter;
-      const page = await this.once(() => list(after ? { starting_after: after } : {}));
+      // Customers are counted as part of the read, so that once() reports them with it: the customers list may be the
+      // last read to finish, and no later report would carry them.
+      const page = await this.once(async () => {
+        const read = await list(after ? { starting_after: after } : {});
+        if (read.data[0]?.object === 'customer') this.progress.customersListed += read.data.length;
+        return read;
+      });
       objects.push(...page.data);
-      if (page.data[0]?.object === 'customer') {
-        this.progress.customersListed += page.data.length;
-        // once() reported the read before its customers were counted: the customers list may be the last to finish.
-        this.onProgress({ ...this.progress });
-      }
       const last = page.data.at(-1);
       if (!page.has_more || !last) return objects;
       startingAfter = last.id;

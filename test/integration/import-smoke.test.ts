@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { seedCustomers } from '../../emulators/stripe';
 import { importWorkflowId, syncWorkflowId } from '../../src/shared/ids';
 import { IMPORT_PRIORITY_KEY } from '../../src/shared/priorities';
+import { scheduledInput } from '../support/histories';
 import { installThroughApi, waitForImport } from '../support/import-scenario';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 import { client as stripeClient } from '../support/stripe-sdk';
@@ -92,9 +93,7 @@ describe('import: a small account', function () {
         const scheduled = (sync.events ?? []).flatMap((event): Batch[] => {
           const attributes = event.activityTaskScheduledEventAttributes;
           if (attributes?.activityType?.name !== 'syncCustomers') return [];
-          const input = JSON.parse(Buffer.from(attributes.input?.payloads?.[0]?.data ?? []).toString()) as {
-            items: Array<{ eventIds: string[] }>;
-          };
+          const input = scheduledInput<{ items: Array<{ eventIds: string[] }> }>(attributes);
           return [
             {
               priorityKey: attributes.priority?.priorityKey ?? 0,

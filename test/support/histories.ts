@@ -58,6 +58,11 @@ export interface HistoryShape {
   completed: boolean;
 }
 
+/** The input an activity was scheduled with (its first argument, JSON-encoded as the SDK's default converter does). */
+export function scheduledInput<T>(scheduled: proto.temporal.api.history.v1.IActivityTaskScheduledEventAttributes): T {
+  return JSON.parse(Buffer.from(scheduled.input?.payloads?.[0]?.data ?? []).toString('utf8')) as T;
+}
+
 export function historyShape(history: proto.temporal.api.history.v1.IHistory): HistoryShape {
   const events = history.events ?? [];
   const shape: HistoryShape = {
@@ -71,18 +76,13 @@ export function historyShape(history: proto.temporal.api.history.v1.IHistory): H
   for (const event of events) {
     const scheduled = event.activityTaskScheduledEventAttributes;
     if (scheduled?.activityType?.name === 'importPage') {
-      const data = scheduled.input?.payloads?.[0]?.data;
-      const input = JSON.parse(Buffer.from(data ?? []).toString('utf8')) as {
-        kind: string;
-        created?: { gte: number | null; lt: number | null };
-      };
+      const input = scheduledInput<{ kind: string; created?: { gte: number | null; lt: number | null } }>(scheduled);
       shape.importPages[input.kind] = (shape.importPages[input.kind] ?? 0) + 1;
       if (input.created && (input.created.gte !== null || input.created.lt !== null)) shape.slicedLists = true;
     }
     if (scheduled?.activityType?.name === 'importFirstPages') {
-      const data = scheduled.input?.payloads?.[0]?.data;
-      const input = JSON.parse(Buffer.from(data ?? []).toString('utf8')) as { kinds: string[] };
-      for (const kind of input.kinds) shape.importPages[kind] = (shape.importPages[kind] ?? 0) + 1;
+      for (const kind of scheduledInput<{ kinds: string[] }>(scheduled).kinds)
+        shape.importPages[kind] = (shape.importPages[kind] ?? 0) + 1;
     }
     if (event.workflowExecutionSignaledEventAttributes?.signalName === 'disable') shape.disabled = shape.completed;
   }
