@@ -31,11 +31,19 @@ for dev_only in tsx embedded-postgres @temporalio/testing typescript; do
   fi
 done
 
-free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
-temporal_port="$(free_port)"
-api_port="$(free_port)"
-metrics_port="$(free_port)"
-"$temporal_cli" server start-dev --headless --ip 127.0.0.1 --port "$temporal_port" --ui-port "$(free_port)" \
+# Four ports held open together, so they differ: one at a time, the kernel may hand back a port just closed (a CI run
+# gave the API the Temporal server's port: EADDRINUSE).
+free_ports() {
+  node -e "
+    const net = require('net');
+    const servers = Array.from({ length: $1 }, () => net.createServer());
+    Promise.all(servers.map((s) => new Promise((ok) => s.listen(0, '127.0.0.1', ok)))).then(() => {
+      console.log(servers.map((s) => s.address().port).join(' '));
+      servers.forEach((s) => s.close());
+    });"
+}
+read -r temporal_port api_port metrics_port ui_port <<<"$(free_ports 4)"
+"$temporal_cli" server start-dev --headless --ip 127.0.0.1 --port "$temporal_port" --ui-port "$ui_port" \
   --db-filename "$dir/temporal.db" --log-level error >"$dir/temporal.log" 2>&1 &
 pids+=($!)
 createdb -h 127.0.0.1 -U postgres "$database"
