@@ -146,6 +146,10 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     ...searchAttributeCliArgs(),
     // Task queue fairness: installs take turns in a backlog (src/temporal-client/workflows.ts, syncPriority).
     ...['--dynamic-config-value', 'matching.enableFairness=true'],
+    // Eager activity dispatch: an activity a workflow task schedules goes back to that worker with the task's answer
+    // when it has a free slot, instead of through the server's queues (docs/scale.md). Both settings are also in
+    // deploy/temporal-dynamic-config.yaml, for a server of one's own.
+    ...['--dynamic-config-value', 'system.enableActivityEagerExecution=true'],
     ...['--log-level', 'warn', '--log-format', 'json'],
   ];
   logger.info({ address, dataDir }, 'starting the Temporal dev server');
