@@ -116,22 +116,29 @@ export async function getContactMembersOfEach(
 ): Promise<MirroredCustomer[][]> {
   if (shownOn.length === 0) return [];
   const result = await db.query<CustomerRow & { shown: number }>(
+    // Every lookup is a LATERAL subquery with OFFSET 0, which PostgreSQL never flattens into a join: flattened, the
+    // planner (guessing 100 rows for jsonb_to_recordset, and planning a big import's batches before autovacuum has
+    // analyzed the rows the import wrote) hashed every customer and link of the install, so each batch's read grew
+    // with the install (test/integration/mirror-members.test.ts). Here each row of `shown` costs a few index lookups.
     `WITH shown AS (
        SELECT * FROM jsonb_to_recordset($2::jsonb) AS s(shown int, contact_id text, email text, customer_ids text[])
      ), members AS (
-       SELECT s.shown, l.customer_id FROM shown s
-         JOIN contact_links l ON l.install_id = $1 AND l.contact_id = s.contact_id
+       SELECT s.shown, linked.customer_id FROM shown s
+         CROSS JOIN LATERAL (SELECT l.customer_id FROM contact_links l
+                              WHERE l.install_id = $1 AND l.contact_id = s.contact_id OFFSET 0) AS linked
        UNION
-       SELECT s.shown, e.customer_id FROM shown s
-         JOIN stripe_customers e ON e.install_id = $1 AND e.email_normalized = s.email
-         LEFT JOIN contact_links l ON l.install_id = e.install_id AND l.customer_id = e.customer_id
-        WHERE l.contact_id IS NULL OR l.contact_id = s.contact_id
+       SELECT s.shown, same_email.customer_id FROM shown s
+         CROSS JOIN LATERAL (SELECT e.customer_id FROM stripe_customers e
+                              WHERE e.install_id = $1 AND e.email_normalized = s.email OFFSET 0) AS same_email
+         LEFT JOIN LATERAL (SELECT l.contact_id FROM contact_links l
+                             WHERE l.install_id = $1 AND l.customer_id = same_email.customer_id OFFSET 0) AS link ON true
+        WHERE link.contact_id IS NULL OR link.contact_id = s.contact_id
        UNION
        SELECT s.shown, unnest(s.customer_ids) FROM shown s
      )
      SELECT m.shown, mirrored.* FROM members m
        CROSS JOIN LATERAL (${MIRROR_SELECT} WHERE c.install_id = $1 AND c.customer_id = m.customer_id
-                            AND c.observed_at > 'epoch') AS mirrored
+                            AND c.observed_at > 'epoch' OFFSET 0) AS mirrored
       ORDER BY m.shown, mirrored.customer_id`,
     [
       installId,
