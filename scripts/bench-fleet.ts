@@ -4,10 +4,11 @@
  * Intercom workspace (each its own rate limits), realistic latency, Stripe webhooks throughout (charges on customers
  * already in Intercom), two worker processes and an API process on one Temporal server and one PostgreSQL database.
  *
- * First a sample of the sizes is installed alone (time to live alone), then the whole fleet at once. Reports per
- * install and in total: time to live against alone, live latency during the big import and after, webhook answer
- * times, Stripe requests per second per account (both workers together, the busiest second) and 429s, Intercom 429s,
- * CPU and RSS of every part of the stack, the workers' memory per idle install, history sizes and billed actions.
+ * First a sample of the sizes is installed alone (time to live alone), then the whole fleet: at once, or arriving over
+ * `--arrival-seconds` (the largest first). Reports per install and in total: time to live against alone, live latency
+ * during the big import and after, webhook answer times, Stripe requests per second per account (both workers
+ * together, the busiest second) and 429s, Intercom 429s, CPU and RSS of every part of the stack, the workers' memory
+ * per idle install, history sizes and billed actions.
  * `--kill-worker` SIGKILLs one worker midway and starts another. The last line on stdout is one JSON object whose
  * `ok` is true when every install is live with nothing lost or duplicated and every webhook charge reached Intercom.
  */
@@ -50,6 +51,11 @@ const optionsSchema = z.object({
   /** Sizes installed alone first (default: every size of the mix but the largest; `none` to skip). */
   'alone-sizes': z.string().optional(),
   'timeout-minutes': z.coerce.number().min(1).default(40),
+  /**
+   * Installs arrive over this many seconds, the largest first and the other sizes taking turns, as installs come in
+   * production; 0 (the default) creates them all at once.
+   */
+  'arrival-seconds': z.coerce.number().min(0).max(3_600).default(0),
   /** Writes a V8 CPU profile of each worker and of the API (node --cpu-prof) into this directory. */
   'cpu-prof-dir': z.string().min(1).optional(),
 });
@@ -110,6 +116,20 @@ async function main(): Promise<void> {
   }
   const code = await shutdown.run();
   process.exit(failed || code !== 0 ? 1 : 0);
+}
+
+/** The largest install first, then the other sizes taking turns, so that every size arrives all along. */
+function arrivalOrder(fleet: FleetInstall[]): FleetInstall[] {
+  const [largest, ...rest] = fleet;
+  const bySize = new Map<number, FleetInstall[]>();
+  for (const install of rest) {
+    bySize.set(install.scenario.customers, [...(bySize.get(install.scenario.customers) ?? []), install]);
+  }
+  const turns: FleetInstall[] = [];
+  for (let turn = 0; turns.length < rest.length; turn += 1) {
+    for (const group of bySize.values()) if (group[turn]) turns.push(group[turn] as FleetInstall);
+  }
+  return largest ? [largest, ...turns] : [];
 }
 
 function parseMix(mix: string): number[] {
@@ -216,7 +236,12 @@ async function runFleet(
   await meter.start();
   const fleetStarted = performance.now();
   const big = fleet[0] as FleetInstall;
-  await forEachLimited(fleet, 8, async (install) => {
+  const arrivals = arrivalOrder(fleet);
+  const arrivalGapMs = arrivals.length > 1 ? (options['arrival-seconds'] * 1000) / (arrivals.length - 1) : 0;
+  // Created while the fleet is watched below: with --arrival-seconds the last ones come long after the first.
+  const creating = forEachLimited(arrivals, 8, async (install) => {
+    const dueAt = fleetStarted + arrivals.indexOf(install) * arrivalGapMs;
+    await sleep(Math.max(0, dueAt - performance.now()));
     install.startedAt = performance.now();
     install.postedAtMs = Date.now();
     const created = await callApi<{ id: string }>(api, '/installs', {
@@ -224,8 +249,9 @@ async function runFleet(
       intercom: { accessToken: install.scenario.intercomToken, region: 'us' },
     });
     install.installId = created.id;
-  });
-  say(`fleet: ${fleet.length} installs created in ${round((performance.now() - fleetStarted) / 1000, 1)} s`);
+  }).then(() =>
+    say(`fleet: ${fleet.length} installs created in ${round((performance.now() - fleetStarted) / 1000, 1)} s`),
+  );
 
   const sent: SentCharge[] = [];
   let stopLoad = false;
@@ -278,6 +304,7 @@ async function runFleet(
     if (waiting === 0 || Date.now() > deadline) break;
     await sleep(2_000);
   }
+  await creating;
   const fleetSeconds = (performance.now() - fleetStarted) / 1000;
   for (const install of fleet) {
     if (install.installId && install.postedAtMs !== undefined && install.liveAfterSeconds !== undefined) {
