@@ -80,6 +80,9 @@ export class StackMeter {
     }
     if (this.databaseUrl) {
       this.client = new pg.Client({ connectionString: this.databaseUrl, application_name: 'sis-bench-meter' });
+      // A run that fails never stops the meter, and its database is then dropped or stopped under this connection:
+      // without a listener, that error would end the process before the run's own error is reported.
+      this.client.on('error', () => undefined);
       await this.client.connect();
       await this.sampleBackends(true);
       this.timer = setInterval(() => {
