@@ -23,6 +23,7 @@ import type Stripe from 'stripe';
 import { startIntercomEmulator } from '../emulators/intercom';
 import type { StripeEmulator } from '../emulators/stripe';
 import { createShutdown } from '../src/infra/lifecycle';
+import { forEachLimit } from '../src/activities/concurrency';
 import { freePort } from '../src/dev/ports';
 import { DATA_EVENT_NAME_SUFFIXES, DEFAULT_EVENT_NAME_PREFIX } from '../src/mapping';
 import { parseOptions, say, stderrLogger, stopOnSignals } from './lib/cli';
@@ -239,7 +240,8 @@ async function runFleet(
   const arrivals = arrivalOrder(fleet);
   const arrivalGapMs = arrivals.length > 1 ? (options['arrival-seconds'] * 1000) / (arrivals.length - 1) : 0;
   // Created while the fleet is watched below: with --arrival-seconds the last ones come long after the first.
-  const creating = forEachLimited(arrivals, 8, async (install) => {
+  let creationFailed = false;
+  const creating = forEachLimit(arrivals, 8, async (install) => {
     const dueAt = fleetStarted + arrivals.indexOf(install) * arrivalGapMs;
     await sleep(Math.max(0, dueAt - performance.now()));
     install.startedAt = performance.now();
@@ -249,9 +251,16 @@ async function runFleet(
       intercom: { accessToken: install.scenario.intercomToken, region: 'us' },
     });
     install.installId = created.id;
-  }).then(() =>
-    say(`fleet: ${fleet.length} installs created in ${round((performance.now() - fleetStarted) / 1000, 1)} s`),
+  }).then(
+    () => say(`fleet: ${fleet.length} installs created in ${round((performance.now() - fleetStarted) / 1000, 1)} s`),
+    (error: unknown) => {
+      creationFailed = true;
+      throw error;
+    },
   );
+  // Awaited after the watch below, which stops at once when a creation failed: handled here meanwhile, or Node would
+  // end the process on the unhandled rejection before the run's orderly failure.
+  creating.catch(() => undefined);
 
   const sent: SentCharge[] = [];
   let stopLoad = false;
@@ -271,7 +280,7 @@ async function runFleet(
   };
   for (;;) {
     const stillImporting = await importingIds();
-    await forEachLimited(
+    await forEachLimit(
       fleet.filter(
         (install) =>
           install.liveAfterSeconds === undefined && install.installId && !stillImporting.has(install.installId),
@@ -301,7 +310,7 @@ async function runFleet(
       say(`fleet: worker-2 killed (SIGKILL) at ${Math.round(elapsed)} s; starting worker-3`);
       workers[1] = await startWorker('worker-3');
     }
-    if (waiting === 0 || Date.now() > deadline) break;
+    if (waiting === 0 || creationFailed || Date.now() > deadline) break;
     await sleep(2_000);
   }
   await creating;
@@ -389,7 +398,7 @@ async function runFleet(
   const deliveries = fleet.flatMap((install) => install.stripe.admin.deliveries());
   // A few at a time: each opens a connection, and a thousand at once time out against one dev server.
   const histories: Array<HistoryTotals & { customers: number }> = [];
-  await forEachLimited(fleet, 8, async (install) => {
+  await forEachLimit(fleet, 8, async (install) => {
     const totals = await installHistory(config, install.installId ?? '');
     histories[install.index - 1] = { customers: install.scenario.customers, ...totals };
   });
@@ -533,15 +542,6 @@ async function callApi<T>(api: Api, path: string, body?: unknown): Promise<T> {
   const text = await response.text();
   if (!response.ok) throw new Error(`${path}: ${response.status} ${text}`);
   return JSON.parse(text) as T;
-}
-
-async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await work(items[next++] as T);
-    }),
-  );
 }
 
 function median(values: number[]): number | null {
