@@ -57,11 +57,18 @@ const optionsSchema = z.object({
    * production; 0 (the default) creates them all at once.
    */
   'arrival-seconds': z.coerce.number().min(0).max(3_600).default(0),
+  /**
+   * Charges go on this long after every install is live. The stack's CPU over that window, divided by the charges
+   * sent in it (less the stack's idle CPU over as long), is what a live change costs with nothing importing (`steady`).
+   */
+  'after-seconds': z.coerce.number().min(1).max(3_600).default(15),
   /** Writes a V8 CPU profile of each worker and of the API (node --cpu-prof) into this directory. */
   'cpu-prof-dir': z.string().min(1).optional(),
 });
 type Options = z.infer<typeof optionsSchema>;
 
+/** How long the stack is measured idle after the steady window, to take its idle CPU out of a charge's cost. */
+const IDLE_SAMPLE_SECONDS = 10;
 const FULL_MIX = '20000x1,2000x2,500x7,200x30,50x30,20x30';
 const QUICK_MIX = '2000x1,200x3,50x8,20x8';
 const chargedEvent = `${DEFAULT_EVENT_NAME_PREFIX}${DATA_EVENT_NAME_SUFFIXES['charge.succeeded']}`;
@@ -320,11 +327,28 @@ async function runFleet(
       install.liveAfterSeconds = await liveSecondsSince(install.installId, install.postedAtMs);
     }
   }
-  // Webhooks after the imports for a while longer: the live latency with nothing importing.
-  await sleep(15_000);
+  // Webhooks after the imports for a while longer: the live latency with nothing importing, and what it costs (the
+  // stack's CPU over the window, less what the same stack uses idle over as long: pollers, timers, background work).
+  const stackParts = () => ({
+    'worker-1': workers[0]!.pid,
+    'worker-2': workers[1]!.pid,
+    api: apiProcess.pid,
+    temporal: temporalPid,
+  });
+  const steadyMeter = new StackMeter(stackParts(), config.DATABASE_URL);
+  await steadyMeter.start();
+  const steadyStarted = performance.now();
+  const steadyFrom = sent.length;
+  await sleep(options['after-seconds'] * 1000);
   stopLoad = true;
   await load;
   const delivered = await waitForCharges(intercom, sent, 120_000);
+  const steadyUsage = await steadyMeter.stop();
+  const steadySeconds = (performance.now() - steadyStarted) / 1000;
+  const idleMeter = new StackMeter(stackParts(), config.DATABASE_URL);
+  await idleMeter.start();
+  await sleep(IDLE_SAMPLE_SECONDS * 1000);
+  const idleUsage = await idleMeter.stop();
   const usage = await meter.stop();
   intercomResponses.stop();
   stripeResponses.stop();
@@ -395,6 +419,25 @@ async function runFleet(
 
   const latency = (during: boolean) =>
     percentiles(delivered.filter((charge) => charge.sent.duringBigImport === during).map((charge) => charge.latencyMs));
+  const steadySent = new Set(sent.slice(steadyFrom));
+  const netPerCharge = (part: string) => {
+    const busy = steadyUsage[part]?.cpuSeconds ?? 0;
+    const idle = ((idleUsage[part]?.cpuSeconds ?? 0) * steadySeconds) / IDLE_SAMPLE_SECONDS;
+    return ((busy - idle) * 1000) / Math.max(1, steadySent.size);
+  };
+  const parts = Object.keys(steadyUsage);
+  const steady = {
+    seconds: round(steadySeconds, 1),
+    charges: steadySent.size,
+    latencyMs: percentiles(delivered.filter((charge) => steadySent.has(charge.sent)).map((charge) => charge.latencyMs)),
+    idleCpuPerSecond: Object.fromEntries(
+      parts.map((part) => [part, round((idleUsage[part]?.cpuSeconds ?? 0) / IDLE_SAMPLE_SECONDS, 3)]),
+    ),
+    cpuMsPerCharge: {
+      ...Object.fromEntries(parts.map((part) => [part, round(netPerCharge(part), 1)])),
+      total: round(sum(parts.map(netPerCharge)), 1),
+    },
+  };
   const deliveries = fleet.flatMap((install) => install.stripe.admin.deliveries());
   // A few at a time: each opens a connection, and a thousand at once time out against one dev server.
   const histories: Array<HistoryTotals & { customers: number }> = [];
@@ -423,6 +466,7 @@ async function runFleet(
     fleetSeconds: round(fleetSeconds, 1),
     bySize,
     liveLatencyMs: { duringBigImport: latency(true), after: latency(false), charges: sent.length, lost },
+    steady,
     webhookResponseMs: percentiles(deliveries.map((delivery) => delivery.durationMs)),
     webhookFailures: deliveries.filter((delivery) => delivery.outcome === 'failed').length,
     stripe: {

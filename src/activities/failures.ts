@@ -93,9 +93,14 @@ const HEARTBEAT_EVERY_MS = 2_000;
 
 /**
  * Runs an activity body, translating vendor errors for Temporal's retry policy. Heartbeats on a timer meanwhile (with
- * `heartbeatDetails()`, when given), so
- * a short heartbeat timeout notices a dead worker within seconds while a slow call (bounded by its client's own
- * timeout) keeps its attempt.
+ * `heartbeatDetails()`, when given), so a short heartbeat timeout notices a dead worker within seconds while a slow
+ * call (bounded by its client's own timeout) keeps its attempt.
+ *
+ * Only the timer heartbeats: an activity that ends within HEARTBEAT_EVERY_MS (a live change's batch, most import
+ * pages) sends none. Each heartbeat is a server round trip and a write of the workflow's mutable state, and the SDK
+ * sends an attempt's first heartbeat at once (later ones are throttled to 80 % of the heartbeat timeout, per
+ * `Context.heartbeat` in https://typescript.temporal.io/api/classes/activity.Context), so a heartbeat on every step
+ * of progress cost every short batch a round trip.
  */
 export async function withFailureMapping<T>(work: () => Promise<T>, heartbeatDetails?: () => unknown): Promise<T> {
   // The activity's progress rides on every heartbeat: Temporal keeps only the latest details for the next attempt.
@@ -108,6 +113,8 @@ export async function withFailureMapping<T>(work: () => Promise<T>, heartbeatDet
     return await (cancelled ? Promise.race([work(), cancelled]) : work());
   } catch (err) {
     if (err instanceof CancelledFailure) throw err;
+    // A retry starts from the progress made so far, also when this attempt failed before the timer's first beat.
+    if (heartbeatDetails) heartbeat(heartbeatDetails());
     throw toActivityFailure(err);
   } finally {
     clearInterval(timer);

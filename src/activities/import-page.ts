@@ -1,4 +1,3 @@
-import { heartbeat } from '@temporalio/activity';
 import type Stripe from 'stripe';
 import type { Pool } from 'pg';
 import { normalizeEmail, referencedId } from '../mapping';
@@ -89,7 +88,6 @@ export function createImportActivities(deps: { pool: Pool; contexts: InstallCont
       ...(input.created ? { created: createdFilter(input.created) } : {}),
     };
     const observedAt = new Date();
-    heartbeat();
     switch (input.kind) {
       case 'products': {
         const page = await stripe.products.list({ limit: IMPORT_PAGE_SIZE, ...part });

@@ -140,10 +140,7 @@ export function createSyncActivities(deps: { pool: Pool; lockPool: Pool; context
         const unrefreshed = pending.filter((item) => !item.refresh).map((item) => item.customerId);
         const mirrored = unrefreshed.length > 0 ? await mirroredCustomerIds(pool, install.id, unrefreshed) : new Set();
         const settledByEvents = await settleChargeOnlyCustomers(pool, install.id, pending);
-        const recordProgress = (customerId: string) => {
-          progress.refreshed.push(customerId);
-          heartbeat(progress);
-        };
+        const recordProgress = (customerId: string) => progress.refreshed.push(customerId);
         settledByEvents.forEach(recordProgress);
         const refreshIds = pending
           .filter((item) => (item.refresh ? !settledByEvents.has(item.customerId) : !mirrored.has(item.customerId)))
@@ -174,7 +171,6 @@ export function createSyncActivities(deps: { pool: Pool; lockPool: Pool; context
                   const reason = `gave up after ${ISOLATE_UNEXPLAINED_FROM_ATTEMPT} attempts: ${errorMessage(err)}`;
                   await writer.recordGroupFailure(group, reason, 'unexpected_error');
                 });
-                heartbeat(progress);
               }
             }),
           );
