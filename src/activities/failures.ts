@@ -88,6 +88,14 @@ function asError(err: unknown): Error | undefined {
   return err instanceof Error ? err : undefined;
 }
 
+/**
+ * Heartbeats, unless the activity is a local one: it runs inside its workflow's task, which is its liveness check, and
+ * the server knows nothing of it to heartbeat.
+ */
+export function heartbeatUnlessLocal(details?: unknown): void {
+  if (!activityContext()?.info.isLocal) heartbeat(details);
+}
+
 /** How often a long activity tells Temporal it is alive; its heartbeat timeout is a few times this. */
 const HEARTBEAT_EVERY_MS = 2_000;
 
@@ -104,7 +112,7 @@ const HEARTBEAT_EVERY_MS = 2_000;
  */
 export async function withFailureMapping<T>(work: () => Promise<T>, heartbeatDetails?: () => unknown): Promise<T> {
   // The activity's progress rides on every heartbeat: Temporal keeps only the latest details for the next attempt.
-  const timer = setInterval(() => heartbeat(heartbeatDetails?.()), HEARTBEAT_EVERY_MS);
+  const timer = setInterval(() => heartbeatUnlessLocal(heartbeatDetails?.()), HEARTBEAT_EVERY_MS);
   try {
     // Cancelled (its workflow cancelled or disabled, or the server gave up on it), the activity gives its slot back
     // at once rather than finishing work nobody waits for: Temporal delivers the cancellation with a heartbeat's answer.
@@ -114,7 +122,7 @@ export async function withFailureMapping<T>(work: () => Promise<T>, heartbeatDet
   } catch (err) {
     if (err instanceof CancelledFailure) throw err;
     // A retry starts from the progress made so far, also when this attempt failed before the timer's first beat.
-    if (heartbeatDetails) heartbeat(heartbeatDetails());
+    if (heartbeatDetails) heartbeatUnlessLocal(heartbeatDetails());
     throw toActivityFailure(err);
   } finally {
     clearInterval(timer);

@@ -1,4 +1,4 @@
-import { activityInfo, heartbeat } from '@temporalio/activity';
+import { activityInfo } from '@temporalio/activity';
 import type { Pool } from 'pg';
 import { attributeDefinitions } from '../mapping';
 import { failInstallWithCredentials, markAttributesReady, type Install } from '../db/installs';
@@ -11,7 +11,7 @@ import { ContactWriter } from './contact-writer';
 import { fillCatalogForEvents, rereadCustomers } from './stripe-reread';
 import { settleChargeOnlyCustomers } from './charge-events';
 import { forEachLimit } from './concurrency';
-import { dependencyOf, installFailure, INSTALL_FAILED, withFailureMapping } from './failures';
+import { dependencyOf, heartbeatUnlessLocal, installFailure, INSTALL_FAILED, withFailureMapping } from './failures';
 import { InstallStopped, IntercomRejected, type IntercomGateway } from './intercom-gateway';
 import { attributeSetKey, planAttributes } from './attribute-plan';
 import { SYNC_BATCH_SIZE } from '../workflows/constants';
@@ -124,7 +124,7 @@ export function createSyncActivities(deps: { pool: Pool; lockPool: Pool; context
     return withFailureMapping(
       async () => {
         const counters = emptyCounters();
-        const context = await contexts.load(input.installId, () => heartbeat(progress));
+        const context = await contexts.load(input.installId, () => heartbeatUnlessLocal(progress));
         const { install } = context;
         loaded.install = install;
         if (install.status === 'disabled' || install.status === 'failed') {

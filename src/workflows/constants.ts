@@ -49,3 +49,14 @@ export const RUN_HISTORY_EVENTS = 1_000;
  * continue-as-new input): about 90 bytes a ref, so a page's result stays near 180 KB, under Temporal's 512 KB warning.
  */
 export const PENDING_EVENTS_PAGE = 2_000;
+/**
+ * Customers a live batch may hold to be written as a local activity (LOCAL_LIVE_BATCH_PATCH): one change or two, the
+ * common case of an idle install. Larger batches are worth an activity's retries and parallel slots.
+ */
+export const LOCAL_LIVE_BATCH_MAX_CUSTOMERS = 2;
+/**
+ * How long a local batch may take, waiting for a slot included, before it is left to an activity. Well under the 8 s
+ * after which the SDK heartbeats a workflow task that waits on a local activity (80 % of the default 10 s task
+ * timeout): a local batch then always resolves within the task that scheduled it, where replay puts its result too.
+ */
+export const LOCAL_LIVE_BATCH_TIMEOUT_MS = 4_000;
