@@ -22,6 +22,7 @@ export interface WorkerDeps {
     | 'TEMPORAL_TASK_QUEUE'
     | 'WORKER_ACTIVITY_SLOTS'
     | 'WORKER_WORKFLOW_TASK_SLOTS'
+    | 'WORKER_LOCAL_ACTIVITY_SLOTS'
     | 'WORKER_MAX_CACHED_WORKFLOWS'
   >;
   connection: NativeConnection;
@@ -42,9 +43,7 @@ export async function createWorker({ config, connection, activities }: WorkerDep
     // Chosen, not the SDK's defaults (src/config.ts says why each).
     maxConcurrentActivityTaskExecutions: config.WORKER_ACTIVITY_SLOTS,
     maxConcurrentWorkflowTaskExecutions: config.WORKER_WORKFLOW_TASK_SLOTS,
-    // A local activity (a live change to an idle install) runs inside the workflow task that scheduled it, so no more
-    // of them can run than tasks.
-    maxConcurrentLocalActivityExecutions: config.WORKER_WORKFLOW_TASK_SLOTS,
+    maxConcurrentLocalActivityExecutions: config.WORKER_LOCAL_ACTIVITY_SLOTS,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     // Running activities get this long to finish after shutdown() before they are cancelled.
     shutdownGraceTime: '10s',

@@ -39,6 +39,20 @@ describe('config', () => {
     }
   });
 
+  it('keeps local activity slots below workflow task slots (each local activity holds one), naming the variable', () => {
+    const config = loadConfig({});
+    assert.ok(config.WORKER_LOCAL_ACTIVITY_SLOTS < config.WORKER_WORKFLOW_TASK_SLOTS);
+    const error = configErrorOf({ WORKER_WORKFLOW_TASK_SLOTS: '8', WORKER_LOCAL_ACTIVITY_SLOTS: '8' });
+    assert.match(
+      error.message,
+      /^invalid configuration: WORKER_LOCAL_ACTIVITY_SLOTS: must be below WORKER_WORKFLOW_TASK_SLOTS \(8\)/,
+    );
+    assert.equal(
+      loadConfig({ WORKER_WORKFLOW_TASK_SLOTS: '8', WORKER_LOCAL_ACTIVITY_SLOTS: '7' }).WORKER_LOCAL_ACTIVITY_SLOTS,
+      7,
+    );
+  });
+
   it('names ENCRYPTION_KEY when it is not 32 bytes of hex or base64', () => {
     for (const ENCRYPTION_KEY of ['too-short', 'ab'.repeat(31), Buffer.alloc(16).toString('base64')]) {
       assert.match(configErrorOf({ ENCRYPTION_KEY }).message, /^invalid configuration: ENCRYPTION_KEY: /);
