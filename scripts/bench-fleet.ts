@@ -237,10 +237,14 @@ async function runFleet(
   // The fleet, all at once.
   const intercomResponses = countResponses([intercom.port]);
   const stripeResponses = countResponses(fleet.map((install) => install.stripe.port));
-  const meter = new StackMeter(
-    { 'worker-1': workers[0]!.pid, 'worker-2': workers[1]!.pid, api: apiProcess.pid, temporal: temporalPid },
-    config.DATABASE_URL,
-  );
+  // The stack's processes as they are when called: a killed worker's replacement counts from then on.
+  const stackParts = () => ({
+    'worker-1': workers[0]!.pid,
+    'worker-2': workers[1]!.pid,
+    api: apiProcess.pid,
+    temporal: temporalPid,
+  });
+  const meter = new StackMeter(stackParts(), config.DATABASE_URL);
   await meter.start();
   const fleetStarted = performance.now();
   const big = fleet[0] as FleetInstall;
@@ -329,12 +333,6 @@ async function runFleet(
   }
   // Webhooks after the imports for a while longer: the live latency with nothing importing, and what it costs (the
   // stack's CPU over the window, less what the same stack uses idle over as long: pollers, timers, background work).
-  const stackParts = () => ({
-    'worker-1': workers[0]!.pid,
-    'worker-2': workers[1]!.pid,
-    api: apiProcess.pid,
-    temporal: temporalPid,
-  });
   const steadyMeter = new StackMeter(stackParts(), config.DATABASE_URL);
   await steadyMeter.start();
   const steadyStarted = performance.now();

@@ -3,23 +3,12 @@ import { seedCustomers } from '../../emulators/stripe';
 import { importWorkflowId, syncWorkflowId } from '../../src/shared/ids';
 import { IMPORT_PRIORITY_KEY } from '../../src/shared/priorities';
 import { DATA_EVENT_NAME_SUFFIXES, DEFAULT_EVENT_NAME_PREFIX } from '../../src/mapping';
-import type { temporal } from '@temporalio/proto';
-import { scheduledInput } from '../support/histories';
+import { localActivityType, scheduledInput } from '../support/histories';
 import { installThroughApi, waitForImport } from '../support/import-scenario';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 import { client as stripeClient } from '../support/stripe-sdk';
 
 const charged = `${DEFAULT_EVENT_NAME_PREFIX}${DATA_EVENT_NAME_SUFFIXES['charge.succeeded']}`;
-
-/** The activity type of a local activity's marker (sdk-core records its data as JSON under `data`), else undefined. */
-function localActivityType(event: temporal.api.history.v1.IHistoryEvent): string | undefined {
-  const marker = event.markerRecordedEventAttributes;
-  if (marker?.markerName !== 'core_local_activity') return undefined;
-  const data = marker.details?.['data']?.payloads?.[0]?.data;
-  return data
-    ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type
-    : undefined;
-}
 
 describe('import: smoke', function () {
   this.timeout(300_000);

@@ -63,6 +63,16 @@ export function scheduledInput<T>(scheduled: proto.temporal.api.history.v1.IActi
   return JSON.parse(Buffer.from(scheduled.input?.payloads?.[0]?.data ?? []).toString('utf8')) as T;
 }
 
+/** The activity type of a local activity's marker (sdk-core records its data as JSON under `data`), else undefined. */
+export function localActivityType(event: proto.temporal.api.history.v1.IHistoryEvent): string | undefined {
+  const marker = event.markerRecordedEventAttributes;
+  if (marker?.markerName !== 'core_local_activity') return undefined;
+  const data = marker.details?.['data']?.payloads?.[0]?.data;
+  return data
+    ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type
+    : undefined;
+}
+
 export function historyShape(history: proto.temporal.api.history.v1.IHistory): HistoryShape {
   const events = history.events ?? [];
   const shape: HistoryShape = {
