@@ -1,9 +1,10 @@
 import type Stripe from 'stripe';
 import type { Pool } from 'pg';
-import { getEvents, type RecordedEvent } from '../db/events';
+import type { RecordedEvent } from '../db/events';
 import { referencedId } from '../mapping';
 import { mirroredLatestCharges, upsertCharges, upsertLatestCharges, type LatestCharge } from '../db/mirror';
 import type { WorkItem } from '../shared/messages';
+import type { BatchEvents } from './batch-events';
 
 /**
  * Events whose only effect on a customer's attributes is the charge they carry. Not `charge.refund.updated` nor
@@ -34,17 +35,12 @@ export async function settleChargeOnlyCustomers(
   pool: Pool,
   installId: string,
   items: WorkItem[],
+  batchEvents: BatchEvents,
 ): Promise<Set<string>> {
   const candidates = items.filter((item) => item.refresh && item.eventIds.length > 0);
   if (candidates.length === 0) return new Set();
   const events = new Map(
-    (
-      await getEvents(
-        pool,
-        installId,
-        candidates.flatMap((item) => item.eventIds),
-      )
-    ).map((event) => [event.eventId, event]),
+    (await batchEvents.of(candidates.flatMap((item) => item.eventIds))).map((event) => [event.eventId, event]),
   );
   const chargesByCustomer = new Map<string, Stripe.Charge[]>();
   for (const item of candidates) {

@@ -1,12 +1,13 @@
 import type { Pool } from 'pg';
 import { dataEventFor, type DataEvent } from '../mapping';
-import { getEvents, markEventsProcessed, markIntercomEventSent } from '../db/events';
+import { markEventsProcessed, markIntercomEventSent } from '../db/events';
 import { UNMAPPABLE_EVENT } from '../db/failures';
 import { reserveEventTime } from '../db/intercom-event-times';
 import type { SyncCounters, WorkItem } from '../shared/messages';
 import type { ContactGateway } from './intercom-gateway';
 import { unmappableReason, type CatalogCache } from './contact-fields';
 import type { WriteFailures } from './contact-write-failures';
+import type { BatchEvents } from './batch-events';
 
 /** Sends a customer's Stripe events to its contact as Intercom data events, each once, then settles them. */
 export async function sendContactEvents(
@@ -17,13 +18,14 @@ export async function sendContactEvents(
     catalogs: CatalogCache;
     counters: SyncCounters;
     failures: WriteFailures;
+    events: BatchEvents;
   },
   contactId: string | null,
   item: WorkItem,
 ): Promise<void> {
   if (item.eventIds.length === 0) return;
   const { installId, pool } = deps;
-  const events = await getEvents(pool, installId, item.eventIds);
+  const events = await deps.events.of(item.eventIds);
   const unmappable: string[] = [];
   for (const event of events) {
     if (event.intercomEventAt || !contactId) continue;

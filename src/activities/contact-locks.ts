@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { findContacts, findContactsByEmail, type ContactRecord } from '../db/contacts';
+import { findContacts, findContactsByIdOrEmail, type ContactRecord } from '../db/contacts';
 import { getContactMembersOfEach, type MirroredCustomer, type ShownOn } from '../db/mirror';
 import { customersWithFailures } from '../db/failures';
 import { withAdvisoryLocks } from '../db/locks';
@@ -113,20 +113,17 @@ export async function recordedContacts(
   installId: string,
   groups: ContactGroup[],
 ): Promise<(ContactRecord | undefined)[]> {
-  const [byId, byEmail] = await Promise.all([
-    findContacts(
-      pool,
-      installId,
-      groups.flatMap((group) => (group.contactId ? [group.contactId] : [])),
-    ),
-    findContactsByEmail(
-      pool,
-      installId,
-      groups.flatMap((group) => (group.email ? [group.email] : [])),
-    ),
-  ]);
-  const withId = new Map(byId.map((contact) => [contact.contactId, contact]));
-  const withEmail = new Map(byEmail.map((contact) => [contact.emailNormalized, contact]));
+  const found = await findContactsByIdOrEmail(
+    pool,
+    installId,
+    groups.flatMap((group) => (group.contactId ? [group.contactId] : [])),
+    groups.flatMap((group) => (group.email ? [group.email] : [])),
+  );
+  // Every row holding a group's id or a group's email is in `found`: keyed both ways, it answers both lookups.
+  const withId = new Map(found.map((contact) => [contact.contactId, contact]));
+  const withEmail = new Map(
+    found.flatMap((contact) => (contact.emailNormalized ? [[contact.emailNormalized, contact]] : [])),
+  );
   return groups.map(
     (group) =>
       (group.contactId ? withId.get(group.contactId) : undefined) ??

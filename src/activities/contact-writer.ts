@@ -8,6 +8,7 @@ import { CatalogCache, UnmappableStripeData } from './contact-fields';
 import { ContactStateMachine } from './contact-state-machine';
 import { sendContactEvents } from './contact-events';
 import { WriteFailures } from './contact-write-failures';
+import type { BatchEvents } from './batch-events';
 
 export interface WriterDatabases {
   pool: Pool;
@@ -35,6 +36,7 @@ export class ContactWriter {
     private readonly intercom: ContactGateway,
     private readonly databases: WriterDatabases,
     private readonly counters: SyncCounters,
+    private readonly events: BatchEvents,
     now: () => Date = () => new Date(),
   ) {
     const { pool, lockPool } = databases;
@@ -88,6 +90,7 @@ export class ContactWriter {
       catalogs: this.catalogs,
       counters: this.counters,
       failures: this.failures,
+      events: this.events,
     };
     for (const item of group.items) await sendContactEvents(deps, contactId, item);
   }

@@ -3,7 +3,7 @@ import type { IntercomClient } from 'intercom-client';
 import type { Pool } from 'pg';
 import type { Config } from '../config';
 import type { SecretBox } from '../crypto/secret-box';
-import { findInstall, type Install } from '../db/installs';
+import { findInstall, findInstallStatus, type Install, type InstallStatus } from '../db/installs';
 import { createStripeClient } from '../vendors/stripe';
 import { createIntercomClient } from '../vendors/intercom';
 import { InstallStopped, IntercomGateway } from './intercom-gateway';
@@ -41,7 +41,7 @@ export class InstallContexts {
   /** In order of last use, oldest first. */
   private readonly clients = new Map<string, CachedClients>();
   /** Status reads under way, by install: concurrent writes join one instead of each taking a pool connection. */
-  private readonly statusReads = new Map<string, Promise<Install | undefined>>();
+  private readonly statusReads = new Map<string, Promise<InstallStatus | undefined>>();
   private readonly rateWindows = new RateWindows();
 
   private readonly stripePacers: StripePacers;
@@ -89,11 +89,11 @@ export class InstallContexts {
   private async assertEnabled(installId: string): Promise<void> {
     let read = this.statusReads.get(installId);
     if (!read) {
-      read = findInstall(this.deps.pool, installId).finally(() => this.statusReads.delete(installId));
+      read = findInstallStatus(this.deps.pool, installId).finally(() => this.statusReads.delete(installId));
       this.statusReads.set(installId, read);
     }
-    const current = await read;
-    if (!current || current.status === 'disabled') throw new InstallStopped(`install ${installId} is disabled`);
+    const status = await read;
+    if (!status || status === 'disabled') throw new InstallStopped(`install ${installId} is disabled`);
   }
 
   /**

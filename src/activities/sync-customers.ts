@@ -8,6 +8,7 @@ import { emptyCounters } from '../shared/counters';
 import type { SyncCounters, WorkItem } from '../shared/messages';
 import type { InstallContexts } from './install-context';
 import { ContactWriter } from './contact-writer';
+import { BatchEvents } from './batch-events';
 import { fillCatalogForEvents, rereadCustomers } from './stripe-reread';
 import { settleChargeOnlyCustomers } from './charge-events';
 import { forEachLimit } from './concurrency';
@@ -139,7 +140,8 @@ export function createSyncActivities(deps: { pool: Pool; lockPool: Pool; context
         const pending = input.items.filter((item) => !done.has(item.customerId));
         const unrefreshed = pending.filter((item) => !item.refresh).map((item) => item.customerId);
         const mirrored = unrefreshed.length > 0 ? await mirroredCustomerIds(pool, install.id, unrefreshed) : new Set();
-        const settledByEvents = await settleChargeOnlyCustomers(pool, install.id, pending);
+        const events = new BatchEvents(pool, install.id, input.items);
+        const settledByEvents = await settleChargeOnlyCustomers(pool, install.id, pending, events);
         const recordProgress = (customerId: string) => progress.refreshed.push(customerId);
         settledByEvents.forEach(recordProgress);
         const refreshIds = pending
@@ -152,9 +154,10 @@ export function createSyncActivities(deps: { pool: Pool; lockPool: Pool; context
           pool,
           install.id,
           input.items.flatMap((item) => item.eventIds),
+          events,
         );
 
-        const writer = new ContactWriter(install, context.intercom, { pool, lockPool }, counters);
+        const writer = new ContactWriter(install, context.intercom, { pool, lockPool }, counters, events);
         // From this attempt on, an error no dependency explains is taken as the customer's own (a bug or data the code
         // cannot handle): recorded against it, so the batch ends and every other customer keeps flowing.
         const isolateUnexplained = activityInfo().attempt >= ISOLATE_UNEXPLAINED_FROM_ATTEMPT;

@@ -51,6 +51,21 @@ export function findContacts(db: Queryable, installId: string, contactIds: strin
   return findContactsWhere(db, installId, 'contact_id', contactIds);
 }
 
+/** Contacts with one of `contactIds` or one of `emails`, in one query (a batch's writes look theirs up by both). */
+export async function findContactsByIdOrEmail(
+  db: Queryable,
+  installId: string,
+  contactIds: string[],
+  emails: string[],
+): Promise<ContactRecord[]> {
+  if (contactIds.length === 0 && emails.length === 0) return [];
+  const result = await db.query<ContactRow>(
+    `${CONTACT_SELECT} WHERE install_id = $1 AND (contact_id = ANY($2) OR email_normalized = ANY($3))`,
+    [installId, contactIds, emails],
+  );
+  return result.rows.map(toContact);
+}
+
 /** Records a contact once; a later record of the same contact keeps the first `created_by_us`. */
 export async function recordContact(
   db: Queryable,

@@ -128,6 +128,12 @@ export async function findInstall(db: Queryable, id: string): Promise<Install | 
   return result.rows[0] && toInstall(result.rows[0]);
 }
 
+/** The install's status alone (checked before each Intercom call: the row's sealed credentials are not needed). */
+export async function findInstallStatus(db: Queryable, id: string): Promise<InstallStatus | undefined> {
+  const result = await db.query<{ status: InstallStatus }>(`SELECT status FROM installs WHERE id = $1`, [id]);
+  return result.rows[0]?.status;
+}
+
 export async function findActiveInstallsByAccount(db: Queryable, stripeAccountId: string): Promise<Install[]> {
   const result = await db.query<InstallRow>(
     `SELECT ${COLUMNS} FROM installs WHERE stripe_account_id = $1 AND status <> 'disabled'`,

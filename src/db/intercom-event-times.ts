@@ -15,25 +15,29 @@ export async function reserveEventTime(
   installId: string,
   event: { eventId: string; contactId: string; eventName: string; createdAt: number },
 ): Promise<number> {
-  const reserved = await reservedTime(db, installId, event.eventId);
-  if (reserved?.contactId === event.contactId) return reserved.createdAt;
-  // The event's contact changed (it was deleted in Intercom and resolved afresh): its old second means nothing now.
-  if (reserved) {
-    await db.query(`DELETE FROM intercom_event_times WHERE install_id = $1 AND event_id = $2`, [
-      installId,
-      event.eventId,
-    ]);
-  }
+  let restarted = false;
   for (let at = event.createdAt; at <= event.createdAt + MAX_BUMP_SECONDS; at += 1) {
+    // Inserted first: an event not reserved yet (all but a retry's) costs this one statement.
     const inserted = await db.query(
       `INSERT INTO intercom_event_times (install_id, event_id, contact_id, event_name, created_at)
        VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
       [installId, event.eventId, event.contactId, event.eventName, at],
     );
     if (inserted.rowCount === 1) return at;
-    // Either that second is taken by another event, or a concurrent attempt of this same event reserved first.
-    const raced = await reservedTime(db, installId, event.eventId);
-    if (raced) return raced.createdAt;
+    // Either that second is another event's, or this event is reserved already: by an earlier or a concurrent attempt
+    // (whose second stands, as once this search has started over), or for a contact it no longer goes to.
+    const reserved = await reservedTime(db, installId, event.eventId);
+    if (reserved && (reserved.contactId === event.contactId || restarted)) return reserved.createdAt;
+    if (reserved) {
+      // The event's contact changed (it was deleted in Intercom and resolved afresh): its old second means nothing
+      // now; the search starts again at the event's own second.
+      await db.query(`DELETE FROM intercom_event_times WHERE install_id = $1 AND event_id = $2`, [
+        installId,
+        event.eventId,
+      ]);
+      restarted = true;
+      at = event.createdAt - 1;
+    }
   }
   throw new Error(`no free second within ${MAX_BUMP_SECONDS} s for event ${event.eventId}`);
 }

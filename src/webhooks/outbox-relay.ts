@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Notification, Pool, PoolClient } from 'pg';
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import type { InstallWorkflows } from '../temporal-client/workflows';
 import {
@@ -93,6 +93,11 @@ export interface OutboxRelayDeps extends OutboxSignalDeps {
  */
 export class OutboxRelay {
   private readonly signalling = new Set<string>();
+  /**
+   * Installs whose rows were NOTIFYed while their signal was in flight (claims skip them meanwhile): claimed again once
+   * it ends. A notification lost meanwhile leaves its row to the poll, as any lost notification.
+   */
+  private readonly recheck = new Set<string>();
   private readonly failures = new Map<string, number>();
   private readonly temporalTimeoutMs: number;
   private readonly leaseMs: number;
@@ -147,9 +152,24 @@ export class OutboxRelay {
     this.wake();
   }
 
-  /** Something may be in the outbox: drain it now (a drain already running goes round once more). */
-  wake(): void {
+  /**
+   * This process's intake committed a row of the install. The row's NOTIFY wakes every relay, this one included; only
+   * without a LISTEN connection (lost, or not yet up) is this the wake-up, or each row would be claimed for twice.
+   */
+  queued(installId: string): void {
+    if (!this.listener) this.wake(installId);
+  }
+
+  /**
+   * Something may be in the outbox (of `installId`, when known): drain it now (a drain already running goes round once
+   * more). Rows of an install being signalled wait for that signal to end: claims skip them meanwhile.
+   */
+  wake(installId?: string): void {
     if (this.closed) return;
+    if (installId !== undefined && this.signalling.has(installId)) {
+      this.recheck.add(installId);
+      return;
+    }
     if (this.pumping) {
       this.wakeAgain = true;
       return;
@@ -176,11 +196,9 @@ export class OutboxRelay {
     try {
       do {
         this.wakeAgain = false;
-        const rows = await claimOutboxRows(this.deps.pool, {
-          limit: CLAIM_LIMIT,
-          leaseMs: this.leaseMs,
-          skipInstalls: [...this.signalling],
-        });
+        // Rows of installs being signalled are left to the claim after their signal: their NOTIFY asked for it (wake).
+        const skipInstalls = [...this.signalling];
+        const rows = await claimOutboxRows(this.deps.pool, { limit: CLAIM_LIMIT, leaseMs: this.leaseMs, skipInstalls });
         if (rows.length === CLAIM_LIMIT) this.wakeAgain = true;
         for (const [installId, group] of groupByInstall(rows)) this.relay(installId, group);
         this.setUnavailable(false);
@@ -198,7 +216,7 @@ export class OutboxRelay {
     const done = this.signalInstall(installId, rows).finally(() => {
       this.signalling.delete(installId);
       this.inFlight.delete(done);
-      this.wake();
+      if (this.recheck.delete(installId)) this.wake();
     });
     this.inFlight.add(done);
   }
@@ -229,7 +247,7 @@ export class OutboxRelay {
     try {
       const connection = new ListenConnection(
         await this.deps.pool.connect(),
-        () => this.wake(),
+        (installId) => this.wake(installId),
         (err) => {
           this.deps.logger.warn({ err }, 'outbox relay: LISTEN connection lost; polling until it is back');
           if (this.listener === connection) this.listener = undefined;
@@ -266,6 +284,7 @@ export class OutboxRelay {
  */
 class ListenConnection {
   private released = false;
+  private readonly onNotify = (message: Notification): void => this.onNotification(message.payload || undefined);
   private readonly onError = (err: Error): void => {
     this.onLost(err);
     this.release(err);
@@ -273,10 +292,10 @@ class ListenConnection {
 
   constructor(
     private readonly client: PoolClient,
-    private readonly onNotification: () => void,
+    private readonly onNotification: (installId: string | undefined) => void,
     private readonly onLost: (err: Error) => void,
   ) {
-    client.on('notification', onNotification);
+    client.on('notification', this.onNotify);
     client.on('error', this.onError);
   }
 
@@ -298,7 +317,7 @@ class ListenConnection {
   private release(err?: Error | true): void {
     if (this.released) return;
     this.released = true;
-    this.client.removeListener('notification', this.onNotification);
+    this.client.removeListener('notification', this.onNotify);
     this.client.removeListener('error', this.onError);
     this.client.release(err);
   }

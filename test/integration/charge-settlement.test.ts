@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type Stripe from 'stripe';
+import { BatchEvents } from '../../src/activities/batch-events';
 import { settleChargeOnlyCustomers } from '../../src/activities/charge-events';
 import { recordEvent } from '../../src/db/events';
 import { upsertCustomers } from '../../src/db/mirror';
@@ -54,7 +55,12 @@ describe('charge settlement (properties, in PostgreSQL)', function () {
         await recordEvent(db.pool, installId, stripeEvent, { customerId: 'cus_1', refresh: false }, 'webhook');
       const eventIds = batch.map((stripeEvent) => stripeEvent.id);
       const item = { customerId: 'cus_1', refresh: true, eventIds, batchKeys: [] };
-      const settled = await settleChargeOnlyCustomers(db.pool, installId, [item]);
+      const settled = await settleChargeOnlyCustomers(
+        db.pool,
+        installId,
+        [item],
+        new BatchEvents(db.pool, installId, [item]),
+      );
       assert.ok(settled.has('cus_1'), 'settled from its events');
     }
     const charges = await db.pool.query(

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { BatchEvents } from '../../src/activities/batch-events';
 import { ContactWriter } from '../../src/activities/contact-writer';
 import { contactCounts } from '../../src/db/contacts';
 import type { Install } from '../../src/db/installs';
@@ -58,9 +59,11 @@ describe('contact writer', function () {
   async function syncBatch(install: Install, intercom: FakeIntercomGateway, people: Person[]): Promise<SyncCounters> {
     for (let attempt = 1; attempt <= 5; attempt += 1) {
       const counters = emptyCounters();
-      const writer = new ContactWriter(install, intercom, { pool: db.pool, lockPool: db.pool }, counters);
+      const batch = items(people);
+      const events = new BatchEvents(db.pool, install.id, batch);
+      const writer = new ContactWriter(install, intercom, { pool: db.pool, lockPool: db.pool }, counters, events);
       try {
-        const groups = await writer.plan(items(people));
+        const groups = await writer.plan(batch);
         await writer.withLocks(groups, async (buckets) => {
           for (const bucket of buckets) for (const group of bucket) await writer.write(group);
         });

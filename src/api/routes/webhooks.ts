@@ -29,8 +29,8 @@ export interface WebhookRouterDeps {
   logger: Logger;
   /** Bound on each Temporal call before answering 503 (default 10 s): only a deauthorization waits on Temporal. */
   temporalTimeoutMs?: number;
-  /** Woken once a customer's event is committed to the signal outbox (the API's relay); NOTIFY wakes the others. */
-  outbox?: { wake(): void };
+  /** Told once a customer's event is committed to the signal outbox (the API's relay; NOTIFY wakes every relay). */
+  outbox?: { queued(installId: string): void };
   /** Where unverified deliveries are counted (they never reach the database). */
   metrics?: Registry;
 }
@@ -58,7 +58,7 @@ export function createWebhookRouter(deps: WebhookRouterDeps): Router<AppState> {
     pool,
     workflows: deps.workflows,
     temporalTimeoutMs: deps.temporalTimeoutMs,
-    onQueued: () => deps.outbox?.wake(),
+    onQueued: (installId) => deps.outbox?.queued(installId),
   });
   const router = createRouter<AppState>();
 
