@@ -112,7 +112,14 @@ export class InstallWorkflows {
    * background after the caller gave up.
    */
   async signalEvents(installId: string, refs: StripeEventRef[], deadline?: Date): Promise<void> {
-    const signal = () => this.signalWithStartEvents(installId, refs);
+    const signal = async () => {
+      try {
+        await this.options.client.workflow.getHandle(syncWorkflowId(installId)).signal(stripeEventsSignal, refs);
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        await this.signalWithStartEvents(installId, refs);
+      }
+    };
     await (deadline ? this.options.client.connection.withDeadline(deadline, signal) : signal());
   }
 
