@@ -199,6 +199,34 @@ describe('real accounts, Intercom side (issue 7): rows and Intercom rules throug
     assert.equal(await reserveEventTime(pool, installId, event('evt_b')), 1_001, 'a retry of evt_b');
     assert.equal(await reserveEventTime(pool, installId, event('evt_c')), 1_002);
   });
+
+  it('gives an event whose contact changed (deleted in Intercom, created again) the first second free on the new one', async () => {
+    const { pool } = outcome.stack.db;
+    const { installId } = outcome.target;
+    const event = (eventId: string, contactId: string) => ({
+      eventId,
+      contactId,
+      eventName: 'stripe-paid',
+      createdAt: 5_000,
+    });
+    assert.equal(await reserveEventTime(pool, installId, event('evt_x', 'c_old')), 5_000);
+    assert.equal(
+      await reserveEventTime(pool, installId, event('evt_y', 'c_new')),
+      5_000,
+      'another event on the new one',
+    );
+    assert.equal(
+      await reserveEventTime(pool, installId, event('evt_x', 'c_new')),
+      5_001,
+      'its old second was on c_old',
+    );
+    const rows = await pool.query(
+      `SELECT contact_id, created_at FROM intercom_event_times WHERE install_id = $1 AND event_id = 'evt_x'`,
+      [installId],
+    );
+    assert.deepEqual(rows.rows, [{ contact_id: 'c_new', created_at: '5001' }], 'one reservation, on the new contact');
+    assert.equal(await reserveEventTime(pool, installId, event('evt_x', 'c_new')), 5_001, 'a retry keeps it');
+  });
 });
 
 /** Attribute preparation Intercom would refuse: the install fails at once with lastError, and stops asking. */
