@@ -31,4 +31,9 @@ export class BatchEvents {
     const byId = await this.read;
     return eventIds.flatMap((eventId) => byId.get(eventId) ?? []);
   }
+
+  /** Every recorded event of the batch. */
+  all(): Promise<RecordedEvent[]> {
+    return this.of([...this.eventIds]);
+  }
 }

@@ -96,15 +96,8 @@ export async function retrieveCustomer(stripe: Stripe, customerId: string) {
  * the mirror lacks. A subscription created and canceled before its new product's `product.created` arrives is no
  * longer among its customer's subscriptions, so refreshing the customer does not fetch them.
  */
-export async function fillCatalogForEvents(
-  stripe: Stripe,
-  pool: Pool,
-  installId: string,
-  eventIds: string[],
-  batchEvents: BatchEvents,
-) {
-  if (eventIds.length === 0) return;
-  const subscriptions = (await batchEvents.of(eventIds)).flatMap(({ type, payload }) =>
+export async function fillCatalogForEvents(stripe: Stripe, pool: Pool, installId: string, batchEvents: BatchEvents) {
+  const subscriptions = (await batchEvents.all()).flatMap(({ type, payload }) =>
     DATA_EVENT_TYPES.has(type as Stripe.Event.Type) ? subscriptionsOfEvent(payload) : [],
   );
   if (subscriptions.length > 0) await fillCatalog(stripe, pool, installId, catalogReferences(subscriptions));

@@ -149,13 +149,7 @@ export function createSyncActivities(deps: { pool: Pool; lockPool: Pool; context
           .map((item) => item.customerId);
         await rereadCustomers(context.stripe, pool, install.id, refreshIds, recordProgress);
         counters.refreshed = refreshIds.length;
-        await fillCatalogForEvents(
-          context.stripe,
-          pool,
-          install.id,
-          input.items.flatMap((item) => item.eventIds),
-          events,
-        );
+        await fillCatalogForEvents(context.stripe, pool, install.id, events);
 
         const writer = new ContactWriter(install, context.intercom, { pool, lockPool }, counters, events);
         // From this attempt on, an error no dependency explains is taken as the customer's own (a bug or data the code

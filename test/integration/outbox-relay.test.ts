@@ -1,31 +1,16 @@
 import assert from 'node:assert/strict';
-import type { Pool } from 'pg';
-import { BatchEvents } from '../../src/activities/batch-events';
-import { recordEvent } from '../../src/db/events';
 import { recordEventForSignal } from '../../src/db/signal-outbox';
 import type { StripeEventRef } from '../../src/shared/messages';
 import { OutboxRelay } from '../../src/webhooks/outbox-relay';
 import { testLogger } from '../support/config';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { countingPool, createTestDatabase, type TestDatabase } from '../support/database';
 import { insertTestInstall } from '../support/installs';
 import { eventually } from '../support/stack';
 import { customer, event } from '../unit/fixtures/stripe';
 
-/** The pool (its queries and connections) with the queries containing `marker` counted: the relay's claims, say. */
-function countingPool(pool: Pool, marker: string): { pool: Pool; count: () => number } {
-  let count = 0;
-  const query = (text: unknown, ...rest: unknown[]): unknown => {
-    const sql = typeof text === 'string' ? text : (text as { text?: string }).text;
-    if (sql?.includes(marker)) count += 1;
-    return (pool.query as (...args: unknown[]) => unknown).call(pool, text, ...rest);
-  };
-  const counted = { query, connect: () => pool.connect() } as unknown as Pool;
-  return { pool: counted, count: () => count };
-}
-
 const customerEvent = (id: string) => ({ ...event('customer.updated', customer({ id: 'cus_1' })), id });
 
-describe('signal outbox relay and batch event reads: each row claimed once, each batch read once', function () {
+describe('signal outbox relay: each row claimed once', function () {
   this.timeout(60_000);
   let db: TestDatabase;
 
@@ -96,29 +81,5 @@ describe('signal outbox relay and batch event reads: each row claimed once, each
       for (const signal of signals) signal.release();
       await relay.close();
     }
-  });
-
-  it("reads a batch's events once for every step, and refuses an event from outside the batch", async () => {
-    const install = await insertTestInstall(db.pool);
-    for (const id of ['evt_1', 'evt_2'])
-      await recordEvent(db.pool, install.id, customerEvent(id), { customerId: 'cus_1', refresh: true }, 'webhook');
-    const reads = countingPool(db.pool, 'FROM stripe_events');
-    const items = [
-      { customerId: 'cus_1', refresh: true, eventIds: ['evt_1', 'evt_2', 'evt_unrecorded'], batchKeys: [] },
-    ];
-    const events = new BatchEvents(reads.pool, install.id, items);
-
-    assert.deepEqual(
-      (await events.of(['evt_2'])).map((read) => read.eventId),
-      ['evt_2'],
-    );
-    assert.deepEqual(
-      (await events.of(['evt_2', 'evt_unrecorded', 'evt_1'])).map((read) => read.eventId),
-      ['evt_2', 'evt_1'],
-      'in the order asked, without the event never recorded',
-    );
-    assert.deepEqual(await events.of([]), []);
-    assert.equal(reads.count(), 1);
-    await assert.rejects(events.of(['evt_elsewhere']), /evt_elsewhere is not in this batch/);
   });
 });

@@ -82,3 +82,15 @@ async function startEmbeddedServer(): Promise<string> {
   });
   return server.connectionString('postgres');
 }
+
+/** The pool (its queries and connections) with the queries containing `marker` counted: the relay's claims, say. */
+export function countingPool(pool: pg.Pool, marker: string): { pool: pg.Pool; count: () => number } {
+  let count = 0;
+  const query = (text: unknown, ...rest: unknown[]): unknown => {
+    const sql = typeof text === 'string' ? text : (text as { text?: string }).text;
+    if (sql?.includes(marker)) count += 1;
+    return (pool.query as (...args: unknown[]) => unknown).call(pool, text, ...rest);
+  };
+  const counted = { query, connect: () => pool.connect() } as unknown as pg.Pool;
+  return { pool: counted, count: () => count };
+}
