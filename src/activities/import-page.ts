@@ -11,7 +11,7 @@ import {
 } from '../db/mirror';
 import { completeImport, recordImportProgress } from '../db/imports';
 import { IMPORT_PAGE_SIZE } from '../workflows/constants';
-import type { BillingListKind, CreatedRange, ImportPageKind } from '../shared/billing-lists';
+import type { CreatedRange, ImportPageKind } from '../shared/billing-lists';
 import { CUSTOMER_LIST_EXPANSIONS, SUBSCRIPTION_LIST_EXPANSIONS } from '../vendors/stripe';
 import type { InstallContext, InstallContexts } from './install-context';
 import { installFailure, withFailureMapping } from './failures';
@@ -62,7 +62,7 @@ export function createImportActivities(deps: { pool: Pool; contexts: InstallCont
   async function importFirstPages(input: {
     installId: string;
     importId: string;
-    kinds: readonly BillingListKind[];
+    kinds: readonly ImportPageKind[];
   }): Promise<FirstPagesResult> {
     return withFailureMapping(async () => {
       const context = await loadImportable(input.installId);

@@ -3,7 +3,6 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
-  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -11,11 +10,12 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ImportPageResult } from '../activities/import-page';
-import { BILLING_LISTS, type BillingListKind, type ImportPageKind } from '../shared/billing-lists';
+import { BILLING_LISTS, type ImportPageKind } from '../shared/billing-lists';
 import { importBatchDoneSignal, importBatchSignal, importProgressQuery, type ImportProgress } from '../shared/messages';
 import { IMPORT_MAX_OUTSTANDING_PAGES, IMPORT_PARALLEL_READS, IMPORT_PARALLEL_READS_PER_LIST } from './constants';
 import { estimateTotal, restAfterPage, wholeList, type ListSlice } from './list-slices';
 import { syncWorkflowId } from '../shared/ids';
+import { patchBundle } from './patches';
 
 export interface ImportWorkflowInput {
   installId: string;
@@ -30,6 +30,8 @@ export interface ImportWorkflowInput {
     outstandingSeqs: number[];
     nextSeq: number;
     span: AccountSpan;
+    /** The customers list's first page, read with the billing lists' and held until they are read (CUSTOMERS_FIRST_PAGE_PATCH). */
+    customersFirstPage?: ImportPageResult | null;
   };
 }
 
@@ -61,6 +63,21 @@ const READS_PER_LIST_PATCH = 'import-parallel-reads-per-list';
  * and a Stripe round trip more before the lists start): 28 of the 64 events of a one-customer account's import.
  */
 const FIRST_PAGES_PATCH = 'import-first-pages-in-one-activity';
+
+/**
+ * The customers list's first page is read with the billing lists' first pages (its own endpoint budget at Stripe) and
+ * handed to the sync workflow once the billing lists are read. Most installs are small accounts whose lists all fit in
+ * their first page: they are read in one activity, where the customers page took an activity and a Stripe round trip
+ * more after it. Runs started before read the customers list from its first page once the billing lists were read.
+ */
+const CUSTOMERS_FIRST_PAGE_PATCH = 'import-customers-first-page-with-billing';
+
+/** Every patch above, recorded as one marker by the runs started since (patchBundle). */
+const importPatched = patchBundle('import-patches-2026-12', [
+  READS_PER_LIST_PATCH,
+  FIRST_PAGES_PATCH,
+  CUSTOMERS_FIRST_PAGE_PATCH,
+]);
 
 const { importPage, importFirstPages, readAccountCreated } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
@@ -119,7 +136,7 @@ export async function importWorkflow(input: ImportWorkflowInput): Promise<Import
 
   // Each list has its own endpoint budget at Stripe, so each gets its own reads (READS_PER_LIST_PATCH).
   const mayReadBilling = (): MayRead =>
-    patched(READS_PER_LIST_PATCH)
+    importPatched(READS_PER_LIST_PATCH)
       ? (busy) => busy.ofKind < IMPORT_PARALLEL_READS_PER_LIST
       : (busy) => busy.all < IMPORT_PARALLEL_READS;
 
@@ -127,6 +144,8 @@ export async function importWorkflow(input: ImportWorkflowInput): Promise<Import
   const start = input.resume ?? (await startBilling());
   const span = start.span;
   let slices = start.slices;
+  let customersFirstPage = start.customersFirstPage ?? null;
+  const mayReadCustomers: MayRead = (busy) => busy.all + outstanding.size < IMPORT_MAX_OUTSTANDING_PAGES;
 
   async function handOver(): Promise<never> {
     await condition(allHandlersFinished);
@@ -134,7 +153,7 @@ export async function importWorkflow(input: ImportWorkflowInput): Promise<Import
       installId,
       importId,
       historyLimit: input.historyLimit,
-      resume: { progress, slices, outstandingSeqs: [...outstanding], nextSeq, span },
+      resume: { progress, slices, outstandingSeqs: [...outstanding], nextSeq, span, customersFirstPage },
     });
   }
 
@@ -142,27 +161,12 @@ export async function importWorkflow(input: ImportWorkflowInput): Promise<Import
     slices = await readSlices(slices, mayReadBilling(), async () => undefined);
     if (slices.length > 0) await handOver();
     progress.phase = 'customers';
-    slices = [wholeList('customers')];
+    slices = customersFirstPage ? await handOverFirstCustomersPage(customersFirstPage) : [wholeList('customers')];
+    customersFirstPage = null;
   }
 
   if (progress.phase === 'customers') {
-    slices = await readSlices(
-      slices,
-      (busy) => busy.all + outstanding.size < IMPORT_MAX_OUTSTANDING_PAGES,
-      async (page, unread) => {
-        span.newestCreated ??= page.newestCreated;
-        progress.customersSeen += page.customerIds.length;
-        progress.estimatedTotal = estimateTotal(progress.customersSeen, unread, span);
-        const seq = nextSeq++;
-        outstanding.add(seq);
-        await syncHandle.signal(importBatchSignal, {
-          importId,
-          seq,
-          customerIds: page.customerIds,
-          replyTo: workflowInfo().workflowId,
-        });
-      },
-    );
+    slices = await readSlices(slices, mayReadCustomers, handToSync);
     if (slices.length > 0) await handOver();
   }
 
@@ -176,24 +180,72 @@ export async function importWorkflow(input: ImportWorkflowInput): Promise<Import
   await condition(allHandlersFinished);
   return progress;
 
-  /** The account's span and the billing lists' slices to read, from the first page of each (FIRST_PAGES_PATCH). */
-  async function startBilling(): Promise<{ span: AccountSpan; slices: ListSlice[] }> {
-    if (!patched(FIRST_PAGES_PATCH)) {
+  /** Hands a customers page to the sync workflow, to be acknowledged once written. `unread`: slices left to read. */
+  async function handToSync(page: ImportPageResult, unread: ListSlice[]): Promise<void> {
+    span.newestCreated ??= page.newestCreated;
+    progress.customersSeen += page.customerIds.length;
+    progress.estimatedTotal = estimateTotal(progress.customersSeen, unread, span);
+    const seq = nextSeq++;
+    outstanding.add(seq);
+    await syncHandle.signal(importBatchSignal, {
+      importId,
+      seq,
+      customerIds: page.customerIds,
+      replyTo: workflowInfo().workflowId,
+    });
+  }
+
+  /** The customers list's first page, read ahead (CUSTOMERS_FIRST_PAGE_PATCH), to the sync workflow; the list's rest. */
+  async function handOverFirstCustomersPage(page: ImportPageResult): Promise<ListSlice[]> {
+    const rest = restAfterPage(
+      wholeList('customers'),
+      page,
+      span.accountCreated,
+      mayReadCustomers({ all: 0, ofKind: 0 }),
+    );
+    await handToSync(page, rest);
+    describe();
+    return rest;
+  }
+
+  /**
+   * The account's span and the billing lists' slices to read, from the first page of each (FIRST_PAGES_PATCH), and
+   * the customers list's first page when it is read with them (CUSTOMERS_FIRST_PAGE_PATCH).
+   */
+  async function startBilling(): Promise<{
+    span: AccountSpan;
+    slices: ListSlice[];
+    customersFirstPage?: ImportPageResult;
+  }> {
+    if (!importPatched(FIRST_PAGES_PATCH)) {
       return {
         span: { accountCreated: await readAccountCreated({ installId }), newestCreated: null },
         slices: BILLING_LISTS.map(wholeList),
       };
     }
-    const first = await importFirstPages({ installId, importId, kinds: BILLING_LISTS });
+    const withCustomers = importPatched(CUSTOMERS_FIRST_PAGE_PATCH);
+    const first = await importFirstPages({
+      installId,
+      importId,
+      kinds: withCustomers ? [...BILLING_LISTS, 'customers'] : BILLING_LISTS,
+    });
     const mayRead = mayReadBilling();
     const rest: ListSlice[] = [];
-    first.pages.forEach((page, index) => {
+    BILLING_LISTS.forEach((kind, index) => {
       progress.pages += 1;
-      const list = wholeList(BILLING_LISTS[index] as BillingListKind);
-      rest.push(...restAfterPage(list, page, first.accountCreated, mayRead({ all: rest.length, ofKind: 0 })));
+      const page = first.pages[index] as ImportPageResult;
+      rest.push(
+        ...restAfterPage(wholeList(kind), page, first.accountCreated, mayRead({ all: rest.length, ofKind: 0 })),
+      );
     });
+    const customersFirstPage = withCustomers ? first.pages[BILLING_LISTS.length] : undefined;
+    if (customersFirstPage) progress.pages += 1;
     describe();
-    return { span: { accountCreated: first.accountCreated, newestCreated: null }, slices: rest };
+    return {
+      span: { accountCreated: first.accountCreated, newestCreated: null },
+      slices: rest,
+      ...(customersFirstPage && { customersFirstPage }),
+    };
   }
 
   /**

@@ -6,7 +6,6 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -42,6 +41,7 @@ import { WorkQueue, type PageAck, type WorkQueueSnapshot } from './work-queue';
 import { RecentIds } from './recent-ids';
 import { addCounters, emptyCounters } from '../shared/counters';
 import { IMPORT_PRIORITY_KEY } from '../shared/priorities';
+import { patchBundle } from './patches';
 
 export interface SyncWorkflowInput {
   installId: string;
@@ -104,6 +104,25 @@ const IMPORT_BATCH_PRIORITY_PATCH = 'sync-import-only-batches-at-import-priority
  * leaves the batch to the activity, whose retries the status page shows (it learns them from Temporal's describe).
  */
 const LOCAL_LIVE_BATCH_PATCH = 'sync-idle-live-batches-as-local-activities';
+
+/**
+ * A short queue of customers only an import brought is taken as one batch (up to SYNC_BATCH_SIZE) instead of being
+ * spread over the free batch slots. A batch writes all its contacts at once and an imported customer needs no Stripe
+ * read, so spreading bought no speed: it cost an activity, a workflow task and an Intercom search per part (a
+ * 20-customer install wrote in 5 activities). Queues holding live changes are still spread, for their Stripe reads.
+ * Runs started before spread every short queue.
+ */
+const WHOLE_IMPORT_BATCHES_PATCH = 'sync-import-only-queue-in-whole-batches';
+
+/** Every patch above, recorded as one marker by the runs started since (patchBundle). */
+const syncPatched = patchBundle('sync-patches-2026-12', [
+  SHORT_RUNS_PATCH,
+  DAILY_RUNS_PATCH,
+  BOUNDED_HANDOVER_PATCH,
+  IMPORT_BATCH_PRIORITY_PATCH,
+  LOCAL_LIVE_BATCH_PATCH,
+  WHOLE_IMPORT_BATCHES_PATCH,
+]);
 
 /**
  * Whether an event id is a recorded Stripe event the next run can re-read: Stripe's event ids start with `evt_`
@@ -253,7 +272,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   async function runBatch(items: WorkItem[]): Promise<void> {
     try {
       const importOnly = items.every((item) => item.eventIds.length === 0);
-      const write = importOnly && patched(IMPORT_BATCH_PRIORITY_PATCH) ? syncImportedCustomers : syncCustomers;
+      const write = importOnly && syncPatched(IMPORT_BATCH_PRIORITY_PATCH) ? syncImportedCustomers : syncCustomers;
       recordBatch(await write({ installId, items }));
     } catch (err) {
       lastError = failureMessage(err);
@@ -269,7 +288,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   function writableLocally(items: WorkItem[]): boolean {
     const idle = runningBatches === 0 && acksInFlight === 0 && !catchingUp && !queue.hasReady();
     const live = items.length <= LOCAL_LIVE_BATCH_MAX_CUSTOMERS && items.every((item) => item.eventIds.length > 0);
-    return idle && live && patched(LOCAL_LIVE_BATCH_PATCH);
+    return idle && live && syncPatched(LOCAL_LIVE_BATCH_PATCH);
   }
 
   /** Writes a live change as a local activity; false when it failed (not for good) and is left to an activity. */
@@ -284,6 +303,17 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     void acknowledgePages(queue.complete(items));
     describe();
     return true;
+  }
+
+  /**
+   * A short queue with live changes is spread over the free batch slots rather than filling one batch: their Stripe
+   * reads run in parallel batches instead of in line inside one. Customers only an import brought go in whole batches
+   * (WHOLE_IMPORT_BATCHES_PATCH).
+   */
+  function nextBatchSize(): number {
+    if (queue.readyImportOnly() && syncPatched(WHOLE_IMPORT_BATCHES_PATCH)) return SYNC_BATCH_SIZE;
+    const freeSlots = SYNC_MAX_CONCURRENT_BATCHES - runningBatches;
+    return Math.min(SYNC_BATCH_SIZE, Math.ceil(queue.pendingCount / freeSlots));
   }
 
   async function catchUp(): Promise<void> {
@@ -331,12 +361,12 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   }
   if (input.carried?.pendingInDatabase) await loadPendingEvents();
 
-  const shortRuns = patched(SHORT_RUNS_PATCH);
+  const shortRuns = syncPatched(SHORT_RUNS_PATCH);
   const historyLimit = Math.min(input.historyLimit ?? Infinity, shortRuns ? RUN_HISTORY_EVENTS : Infinity);
   const historyFull = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit;
   // Every run ends within a day (DAILY_RUNS_PATCH), so its next one runs the code deployed since.
   let lifetimeOver = false;
-  if (patched(DAILY_RUNS_PATCH)) {
+  if (syncPatched(DAILY_RUNS_PATCH)) {
     void sleep(input.runLifetime ?? SYNC_RUN_LIFETIME_MS).then(() => (lifetimeOver = true));
   }
   const shouldStop = () => disabled || historyFull() || lifetimeOver;
@@ -356,10 +386,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     else await condition(() => shouldStop() || canTake(), Math.max(1, nextCatchUpAt - Date.now()));
     if (shouldStop()) break;
     if (!canTake()) continue;
-    // A short queue is spread over the free batch slots rather than filling one batch: its customers are written in
-    // parallel batches instead of waiting in line inside one.
-    const freeSlots = SYNC_MAX_CONCURRENT_BATCHES - runningBatches;
-    const items = queue.take(Math.min(SYNC_BATCH_SIZE, Math.ceil(queue.pendingCount / freeSlots)));
+    const items = queue.take(nextBatchSize());
     // Awaited: nothing else of the run starts while a local batch runs (LOCAL_LIVE_BATCH_PATCH).
     if (writableLocally(items) && (await writtenLocally(items))) continue;
     runningBatches += 1;
@@ -371,7 +398,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     describe();
     return;
   }
-  const bounded = patched(BOUNDED_HANDOVER_PATCH);
+  const bounded = syncPatched(BOUNDED_HANDOVER_PATCH);
   const fromDatabase = (eventId: string) => isStripeEventId(eventId) && !redelivered.has(eventId);
   await continueAsNew<typeof syncWorkflow>({
     installId,

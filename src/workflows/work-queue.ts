@@ -65,6 +65,14 @@ export class WorkQueue {
     return false;
   }
 
+  /** Whether every customer ready to be taken was brought by an import alone (no Stripe event of its own to write). */
+  readyImportOnly(): boolean {
+    for (const [customerId, item] of this.pending) {
+      if (!this.inFlight.has(customerId) && item.eventIds.length > 0) return false;
+    }
+    return true;
+  }
+
   /** Takes up to `max` customers that are not in flight, oldest first, and marks them in flight. */
   take(max: number): WorkItem[] {
     const taken: WorkItem[] = [];

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { temporal } from '@temporalio/proto';
 import { seedCustomers } from '../../emulators/stripe';
 import { importWorkflowId, syncWorkflowId } from '../../src/shared/ids';
 import { IMPORT_PRIORITY_KEY } from '../../src/shared/priorities';
@@ -7,6 +8,14 @@ import { localActivityType, scheduledInput } from '../support/histories';
 import { installThroughApi, waitForImport } from '../support/import-scenario';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 import { client as stripeClient } from '../support/stripe-sdk';
+
+/** The patch ids a run's markers record (sdk-core's `core_patch` markers hold `{ id, deprecated }` as JSON under `patch-data`). */
+const patchMarkers = (events: temporal.api.history.v1.IHistoryEvent[] | null | undefined) =>
+  (events ?? []).flatMap((event) => {
+    const marker = event.markerRecordedEventAttributes;
+    const data = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0]?.data : undefined;
+    return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id] : [];
+  });
 
 const charged = `${DEFAULT_EVENT_NAME_PREFIX}${DATA_EVENT_NAME_SUFFIXES['charge.succeeded']}`;
 
@@ -52,7 +61,7 @@ describe('import: a small account', function () {
   });
   after(() => stack?.close());
 
-  it("reads a small account's lists in one activity, writes them at the import's priority, a live change locally", async () => {
+  it("reads a small account's lists in one activity, writes them in one batch at the import's priority, a live change locally", async () => {
     const seeded = seedCustomers(stack.stripe, { customers: 25, seed: 8 });
     const { workspaceId, token } = stack.intercom.createWorkspace();
     const id = await installThroughApi(stack, token);
@@ -63,7 +72,13 @@ describe('import: a small account', function () {
       const scheduled = event.activityTaskScheduledEventAttributes;
       return scheduled ? [scheduled.activityType?.name] : [];
     });
-    assert.deepEqual(activities, ['importFirstPages', 'importPage', 'finishImport']);
+    // The customers list's first page too (its only one) is read with the billing lists'.
+    assert.deepEqual(activities, ['importFirstPages', 'finishImport']);
+    // A new run records its patches as one bundle: one marker and one search-attribute upsert, not one per patch.
+    const upserts = (events: typeof history.events) =>
+      (events ?? []).filter((event) => event.upsertWorkflowSearchAttributesEventAttributes).length;
+    assert.deepEqual(patchMarkers(history.events), ['import-patches-2026-12']);
+    assert.equal(upserts(history.events), 1, "the bundle's TemporalChangeVersion");
 
     // Every subscription and charge of the account reached the mirror from those first pages.
     const stripe = stripeClient(stack.stripe);
@@ -103,13 +118,15 @@ describe('import: a small account', function () {
           priorityKey: attributes.priority?.priorityKey ?? 0,
           fairnessKey: attributes.priority?.fairnessKey ?? '',
           live: input.items.some((item) => item.eventIds.length > 0),
+          customers: input.items.length,
         },
       ];
     });
-    assert.ok(scheduled.length > 0);
-    for (const batch of scheduled) {
-      assert.deepEqual(batch, { priorityKey: IMPORT_PRIORITY_KEY, fairnessKey: id, live: false });
-    }
+    assert.deepEqual(patchMarkers(sync), ['sync-patches-2026-12']);
+    // The whole page in one batch: a batch writes its contacts at once, so spreading them over batches buys nothing.
+    assert.deepEqual(scheduled, [
+      { priorityKey: IMPORT_PRIORITY_KEY, fairnessKey: id, live: false, customers: seeded.length },
+    ]);
     const snapshot = stack.intercom.workspace(workspaceId);
     const contact = snapshot.contacts.find((found) => found.email?.toLowerCase() === customer.email!.toLowerCase());
     assert.ok(

@@ -45,6 +45,20 @@ describe('sync work queue', () => {
     assert.deepEqual(queue.addPage({ replyTo: 'import:ins_1', seq: 1 }, []), { replyTo: 'import:ins_1', seq: 1 });
   });
 
+  it("tells whether what is ready to take is an import's customers alone (no event of its own)", () => {
+    const queue = new WorkQueue();
+    assert.equal(queue.readyImportOnly(), true, 'empty');
+    queue.addPage({ replyTo: 'import:ins_1', seq: 0 }, ['cus_a', 'cus_b']);
+    assert.equal(queue.readyImportOnly(), true);
+    queue.add(event('cus_c', 'evt_1'));
+    assert.equal(queue.readyImportOnly(), false, 'a live change is ready');
+    const [a, b, c] = queue.take(3);
+    queue.add(event('cus_a', 'evt_2'));
+    assert.equal(queue.readyImportOnly(), true, "cus_a's change waits for its batch in flight");
+    queue.complete([a!, b!, c!]);
+    assert.equal(queue.readyImportOnly(), false, "cus_a's change is ready once its batch completed");
+  });
+
   it('tracks the deepest it has been and survives a snapshot (continue-as-new) with pages still pending', () => {
     const queue = new WorkQueue();
     queue.addPage({ replyTo: 'import:ins_1', seq: 3 }, ['cus_a', 'cus_b', 'cus_c']);
