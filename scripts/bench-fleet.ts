@@ -29,7 +29,13 @@ import { DATA_EVENT_NAME_SUFFIXES, DEFAULT_EVENT_NAME_PREFIX } from '../src/mapp
 import { parseOptions, say, stderrLogger, stopOnSignals } from './lib/cli';
 import { countResponses, sum, type Emulators } from './lib/emulators';
 import { prepareEnvironment } from './lib/environment';
-import { installActions, installHistory, type HistoryTotals } from './lib/history';
+import {
+  installActions,
+  installHistory,
+  installTimeline,
+  type HistoryTotals,
+  type InstallTimeline,
+} from './lib/history';
 import { findTemporalServerPid, processUsage, StackMeter } from './lib/process-usage';
 import { maxPerSecond, percentiles } from './lib/rates';
 import { importResult, installAndWait, problems, round, seedScenario, type Api, type Scenario } from './lib/scenario';
@@ -197,8 +203,10 @@ async function runFleet(
     nodeArgs,
   });
   shutdown.add('API process', async () => void (await apiProcess.stop()));
+  const metricsUrls = new Map<string, string>();
   const startWorker = async (name: string): Promise<ServiceProcess> => {
     const metricsPort = await freePort();
+    metricsUrls.set(name, `http://127.0.0.1:${metricsPort}/metrics`);
     const worker = await startServiceProcess(
       { ...config, WORKER_METRICS_PORT: metricsPort },
       { logLevel: 'warn', entry: 'src/worker.ts', name, readyUrl: `http://127.0.0.1:${metricsPort}/metrics`, nodeArgs },
@@ -226,10 +234,16 @@ async function runFleet(
 
   // Alone: one install at a time on the idle stack.
   const aloneSeconds = new Map<number, number[]>();
+  const smallest = Math.min(...sizes);
+  const aloneTimelines: InstallTimeline[] = [];
   for (const install of alone) {
     const postedAtMs = Date.now();
     const run = await installAndWait(api, install.scenario, { timeoutMs: 900_000, stop: new Promise(() => undefined) });
     const seconds = await liveSecondsSince(run.installId, postedAtMs);
+    if (install.scenario.customers === smallest) {
+      const window = { sinceMs: postedAtMs, untilMs: postedAtMs + seconds * 1000 };
+      aloneTimelines.push(await installTimeline(config, run.installId, window));
+    }
     aloneSeconds.set(install.scenario.customers, [...(aloneSeconds.get(install.scenario.customers) ?? []), seconds]);
     say(`alone: ${install.scenario.customers} customers live after ${round(seconds, 1)} s`);
   }
@@ -326,6 +340,11 @@ async function runFleet(
   }
   await creating;
   const fleetSeconds = (performance.now() - fleetStarted) / 1000;
+  const workerTasks = Object.fromEntries(
+    await Promise.all(
+      [...metricsUrls].map(async ([name, url]) => [name, await workerTaskFigures(url).catch(() => null)] as const),
+    ),
+  );
   for (const install of fleet) {
     if (install.installId && install.postedAtMs !== undefined && install.liveAfterSeconds !== undefined) {
       install.liveAfterSeconds = await liveSecondsSince(install.installId, install.postedAtMs);
@@ -443,6 +462,16 @@ async function runFleet(
     const totals = await installHistory(config, install.installId ?? '');
     histories[install.index - 1] = { customers: install.scenario.customers, ...totals };
   });
+  const fleetTimelines: InstallTimeline[] = [];
+  await forEachLimit(
+    fleet.filter((install) => install.scenario.customers === smallest),
+    8,
+    async ({ installId, postedAtMs, liveAfterSeconds }) => {
+      if (!installId || postedAtMs === undefined || liveAfterSeconds === undefined) return;
+      const window = { sinceMs: postedAtMs, untilMs: postedAtMs + liveAfterSeconds * 1000 };
+      fleetTimelines.push(await installTimeline(config, installId, window));
+    },
+  );
   // Billed actions from real histories: the big import (per customer) and, for webhooks, a small install's growth.
   const bigActions = await installActions(config, big.installId ?? '');
   const totalCustomers = sum(sizes);
@@ -463,6 +492,12 @@ async function runFleet(
     killWorker: killed ? { atSeconds: Math.round(killed.at) } : null,
     fleetSeconds: round(fleetSeconds, 1),
     bySize,
+    smallestTimeline: {
+      customers: smallest,
+      alone: medianTimeline(aloneTimelines),
+      fleet: medianTimeline(fleetTimelines),
+    },
+    workerTasks,
     liveLatencyMs: { duringBigImport: latency(true), after: latency(false), charges: sent.length, lost },
     steady,
     webhookResponseMs: percentiles(deliveries.map((delivery) => delivery.durationMs)),
@@ -584,6 +619,50 @@ async function callApi<T>(api: Api, path: string, body?: unknown): Promise<T> {
   const text = await response.text();
   if (!response.ok) throw new Error(`${path}: ${response.status} ${text}`);
   return JSON.parse(text) as T;
+}
+
+/**
+ * What a worker's task took while the fleet ran, on average, from its /metrics (the Temporal SDK's histograms and
+ * Node's event loop lag since the worker started): where a workflow task's time goes between the server handing it
+ * over and the worker answering it.
+ */
+async function workerTaskFigures(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(url)).text();
+  const total = (name: string) =>
+    sum(
+      text
+        .split('\n')
+        .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+        .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1))),
+    );
+  const meanMs = (histogram: string) =>
+    round((total(`${histogram}_sum`) * 1000) / Math.max(1, total(`${histogram}_count`)), 1);
+  return {
+    workflowTasks: total('temporal_workflow_task_execution_latency_count'),
+    workflowTaskScheduleToStartMs: meanMs('temporal_workflow_task_schedule_to_start_latency'),
+    workflowTaskExecutionMs: meanMs('temporal_workflow_task_execution_latency'),
+    workflowActivationExecutionMs: meanMs('temporal_workflow_activation_execution_latency'),
+    activityScheduleToStartMs: meanMs('temporal_activity_schedule_to_start_latency'),
+    activityExecutionMs: meanMs('temporal_activity_execution_latency'),
+    eventLoopLagMeanMs: round(total('nodejs_eventloop_lag_mean_seconds') * 1000, 1),
+    eventLoopLagP99Ms: round(total('nodejs_eventloop_lag_p99_seconds') * 1000, 1),
+  };
+}
+
+/** Each part's median over the installs (a sum per install: see InstallTimeline), rounded; null with none. */
+function medianTimeline(timelines: InstallTimeline[]): Record<string, unknown> | null {
+  if (timelines.length === 0) return null;
+  const medianOf = (values: number[]) => round(median(values) ?? NaN, 2);
+  const { activityRunSecondsByType: _byType, ...totals } = timelines[0]!;
+  const types = [...new Set(timelines.flatMap((timeline) => Object.keys(timeline.activityRunSecondsByType)))];
+  return {
+    ...Object.fromEntries(
+      (Object.keys(totals) as Array<keyof typeof totals>).map((key) => [key, medianOf(timelines.map((t) => t[key]))]),
+    ),
+    activityRunSecondsByType: Object.fromEntries(
+      types.map((type) => [type, medianOf(timelines.map((t) => t.activityRunSecondsByType[type] ?? 0))]),
+    ),
+  };
 }
 
 function median(values: number[]): number | null {
