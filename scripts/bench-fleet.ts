@@ -13,6 +13,7 @@
  * `ok` is true when every install is live with nothing lost or duplicated and every webhook charge reached Intercom.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -260,6 +261,10 @@ async function runFleet(
   });
   const meter = new StackMeter(stackParts(), config.DATABASE_URL);
   await meter.start();
+  // The emulators (Stripe's and Intercom's stand-ins) answer from this process's event loop: its delay is added to
+  // every call the stack makes, a delay real Stripe and Intercom do not have.
+  const emulatorLoopDelay = monitorEventLoopDelay({ resolution: 10 });
+  emulatorLoopDelay.enable();
   const fleetStarted = performance.now();
   const big = fleet[0] as FleetInstall;
   const arrivals = arrivalOrder(fleet);
@@ -340,6 +345,7 @@ async function runFleet(
   }
   await creating;
   const fleetSeconds = (performance.now() - fleetStarted) / 1000;
+  emulatorLoopDelay.disable();
   const workerTasks = Object.fromEntries(
     await Promise.all(
       [...metricsUrls].map(async ([name, url]) => [name, await workerTaskFigures(url).catch(() => null)] as const),
@@ -498,6 +504,11 @@ async function runFleet(
       fleet: medianTimeline(fleetTimelines),
     },
     workerTasks,
+    emulatorLoopDelayMs: {
+      mean: round(emulatorLoopDelay.mean / 1e6, 1),
+      p99: round(emulatorLoopDelay.percentile(99) / 1e6, 1),
+      max: round(emulatorLoopDelay.max / 1e6, 1),
+    },
     liveLatencyMs: { duringBigImport: latency(true), after: latency(false), charges: sent.length, lost },
     steady,
     webhookResponseMs: percentiles(deliveries.map((delivery) => delivery.durationMs)),

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import { StripePacers, systemClock, type BudgetRequest, type SharedStripeBudget } from '../vendors/stripe-pacer';
 
 /**
- * Stripe budgets in PostgreSQL (migration 012): one statement per grant, timed by the database's clock,
+ * Stripe budgets in PostgreSQL (migration 013): one statement per grant, timed by the database's clock,
  * so every worker and API process on this database draws one account's requests from one budget.
  */
 export function postgresStripeBudget(pool: Pool): SharedStripeBudget {

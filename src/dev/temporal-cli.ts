@@ -141,10 +141,10 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     'start-dev',
     ...['--db-filename', path.join(dataDir, 'temporal.db')],
     // SQLite's defaults (a rollback journal, synced in full) lock the whole file for every commit, readers included,
-    // and the server commits for every workflow task and activity: in the fleet bench its workflow tasks waited 85–200
-    // ms to start and it used 14 s of CPU, 21–33 ms and 7–8 s with a write-ahead log. A WAL synced at checkpoints
-    // survives the server process crashing; only an OS crash can lose the last commits, which a dev server may
-    // (https://www.sqlite.org/wal.html, https://www.sqlite.org/pragma.html#pragma_synchronous).
+    // and the server commits for every workflow task and activity: in `bench:fleet -- --quick` workflow tasks waited
+    // 84–86 ms to start and the server used 12–18 s of CPU; 21–33 ms and 7–10 s with a write-ahead log. A WAL synced
+    // at checkpoints survives the server process crashing; only an OS crash can lose the last commits, which a dev
+    // server may (https://www.sqlite.org/wal.html, https://www.sqlite.org/pragma.html#pragma_synchronous).
     ...['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'],
     ...['--ip', host, '--port', String(port)],
     ...(options.headless ? ['--headless'] : ['--ui-port', String(uiPort)]),
