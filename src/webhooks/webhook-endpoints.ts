@@ -17,8 +17,10 @@ export function webhookUrl(publicUrl: string, installId: string): string {
  * Creates the install's webhook endpoint on its Stripe account, subscribed to every event type we handle and pinned
  * to our API version (so payloads have the shape the mapping expects whatever the account's default version is).
  *
- * An endpoint already pointing at the same URL is deleted first: it can only be left over from an attempt whose
- * response (and so whose secret) was lost, and a second endpoint would deliver every event twice.
+ * An endpoint already pointing at the same URL is deleted: it can only be left over from an attempt whose response
+ * (and so whose secret) was lost, and a second endpoint would deliver every event twice. The account's endpoints are
+ * listed while the new one is created, not before: a leftover predates both calls, so the list has it, and the
+ * install waits one Stripe round trip (400 ms) instead of two before its workflows start.
  */
 export async function registerWebhookEndpoint(
   stripe: Stripe,
@@ -26,21 +28,30 @@ export async function registerWebhookEndpoint(
   installId: string,
 ): Promise<RegisteredEndpoint> {
   const url = webhookUrl(publicUrl, installId);
-  for (const stale of await endpointsWithUrl(stripe, url)) await deleteWebhookEndpoint(stripe, stale.id);
-  const endpoint = await stripe.webhookEndpoints
-    .create({
+  const [listed, created] = await Promise.allSettled([
+    endpointsWithUrl(stripe, url),
+    stripe.webhookEndpoints.create({
       url,
       enabled_events: [...SUBSCRIBED_EVENT_TYPES] as Stripe.WebhookEndpointCreateParams.EnabledEvent[],
       api_version: STRIPE_API_VERSION,
       description: `stripe-intercom-sync install ${installId}`,
       metadata: { install_id: installId },
-    })
-    .catch((err: unknown) => {
-      if (err instanceof Stripe.errors.StripeInvalidRequestError && err.param === 'url') {
-        throw new WebhookUrlRejected(url, err.message);
-      }
-      throw err;
-    });
+    }),
+  ]);
+  if (created.status === 'rejected') {
+    const err: unknown = created.reason;
+    if (err instanceof Stripe.errors.StripeInvalidRequestError && err.param === 'url') {
+      throw new WebhookUrlRejected(url, err.message);
+    }
+    throw err;
+  }
+  const endpoint = created.value;
+  // Without the list a leftover could not be told apart: the new endpoint goes too, and the caller fails the install.
+  if (listed.status === 'rejected') {
+    await deleteWebhookEndpoint(stripe, endpoint.id).catch(() => undefined);
+    throw listed.reason;
+  }
+  for (const stale of listed.value) if (stale.id !== endpoint.id) await deleteWebhookEndpoint(stripe, stale.id);
   if (!endpoint.secret) throw new Error(`Stripe created webhook endpoint ${endpoint.id} without a signing secret`);
   return { endpointId: endpoint.id, secret: endpoint.secret };
 }

@@ -6,6 +6,7 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import Koa from 'koa';
+import type Stripe from 'stripe';
 import { startStripeEmulator, type StripeEmulator } from '../../emulators/stripe';
 import {
   CATCH_UP_AT_START_LOCK,
@@ -166,6 +167,25 @@ describe('webhooks: endpoint registration and event catch-up (Stripe emulator, r
       await deleteWebhookEndpoint(stripe(), second.endpointId);
       // Already gone: fine.
       await deleteWebhookEndpoint(stripe(), second.endpointId);
+    });
+
+    it('deletes the endpoint it created when the endpoints cannot be listed, and fails', async () => {
+      const otherInstall = `ins_${random()}`;
+      const real = stripe();
+      // The list fails (a Stripe outage on that one call) while the create, sent at the same time, succeeds.
+      const listDown = {
+        webhookEndpoints: {
+          list: () => Promise.reject(new Error('listing webhook endpoints failed')),
+          create: real.webhookEndpoints.create.bind(real.webhookEndpoints),
+          del: real.webhookEndpoints.del.bind(real.webhookEndpoints),
+        },
+      } as unknown as Stripe;
+      await assert.rejects(registerWebhookEndpoint(listDown, apiUrl, otherInstall), /listing webhook endpoints failed/);
+      const endpoints = await real.webhookEndpoints.list({ limit: 100 });
+      assert.deepEqual(
+        endpoints.data.filter((endpoint) => endpoint.url === webhookUrl(apiUrl, otherInstall)),
+        [],
+      );
     });
   });
 
