@@ -18,6 +18,7 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startEmbeddedPostgres } from '../src/dev/postgres';
+import type { Pool } from 'pg';
 import { createPool } from '../src/db/pool';
 import { z } from 'zod';
 import type Stripe from 'stripe';
@@ -38,7 +39,7 @@ import {
   type InstallTimeline,
 } from './lib/history';
 import { findTemporalServerPid, processUsage, StackMeter } from './lib/process-usage';
-import { maxPerSecond, percentiles } from './lib/rates';
+import { maxPerSecond, percentiles, type Percentiles } from './lib/rates';
 import { importResult, installAndWait, problems, round, seedScenario, type Api, type Scenario } from './lib/scenario';
 import { startServiceProcess, type ServiceProcess } from './lib/service-process';
 import { startStripeAccounts } from './lib/stripe-accounts';
@@ -509,7 +510,17 @@ async function runFleet(
       p99: round(emulatorLoopDelay.percentile(99) / 1e6, 1),
       max: round(emulatorLoopDelay.max / 1e6, 1),
     },
-    liveLatencyMs: { duringBigImport: latency(true), after: latency(false), charges: sent.length, lost },
+    liveLatencyMs: {
+      duringBigImport: latency(true),
+      after: latency(false),
+      charges: sent.length,
+      lost,
+      relayLag: await relayLagFigures(`${api.url}/metrics`).catch(() => null),
+      duringBigImportParts: await liveLatencyParts(
+        pool,
+        delivered.filter((charge) => charge.sent.duringBigImport),
+      ),
+    },
     steady,
     webhookResponseMs: percentiles(deliveries.map((delivery) => delivery.durationMs)),
     webhookFailures: deliveries.filter((delivery) => delivery.outcome === 'failed').length,
@@ -616,6 +627,58 @@ async function waitForCharges(
     if (arrived.length === sent.length || Date.now() > deadline) return arrived;
     await sleep(2_000);
   }
+}
+
+/**
+ * The API relay's lag over the whole run (its webhook_outbox_lag_seconds histogram: from an event committed to
+ * Temporal accepting its signal), for the part of committedToProcessed that is the relay's.
+ */
+async function relayLagFigures(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(url)).text();
+  const value = (prefix: string) =>
+    Number(/\s(\S+)$/.exec(text.split('\n').find((line) => line.startsWith(prefix)) ?? '')?.[1] ?? NaN);
+  const count = value('webhook_outbox_lag_seconds_count');
+  const within = (le: string) => round(value(`webhook_outbox_lag_seconds_bucket{le="${le}"}`) / count, 4);
+  return {
+    signals: count,
+    meanMs: round((value('webhook_outbox_lag_seconds_sum') * 1000) / count, 1),
+    shareWithin100ms: within('0.1'),
+    shareWithin1s: within('1'),
+    shareWithin2500ms: within('2.5'),
+  };
+}
+
+/**
+ * Where the charges' live latency went, from the event log's times (same clock as the bench's): from the charge to its
+ * event committed by the API (Stripe's delivery and our answer), from there to the event processed (the relay's
+ * signal, the sync workflow's task, the batch up to its Intercom writes), and from there to the event seen in Intercom.
+ */
+async function liveLatencyParts(
+  pool: Pool,
+  delivered: Array<{ sent: SentCharge; latencyMs: number }>,
+): Promise<Record<'toCommitted' | 'committedToProcessed' | 'processedToSeen', Percentiles>> {
+  const { rows } = await pool.query<{ charge_id: string; received_ms: number; processed_ms: number | null }>(
+    `SELECT payload->'data'->'object'->>'id' AS charge_id, extract(epoch FROM received_at) * 1000 AS received_ms,
+            extract(epoch FROM processed_at) * 1000 AS processed_ms
+     FROM stripe_events
+     WHERE type = 'charge.succeeded' AND install_id = ANY($1) AND payload->'data'->'object'->>'id' = ANY($2)`,
+    [[...new Set(delivered.map((charge) => charge.sent.install.installId))], delivered.map((c) => c.sent.charge.id)],
+  );
+  const logged = new Map(rows.map((row) => [row.charge_id, row]));
+  const parts = delivered.flatMap(({ sent, latencyMs }) => {
+    const row = logged.get(sent.charge.id);
+    if (!row || row.processed_ms === null) return [];
+    const received = Number(row.received_ms);
+    const processed = Number(row.processed_ms);
+    return [
+      { toCommitted: received - sent.at, toProcessed: processed - received, toSeen: sent.at + latencyMs - processed },
+    ];
+  });
+  return {
+    toCommitted: percentiles(parts.map((part) => part.toCommitted)),
+    committedToProcessed: percentiles(parts.map((part) => part.toProcessed)),
+    processedToSeen: percentiles(parts.map((part) => part.toSeen)),
+  };
 }
 
 async function callApi<T>(api: Api, path: string, body?: unknown): Promise<T> {
