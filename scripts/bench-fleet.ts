@@ -634,14 +634,12 @@ async function waitForCharges(
  * Temporal accepting its signal), for the part of committedToProcessed that is the relay's.
  */
 async function relayLagFigures(url: string): Promise<Record<string, number>> {
-  const text = await (await fetch(url)).text();
-  const value = (prefix: string) =>
-    Number(/\s(\S+)$/.exec(text.split('\n').find((line) => line.startsWith(prefix)) ?? '')?.[1] ?? NaN);
-  const count = value('webhook_outbox_lag_seconds_count');
-  const within = (le: string) => round(value(`webhook_outbox_lag_seconds_bucket{le="${le}"}`) / count, 4);
+  const total = await scrapeMetrics(url);
+  const count = total('webhook_outbox_lag_seconds_count');
+  const within = (le: string) => round(total(`webhook_outbox_lag_seconds_bucket{le="${le}"}`) / count, 4);
   return {
     signals: count,
-    meanMs: round((value('webhook_outbox_lag_seconds_sum') * 1000) / count, 1),
+    meanMs: round((total('webhook_outbox_lag_seconds_sum') * 1000) / count, 1),
     shareWithin100ms: within('0.1'),
     shareWithin1s: within('1'),
     shareWithin2500ms: within('2.5'),
@@ -701,26 +699,32 @@ async function callApi<T>(api: Api, path: string, body?: unknown): Promise<T> {
  * over and the worker answering it.
  */
 async function workerTaskFigures(url: string): Promise<Record<string, number>> {
-  const text = await (await fetch(url)).text();
-  const total = (name: string) =>
-    sum(
-      text
-        .split('\n')
-        .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-        .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1))),
-    );
+  const total = await scrapeMetrics(url);
   const meanMs = (histogram: string) =>
     round((total(`${histogram}_sum`) * 1000) / Math.max(1, total(`${histogram}_count`)), 1);
   return {
     workflowTasks: total('temporal_workflow_task_execution_latency_count'),
     workflowTaskScheduleToStartMs: meanMs('temporal_workflow_task_schedule_to_start_latency'),
     workflowTaskExecutionMs: meanMs('temporal_workflow_task_execution_latency'),
-    workflowActivationExecutionMs: meanMs('temporal_workflow_activation_execution_latency'),
     activityScheduleToStartMs: meanMs('temporal_activity_schedule_to_start_latency'),
     activityExecutionMs: meanMs('temporal_activity_execution_latency'),
     eventLoopLagMeanMs: round(total('nodejs_eventloop_lag_mean_seconds') * 1000, 1),
     eventLoopLagP99Ms: round(total('nodejs_eventloop_lag_p99_seconds') * 1000, 1),
   };
+}
+
+/**
+ * A process's /metrics page (Prometheus text format), read once: `total(name)` sums the samples of `name` over all
+ * their labels, or the one sample whose name and labels are given whole (`…_bucket{le="1"}`).
+ */
+async function scrapeMetrics(url: string): Promise<(name: string) => number> {
+  const lines = (await (await fetch(url)).text()).split('\n');
+  return (name) =>
+    sum(
+      lines
+        .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+        .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1))),
+    );
 }
 
 /** Each part's median over the installs (a sum per install: see InstallTimeline), rounded; null with none. */
