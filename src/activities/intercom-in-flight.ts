@@ -1,3 +1,4 @@
+import { isLiveWork } from '../db/priority-pool';
 import type { RateWindow } from './rate-window';
 
 /** Before the first answer: a few calls at once. */
@@ -22,11 +23,13 @@ const LATENCY_WEIGHT = 0.1;
  * (requests/s) when each call takes `latency` s, about budget × latency calls must be in flight (at 10,000/min and
  * 150 ms, 26). Both come from measurements (the moving average of call latencies; the budget from X-RateLimit-*
  * through the RateWindow), never a fixed guess; the RateWindow still keeps the calls within the budget itself.
+ * A free slot goes to live work's calls first (asLiveWork): a webhook's change to a workspace that is importing
+ * waits for one call to end, not for the import's queue.
  */
 export class InFlightLimiter {
   private running = 0;
   private latencyMs: number | null = null;
-  private readonly waiting: (() => void)[] = [];
+  private readonly waiting: { live: (() => void)[]; other: (() => void)[] } = { live: [], other: [] };
 
   constructor(
     private readonly rate: RateWindow,
@@ -48,7 +51,8 @@ export class InFlightLimiter {
 
   /** Runs `call` once a slot is free, timing it for the latency average (failures included: they took as long). */
   async run<T>(call: () => Promise<T>): Promise<T> {
-    while (this.running >= this.limit()) await new Promise<void>((wake) => this.waiting.push(wake));
+    const queue = isLiveWork() ? this.waiting.live : this.waiting.other;
+    while (this.running >= this.limit()) await new Promise<void>((wake) => queue.push(wake));
     this.running += 1;
     const started = this.now();
     try {
@@ -58,8 +62,11 @@ export class InFlightLimiter {
       this.latencyMs = this.latencyMs === null ? sample : this.latencyMs + LATENCY_WEIGHT * (sample - this.latencyMs);
       this.running -= 1;
       // Wake as many as the (possibly new) limit allows; each re-checks the limit itself.
-      for (let free = this.limit() - this.running; free > 0 && this.waiting.length > 0; free--)
-        this.waiting.shift()?.();
+      for (let free = this.limit() - this.running; free > 0; free--) {
+        const next = this.waiting.live.shift() ?? this.waiting.other.shift();
+        if (!next) break;
+        next();
+      }
     }
   }
 }

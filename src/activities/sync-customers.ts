@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { attributeDefinitions } from '../mapping';
 import { failInstallWithCredentials, markAttributesReady, type Install } from '../db/installs';
 import { markEventsProcessed } from '../db/events';
+import { asLiveWork } from '../db/priority-pool';
 import { mirroredCustomerIds } from '../db/mirror';
 import { emptyCounters } from '../shared/counters';
 import type { SyncCounters, WorkItem } from '../shared/messages';
@@ -183,5 +184,14 @@ export function createSyncActivities(deps: { pool: Pool; lockPool: Pool; context
     ).catch(failInstallOn(loaded));
   }
 
-  return { prepareInstall, syncCustomers };
+  /**
+   * A batch carrying a Stripe event is a change someone is waiting for: its queries and Intercom calls go ahead of an
+   * import's (priority-pool.ts).
+   */
+  function syncCustomersLiveFirst(input: { installId: string; items: WorkItem[] }): Promise<SyncBatchResult> {
+    const live = input.items.some((item) => item.eventIds.length > 0);
+    return live ? asLiveWork(() => syncCustomers(input)) : syncCustomers(input);
+  }
+
+  return { prepareInstall, syncCustomers: syncCustomersLiveFirst };
 }

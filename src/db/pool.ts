@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../logger';
+import { PriorityPool } from './priority-pool';
 
 export interface PoolOptions {
   /** Connections per process. Activities, the API and migrations share it; Postgres' default limit is 100. */
@@ -7,6 +8,8 @@ export interface PoolOptions {
   applicationName?: string;
   /** How long a query may wait for a free connection before failing. */
   connectionTimeoutMillis?: number;
+  /** Live work's queries get free connections first (PriorityPool): a worker's pools, where imports queue. */
+  liveWorkFirst?: boolean;
 }
 
 /** Connections a worker's activities run their queries on, each held for one query (or one short transaction). */
@@ -15,6 +18,7 @@ export const WORKER_POOL_OPTIONS: PoolOptions = {
   applicationName: 'sis-worker',
   // Activities may queue for a connection behind a burst of writes; they have minutes, not seconds.
   connectionTimeoutMillis: 60_000,
+  liveWorkFirst: true,
 };
 
 /**
@@ -25,10 +29,11 @@ export const WORKER_LOCK_POOL_OPTIONS: PoolOptions = {
   max: 12,
   applicationName: 'sis-worker-locks',
   connectionTimeoutMillis: 60_000,
+  liveWorkFirst: true,
 };
 
 export function createPool(connectionString: string, logger: Logger, options: PoolOptions = {}): pg.Pool {
-  const pool = new pg.Pool({
+  const pool = new (options.liveWorkFirst ? PriorityPool : pg.Pool)({
     connectionString,
     max: options.max ?? 10,
     idleTimeoutMillis: 30_000,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { InFlightLimiter } from '../../src/activities/intercom-in-flight';
 import { RateWindow } from '../../src/activities/rate-window';
+import { asLiveWork } from '../../src/db/priority-pool';
 
 const headers = (limitPerMinute: number, remaining: number, resetSeconds: number) =>
   new Headers({
@@ -79,5 +80,25 @@ describe('Intercom calls in flight', () => {
     const limiter = new InFlightLimiter(new RateWindow(() => 0), () => 0);
     await assert.rejects(limiter.run(() => Promise.reject(new Error('Intercom said 500'))));
     assert.equal(limiter.inFlight, 0);
+  });
+
+  it('gives a free slot to live work before calls that waited longer', async () => {
+    const limiter = new InFlightLimiter(new RateWindow(() => 0), () => 0);
+    const releases: (() => void)[] = [];
+    const holding = Array.from({ length: limiter.limit() }, () =>
+      limiter.run(() => new Promise<void>((release) => releases.push(release))),
+    );
+    const started: string[] = [];
+    const waiting = [
+      limiter.run(async () => void started.push('import 1')),
+      limiter.run(async () => void started.push('import 2')),
+      asLiveWork(() => limiter.run(async () => void started.push('live'))),
+    ];
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(started, [], 'every slot is held');
+    releases.forEach((release) => release());
+    await Promise.all([...holding, ...waiting]);
+    assert.equal(started[0], 'live');
+    assert.deepEqual(started.slice(1), ['import 1', 'import 2']);
   });
 });
