@@ -60,3 +60,10 @@ export const LOCAL_LIVE_BATCH_MAX_CUSTOMERS = 2;
  * timeout): a local batch then always resolves within the task that scheduled it, where replay puts its result too.
  */
 export const LOCAL_LIVE_BATCH_TIMEOUT_MS = 4_000;
+/**
+ * How long an install must have had no change before the one a local batch would write (QUIET_LOCAL_BATCHES_PATCH):
+ * above the 1–2.6 s a local batch took on a machine busy importing, so that the next change of an install that gets
+ * them every few seconds does not arrive while one runs. At a change every 10 s, about a quarter of changes go to an
+ * activity instead.
+ */
+export const LOCAL_LIVE_BATCH_QUIET_MS = 3_000;

@@ -127,7 +127,7 @@ describe('import: a small account', function () {
         },
       ];
     });
-    assert.deepEqual(patchMarkers(sync), ['sync-patches-2026-12']);
+    assert.deepEqual(patchMarkers(sync), ['sync-patches-2026-12', 'sync-local-batches-only-after-a-quiet-spell']);
     // The whole page in one batch: a batch writes its contacts at once, so spreading them over batches buys nothing.
     assert.deepEqual(scheduled, [
       { priorityKey: IMPORT_PRIORITY_KEY, fairnessKey: id, live: false, customers: seeded.length },
@@ -138,5 +138,26 @@ describe('import: a small account', function () {
       snapshot.events.some((event) => event.contact_id === contact?.id && event.event_name === charged),
       'the charge reached Intercom by the local batch',
     );
+
+    // A change right after another (that one written already, LOCAL_LIVE_BATCH_QUIET_MS not over) is written by an
+    // activity, which leaves the install's workflow task free for the next signal (a local batch would hold it).
+    const inIntercom = (charge: { id: string }) => () =>
+      Promise.resolve(
+        stack.intercom.workspace(workspaceId).events.some((event) => event.metadata?.charge_id === charge.id) ||
+          undefined,
+      );
+    const [first, second] = seeded.filter((c) => c.email && !c.deleted && c.id !== customer.id);
+    const firstCharge = stack.stripe.admin.createCharge({ customer: first!.id, amount: 4300, description: 'quiet' });
+    await eventually(inIntercom(firstCharge), 60_000, 'the first charge in Intercom');
+    const secondCharge = stack.stripe.admin.createCharge({ customer: second!.id, amount: 4400, description: 'busy' });
+    await eventually(inIntercom(secondCharge), 60_000, 'the second charge in Intercom');
+    const afterBoth = await stack.service.temporal.workflow.getHandle(syncWorkflowId(id)).fetchHistory();
+    const writtenByActivity = (afterBoth.events ?? []).some((event) => {
+      const attributes = event.activityTaskScheduledEventAttributes;
+      if (attributes?.activityType?.name !== 'syncCustomers') return false;
+      const input = scheduledInput<{ items: Array<{ customerId: string; eventIds: string[] }> }>(attributes);
+      return input.items.some((item) => item.customerId === second!.id && item.eventIds.length > 0);
+    });
+    assert.ok(writtenByActivity, 'the change right after another went to an activity');
   });
 });
