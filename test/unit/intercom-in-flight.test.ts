@@ -3,9 +3,10 @@ import { InFlightLimiter } from '../../src/activities/intercom-in-flight';
 import { RateWindow } from '../../src/activities/rate-window';
 import { asLiveWork } from '../../src/db/priority-pool';
 
-const headers = (limitPerMinute: number, remaining: number, resetSeconds: number) =>
+/** Intercom's headers for a limit of `perMinute`: X-RateLimit-Limit carries a 10-second window's count. */
+const headers = (perMinute: number, remaining: number, resetSeconds: number) =>
   new Headers({
-    'x-ratelimit-limit': String(limitPerMinute),
+    'x-ratelimit-limit': String(Math.round(perMinute / 6)),
     'x-ratelimit-remaining': String(remaining),
     'x-ratelimit-reset': String(resetSeconds),
   });

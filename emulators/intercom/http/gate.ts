@@ -34,8 +34,11 @@ export function gate(endpoint: string, dependencies: GateDependencies): Middlewa
     if (token === undefined || workspace === undefined) throw new ApiError(401, 'unauthorized', 'Access Token Invalid');
     if (rateLimitPerMinute > 0) {
       const decision = limiter.take(token, rateLimitPerMinute, Date.now());
+      // X-RateLimit-Limit is the window's count, not the minute's: "a rate limit of 1000 per minute, which is 167 per
+      // 10-second window" answers `X-RateLimit-Limit: 167`
+      // (https://developers.intercom.com/docs/references/2.17/rest-api/errors/rate-limiting).
       ctx.set({
-        'X-RateLimit-Limit': String(decision.limitPerMinute),
+        'X-RateLimit-Limit': String(decision.perWindow),
         'X-RateLimit-Remaining': String(decision.remaining),
         'X-RateLimit-Reset': String(decision.resetAtSeconds),
       });
