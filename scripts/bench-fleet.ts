@@ -2,7 +2,7 @@
  * `npm run bench:fleet [-- --quick] [--mix 20000x1,2000x2,500x7,200x30,50x30,20x30] [--kill-worker]`: many installs at
  * once, each its own Stripe account (an emulator per account behind one API base, scripts/lib/stripe-accounts.ts) and
  * Intercom workspace (each its own rate limits), realistic latency, Stripe webhooks throughout (charges on customers
- * already in Intercom), two worker processes and an API process on one Temporal server and one PostgreSQL database.
+ * of live installs and of the big install while it imports), two worker processes and an API process on one Temporal server and one PostgreSQL database.
  *
  * First a sample of the sizes is installed alone (time to live alone), then the whole fleet: at once, or arriving over
  * `--arrival-seconds` (the largest first). Reports per install and in total: time to live against alone, live latency
@@ -441,6 +441,8 @@ async function runFleet(
     };
   });
 
+  const duringBig = delivered.filter((charge) => charge.sent.duringBigImport);
+  const latencyOf = (charge: { latencyMs: number }) => charge.latencyMs;
   const latency = (during: boolean) =>
     percentiles(delivered.filter((charge) => charge.sent.duringBigImport === during).map((charge) => charge.latencyMs));
   const steadySent = new Set(sent.slice(steadyFrom));
@@ -512,14 +514,14 @@ async function runFleet(
     },
     liveLatencyMs: {
       duringBigImport: latency(true),
+      // The big install's own changes during its import wait with its import's Stripe reads and Intercom writes.
+      duringBigImportOnBig: percentiles(duringBig.filter((charge) => charge.sent.install === big).map(latencyOf)),
+      duringBigImportOnOthers: percentiles(duringBig.filter((charge) => charge.sent.install !== big).map(latencyOf)),
       after: latency(false),
       charges: sent.length,
       lost,
       relayLag: await relayLagFigures(`${api.url}/metrics`).catch(() => null),
-      duringBigImportParts: await liveLatencyParts(
-        pool,
-        delivered.filter((charge) => charge.sent.duringBigImport),
-      ),
+      duringBigImportParts: await liveLatencyParts(pool, duringBig),
     },
     steady,
     webhookResponseMs: percentiles(deliveries.map((delivery) => delivery.durationMs)),
@@ -559,7 +561,11 @@ async function runFleet(
   };
 }
 
-/** Charges on customers of installs already live (their contacts exist), spread evenly, until `stop()`. */
+/**
+ * Charges on customers of installs already live (their contacts exist) and of the big install while it imports (a
+ * customer its import has written or has not read yet: the change competes with the import for the account's Stripe
+ * budget and the workspace's Intercom calls), spread evenly, until `stop()`.
+ */
 async function chargeLoad(
   fleet: FleetInstall[],
   big: FleetInstall,
@@ -573,6 +579,7 @@ async function chargeLoad(
   while (!stop()) {
     await sleep(1000 / perSecond);
     const live = fleet.filter((install) => install.liveAfterSeconds !== undefined && install.status?.state === 'live');
+    if (big.installId !== undefined && big.liveAfterSeconds === undefined) live.push(big);
     if (live.length === 0) continue;
     const install = live[n % live.length] as FleetInstall;
     let customers = customersOf.get(install);

@@ -7,7 +7,6 @@ import {
   getExternalWorkflowHandle,
   log,
   proxyActivities,
-  patched,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
@@ -116,15 +115,6 @@ const LOCAL_LIVE_BATCH_PATCH = 'sync-idle-live-batches-as-local-activities';
  */
 const WHOLE_IMPORT_BATCHES_PATCH = 'sync-import-only-queue-in-whole-batches';
 
-/**
- * A local batch holds its install's workflow task until it ends, so a change arriving meanwhile waits for it. With the
- * machine busy importing (bench:fleet), local batches took 1–2.6 s and a busy install's changes queued behind one
- * another: live p99 2.3–2.9 s where a change takes 0.5 s. Runs started since write a change locally only when the
- * install's change before it came LOCAL_LIVE_BATCH_QUIET_MS earlier or more: a busy install's changes go to activities,
- * which leave the task free for the next signal. Its own id: the bundle above is fixed (patches.ts).
- */
-const QUIET_LOCAL_BATCHES_PATCH = 'sync-local-batches-only-after-a-quiet-spell';
-
 /** Every patch above, recorded as one marker by the runs started since (patchBundle). */
 const syncPatched = patchBundle('sync-patches-2026-12', [
   SHORT_RUNS_PATCH,
@@ -134,6 +124,27 @@ const syncPatched = patchBundle('sync-patches-2026-12', [
   LOCAL_LIVE_BATCH_PATCH,
   WHOLE_IMPORT_BATCHES_PATCH,
 ]);
+
+/**
+ * A local batch holds its install's workflow task until it ends, so a change arriving meanwhile waits for it. With the
+ * machine busy importing (bench:fleet), local batches took 1–2.6 s and a busy install's changes queued behind one
+ * another: live p99 2.3–2.9 s where a change takes 0.5 s. Runs started since write a change locally only when the
+ * install's change before it came LOCAL_LIVE_BATCH_QUIET_MS earlier or more: a busy install's changes go to activities,
+ * which leave the task free for the next signal.
+ */
+const QUIET_LOCAL_BATCHES_PATCH = 'sync-local-batches-only-after-a-quiet-spell';
+
+/**
+ * A live change to an install that is importing waited behind the import: up to SYNC_QUEUE_BOUND imported customers
+ * queued before it, taken oldest first, with every batch slot busy writing them (bench:fleet: the big install's own
+ * changes during its import p50/p99 2.4 / 9.4 s, against 0.5 / 1.7 s on the other installs). Runs started since take
+ * customers with a Stripe event of their own first, in batches of their own, and give them one batch beyond
+ * SYNC_MAX_CONCURRENT_BATCHES when every slot is busy.
+ */
+const LIVE_AHEAD_PATCH = 'sync-live-changes-ahead-of-the-import-queue';
+
+/** The two patches above, one marker: a bundle of their own, since the one above is fixed (patches.ts). */
+const livePatched = patchBundle('sync-patches-2026-12-live', [QUIET_LOCAL_BATCHES_PATCH, LIVE_AHEAD_PATCH]);
 
 /**
  * Whether an event id is a recorded Stripe event the next run can re-read: Stripe's event ids start with `evt_`
@@ -198,6 +209,8 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   // When the last two Stripe event signals arrived (workflow time): how quiet the install was before its latest change.
   let previousChangeAt = Number.NEGATIVE_INFINITY;
   let latestChangeAt = Number.NEGATIVE_INFINITY;
+  // Whether live changes go ahead of the import's queue (LIVE_AHEAD_PATCH): decided when the run's first one arrives.
+  let liveAhead = false;
   let caughtUpTo = input.carried?.catchUp?.caughtUpTo ?? null;
   // A fresh run (install, or restart after a failure) catches up at once.
   let nextCatchUpAt = input.carried?.catchUp?.nextAt ?? Date.now();
@@ -210,6 +223,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   );
 
   function enqueueEvents(refs: StripeEventRef[]): void {
+    if (refs.length > 0) liveAhead ||= livePatched(LIVE_AHEAD_PATCH);
     for (const ref of refs) {
       if (!recentEventIds.add(ref.eventId) && !ref.redeliver) continue;
       if (ref.redeliver) redelivered.add(ref.eventId);
@@ -307,7 +321,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     const idle = runningBatches === 0 && acksInFlight === 0 && !catchingUp && !queue.hasReady();
     const live = items.length <= LOCAL_LIVE_BATCH_MAX_CUSTOMERS && items.every((item) => item.eventIds.length > 0);
     if (!idle || !live || !syncPatched(LOCAL_LIVE_BATCH_PATCH)) return false;
-    return !patched(QUIET_LOCAL_BATCHES_PATCH) || Date.now() - previousChangeAt >= LOCAL_LIVE_BATCH_QUIET_MS;
+    return !livePatched(QUIET_LOCAL_BATCHES_PATCH) || Date.now() - previousChangeAt >= LOCAL_LIVE_BATCH_QUIET_MS;
   }
 
   /** Writes a live change as a local activity; false when it failed (not for good) and is left to an activity. */
@@ -331,7 +345,8 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
    */
   function nextBatchSize(): number {
     if (queue.readyImportOnly() && syncPatched(WHOLE_IMPORT_BATCHES_PATCH)) return SYNC_BATCH_SIZE;
-    const freeSlots = SYNC_MAX_CONCURRENT_BATCHES - runningBatches;
+    // None free when a live batch takes the slot beyond the limit (LIVE_AHEAD_PATCH).
+    const freeSlots = Math.max(1, SYNC_MAX_CONCURRENT_BATCHES - runningBatches);
     return Math.min(SYNC_BATCH_SIZE, Math.ceil(queue.pendingCount / freeSlots));
   }
 
@@ -389,7 +404,8 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     void sleep(input.runLifetime ?? SYNC_RUN_LIFETIME_MS).then(() => (lifetimeOver = true));
   }
   const shouldStop = () => disabled || historyFull() || lifetimeOver;
-  const canTake = () => queue.hasReady() && runningBatches < SYNC_MAX_CONCURRENT_BATCHES;
+  const liveSlotFree = () => liveAhead && runningBatches <= SYNC_MAX_CONCURRENT_BATCHES && queue.hasReadyLive();
+  const canTake = () => queue.hasReady() && (runningBatches < SYNC_MAX_CONCURRENT_BATCHES || liveSlotFree());
   // One timer per catch-up period: a condition timeout per loop turn would add two history events to every batch.
   let catchUpDue = Date.now() >= nextCatchUpAt;
   const scheduleCatchUp = () => void sleep(Math.max(1, nextCatchUpAt - Date.now())).then(() => (catchUpDue = true));
@@ -405,7 +421,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     else await condition(() => shouldStop() || canTake(), Math.max(1, nextCatchUpAt - Date.now()));
     if (shouldStop()) break;
     if (!canTake()) continue;
-    const items = queue.take(nextBatchSize());
+    const items = queue.take(nextBatchSize(), liveAhead && queue.hasReadyLive());
     // Awaited: nothing else of the run starts while a local batch runs (LOCAL_LIVE_BATCH_PATCH).
     if (writableLocally(items) && (await writtenLocally(items))) continue;
     runningBatches += 1;

@@ -67,18 +67,26 @@ export class WorkQueue {
 
   /** Whether every customer ready to be taken was brought by an import alone (no Stripe event of its own to write). */
   readyImportOnly(): boolean {
-    for (const [customerId, item] of this.pending) {
-      if (!this.inFlight.has(customerId) && item.eventIds.length > 0) return false;
-    }
-    return true;
+    return !this.hasReadyLive();
   }
 
-  /** Takes up to `max` customers that are not in flight, oldest first, and marks them in flight. */
-  take(max: number): WorkItem[] {
+  /** Whether a customer with a Stripe event of its own (a live change) is ready to be taken. */
+  hasReadyLive(): boolean {
+    for (const [customerId, item] of this.pending) {
+      if (!this.inFlight.has(customerId) && isLive(item)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Takes up to `max` customers that are not in flight, oldest first, and marks them in flight; `liveOnly`: only those
+   * with a Stripe event of their own.
+   */
+  take(max: number, liveOnly = false): WorkItem[] {
     const taken: WorkItem[] = [];
     for (const [customerId, item] of this.pending) {
       if (taken.length >= max) break;
-      if (this.inFlight.has(customerId)) continue;
+      if (this.inFlight.has(customerId) || (liveOnly && !isLive(item))) continue;
       this.pending.delete(customerId);
       this.inFlight.add(customerId);
       taken.push(item);
@@ -146,6 +154,10 @@ export class WorkQueue {
   snapshot(): WorkQueueSnapshot {
     return { pending: [...this.pending.values()], pages: [...this.pages.values()], maxDepth: this.maxDepthSeen };
   }
+}
+
+function isLive(item: WorkItem): boolean {
+  return item.eventIds.length > 0;
 }
 
 function pageKey(page: PageAck): string {

@@ -121,6 +121,19 @@ async function startServiceInChild(config: Config, db: TestDatabase, shutdown: S
   return { apiUrl: child.url, temporalUiUrl: null, pool: db.pool, temporal };
 }
 
+/** A stack started before the suite's tests and closed after them (mocha hooks): call the result for the stack. */
+export function useTestStack(options: TestStackOptions = {}): () => TestStack {
+  let stack: TestStack | undefined;
+  before(async () => {
+    stack = await startTestStack(options);
+  });
+  after(() => stack?.close());
+  return () => {
+    if (!stack) throw new Error('the test stack has not started');
+    return stack;
+  };
+}
+
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
 export async function eventually<T>(
   check: () => Promise<T | undefined>,

@@ -36,6 +36,25 @@ describe('sync work queue', () => {
     assert.deepEqual(queue.take(5), [{ customerId: 'cus_a', refresh: true, eventIds: ['evt_2'], batchKeys: [] }]);
   });
 
+  it('takes live changes alone when asked, an imported customer with an event of its own counted as live', () => {
+    const queue = new WorkQueue();
+    assert.equal(queue.addPage({ replyTo: 'import:ins_1', seq: 1 }, ['cus_a', 'cus_b', 'cus_c']), undefined);
+    assert.equal(queue.hasReadyLive(), false);
+    queue.add(event('cus_z', 'evt_1'));
+    queue.add(event('cus_b', 'evt_2'));
+    assert.equal(queue.hasReadyLive(), true);
+    assert.deepEqual(
+      queue.take(10, true).map((item) => item.customerId),
+      ['cus_b', 'cus_z'],
+      'oldest first among the live ones: cus_b was queued by the import before cus_z',
+    );
+    assert.equal(queue.hasReadyLive(), false, 'both in flight');
+    assert.deepEqual(
+      queue.take(10).map((item) => item.customerId),
+      ['cus_a', 'cus_c'],
+    );
+  });
+
   it('acknowledges an import page once every customer of it is written', () => {
     const queue = new WorkQueue();
     assert.equal(queue.addPage({ replyTo: 'import:ins_1', seq: 0 }, ['cus_a', 'cus_b', 'cus_a']), undefined);

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { seedCustomers } from '../../emulators/stripe';
+import { syncWorkflowId } from '../../src/shared/ids';
+import { scheduledInput } from '../support/histories';
+import { eventually, useTestStack } from '../support/stack';
+
+describe('a live change to an install that is importing', function () {
+  this.timeout(300_000);
+  const testStack = useTestStack();
+
+  it('is written in a batch of its own, ahead of the imported customers queued before it', async () => {
+    const stack = testStack();
+    const seeded = seedCustomers(stack.stripe, { customers: 1_000, seed: 23 });
+    // Intercom answering slowly keeps hundreds of imported customers queued in the sync workflow.
+    stack.intercom.setFaults({ latencyMs: 300 });
+    const { workspaceId, token } = stack.intercom.createWorkspace();
+    const response = await stack.api('/installs', {
+      body: { stripe: { apiKey: stack.stripe.keys.live }, intercom: { accessToken: token, region: 'us' } },
+    });
+    const { id } = (await response.json()) as { id: string };
+    assert.equal(response.status, 202);
+    await eventually(
+      async () => stack.intercom.workspace(workspaceId).contacts.length > 0 || undefined,
+      120_000,
+      'the import writing',
+    );
+    const customer = seeded.find((c) => c.email && !c.deleted)!;
+    const charge = stack.stripe.admin.createCharge({
+      customer: customer.id,
+      amount: 4500,
+      description: 'during import',
+    });
+    await eventually(
+      async () =>
+        stack.intercom.workspace(workspaceId).events.some((event) => event.metadata?.charge_id === charge.id) ||
+        undefined,
+      120_000,
+      'the charge in Intercom',
+    );
+    await eventually(
+      async () =>
+        ((await (await stack.api(`/installs/${id}`)).json()) as { state: string }).state === 'live' || undefined,
+      180_000,
+      'install live',
+    );
+
+    const history = await stack.service.temporal.workflow.getHandle(syncWorkflowId(id)).fetchHistory();
+    const batches = (history.events ?? []).flatMap((event) => {
+      const attributes = event.activityTaskScheduledEventAttributes;
+      if (attributes?.activityType?.name !== 'syncCustomers') return [];
+      const { items } = scheduledInput<{ items: Array<{ customerId: string; eventIds: string[] }> }>(attributes);
+      return [items];
+    });
+    const charged = batches.findIndex((items) =>
+      items.some((item) => item.customerId === customer.id && item.eventIds.length > 0),
+    );
+    assert.ok(charged >= 0, 'the charge was written by an activity');
+    assert.ok(
+      batches[charged]!.every((item) => item.eventIds.length > 0),
+      'the batch held live changes only, no imported customer',
+    );
+    assert.ok(
+      batches.slice(charged + 1).some((items) => items.every((item) => item.eventIds.length === 0)),
+      'imported customers were still queued when it was taken',
+    );
+  });
+});
