@@ -1,4 +1,4 @@
-import { isLiveWork } from '../db/priority-pool';
+import { LiveFirstQueue } from '../db/priority-pool';
 import type { RateWindow } from './rate-window';
 
 /** Before the first answer: a few calls at once. */
@@ -29,7 +29,7 @@ const LATENCY_WEIGHT = 0.1;
 export class InFlightLimiter {
   private running = 0;
   private latencyMs: number | null = null;
-  private readonly waiting: { live: (() => void)[]; other: (() => void)[] } = { live: [], other: [] };
+  private readonly waiting = new LiveFirstQueue<() => void>();
 
   constructor(
     private readonly rate: RateWindow,
@@ -51,8 +51,7 @@ export class InFlightLimiter {
 
   /** Runs `call` once a slot is free, timing it for the latency average (failures included: they took as long). */
   async run<T>(call: () => Promise<T>): Promise<T> {
-    const queue = isLiveWork() ? this.waiting.live : this.waiting.other;
-    while (this.running >= this.limit()) await new Promise<void>((wake) => queue.push(wake));
+    while (this.running >= this.limit()) await new Promise<void>((wake) => this.waiting.push(wake));
     this.running += 1;
     const started = this.now();
     try {
@@ -63,7 +62,7 @@ export class InFlightLimiter {
       this.running -= 1;
       // Wake as many as the (possibly new) limit allows; each re-checks the limit itself.
       for (let free = this.limit() - this.running; free > 0; free--) {
-        const next = this.waiting.live.shift() ?? this.waiting.other.shift();
+        const next = this.waiting.shift();
         if (!next) break;
         next();
       }

@@ -17,6 +17,32 @@ export function isLiveWork(): boolean {
   return liveWork.getStore() === true;
 }
 
+/** Waiters served live work first (asLiveWork when they queued), each lane in arrival order. */
+export class LiveFirstQueue<T> {
+  private readonly live: T[] = [];
+  private readonly other: T[] = [];
+
+  /** Queues `waiter` in the lane of the work running now. */
+  push(waiter: T): void {
+    (isLiveWork() ? this.live : this.other).push(waiter);
+  }
+
+  shift(): T | undefined {
+    return this.live.shift() ?? this.other.shift();
+  }
+
+  remove(waiter: T): void {
+    for (const lane of [this.live, this.other]) {
+      const index = lane.indexOf(waiter);
+      if (index >= 0) lane.splice(index, 1);
+    }
+  }
+
+  get sizes(): { live: number; other: number } {
+    return { live: this.live.length, other: this.other.length };
+  }
+}
+
 interface Waiter {
   grant(): void;
   timer?: NodeJS.Timeout;
@@ -36,7 +62,7 @@ type ConnectCallback = (
 export class PriorityPool extends pg.Pool {
   private free: number;
   private readonly gateTimeoutMs: number | undefined;
-  private readonly waiting: { live: Waiter[]; other: Waiter[] } = { live: [], other: [] };
+  private readonly waiting = new LiveFirstQueue<Waiter>();
 
   constructor(config: pg.PoolConfig) {
     super(config);
@@ -46,13 +72,13 @@ export class PriorityPool extends pg.Pool {
 
   /** Checkouts waiting at the gate (pg's own waitingCount stays 0). */
   get waitingAtGate(): { live: number; other: number } {
-    return { live: this.waiting.live.length, other: this.waiting.other.length };
+    return this.waiting.sizes;
   }
 
   override connect(): Promise<pg.PoolClient>;
   override connect(callback: ConnectCallback): void;
   override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | void {
-    const checkedOut = this.pass(isLiveWork()).then(() => this.checkOut());
+    const checkedOut = this.pass().then(() => this.checkOut());
     if (!callback) return checkedOut;
     checkedOut.then(
       (client) => callback(undefined, client, (release) => client.release(release)),
@@ -81,28 +107,27 @@ export class PriorityPool extends pg.Pool {
     return client;
   }
 
-  private pass(live: boolean): Promise<void> {
+  private pass(): Promise<void> {
     if (this.free > 0) {
       this.free -= 1;
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
-      const queue = live ? this.waiting.live : this.waiting.other;
       const waiter: Waiter = { grant: resolve };
       const timeoutMs = this.gateTimeoutMs;
       if (timeoutMs) {
         waiter.timer = setTimeout(() => {
-          queue.splice(queue.indexOf(waiter), 1);
+          this.waiting.remove(waiter);
           reject(new Error('timeout exceeded when trying to connect'));
         }, timeoutMs);
         waiter.timer.unref();
       }
-      queue.push(waiter);
+      this.waiting.push(waiter);
     });
   }
 
   private leave(): void {
-    const next = this.waiting.live.shift() ?? this.waiting.other.shift();
+    const next = this.waiting.shift();
     if (!next) {
       this.free += 1;
       return;
