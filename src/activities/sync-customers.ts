@@ -6,7 +6,7 @@ import { markEventsProcessed } from '../db/events';
 import { asLiveWork } from '../db/priority-pool';
 import { mirroredCustomerIds } from '../db/mirror';
 import { emptyCounters } from '../shared/counters';
-import type { SyncCounters, WorkItem } from '../shared/messages';
+import { isLiveChange, type SyncCounters, type WorkItem } from '../shared/messages';
 import type { InstallContexts } from './install-context';
 import { ContactWriter } from './contact-writer';
 import { BatchEvents } from './batch-events';
@@ -189,8 +189,7 @@ export function createSyncActivities(deps: { pool: Pool; lockPool: Pool; context
    * import's (priority-pool.ts).
    */
   function syncCustomersLiveFirst(input: { installId: string; items: WorkItem[] }): Promise<SyncBatchResult> {
-    const live = input.items.some((item) => item.eventIds.length > 0);
-    return live ? asLiveWork(() => syncCustomers(input)) : syncCustomers(input);
+    return input.items.some(isLiveChange) ? asLiveWork(() => syncCustomers(input)) : syncCustomers(input);
   }
 
   return { prepareInstall, syncCustomers: syncCustomersLiveFirst };

@@ -75,3 +75,6 @@ export interface WorkItem {
   /** Import pages waiting for this customer (`<replyTo>#<seq>`). */
   batchKeys: string[];
 }
+
+/** Whether a customer has a Stripe event of its own to write: a live change someone waits for, not one an import brought. */
+export const isLiveChange = (item: WorkItem): boolean => item.eventIds.length > 0;

@@ -19,6 +19,7 @@ import {
   disableSignal,
   importBatchDoneSignal,
   importBatchSignal,
+  isLiveChange,
   stripeEventsSignal,
   syncStatusQuery,
   type StripeEventRef,
@@ -303,7 +304,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
 
   async function runBatch(items: WorkItem[]): Promise<void> {
     try {
-      const importOnly = items.every((item) => item.eventIds.length === 0);
+      const importOnly = !items.some(isLiveChange);
       const write = importOnly && syncPatched(IMPORT_BATCH_PRIORITY_PATCH) ? syncImportedCustomers : syncCustomers;
       recordBatch(await write({ installId, items }));
     } catch (err) {
@@ -319,7 +320,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   /** Whether `items`, just taken, are a live change to an idle install (LOCAL_LIVE_BATCH_PATCH). */
   function writableLocally(items: WorkItem[]): boolean {
     const idle = runningBatches === 0 && acksInFlight === 0 && !catchingUp && !queue.hasReady();
-    const live = items.length <= LOCAL_LIVE_BATCH_MAX_CUSTOMERS && items.every((item) => item.eventIds.length > 0);
+    const live = items.length <= LOCAL_LIVE_BATCH_MAX_CUSTOMERS && items.every(isLiveChange);
     if (!idle || !live || !syncPatched(LOCAL_LIVE_BATCH_PATCH)) return false;
     return !livePatched(QUIET_LOCAL_BATCHES_PATCH) || Date.now() - previousChangeAt >= LOCAL_LIVE_BATCH_QUIET_MS;
   }

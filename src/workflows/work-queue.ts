@@ -1,4 +1,4 @@
-import type { WorkItem } from '../shared/messages';
+import { isLiveChange, type WorkItem } from '../shared/messages';
 
 /**
  * The sync workflow's queue of customers to write, kept deterministic (no I/O) so it can live in workflow state.
@@ -73,7 +73,7 @@ export class WorkQueue {
   /** Whether a customer with a Stripe event of its own (a live change) is ready to be taken. */
   hasReadyLive(): boolean {
     for (const [customerId, item] of this.pending) {
-      if (!this.inFlight.has(customerId) && isLive(item)) return true;
+      if (!this.inFlight.has(customerId) && isLiveChange(item)) return true;
     }
     return false;
   }
@@ -86,7 +86,7 @@ export class WorkQueue {
     const taken: WorkItem[] = [];
     for (const [customerId, item] of this.pending) {
       if (taken.length >= max) break;
-      if (this.inFlight.has(customerId) || (liveOnly && !isLive(item))) continue;
+      if (this.inFlight.has(customerId) || (liveOnly && !isLiveChange(item))) continue;
       this.pending.delete(customerId);
       this.inFlight.add(customerId);
       taken.push(item);
@@ -154,10 +154,6 @@ export class WorkQueue {
   snapshot(): WorkQueueSnapshot {
     return { pending: [...this.pending.values()], pages: [...this.pages.values()], maxDepth: this.maxDepthSeen };
   }
-}
-
-function isLive(item: WorkItem): boolean {
-  return item.eventIds.length > 0;
 }
 
 function pageKey(page: PageAck): string {
