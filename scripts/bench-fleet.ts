@@ -2,7 +2,8 @@
  * `npm run bench:fleet [-- --quick] [--mix 20000x1,2000x2,500x7,200x30,50x30,20x30] [--kill-worker]`: many installs at
  * once, each its own Stripe account (an emulator per account behind one API base, scripts/lib/stripe-accounts.ts) and
  * Intercom workspace (each its own rate limits), realistic latency, Stripe webhooks throughout (charges on customers
- * of live installs and of the big install while it imports), two worker processes and an API process on one Temporal server and one PostgreSQL database.
+ * of live installs and of the big install while it imports), two worker processes and an API process on one Temporal
+ * server and one PostgreSQL database.
  *
  * First a sample of the sizes is installed alone (time to live alone), then the whole fleet: at once, or arriving over
  * `--arrival-seconds` (the largest first). Reports per install and in total: time to live against alone, live latency
@@ -442,9 +443,7 @@ async function runFleet(
   });
 
   const duringBig = delivered.filter((charge) => charge.sent.duringBigImport);
-  const latencyOf = (charge: { latencyMs: number }) => charge.latencyMs;
-  const latency = (during: boolean) =>
-    percentiles(delivered.filter((charge) => charge.sent.duringBigImport === during).map((charge) => charge.latencyMs));
+  const latency = (charges: typeof delivered) => percentiles(charges.map((charge) => charge.latencyMs));
   const steadySent = new Set(sent.slice(steadyFrom));
   const netPerCharge = (part: string) => {
     const busy = steadyUsage[part]?.cpuSeconds ?? 0;
@@ -455,7 +454,7 @@ async function runFleet(
   const steady = {
     seconds: round(steadySeconds, 1),
     charges: steadySent.size,
-    latencyMs: percentiles(delivered.filter((charge) => steadySent.has(charge.sent)).map((charge) => charge.latencyMs)),
+    latencyMs: latency(delivered.filter((charge) => steadySent.has(charge.sent))),
     idleCpuPerSecond: Object.fromEntries(
       parts.map((part) => [part, round((idleUsage[part]?.cpuSeconds ?? 0) / IDLE_SAMPLE_SECONDS, 3)]),
     ),
@@ -513,11 +512,11 @@ async function runFleet(
       max: round(emulatorLoopDelay.max / 1e6, 1),
     },
     liveLatencyMs: {
-      duringBigImport: latency(true),
+      duringBigImport: latency(duringBig),
       // The big install's own changes during its import wait with its import's Stripe reads and Intercom writes.
-      duringBigImportOnBig: percentiles(duringBig.filter((charge) => charge.sent.install === big).map(latencyOf)),
-      duringBigImportOnOthers: percentiles(duringBig.filter((charge) => charge.sent.install !== big).map(latencyOf)),
-      after: latency(false),
+      duringBigImportOnBig: latency(duringBig.filter((charge) => charge.sent.install === big)),
+      duringBigImportOnOthers: latency(duringBig.filter((charge) => charge.sent.install !== big)),
+      after: latency(delivered.filter((charge) => !charge.sent.duringBigImport)),
       charges: sent.length,
       lost,
       relayLag: await relayLagFigures(`${api.url}/metrics`).catch(() => null),
