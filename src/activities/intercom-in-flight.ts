@@ -1,4 +1,4 @@
-import { LiveFirstQueue } from '../db/priority-pool';
+import { LiveFirstQueue } from '../shared/live-work';
 import type { RateWindow } from './rate-window';
 
 /** Before the first answer: a few calls at once. */

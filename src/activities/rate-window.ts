@@ -1,4 +1,4 @@
-import { isLiveWork } from '../db/priority-pool';
+import { isLiveWork } from '../shared/live-work';
 import { InFlightLimiter } from './intercom-in-flight';
 
 /**

@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import { attributeDefinitions } from '../mapping';
 import { failInstallWithCredentials, markAttributesReady, type Install } from '../db/installs';
 import { markEventsProcessed } from '../db/events';
-import { asLiveWork } from '../db/priority-pool';
+import { asLiveWork } from '../shared/live-work';
 import { mirroredCustomerIds } from '../db/mirror';
 import { emptyCounters } from '../shared/counters';
 import { isLiveChange, type SyncCounters, type WorkItem } from '../shared/messages';
@@ -185,8 +185,8 @@ export function createSyncActivities(deps: { pool: Pool; lockPool: Pool; context
   }
 
   /**
-   * A batch carrying a Stripe event is a change someone is waiting for: its queries and Intercom calls go ahead of an
-   * import's (priority-pool.ts).
+   * A batch carrying a Stripe event is a change someone is waiting for: its queries, Stripe reads and Intercom calls go
+   * ahead of an import's (live-work.ts).
    */
   function syncCustomersLiveFirst(input: { installId: string; items: WorkItem[] }): Promise<SyncBatchResult> {
     return input.items.some(isLiveChange) ? asLiveWork(() => syncCustomers(input)) : syncCustomers(input);

@@ -1,47 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
-
-/**
- * Work someone waits for (a live change, due in Intercom within seconds of its webhook) runs inside `asLiveWork`, and
- * a PriorityPool gives its queries the next free connection ahead of other work's (an import's batches), however long
- * those waited. With one queue, in the fleet bench (`npm run bench:fleet -- --arrival-seconds 300`), a live change's
- * dozen queries each queued behind up to 170 of the imports': a one-customer batch took 2–4 s where it takes 0.4 s.
- */
-const liveWork = new AsyncLocalStorage<true>();
-
-export function asLiveWork<T>(work: () => Promise<T>): Promise<T> {
-  return liveWork.run(true, work);
-}
-
-export function isLiveWork(): boolean {
-  return liveWork.getStore() === true;
-}
-
-/** Waiters served live work first (asLiveWork when they queued), each lane in arrival order. */
-export class LiveFirstQueue<T> {
-  private readonly live: T[] = [];
-  private readonly other: T[] = [];
-
-  /** Queues `waiter` in the lane of the work running now. */
-  push(waiter: T): void {
-    (isLiveWork() ? this.live : this.other).push(waiter);
-  }
-
-  shift(): T | undefined {
-    return this.live.shift() ?? this.other.shift();
-  }
-
-  remove(waiter: T): void {
-    for (const lane of [this.live, this.other]) {
-      const index = lane.indexOf(waiter);
-      if (index >= 0) lane.splice(index, 1);
-    }
-  }
-
-  get sizes(): { live: number; other: number } {
-    return { live: this.live.length, other: this.other.length };
-  }
-}
+import { LiveFirstQueue } from '../shared/live-work';
 
 interface Waiter {
   grant(): void;
@@ -57,7 +15,9 @@ type ConnectCallback = (
 /**
  * A pg.Pool whose connections are handed out live work first (asLiveWork), otherwise in arrival order. Its own gate
  * holds the waiters, so pg's queue stays empty: at most `max` checkouts pass it, each one taking its place back on
- * release. `connectionTimeoutMillis` bounds the wait at the gate with pg's own error.
+ * release. `connectionTimeoutMillis` bounds the wait at the gate with pg's own error. With pg's single queue, in the
+ * fleet bench (`npm run bench:fleet -- --arrival-seconds 300`), a live change's dozen queries each queued behind up
+ * to 170 of the imports': a one-customer batch took 2–4 s where it takes 0.4 s.
  */
 export class PriorityPool extends pg.Pool {
   private free: number;

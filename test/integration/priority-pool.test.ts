@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createPool } from '../../src/db/pool';
-import { asLiveWork, PriorityPool } from '../../src/db/priority-pool';
+import { PriorityPool } from '../../src/db/priority-pool';
+import { asLiveWork } from '../../src/shared/live-work';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { testLogger } from '../support/config';
 

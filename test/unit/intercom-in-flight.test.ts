@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { InFlightLimiter } from '../../src/activities/intercom-in-flight';
 import { RateWindow } from '../../src/activities/rate-window';
-import { asLiveWork } from '../../src/db/priority-pool';
+import { asLiveWork } from '../../src/shared/live-work';
 
 /** Intercom's headers for a limit of `perMinute`: X-RateLimit-Limit carries a 10-second window's count. */
 const headers = (perMinute: number, remaining: number, resetSeconds: number) =>

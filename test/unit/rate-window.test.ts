@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { RateWindow } from '../../src/activities/rate-window';
-import { asLiveWork } from '../../src/db/priority-pool';
+import { asLiveWork } from '../../src/shared/live-work';
 
 const headers = (remaining: number, resetSeconds: number) =>
   new Headers({ 'x-ratelimit-remaining': String(remaining), 'x-ratelimit-reset': String(resetSeconds) });

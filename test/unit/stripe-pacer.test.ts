@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import {
   LIVE_LIMITS,
+  MAX_GRANT,
   MAX_SENDS_PER_REQUEST,
+  SHARED_TEST_LIMITS,
   StripeAccountPacer,
   StripePacers,
   stripeEndpoint,
   type PacerClock,
   type RateLimitedAnswer,
+  type SharedStripeBudget,
 } from '../../src/vendors/stripe-pacer';
+import { asLiveWork } from '../../src/shared/live-work';
 import { maxPerSecond } from '../../scripts/lib/rates';
 
 /** Virtual time: sleepers wake in time order when run() advances the clock; nothing waits for real. */
@@ -222,5 +226,78 @@ describe('Stripe pacer after account-wide 429s', () => {
       await clock.run(pacer.run('GET /v1/d', async () => answers.shift() as Answer, limitedOf));
     }
     assert.ok((await gapBetweenTwo()) <= normal + 0.2, 'recovered after successes');
+  });
+});
+
+/** A shared budget as the database keeps it (stripe-budgets.ts), for one endpoint: grants spaced at its rate. */
+function endpointBudget(clock: FakeClock): SharedStripeBudget & { grants: number } {
+  let nextFree = 0;
+  return {
+    grants: 0,
+    async reserve({ wanted, limits }) {
+      this.grants += 1;
+      const at = Math.max(clock.now(), nextFree);
+      nextFree = at + (wanted * 1000) / limits.endpointPerSecond;
+      return { waitMs: at - clock.now() };
+    },
+  };
+}
+
+describe('Stripe pacer on a shared budget', () => {
+  const endpoint = 'GET /v1/charges';
+
+  it('hands the next tokens to live work ahead of requests that waited longer', async () => {
+    const clock = new FakeClock();
+    const budget = endpointBudget(clock);
+    const pacer = new StripeAccountPacer(LIVE_LIMITS, clock, {
+      budget,
+      account: 'acct_1:test',
+      limits: SHARED_TEST_LIMITS,
+    });
+    const order: string[] = [];
+    const send = (name: string) => () => {
+      order.push(name);
+      return Promise.resolve({ status: 200 } as Answer);
+    };
+    const importPages = Array.from({ length: 40 }, (_, n) => pacer.run(endpoint, send(`page ${n}`), limitedOf));
+    const liveRead = asLiveWork(() => pacer.run(endpoint, send('live'), limitedOf));
+    await clock.run(Promise.all([...importPages, liveRead]));
+    assert.equal(order.length, 41);
+    // The grant in flight when it came was asked for before it; the next one is its.
+    assert.ok(order.indexOf('live') <= MAX_GRANT, `live read sent ${order.indexOf('live') + 1}th: ${order.join(', ')}`);
+    assert.deepEqual(
+      order.filter((name) => name !== 'live'),
+      importPages.map((_, n) => `page ${n}`),
+      'the rest in arrival order',
+    );
+    assert.ok(budget.grants <= Math.ceil(41 / MAX_GRANT) + 1, `${budget.grants} grant requests for 41 requests`);
+  });
+
+  it('gives a failed grant request to the requests waiting for it, then grants again', async () => {
+    const clock = new FakeClock();
+    let failNext = true;
+    const budget: SharedStripeBudget = {
+      async reserve() {
+        if (failNext) {
+          failNext = false;
+          throw new Error('database unavailable');
+        }
+        return { waitMs: 0 };
+      },
+    };
+    const pacer = new StripeAccountPacer(LIVE_LIMITS, clock, {
+      budget,
+      account: 'acct_1:test',
+      limits: SHARED_TEST_LIMITS,
+    });
+    const ok = async () => ({ status: 200 }) as Answer;
+    const first = await clock.run(
+      Promise.allSettled([pacer.run(endpoint, ok, limitedOf), pacer.run(endpoint, ok, limitedOf)]),
+    );
+    assert.deepEqual(
+      first.map((result) => (result.status === 'rejected' ? (result.reason as Error).message : 'sent')),
+      ['database unavailable', 'database unavailable'],
+    );
+    assert.deepEqual(await clock.run(pacer.run(endpoint, ok, limitedOf)), { status: 200 });
   });
 });
