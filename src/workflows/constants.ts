@@ -26,6 +26,8 @@ export const SYNC_QUEUE_BOUND = IMPORT_PAGE_SIZE * IMPORT_MAX_OUTSTANDING_PAGES;
 export const SYNC_BATCH_SIZE = 30;
 /** Sync activities running at once per install. */
 export const SYNC_MAX_CONCURRENT_BATCHES = 6;
+/** Batches of live changes that may run beyond SYNC_MAX_CONCURRENT_BATCHES while the import fills them (sync.ts). */
+export const SYNC_LIVE_BATCHES_BEYOND_SLOTS = 3;
 /** Stripe event ids remembered across continue-as-new to drop duplicate deliveries before they cost an activity. */
 export const RECENT_EVENT_WINDOW = 2000;
 /**

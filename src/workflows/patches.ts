@@ -13,10 +13,26 @@ import { patched } from '@temporalio/workflow';
  * A bundle's meaning is fixed like any patch id's: a later patch gets its own id (or a new bundle of its own), never
  * joins a bundle a release has run.
  */
-export function patchBundle<Id extends string>(bundleId: string, ids: readonly Id[]): (id: Id) => boolean {
+/** A bundle's check, and the ids it covers. */
+export interface PatchBundle<Id extends string> {
+  (id: Id): boolean;
+  readonly ids: ReadonlySet<string>;
+}
+
+/**
+ * `replaces`: an earlier bundle whose ids this one covers too. A run started since records this bundle's marker alone;
+ * a run that recorded the earlier bundle (or its ids one by one) replays on it, for its ids; the new ids are off there.
+ */
+export function patchBundle<Id extends string>(
+  bundleId: string,
+  ids: readonly Id[],
+  replaces?: PatchBundle<string>,
+): PatchBundle<Id> {
   const covered = new Set<string>(ids);
-  return (id) => {
+  const check = (id: Id): boolean => {
     if (!covered.has(id)) throw new TypeError(`patch ${id} is not in the bundle ${bundleId}`);
-    return patched(bundleId) || patched(id);
+    if (patched(bundleId)) return true;
+    return replaces?.ids.has(id) ? replaces(id) : patched(id);
   };
+  return Object.assign(check, { ids: covered });
 }

@@ -35,6 +35,7 @@ import {
   RECENT_EVENT_WINDOW,
   RUN_HISTORY_EVENTS,
   SYNC_BATCH_SIZE,
+  SYNC_LIVE_BATCHES_BEYOND_SLOTS,
   SYNC_MAX_CONCURRENT_BATCHES,
   SYNC_QUEUE_BOUND,
   SYNC_RUN_LIFETIME_MS,
@@ -144,8 +145,23 @@ const QUIET_LOCAL_BATCHES_PATCH = 'sync-local-batches-only-after-a-quiet-spell';
  */
 const LIVE_AHEAD_PATCH = 'sync-live-changes-ahead-of-the-import-queue';
 
-/** The two patches above, one marker: a bundle of their own, since the one above is fixed (patches.ts). */
-const livePatched = patchBundle('sync-patches-2026-12-live', [QUIET_LOCAL_BATCHES_PATCH, LIVE_AHEAD_PATCH]);
+/**
+ * With one batch beyond the slots, a live change arriving while the previous one's batch ran waited for it: a change
+ * to a customer the import has not read yet takes 2–3 s (its Stripe reads, then a contact to create), and in
+ * bench:fleet the importing install's changes waited up to 1.8 s to be scheduled. Runs started since give live changes
+ * up to SYNC_LIVE_BATCHES_BEYOND_SLOTS batches beyond SYNC_MAX_CONCURRENT_BATCHES.
+ */
+const MORE_LIVE_BATCHES_PATCH = 'sync-live-batches-beyond-the-slots';
+
+/**
+ * The three patches above, one marker. Runs that recorded the first two as `sync-patches-2026-12-live` (a bundle of
+ * their own, since `sync-patches-2026-12` is fixed) replay on it, without the third (patches.ts).
+ */
+const livePatched = patchBundle(
+  'sync-patches-2026-12-live-2',
+  [QUIET_LOCAL_BATCHES_PATCH, LIVE_AHEAD_PATCH, MORE_LIVE_BATCHES_PATCH],
+  patchBundle('sync-patches-2026-12-live', [QUIET_LOCAL_BATCHES_PATCH, LIVE_AHEAD_PATCH]),
+);
 
 /**
  * Whether an event id is a recorded Stripe event the next run can re-read: Stripe's event ids start with `evt_`
@@ -210,8 +226,10 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   // When the last two Stripe event signals arrived (workflow time): how quiet the install was before its latest change.
   let previousChangeAt = Number.NEGATIVE_INFINITY;
   let latestChangeAt = Number.NEGATIVE_INFINITY;
-  // Whether live changes go ahead of the import's queue (LIVE_AHEAD_PATCH): decided when the run's first one arrives.
+  // Whether live changes go ahead of the import's queue (LIVE_AHEAD_PATCH), and with how many batches beyond the slots
+  // (MORE_LIVE_BATCHES_PATCH): decided when the run's first one arrives.
   let liveAhead = false;
+  let liveBatchesBeyondSlots = 1;
   let caughtUpTo = input.carried?.catchUp?.caughtUpTo ?? null;
   // A fresh run (install, or restart after a failure) catches up at once.
   let nextCatchUpAt = input.carried?.catchUp?.nextAt ?? Date.now();
@@ -224,7 +242,10 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   );
 
   function enqueueEvents(refs: StripeEventRef[]): void {
-    if (refs.length > 0) liveAhead ||= livePatched(LIVE_AHEAD_PATCH);
+    if (refs.length > 0 && !liveAhead) {
+      liveAhead = livePatched(LIVE_AHEAD_PATCH);
+      if (liveAhead && livePatched(MORE_LIVE_BATCHES_PATCH)) liveBatchesBeyondSlots = SYNC_LIVE_BATCHES_BEYOND_SLOTS;
+    }
     for (const ref of refs) {
       if (!recentEventIds.add(ref.eventId) && !ref.redeliver) continue;
       if (ref.redeliver) redelivered.add(ref.eventId);
@@ -405,7 +426,8 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     void sleep(input.runLifetime ?? SYNC_RUN_LIFETIME_MS).then(() => (lifetimeOver = true));
   }
   const shouldStop = () => disabled || historyFull() || lifetimeOver;
-  const liveSlotFree = () => liveAhead && runningBatches <= SYNC_MAX_CONCURRENT_BATCHES && queue.hasReadyLive();
+  const liveSlotFree = () =>
+    liveAhead && runningBatches < SYNC_MAX_CONCURRENT_BATCHES + liveBatchesBeyondSlots && queue.hasReadyLive();
   const canTake = () => queue.hasReady() && (runningBatches < SYNC_MAX_CONCURRENT_BATCHES || liveSlotFree());
   // One timer per catch-up period: a condition timeout per loop turn would add two history events to every batch.
   let catchUpDue = Date.now() >= nextCatchUpAt;

@@ -127,7 +127,7 @@ describe('import: a small account', function () {
         },
       ];
     });
-    assert.deepEqual(patchMarkers(sync), ['sync-patches-2026-12', 'sync-patches-2026-12-live']);
+    assert.deepEqual(patchMarkers(sync), ['sync-patches-2026-12', 'sync-patches-2026-12-live-2']);
     // The whole page in one batch: a batch writes its contacts at once, so spreading them over batches buys nothing.
     assert.deepEqual(scheduled, [
       { priorityKey: IMPORT_PRIORITY_KEY, fairnessKey: id, live: false, customers: seeded.length },

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { seedCustomers } from '../../emulators/stripe';
 import { syncWorkflowId } from '../../src/shared/ids';
+import { SYNC_MAX_CONCURRENT_BATCHES } from '../../src/workflows/constants';
 import { scheduledInput } from '../support/histories';
 import { eventually, useTestStack } from '../support/stack';
 
@@ -8,7 +9,7 @@ describe('a live change to an install that is importing', function () {
   this.timeout(300_000);
   const testStack = useTestStack();
 
-  it('is written in a batch of its own, ahead of the imported customers queued before it', async () => {
+  it('is written in a batch of its own, ahead of the imported customers queued before it, and beside other live batches', async () => {
     const stack = testStack();
     const seeded = seedCustomers(stack.stripe, { customers: 1_000, seed: 23 });
     // Intercom answering slowly keeps hundreds of imported customers queued in the sync workflow.
@@ -37,6 +38,25 @@ describe('a live change to an install that is importing', function () {
       120_000,
       'the charge in Intercom',
     );
+    // Changes a few hundred ms apart, each a batch of its own while the ones before it still write: every contact is a
+    // search, a create and an event, at 800 ms each for now, and the import's batches keep every slot.
+    stack.intercom.setFaults({ latencyMs: 800 });
+    const more = seeded.filter((c) => c.email && !c.deleted && c.id !== customer.id).slice(-4);
+    const charges: Array<{ id: string }> = [];
+    for (const other of more) {
+      charges.push(stack.stripe.admin.createCharge({ customer: other.id, amount: 1200, description: 'during import' }));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await eventually(
+      async () =>
+        charges.every((c) =>
+          stack.intercom.workspace(workspaceId).events.some((event) => event.metadata?.charge_id === c.id),
+        ) || undefined,
+      120_000,
+      'the other charges in Intercom',
+    );
+    stack.intercom.setFaults({ latencyMs: 0 });
+    const history = await stack.service.temporal.workflow.getHandle(syncWorkflowId(id)).fetchHistory();
     await eventually(
       async () =>
         ((await (await stack.api(`/installs/${id}`)).json()) as { state: string }).state === 'live' || undefined,
@@ -44,7 +64,6 @@ describe('a live change to an install that is importing', function () {
       'install live',
     );
 
-    const history = await stack.service.temporal.workflow.getHandle(syncWorkflowId(id)).fetchHistory();
     const batches = (history.events ?? []).flatMap((event) => {
       const attributes = event.activityTaskScheduledEventAttributes;
       if (attributes?.activityType?.name !== 'syncCustomers') return [];
@@ -62,6 +81,30 @@ describe('a live change to an install that is importing', function () {
     assert.ok(
       batches.slice(charged + 1).some((items) => items.every((item) => item.eventIds.length === 0)),
       'imported customers were still queued when it was taken',
+    );
+    // Batches of live changes beyond the slots: more than one at a time while the import fills every slot.
+    const running = new Set<string>();
+    let mostRunningWhenLiveTaken = 0;
+    for (const event of history.events ?? []) {
+      const scheduled = event.activityTaskScheduledEventAttributes;
+      if (scheduled?.activityType?.name === 'syncCustomers') {
+        const { items } = scheduledInput<{ items: Array<{ eventIds: string[] }> }>(scheduled);
+        if (items.every((item) => item.eventIds.length > 0)) {
+          mostRunningWhenLiveTaken = Math.max(mostRunningWhenLiveTaken, running.size);
+        }
+        running.add(String(event.eventId));
+      }
+      const ended =
+        event.activityTaskCompletedEventAttributes ??
+        event.activityTaskFailedEventAttributes ??
+        event.activityTaskTimedOutEventAttributes ??
+        event.activityTaskCanceledEventAttributes;
+      if (ended) running.delete(String(ended.scheduledEventId));
+    }
+    assert.ok(
+      mostRunningWhenLiveTaken > SYNC_MAX_CONCURRENT_BATCHES,
+      `a live batch was taken with ${SYNC_MAX_CONCURRENT_BATCHES} import batches and a live one running ` +
+        `(at most ${mostRunningWhenLiveTaken} running when one was taken)`,
     );
   });
 });
