@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createActivities } from './activities';
+import { API_POOL_OPTIONS } from './db/pool';
 import { sharedStripePacers } from './db/stripe-budgets';
 import { startApiServer } from './api/server';
 import type { Config } from './config';
@@ -49,7 +50,7 @@ export async function startService(
   if (postgres.started) shutdown.add('embedded PostgreSQL', postgres.stop);
 
   // The API gets its own pool: contact writes waiting on Intercom's rate limit must never starve status or webhooks.
-  const pool = await openDatabase(postgres.connectionString, logger, shutdown, { applicationName: 'sis-api' });
+  const pool = await openDatabase(postgres.connectionString, logger, shutdown, API_POOL_OPTIONS);
   await checkSecretsAtRest(pool, secretBoxFor(config), logger);
 
   const clientConnection = await Connection.connect(temporalClientConnectionOptions(config));

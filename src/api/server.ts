@@ -5,6 +5,7 @@ import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
+import { API_POOL_OPTIONS } from '../db/pool';
 import { openDatabase, runProcess } from '../infra/entry-point';
 import { createMetricsRegistry } from '../infra/metrics';
 import type { Logger } from '../logger';
@@ -182,7 +183,7 @@ async function closeServer(server: Server, graceMs = 10_000): Promise<void> {
 function main() {
   return runProcess(
     async ({ config, logger, shutdown }) => {
-      const pool = await openDatabase(config.DATABASE_URL, logger, shutdown);
+      const pool = await openDatabase(config.DATABASE_URL, logger, shutdown, API_POOL_OPTIONS);
       await checkSecretsAtRest(pool, secretBoxFor(config), logger);
       // Lazy: the API starts while Temporal is down and reports it on /healthz until it is back; webhooks are still
       // answered and wait in the signal outbox.

@@ -15,7 +15,7 @@ import { encryptionKeyBytes } from '../../src/config';
 import { createSecretBox } from '../../src/crypto/secret-box';
 import { ignoredWebhookCounts } from '../../src/db/events';
 import { findInstall, setInstallStatus, setWebhookEndpoint, type Install } from '../../src/db/installs';
-import { createPool } from '../../src/db/pool';
+import { API_POOL_OPTIONS, createPool } from '../../src/db/pool';
 import { syncWorkflowId } from '../../src/shared/ids';
 import type { StripeEventRef } from '../../src/shared/messages';
 import { testConfig, testLogger } from '../support/config';
@@ -175,9 +175,14 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
     return { status: response.status, body: (await response.json()) as never };
   }
 
-  function deliver(target: TestInstall, event: Stripe.Event, path = `/webhooks/stripe/${target.install.id}`) {
+  function deliver(
+    target: TestInstall,
+    event: Stripe.Event,
+    path = `/webhooks/stripe/${target.install.id}`,
+    base = api?.url,
+  ) {
     const payload = JSON.stringify(event);
-    return post(path, payload, { 'stripe-signature': signed(payload, target.secret) });
+    return post(path, payload, { 'stripe-signature': signed(payload, target.secret) }, base);
   }
 
   async function recordedCount(installId: string, eventId?: string): Promise<number> {
@@ -267,6 +272,33 @@ describe('webhooks: POST /webhooks/stripe/:installId and /webhooks/stripe (real 
       assert.deepEqual(await signalledOnceRelayed(target.install.id), [
         [{ eventId: event.id, customerId: 'cus_inv', refresh: false }],
       ]);
+    });
+
+    it("takes the API's next free connection ahead of other work that waited longer", async () => {
+      // The API's own pool (API_POOL_OPTIONS), small: the relay's LISTEN holds one connection, two are left.
+      const pool = createPool(db.connectionString, logger, { ...API_POOL_OPTIONS, max: 3 });
+      const busyApi = await startWebhookApi(pool, workflows);
+      try {
+        const target = await createInstall();
+        const finished: string[] = [];
+        const slowQuery = (name: string, seconds: number) =>
+          pool.query('SELECT pg_sleep($1)', [seconds]).then(() => void finished.push(name));
+        // Page reads holding both connections, and a dozen more waiting for them.
+        const others = [slowQuery('holding 1', 0.5), slowQuery('holding 2', 0.5)];
+        for (let n = 0; n < 12; n++) others.push(slowQuery(`waiting ${n}`, 0.2));
+        const response = await deliver(target, customerEvent(), undefined, busyApi.url);
+        const finishedBeforeTheAnswer = finished.length;
+        await Promise.all(others);
+        assert.equal(response.status, 200);
+        // Each of its few checkouts goes first; between two of them another query may take the connection it freed.
+        assert.ok(
+          finishedBeforeTheAnswer <= 8,
+          `answered after ${finishedBeforeTheAnswer} of the 14 other queries: ${finished.join(', ')}`,
+        );
+      } finally {
+        await close(busyApi);
+        await pool.end();
+      }
     });
   });
 

@@ -14,6 +14,7 @@ import { accountOfUnverified } from '../../webhooks/envelope';
 import { createEventIntake, type IntakeOutcome } from '../../webhooks/intake';
 import { INVALID_SIGNATURE_MESSAGE, verifyStripeEventFor, WebhookRejected } from '../../webhooks/verify';
 import { HttpError } from '../errors';
+import { asLiveWork } from '../../shared/live-work';
 import type { AppState } from '../app';
 
 /** Stripe's own payloads stay far below this; anything larger is not a Stripe event. */
@@ -128,6 +129,10 @@ export function createWebhookRouter(deps: WebhookRouterDeps): Router<AppState> {
       throw err;
     }
   }
+
+  // A delivery is the start of a live change: its queries take the API's next free connection ahead of page reads
+  // and install steps (API_POOL_OPTIONS), so Stripe's answer does not wait for them.
+  router.use((_ctx, next) => asLiveWork(next));
 
   /** Refusals counted by code before the error middleware answers them. */
   router.use(async (ctx, next) => {
