@@ -1,5 +1,11 @@
 import { patched } from '@temporalio/workflow';
 
+/** A bundle's check, and the ids it covers. */
+export interface PatchBundle<Id extends string> {
+  (id: Id): boolean;
+  readonly ids: ReadonlySet<string>;
+}
+
 /**
  * Patch ids a workflow's new runs take together, recorded as one marker: `patched(bundleId) || patched(id)`.
  *
@@ -12,14 +18,7 @@ import { patched } from '@temporalio/workflow';
  *
  * A bundle's meaning is fixed like any patch id's: a later patch gets its own id (or a new bundle of its own), never
  * joins a bundle a release has run.
- */
-/** A bundle's check, and the ids it covers. */
-export interface PatchBundle<Id extends string> {
-  (id: Id): boolean;
-  readonly ids: ReadonlySet<string>;
-}
-
-/**
+ *
  * `replaces`: an earlier bundle whose ids this one covers too. A run started since records this bundle's marker alone;
  * a run that recorded the earlier bundle (or its ids one by one) replays on it, for its ids; the new ids are off there.
  */

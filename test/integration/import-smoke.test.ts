@@ -1,21 +1,12 @@
 import assert from 'node:assert/strict';
-import type { temporal } from '@temporalio/proto';
 import { seedCustomers } from '../../emulators/stripe';
 import { importWorkflowId, syncWorkflowId } from '../../src/shared/ids';
 import { IMPORT_PRIORITY_KEY } from '../../src/shared/priorities';
 import { DATA_EVENT_NAME_SUFFIXES, DEFAULT_EVENT_NAME_PREFIX } from '../../src/mapping';
-import { localActivityType, scheduledInput } from '../support/histories';
+import { localActivityType, patchMarkers, scheduledInput } from '../support/histories';
 import { installThroughApi, waitForImport } from '../support/import-scenario';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 import { client as stripeClient } from '../support/stripe-sdk';
-
-/** The patch ids a run's markers record (sdk-core's `core_patch` markers hold `{ id, deprecated }` as JSON under `patch-data`). */
-const patchMarkers = (events: temporal.api.history.v1.IHistoryEvent[] | null | undefined) =>
-  (events ?? []).flatMap((event) => {
-    const marker = event.markerRecordedEventAttributes;
-    const data = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0]?.data : undefined;
-    return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id] : [];
-  });
 
 const charged = `${DEFAULT_EVENT_NAME_PREFIX}${DATA_EVENT_NAME_SUFFIXES['charge.succeeded']}`;
 

@@ -63,6 +63,15 @@ export function scheduledInput<T>(scheduled: proto.temporal.api.history.v1.IActi
   return JSON.parse(Buffer.from(scheduled.input?.payloads?.[0]?.data ?? []).toString('utf8')) as T;
 }
 
+/** The patch ids a run's markers record (sdk-core's `core_patch` markers hold `{ id, deprecated }` as JSON under `patch-data`). */
+export function patchMarkers(events: proto.temporal.api.history.v1.IHistoryEvent[] | null | undefined): string[] {
+  return (events ?? []).flatMap((event) => {
+    const marker = event.markerRecordedEventAttributes;
+    const data = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0]?.data : undefined;
+    return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id] : [];
+  });
+}
+
 /** The activity type of a local activity's marker (sdk-core records its data as JSON under `data`), else undefined. */
 export function localActivityType(event: proto.temporal.api.history.v1.IHistoryEvent): string | undefined {
   const marker = event.markerRecordedEventAttributes;
