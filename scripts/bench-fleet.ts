@@ -524,6 +524,7 @@ async function runFleet(
     },
     steady,
     webhookResponseMs: percentiles(deliveries.map((delivery) => delivery.durationMs)),
+    webhookAnsweredByApi: await webhookAnswerFigures(`${api.url}/metrics`).catch(() => null),
     webhookFailures: deliveries.filter((delivery) => delivery.outcome === 'failed').length,
     stripe: {
       requestsPerSecondMaxPerAccount: Math.max(...perInstall.map((install) => install.stripeRequestsPerSecondMax)),
@@ -639,6 +640,18 @@ async function waitForCharges(
  * The API relay's lag over the whole run (its webhook_outbox_lag_seconds histogram: from an event committed to
  * Temporal accepting its signal), for the part of committedToProcessed that is the relay's.
  */
+/**
+ * How fast the API itself answered deliveries to the installs' endpoints (its `http_request_duration_seconds`, from the
+ * first middleware to the answer): `webhookResponseMs` is timed by the emulators, in the bench's own busy process.
+ */
+async function webhookAnswerFigures(url: string): Promise<Record<string, number>> {
+  const total = await scrapeMetrics(url);
+  const route = 'route="/webhooks/stripe/:installId"';
+  const count = total('http_request_duration_seconds_count', route);
+  const within = (le: string) => round(total('http_request_duration_seconds_bucket', route, `le="${le}"`) / count, 4);
+  return { deliveries: count, shareWithin50ms: within('0.05'), shareWithin100ms: within('0.1') };
+}
+
 async function relayLagFigures(url: string): Promise<Record<string, number>> {
   const total = await scrapeMetrics(url);
   const count = total('webhook_outbox_lag_seconds_count');
@@ -723,12 +736,14 @@ async function workerTaskFigures(url: string): Promise<Record<string, number>> {
  * A process's /metrics page (Prometheus text format), read once: `total(name)` sums the samples of `name` over all
  * their labels, or the one sample whose name and labels are given whole (`…_bucket{le="1"}`).
  */
-async function scrapeMetrics(url: string): Promise<(name: string) => number> {
+/** A scrape of `url`: the sum of a metric's series, those whose labels include every one of `labels`. */
+async function scrapeMetrics(url: string): Promise<(name: string, ...labels: string[]) => number> {
   const lines = (await (await fetch(url)).text()).split('\n');
-  return (name) =>
+  return (name, ...labels) =>
     sum(
       lines
         .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+        .filter((line) => labels.every((label) => line.includes(label)))
         .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1))),
     );
 }
