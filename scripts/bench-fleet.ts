@@ -637,10 +637,6 @@ async function waitForCharges(
 }
 
 /**
- * The API relay's lag over the whole run (its webhook_outbox_lag_seconds histogram: from an event committed to
- * Temporal accepting its signal), for the part of committedToProcessed that is the relay's.
- */
-/**
  * How fast the API itself answered deliveries to the installs' endpoints (its `http_request_duration_seconds`, from the
  * first middleware to the answer): `webhookResponseMs` is timed by the emulators, in the bench's own busy process.
  */
@@ -652,6 +648,10 @@ async function webhookAnswerFigures(url: string): Promise<Record<string, number>
   return { deliveries: count, shareWithin50ms: within('0.05'), shareWithin100ms: within('0.1') };
 }
 
+/**
+ * The API relay's lag over the whole run (its webhook_outbox_lag_seconds histogram: from an event committed to
+ * Temporal accepting its signal), for the part of committedToProcessed that is the relay's.
+ */
 async function relayLagFigures(url: string): Promise<Record<string, number>> {
   const total = await scrapeMetrics(url);
   const count = total('webhook_outbox_lag_seconds_count');
@@ -734,9 +734,9 @@ async function workerTaskFigures(url: string): Promise<Record<string, number>> {
 
 /**
  * A process's /metrics page (Prometheus text format), read once: `total(name)` sums the samples of `name` over all
- * their labels, or the one sample whose name and labels are given whole (`…_bucket{le="1"}`).
+ * their labels, or the one sample whose name and labels are given whole (`…_bucket{le="1"}`); `total(name, ...labels)`
+ * only those whose labels include each of `labels` (`route="…"`, `le="0.1"`), in whatever order they come.
  */
-/** A scrape of `url`: the sum of a metric's series, those whose labels include every one of `labels`. */
 async function scrapeMetrics(url: string): Promise<(name: string, ...labels: string[]) => number> {
   const lines = (await (await fetch(url)).text()).split('\n');
   return (name, ...labels) =>

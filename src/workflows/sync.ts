@@ -367,7 +367,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
    */
   function nextBatchSize(): number {
     if (queue.readyImportOnly() && syncPatched(WHOLE_IMPORT_BATCHES_PATCH)) return SYNC_BATCH_SIZE;
-    // None free when a live batch takes the slot beyond the limit (LIVE_AHEAD_PATCH).
+    // None free when live batches take slots beyond the limit (LIVE_AHEAD_PATCH, MORE_LIVE_BATCHES_PATCH).
     const freeSlots = Math.max(1, SYNC_MAX_CONCURRENT_BATCHES - runningBatches);
     return Math.min(SYNC_BATCH_SIZE, Math.ceil(queue.pendingCount / freeSlots));
   }
