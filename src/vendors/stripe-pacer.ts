@@ -20,7 +20,9 @@ import { asLiveWork, LiveFirstQueue } from '../shared/live-work';
  * Within a process, the shared budget's tokens go to live work's requests first (asLiveWork, live-work.ts): a webhook's
  * change to a customer the import has not read yet re-reads it from the same list endpoints (`GET /v1/subscriptions`,
  * `GET /v1/charges`) the import pages through at the endpoint's whole budget. In arrival order, such a change waited
- * behind the import's pages: a batch of 16 took 4.3 s of Stripe reads in the fleet bench.
+ * behind the import's pages: a batch of 16 took 4.3 s of Stripe reads in the fleet bench. Across processes, a grant
+ * asked for live work holds the endpoint for live work a little while, and the budget defers other processes' grants
+ * for other work meanwhile (migration 015).
  */
 export interface PacerClock {
   now(): number;
@@ -67,11 +69,19 @@ export interface BudgetRequest {
   endpoint: string;
   wanted: number;
   limits: SharedLimits;
+  /** For live work (asLiveWork): never deferred, and defers other work's grants for the endpoint a little while. */
+  live: boolean;
 }
 
-/** Reserves `wanted` requests of an account's shared budget: how long to wait before sending them. */
+/**
+ * A grant: how long to wait before sending its requests. Or none for now: the endpoint is held for live work of
+ * another process, ask again in `deferredMs`.
+ */
+export type BudgetAnswer = { waitMs: number } | { deferredMs: number };
+
+/** Reserves `wanted` requests of an account's shared budget. */
 export interface SharedStripeBudget {
-  reserve(request: BudgetRequest): Promise<{ waitMs: number }>;
+  reserve(request: BudgetRequest): Promise<BudgetAnswer>;
 }
 
 /** How a 429 answer looks to the pacer; null when the answer is not a 429. */
@@ -126,6 +136,8 @@ export class StripeAccountPacer {
   private readonly tokenWaiters = new Map<string, LiveFirstQueue<TokenWaiter>>();
   /** Endpoints with a grant request in flight: one at a time each. */
   private readonly grantRequested = new Set<string>();
+  /** Until when the shared budget defers grants for other work than live work, per endpoint. */
+  private readonly deferredUntil = new Map<string, number>();
 
   /**
    * `shared`: the budget every process draws this account's requests from, with the limits to refill it at and the
@@ -194,12 +206,18 @@ export class StripeAccountPacer {
     return waiters;
   }
 
-  /** Starts a grant request for `endpoint` unless one is in flight; another follows while requests still wait. */
+  /**
+   * Starts a grant request for `endpoint` unless one is in flight, or the budget deferred other work and no live work
+   * waits here; another follows while requests still wait.
+   */
   private requestGrant(endpoint: string, shared: SharedAccount): void {
     if (this.grantRequested.has(endpoint)) return;
-    this.grantRequested.add(endpoint);
     const waiters = this.waitersFor(endpoint);
-    const wanted = Math.max(1, Math.min(MAX_GRANT, waiters.size));
+    const live = waiters.sizes.live > 0;
+    if (!live && (this.deferredUntil.get(endpoint) ?? 0) > this.clock.now()) return;
+    this.grantRequested.add(endpoint);
+    // A live grant asks for live work's requests only: the hold it sets is for them.
+    const wanted = Math.max(1, Math.min(MAX_GRANT, live ? waiters.sizes.live : waiters.size));
     const reserve = () =>
       shared.budget.reserve({
         account: shared.account,
@@ -207,10 +225,16 @@ export class StripeAccountPacer {
         wanted,
         // After an account-wide 429 this process reserves more slowly (see accountShare).
         limits: { ...shared.limits, accountPerSecond: shared.limits.accountPerSecond * this.accountShare },
+        live,
       });
     // The budget's own query goes ahead of other work's queries too when live work waits for it.
-    (waiters.sizes.live > 0 ? asLiveWork(reserve) : reserve())
-      .then(async ({ waitMs }) => {
+    (live ? asLiveWork(reserve) : reserve())
+      .then(async (answer) => {
+        if ('deferredMs' in answer) {
+          this.deferUntil(endpoint, this.clock.now() + answer.deferredMs, shared);
+          return;
+        }
+        const { waitMs } = answer;
         if (waitMs > 0) await this.clock.sleep(waitMs);
         let tokens = wanted;
         for (let next = waiters.shift(); next; next = tokens > 0 ? waiters.shift() : undefined) {
@@ -226,6 +250,16 @@ export class StripeAccountPacer {
         this.grantRequested.delete(endpoint);
         if (waiters.size > 0) this.requestGrant(endpoint, shared);
       });
+  }
+
+  /** Asks for the endpoint's grant again at `until`, unless live work here has asked before (requestGrant). */
+  private deferUntil(endpoint: string, until: number, shared: SharedAccount): void {
+    this.deferredUntil.set(endpoint, until);
+    void this.clock.sleep(until - this.clock.now()).then(() => {
+      // A later deferral keeps its own time.
+      if (this.deferredUntil.get(endpoint) === until) this.deferredUntil.delete(endpoint);
+      if (this.waitersFor(endpoint).size > 0) this.requestGrant(endpoint, shared);
+    });
   }
 
   /** Sleeps while a 429 blocks the account or the endpoint; whether it slept (and so must look again). */

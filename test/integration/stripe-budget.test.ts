@@ -1,10 +1,19 @@
 import assert from 'node:assert/strict';
-import { StripePacers, systemClock, type SharedStripeBudget } from '../../src/vendors/stripe-pacer';
+import type { Pool } from 'pg';
+import {
+  MAX_GRANT,
+  StripePacers,
+  systemClock,
+  type SharedStripeBudget,
+  type StripeAccountPacer,
+} from '../../src/vendors/stripe-pacer';
+import { asLiveWork } from '../../src/shared/live-work';
 import { createPool } from '../../src/db/pool';
 import { postgresStripeBudget } from '../../src/db/stripe-budgets';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { testLogger } from '../support/config';
 import { maxPerSecond } from '../../scripts/lib/rates';
+import { eventually } from '../support/stack';
 
 /** A budget that counts its round trips to the database. */
 function counted(budget: SharedStripeBudget): SharedStripeBudget & { calls: number } {
@@ -73,6 +82,37 @@ describe('Stripe budget shared in PostgreSQL', function () {
     assert.ok(account >= 40, `only ${account} requests in the busiest second`);
     const roundTrips = workers.reduce((total, { budget }) => total + budget.calls, 0);
     assert.ok(roundTrips < sent.length, `${roundTrips} grant requests for ${sent.length} Stripe requests`);
+  });
+
+  it('gives one worker’s live reads the endpoint ahead of the other worker’s import pages', async () => {
+    const [importing, live] = [0, 1].map(() => {
+      const pool = createPool(db.connectionString, testLogger(), { max: 2 });
+      return { pool, pacer: new StripePacers(systemClock, postgresStripeBudget(pool)).for('acct_lanes', true) };
+    }) as [{ pool: Pool; pacer: StripeAccountPacer }, { pool: Pool; pacer: StripeAccountPacer }];
+    const endpoint = 'GET /v1/subscriptions';
+    const sent: { at: number; live: boolean }[] = [];
+    const send = (isLive: boolean) => () => {
+      sent.push({ at: performance.now(), live: isLive });
+      return Promise.resolve(null);
+    };
+    try {
+      const importPages = Array.from({ length: 100 }, () => importing.pacer.run(endpoint, send(false), () => null));
+      // The live reads come once the import's pages flow.
+      await eventually(async () => (sent.length >= 8 ? true : undefined));
+      const liveReads = Array.from({ length: 24 }, () =>
+        asLiveWork(() => live.pacer.run(endpoint, send(true), () => null)),
+      );
+      await Promise.all([...importPages, ...liveReads]);
+    } finally {
+      await Promise.all([importing.pool.end(), live.pool.end()]);
+    }
+    const liveAt = sent.flatMap((request, index) => (request.live ? [index] : []));
+    const importBetween = sent.slice(liveAt[0], liveAt.at(-1)).filter((request) => !request.live).length;
+    console.log(`      ${importBetween} import pages sent between the first and the last of 24 live reads`);
+    // Only the grant the import had reserved before the live work asked (MAX_GRANT); in arrival order the two
+    // workers' grants alternated, some 20 pages.
+    assert.ok(importBetween <= MAX_GRANT, `${importBetween} import pages went between the live reads`);
+    assert.ok(maxPerSecond(sent.map((request) => request.at)) <= 25, 'the endpoint stays under its limit');
   });
 
   it('counts the account once for every endpoint: test mode stays under 25/s across workers', async () => {

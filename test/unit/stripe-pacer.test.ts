@@ -273,6 +273,38 @@ describe('Stripe pacer on a shared budget', () => {
     assert.ok(budget.grants <= Math.ceil(41 / MAX_GRANT) + 1, `${budget.grants} grant requests for 41 requests`);
   });
 
+  it('while another process’s live work holds the endpoint, asks again when the hold ends, and at once for live work', async () => {
+    const clock = new FakeClock();
+    const heldUntil = 500;
+    const asked: { at: number; live: boolean }[] = [];
+    const budget: SharedStripeBudget = {
+      async reserve({ live }) {
+        asked.push({ at: clock.now(), live });
+        return !live && clock.now() < heldUntil ? { deferredMs: heldUntil - clock.now() } : { waitMs: 0 };
+      },
+    };
+    const pacer = new StripeAccountPacer(LIVE_LIMITS, clock, {
+      budget,
+      account: 'acct_1:test',
+      limits: SHARED_TEST_LIMITS,
+    });
+    const sentAt: Record<string, number> = {};
+    const send = (name: string) => async () => {
+      sentAt[name] = clock.now();
+      return { status: 200 } as Answer;
+    };
+    const importPages = [0, 1, 2].map((n) => pacer.run(endpoint, send(`page ${n}`), limitedOf));
+    const liveRead = clock.sleep(100).then(() => asLiveWork(() => pacer.run(endpoint, send('live'), limitedOf)));
+    await clock.run(Promise.all([...importPages, liveRead]));
+    assert.equal(sentAt.live, 100, 'live work is not deferred');
+    for (const n of [0, 1, 2]) assert.equal(sentAt[`page ${n}`], heldUntil, `page ${n} waits for the hold's end`);
+    assert.deepEqual(asked, [
+      { at: 0, live: false },
+      { at: 100, live: true },
+      { at: heldUntil, live: false },
+    ]);
+  });
+
   it('gives a failed grant request to the requests waiting for it, then grants again', async () => {
     const clock = new FakeClock();
     let failNext = true;
