@@ -13,6 +13,7 @@ export async function upsertCatalog(
   await db.query(
     `INSERT INTO stripe_catalog (install_id, object_id, kind, data, observed_at)
      SELECT $1, r.id, r.kind, r.data, $3 FROM jsonb_to_recordset($2::jsonb) AS r(id text, kind text, data jsonb)
+     ORDER BY r.id
      ON CONFLICT (install_id, object_id) DO UPDATE SET data = EXCLUDED.data, observed_at = EXCLUDED.observed_at
        WHERE stripe_catalog.observed_at <= EXCLUDED.observed_at`,
     [installId, JSON.stringify(objects), observedAt.toISOString()],

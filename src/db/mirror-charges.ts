@@ -34,6 +34,7 @@ export async function upsertCharges(
      SELECT $1, r.id, r.customer_id, r.status, lower(r.currency), r.captured, r.refunded, r.created, $3
      FROM jsonb_to_recordset($2::jsonb)
        AS r(id text, customer_id text, status text, currency text, captured bigint, refunded bigint, created bigint)
+     ORDER BY r.id
      ON CONFLICT (install_id, charge_id) DO UPDATE
        SET status = CASE WHEN $4 AND EXCLUDED.status = 'pending' THEN stripe_charges.status ELSE EXCLUDED.status END,
            amount_captured = CASE WHEN $4 THEN GREATEST(stripe_charges.amount_captured, EXCLUDED.amount_captured)

@@ -25,6 +25,10 @@ export type CustomerObservation = Omit<MirroredCustomer, 'latestCharge' | 'subsc
 /**
  * Writes customers as observed. A row observed earlier than the stored one is ignored, so a slow import page can
  * never overwrite what a later webhook refresh read.
+ *
+ * Rows are written in key order, as in every multi-row upsert of the mirror: writers of overlapping rows at once (a
+ * customers page and a charges page, both naming the same customers) then lock them in one order. In list order they
+ * deadlocked, and PostgreSQL aborted one.
  */
 export async function upsertCustomers(db: Queryable, installId: string, rows: CustomerObservation[]): Promise<void> {
   if (rows.length === 0) return;
@@ -33,6 +37,7 @@ export async function upsertCustomers(db: Queryable, installId: string, rows: Cu
      SELECT $1, r.customer_id, r.email_normalized, r.deleted, r.customer, r.observed_at
      FROM jsonb_to_recordset($2::jsonb)
        AS r(customer_id text, email_normalized text, deleted boolean, customer jsonb, observed_at timestamptz)
+     ORDER BY r.customer_id
      ON CONFLICT (install_id, customer_id) DO UPDATE
        SET email_normalized = EXCLUDED.email_normalized, deleted = EXCLUDED.deleted,
            customer = EXCLUDED.customer, observed_at = EXCLUDED.observed_at
@@ -74,6 +79,7 @@ export async function upsertLatestCharges(
      SELECT $1, r.customer_id, false, jsonb_build_object('id', r.customer_id, 'object', 'customer'),
             'epoch'::timestamptz, r.charge, r.observed_at
      FROM jsonb_to_recordset($2::jsonb) AS r(customer_id text, charge jsonb, observed_at timestamptz)
+     ORDER BY r.customer_id
      ON CONFLICT (install_id, customer_id) DO UPDATE
        SET latest_charge = EXCLUDED.latest_charge, latest_charge_observed_at = EXCLUDED.latest_charge_observed_at
        WHERE stripe_customers.latest_charge IS NULL

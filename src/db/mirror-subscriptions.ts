@@ -12,6 +12,7 @@ export async function upsertSubscriptions(
   await db.query(
     `INSERT INTO stripe_subscriptions (install_id, subscription_id, customer_id, data, observed_at)
      SELECT $1, r.id, r.customer_id, r.data, $3 FROM jsonb_to_recordset($2::jsonb) AS r(id text, customer_id text, data jsonb)
+     ORDER BY r.id
      ON CONFLICT (install_id, subscription_id) DO UPDATE SET data = EXCLUDED.data, observed_at = EXCLUDED.observed_at
        WHERE stripe_subscriptions.observed_at <= EXCLUDED.observed_at`,
     [

@@ -143,3 +143,44 @@ describe('mirror upserts (properties, in PostgreSQL)', function () {
     );
   });
 });
+
+describe('mirror upserts side by side (in PostgreSQL)', function () {
+  this.timeout(120_000);
+  let db: TestDatabase;
+  before(async () => (db = await createTestDatabase()));
+  after(async () => db?.drop());
+
+  it('a customers page and a charges page of one install write together without a deadlock', async () => {
+    // importFirstPages reads the customers list and the charges list at once, and each page writes the customers it
+    // names: Stripe lists customers newest first, and a charges page names them in its charges' order. Rows locked
+    // in two orders deadlocked; PostgreSQL then aborted one page (seen in the fleet bench, retried by Temporal).
+    const { id: installId } = await insertTestInstall(db.pool);
+    const ids = Array.from({ length: 2_000 }, (_, n) => `cus_${String(n).padStart(5, '0')}`);
+    const observedAt = new Date();
+    const pages = (round: number) => [
+      upsertCustomers(
+        db.pool,
+        installId,
+        ids.map((id) => ({
+          customerId: id,
+          emailNormalized: `${id}@example.com`,
+          deleted: false,
+          customer: customer({ id, email: `${id}@example.com` }),
+          observedAt: new Date(observedAt.getTime() + round),
+        })),
+      ),
+      upsertLatestCharges(
+        db.pool,
+        installId,
+        [...ids].reverse().map((id) => ({
+          customerId: id,
+          charge: { id: `ch_${id}_${round}`, status: 'succeeded', created: 1_800_000_000 + round },
+          observedAt: new Date(observedAt.getTime() + round),
+        })),
+      ),
+    ];
+    for (let round = 0; round < 10; round++) await Promise.all(pages(round));
+    const [row] = await getCustomers(db.pool, installId, ['cus_00000']);
+    assert.equal(row?.latestCharge?.id, 'ch_cus_00000_9');
+  });
+});
