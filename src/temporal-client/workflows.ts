@@ -44,6 +44,18 @@ export const newImportId = (): string => `imp_${randomBytes(9).toString('base64u
 const syncPriority = (installId: string): Priority => ({ fairnessKey: installId });
 const importPriority = (installId: string): Priority => ({ priorityKey: IMPORT_PRIORITY_KEY, fairnessKey: installId });
 
+/**
+ * A sync run's workflow task may take this long before the server gives it to a worker again (Temporal's default is
+ * 10 s, at most 120 s; raising it is for runs whose long histories take a worker longer than 10 s to load:
+ * https://docs.temporal.io/encyclopedia/detecting-workflow-failures#workflow-task-timeout). A sync run's history
+ * reaches RUN_HISTORY_EVENTS (1,000). On a saturated machine (bench:fleet's arrival run on a slow 2-core VM) the
+ * importing install's run had tasks of 15–49 s: each one past 10 s was discarded, the run evicted from the worker's
+ * cache, and the next task replayed the whole history, slower still; its live changes waited up to 137 s. The cost: a
+ * task a dying worker had started waits this long to run again. Continued runs keep it (the server carries it over);
+ * runs started before keep their 10 s until the install's sync is started again.
+ */
+export const SYNC_WORKFLOW_TASK_TIMEOUT_MS = 30_000;
+
 /** How the API and activities start, signal and query an install's workflows. */
 export class InstallWorkflows {
   constructor(private readonly options: WorkflowsOptions) {}
@@ -67,6 +79,7 @@ export class InstallWorkflows {
       taskQueue: this.options.taskQueue,
       args: [{ installId }],
       priority: syncPriority(installId),
+      workflowTaskTimeout: SYNC_WORKFLOW_TASK_TIMEOUT_MS,
       workflowIdConflictPolicy: options.replaceRunning
         ? WorkflowIdConflictPolicy.TERMINATE_EXISTING
         : WorkflowIdConflictPolicy.USE_EXISTING,
@@ -131,6 +144,7 @@ export class InstallWorkflows {
       signal: stripeEventsSignal,
       signalArgs: [refs],
       priority: syncPriority(installId),
+      workflowTaskTimeout: SYNC_WORKFLOW_TASK_TIMEOUT_MS,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       typedSearchAttributes: [{ key: installIdSearchAttribute, value: installId }],
       staticSummary: `Sync to Intercom for install ${installId}`,

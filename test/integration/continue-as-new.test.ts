@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { seedCustomers } from '../../emulators/stripe';
 import { syncWorkflowId } from '../../src/shared/ids';
+import { SYNC_WORKFLOW_TASK_TIMEOUT_MS } from '../../src/temporal-client/workflows';
 import type { ImportWorkflowInput } from '../../src/workflows/import';
 import { installStatusSchema } from '../../src/status/schema';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
@@ -73,13 +74,23 @@ describe('sync workflow continue-as-new', function () {
     const status = () => stack.api(`/installs/${id}`).then(async (res) => installStatusSchema.parse(await res.json()));
     await eventually(async () => ((await status()).state === 'live' ? true : undefined), 120_000, 'first import');
 
-    // The install's sync replaced by one whose runs live 2 s: with nothing to do, each still hands over to the next.
+    // The install's sync run gives a workflow task 30 s (SYNC_WORKFLOW_TASK_TIMEOUT_MS), and so does the run it
+    // continues as.
     const workflows = stack.service.temporal.workflow;
+    const taskTimeoutMs = async (runId?: string) => {
+      const { raw } = await workflows.getHandle(syncWorkflowId(id), runId).describe();
+      const timeout = raw.executionConfig?.defaultWorkflowTaskTimeout;
+      return Number(timeout?.seconds ?? 0) * 1000 + Math.round((timeout?.nanos ?? 0) / 1e6);
+    };
+    assert.equal(await taskTimeoutMs(), SYNC_WORKFLOW_TASK_TIMEOUT_MS);
+
+    // The install's sync replaced by one whose runs live 2 s: with nothing to do, each still hands over to the next.
     await workflows.getHandle(syncWorkflowId(id)).terminate('test: restart with a short run lifetime');
     const first = await workflows.start('syncWorkflow', {
       workflowId: syncWorkflowId(id),
       taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
       args: [{ installId: id, runLifetime: 2_000 }],
+      workflowTaskTimeout: SYNC_WORKFLOW_TASK_TIMEOUT_MS,
     });
     const later = await eventually(
       async () => {
@@ -91,6 +102,7 @@ describe('sync workflow continue-as-new', function () {
     );
     const next = await workflows.getHandle(syncWorkflowId(id), later).describe();
     assert.equal(next.status.name, 'RUNNING');
+    assert.equal(await taskTimeoutMs(later), SYNC_WORKFLOW_TASK_TIMEOUT_MS, 'the continued run keeps it');
     const history = await workflows.getHandle(syncWorkflowId(id), first.firstExecutionRunId).fetchHistory();
     const ended = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes;
     assert.ok(ended, 'the first run continued as new');
