@@ -38,14 +38,15 @@ describe('a live change to an install that is importing', function () {
       120_000,
       'the charge in Intercom',
     );
-    // Changes a few hundred ms apart, each a batch of its own while the ones before it still write: every contact is a
-    // search, a create and an event, at 800 ms each for now, and the import's batches keep every slot.
+    // Changes 400 ms apart, each a batch of its own while the ones before it still write (an event at least, at 800 ms
+    // for now), and the import's batches keep every slot. 200 ms apart, on a slow machine the changes could reach the
+    // workflow together and go out as one batch; a second apart, each was written before the next came.
     stack.intercom.setFaults({ latencyMs: 800 });
     const more = seeded.filter((c) => c.email && !c.deleted && c.id !== customer.id).slice(-4);
     const charges: Array<{ id: string }> = [];
     for (const other of more) {
       charges.push(stack.stripe.admin.createCharge({ customer: other.id, amount: 1200, description: 'during import' }));
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await new Promise((resolve) => setTimeout(resolve, 400));
     }
     await eventually(
       async () =>
