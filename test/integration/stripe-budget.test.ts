@@ -1,12 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Pool } from 'pg';
-import {
-  MAX_GRANT,
-  StripePacers,
-  systemClock,
-  type SharedStripeBudget,
-  type StripeAccountPacer,
-} from '../../src/vendors/stripe-pacer';
+import { MAX_GRANT, StripePacers, systemClock, type SharedStripeBudget } from '../../src/vendors/stripe-pacer';
 import { asLiveWork } from '../../src/shared/live-work';
 import { createPool } from '../../src/db/pool';
 import { postgresStripeBudget } from '../../src/db/stripe-budgets';
@@ -85,10 +78,12 @@ describe('Stripe budget shared in PostgreSQL', function () {
   });
 
   it('gives one worker’s live reads the endpoint ahead of the other worker’s import pages', async () => {
-    const [importing, live] = [0, 1].map(() => {
+    const worker = () => {
       const pool = createPool(db.connectionString, testLogger(), { max: 2 });
       return { pool, pacer: new StripePacers(systemClock, postgresStripeBudget(pool)).for('acct_lanes', true) };
-    }) as [{ pool: Pool; pacer: StripeAccountPacer }, { pool: Pool; pacer: StripeAccountPacer }];
+    };
+    const importing = worker();
+    const live = worker();
     const endpoint = 'GET /v1/subscriptions';
     const sent: { at: number; live: boolean }[] = [];
     const send = (isLive: boolean) => () => {
