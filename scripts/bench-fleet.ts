@@ -21,6 +21,7 @@ import path from 'node:path';
 import { startEmbeddedPostgres } from '../src/dev/postgres';
 import type { Pool } from 'pg';
 import { createPool } from '../src/db/pool';
+import type { Config } from '../src/config';
 import { z } from 'zod';
 import type Stripe from 'stripe';
 import { startIntercomEmulator } from '../emulators/intercom';
@@ -71,6 +72,15 @@ const optionsSchema = z.object({
    * sent in it (less the stack's idle CPU over as long), is what a live change costs with nothing importing (`steady`).
    */
   'after-seconds': z.coerce.number().min(1).max(3_600).default(15),
+  /**
+   * What each worker process polls (WORKER_TASKS), one entry per process: `all,all` (the default) is two workers doing
+   * everything; `workflows,activities,activities` one for workflow tasks and two for activities.
+   */
+  'worker-tasks': z
+    .string()
+    .default('all,all')
+    .transform((list) => list.split(','))
+    .pipe(z.array(z.enum(['all', 'workflows', 'activities'])).min(1)),
   /** Writes a V8 CPU profile of each worker and of the API (node --cpu-prof) into this directory. */
   'cpu-prof-dir': z.string().min(1).optional(),
 });
@@ -207,17 +217,19 @@ async function runFleet(
   });
   shutdown.add('API process', async () => void (await apiProcess.stop()));
   const metricsUrls = new Map<string, string>();
-  const startWorker = async (name: string): Promise<ServiceProcess> => {
+  const workerRoles = options['worker-tasks'];
+  const startWorker = async (name: string, tasks: Config['WORKER_TASKS'] = 'all'): Promise<ServiceProcess> => {
     const metricsPort = await freePort();
     metricsUrls.set(name, `http://127.0.0.1:${metricsPort}/metrics`);
     const worker = await startServiceProcess(
-      { ...config, WORKER_METRICS_PORT: metricsPort },
+      { ...config, WORKER_METRICS_PORT: metricsPort, WORKER_TASKS: tasks },
       { logLevel: 'warn', entry: 'src/worker.ts', name, readyUrl: `http://127.0.0.1:${metricsPort}/metrics`, nodeArgs },
     );
     shutdown.add(name, async () => void (await worker.stop()));
     return worker;
   };
-  const workers = [await startWorker('worker-1'), await startWorker('worker-2')];
+  const workers: ServiceProcess[] = [];
+  for (const [index, tasks] of workerRoles.entries()) workers.push(await startWorker(`worker-${index + 1}`, tasks));
   const temporalPid = await findTemporalServerPid(config.TEMPORAL_ADDRESS);
   const rssBefore = await Promise.all(workers.map((worker) => currentRssMb(worker.pid)));
 
@@ -256,8 +268,7 @@ async function runFleet(
   const stripeResponses = countResponses(fleet.map((install) => install.stripe.port));
   // The stack's processes as they are when called: a killed worker's replacement counts from then on.
   const stackParts = () => ({
-    'worker-1': workers[0]!.pid,
-    'worker-2': workers[1]!.pid,
+    ...Object.fromEntries(workers.map((worker, index) => [`worker-${index + 1}`, worker.pid])),
     api: apiProcess.pid,
     temporal: temporalPid,
   });
@@ -335,12 +346,14 @@ async function runFleet(
     const elapsed = (performance.now() - fleetStarted) / 1000;
     say(`fleet: ${Math.round(elapsed)} s, ${fleet.length - waiting} of ${fleet.length} live`);
     if (options['kill-worker'] && !killed && elapsed > 20 && waiting > 0) {
-      const victim = workers[1] as ServiceProcess;
+      const victimIndex = workers.length - 1;
+      const victim = workers[victimIndex] as ServiceProcess;
       const usage = await processUsage(victim.pid);
       process.kill(victim.pid, 'SIGKILL');
       killed = { at: elapsed, usage };
-      say(`fleet: worker-2 killed (SIGKILL) at ${Math.round(elapsed)} s; starting worker-3`);
-      workers[1] = await startWorker('worker-3');
+      const replacement = `worker-${workers.length + 1}`;
+      say(`fleet: worker-${workers.length} killed (SIGKILL) at ${Math.round(elapsed)} s; starting ${replacement}`);
+      workers[victimIndex] = await startWorker(replacement, workerRoles[victimIndex]);
     }
     if (waiting === 0 || creationFailed || Date.now() > deadline) break;
     await sleep(2_000);
@@ -497,6 +510,7 @@ async function runFleet(
     installs: fleet.length,
     customers: totalCustomers,
     mix: options.mix ?? (options.quick ? QUICK_MIX : FULL_MIX),
+    workerRoles,
     killWorker: killed ? { atSeconds: Math.round(killed.at) } : null,
     fleetSeconds: round(fleetSeconds, 1),
     bySize,

@@ -92,6 +92,15 @@ export const configSchema = z
      */
     WORKER_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(40),
     /**
+     * Which tasks `npm run worker` polls. `all` (one kind of process) suits one to a few workers. Every workflow
+     * activation crosses the worker's main thread twice, the thread its activities run on: with activities keeping it
+     * busy (bench:fleet: event-loop lag mean 17–26 ms), a workflow task took 250–500 ms where it takes 20 alone, and a
+     * sync run evicted at its hand-over replayed 1,043 events in 11 s where they take 0.7 s (docs/scale.md). `workflows`
+     * runs workflow tasks and the local activities they start (a live change to an idle install), `activities` the
+     * rest; a deployment runs both kinds, on the same task queue.
+     */
+    WORKER_TASKS: z.enum(['all', 'workflows', 'activities']).default('all'),
+    /**
      * Workflow tasks a worker runs at once: CPU work (replay, commands) of a few ms each, but a task that writes a live
      * change by a local activity holds its slot for the change's Intercom calls (0.3–1 s). The SDK wants at least 2.
      * 10 with local batches slowed a fleet's imports by a third (their tasks waited for slots); 30 did not.

@@ -66,7 +66,8 @@ export async function startService(
     const { pool: workerPool, lockPool } = await openWorkerDatabases(postgres.connectionString, logger, shutdown);
     const activityDeps = { config, pool: workerPool, lockPool, logger, temporal, stripePacers };
     const worker = await createWorker({
-      config,
+      // The one process runs everything: WORKER_TASKS splits the work of `npm run worker` processes only.
+      config: { ...config, WORKER_TASKS: 'all' },
       connection: workerConnection,
       activities: createActivities(activityDeps),
     });

@@ -24,6 +24,7 @@ export interface WorkerDeps {
     | 'WORKER_WORKFLOW_TASK_SLOTS'
     | 'WORKER_LOCAL_ACTIVITY_SLOTS'
     | 'WORKER_MAX_CACHED_WORKFLOWS'
+    | 'WORKER_TASKS'
   >;
   connection: NativeConnection;
   /** Whatever createActivities returns: the worker registers every function in it. */
@@ -32,14 +33,17 @@ export interface WorkerDeps {
 
 /** A worker for every workflow src/workflows exports and the given activities. Call run() to start polling. */
 export async function createWorker({ config, connection, activities }: WorkerDeps): Promise<Worker> {
+  const tasks = config.WORKER_TASKS;
   return Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     // Workflow code runs in the SDK's deterministic sandbox from a bundle: prebuilt by `npm run build`, or built from
     // source at start (a few seconds, in a child process so that webpack's memory is not kept by the worker's).
-    workflowBundle: await workerWorkflowBundle(),
+    ...(tasks === 'activities' ? {} : { workflowBundle: await workerWorkflowBundle() }),
+    // A workflows worker keeps the activities for the local ones its workflows start, and polls no activity task.
     activities,
+    enableNonLocalActivities: tasks !== 'workflows',
     // Chosen, not the SDK's defaults (src/config.ts says why each).
     maxConcurrentActivityTaskExecutions: config.WORKER_ACTIVITY_SLOTS,
     maxConcurrentWorkflowTaskExecutions: config.WORKER_WORKFLOW_TASK_SLOTS,
@@ -76,7 +80,10 @@ function main() {
         shutdown.add('metrics server', metrics.close);
         logger.info({ url: metrics.url }, 'worker metrics');
       }
-      logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE }, 'worker running');
+      logger.info(
+        { taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE, tasks: config.WORKER_TASKS },
+        'worker running',
+      );
     },
     { requireDatabaseUrl: true },
   );

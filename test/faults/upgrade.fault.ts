@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
 import { dataEventFor } from '../../src/mapping';
 import { importWorkflowId, syncWorkflowId } from '../../src/shared/ids';
 import { startTestStack, eventually, type TestStack } from '../support/stack';
@@ -20,24 +19,12 @@ import {
 import { releaseSource, upgradeSources, type Release } from '../support/releases';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process';
 import { recordFigures } from '../support/faults';
+import { workerIdentities } from '../support/histories';
 
 const CUSTOMER_LIST = 'GET /v1/customers';
 
 /** Stripe delivering as it does: some events twice, out of order, a little late. */
 const delivery = { duplicateProbability: 0.3, maxDuplicates: 1, reorder: true, delayMs: [0, 100] as [number, number] };
-
-/** Worker identities (`<pid>@<host>`) that completed workflow tasks of every run of a workflow id. */
-async function taskWorkers(temporal: Client, workflowId: string): Promise<Set<string>> {
-  const identities = new Set<string>();
-  for await (const run of temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
-    const history = await temporal.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
-    for (const event of history.events ?? []) {
-      const identity = event.workflowTaskCompletedEventAttributes?.identity;
-      if (identity) identities.add(identity);
-    }
-  }
-  return identities;
-}
 
 /**
  * The Stripe events the service has handled so far (processed, or their data event sent). Taken once the release's
@@ -123,7 +110,7 @@ function describeUpgradeFrom(release: Release): void {
 
       // Both workflows really ran on both versions: tasks completed by the release's worker and by ours.
       for (const workflowId of [importWorkflowId(target.installId), syncWorkflowId(target.installId)]) {
-        const identities = [...(await taskWorkers(temporal, workflowId))];
+        const identities = [...(await workerIdentities(temporal, workflowId)).workflowTasks];
         assert.ok(
           identities.some((identity) => identity.startsWith(`${old.pid}@`)),
           `${workflowId}: ${identities}`,

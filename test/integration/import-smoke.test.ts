@@ -5,7 +5,7 @@ import { IMPORT_PRIORITY_KEY } from '../../src/shared/priorities';
 import { DATA_EVENT_NAME_SUFFIXES, DEFAULT_EVENT_NAME_PREFIX } from '../../src/mapping';
 import { localActivityType, patchMarkers, scheduledInput } from '../support/histories';
 import { installThroughApi, waitForImport } from '../support/import-scenario';
-import { eventually, startTestStack, type TestStack } from '../support/stack';
+import { chargeInIntercom, eventually, startTestStack, type TestStack } from '../support/stack';
 import { client as stripeClient } from '../support/stripe-sdk';
 
 const charged = `${DEFAULT_EVENT_NAME_PREFIX}${DATA_EVENT_NAME_SUFFIXES['charge.succeeded']}`;
@@ -132,11 +132,7 @@ describe('import: a small account', function () {
 
     // A change right after another (that one written already, LOCAL_LIVE_BATCH_QUIET_MS not over) is written by an
     // activity, which leaves the install's workflow task free for the next signal (a local batch would hold it).
-    const inIntercom = (charge: { id: string }) => () =>
-      Promise.resolve(
-        stack.intercom.workspace(workspaceId).events.some((event) => event.metadata?.charge_id === charge.id) ||
-          undefined,
-      );
+    const inIntercom = (charge: { id: string }) => chargeInIntercom(stack, workspaceId, charge);
     const [first, second] = seeded.filter((c) => c.email && !c.deleted && c.id !== customer.id);
     const firstCharge = stack.stripe.admin.createCharge({ customer: first!.id, amount: 4300, description: 'quiet' });
     await eventually(inIntercom(firstCharge), 60_000, 'the first charge in Intercom');

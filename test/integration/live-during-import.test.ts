@@ -3,7 +3,7 @@ import { seedCustomers } from '../../emulators/stripe';
 import { syncWorkflowId } from '../../src/shared/ids';
 import { SYNC_MAX_CONCURRENT_BATCHES } from '../../src/workflows/constants';
 import { scheduledInput } from '../support/histories';
-import { eventually, useTestStack } from '../support/stack';
+import { chargeInIntercom, eventually, useTestStack } from '../support/stack';
 
 describe('a live change to an install that is importing', function () {
   this.timeout(300_000);
@@ -31,13 +31,7 @@ describe('a live change to an install that is importing', function () {
       amount: 4500,
       description: 'during import',
     });
-    await eventually(
-      async () =>
-        stack.intercom.workspace(workspaceId).events.some((event) => event.metadata?.charge_id === charge.id) ||
-        undefined,
-      120_000,
-      'the charge in Intercom',
-    );
+    await eventually(chargeInIntercom(stack, workspaceId, charge), 120_000, 'the charge in Intercom');
     // Changes 400 ms apart, each a batch of its own while the ones before it still write (an event at least, at 800 ms
     // for now), and the import's batches keep every slot. 200 ms apart, on a slow machine the changes could reach the
     // workflow together and go out as one batch; a second apart, each was written before the next came.

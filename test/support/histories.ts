@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import type { Client } from '@temporalio/client';
 import * as proto from '@temporalio/proto';
 import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root';
 
@@ -106,4 +107,23 @@ export function historyShape(history: proto.temporal.api.history.v1.IHistory): H
     if (event.workflowExecutionSignaledEventAttributes?.signalName === 'disable') shape.disabled = shape.completed;
   }
   return shape;
+}
+
+/** Identities (`<pid>@<host>`) of the workers that completed workflow tasks and started activities, over every run of a workflow id. */
+export async function workerIdentities(
+  temporal: Client,
+  workflowId: string,
+): Promise<{ workflowTasks: Set<string>; activities: Set<string> }> {
+  const workflowTasks = new Set<string>();
+  const activities = new Set<string>();
+  for await (const run of temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    const history = await temporal.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+    for (const event of history.events ?? []) {
+      const completed = event.workflowTaskCompletedEventAttributes?.identity;
+      if (completed) workflowTasks.add(completed);
+      const started = event.activityTaskStartedEventAttributes?.identity;
+      if (started) activities.add(started);
+    }
+  }
+  return { workflowTasks, activities };
 }

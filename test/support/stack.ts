@@ -134,6 +134,16 @@ export function useTestStack(options: TestStackOptions = {}): () => TestStack {
   };
 }
 
+/** For eventually(): whether the Intercom workspace holds the data event of a Stripe charge. */
+export function chargeInIntercom(
+  stack: Pick<TestStack, 'intercom'>,
+  workspaceId: string,
+  charge: { id: string },
+): () => Promise<true | undefined> {
+  return async () =>
+    stack.intercom.workspace(workspaceId).events.some((event) => event.metadata?.charge_id === charge.id) || undefined;
+}
+
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
 export async function eventually<T>(
   check: () => Promise<T | undefined>,

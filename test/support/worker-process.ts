@@ -8,7 +8,7 @@ import { registerTeardown } from './teardown';
 const repoRoot = path.resolve(__dirname, '../..');
 
 /** Temporal's `TaskQueueType`: workflow and activity pollers are listed separately. */
-const TASK_QUEUE_TYPES = { workflow: 1, activity: 2 } as const;
+export const TASK_QUEUE_TYPES = { workflow: 1, activity: 2 } as const;
 
 export interface WorkerProcess {
   pid: number;
@@ -21,12 +21,13 @@ export interface WorkerProcess {
 /**
  * `npm run worker` as its own process (so a test can SIGKILL it), configured like the in-process service of the
  * stack: this checkout's, or that of the source tree at `root` (a release, test/support/releases.ts). Resolves once
- * the worker polls both its workflow and its activity task queue.
+ * the worker polls the task queues its `tasks` (WORKER_TASKS, `all` unless given) ask for.
  */
 export async function startWorkerProcess(options: {
   config: Config;
   temporal: Client;
   root?: string;
+  tasks?: Config['WORKER_TASKS'];
 }): Promise<WorkerProcess> {
   const { config } = options;
   const env: NodeJS.ProcessEnv = {
@@ -43,7 +44,10 @@ export async function startWorkerProcess(options: {
     PUBLIC_URL: config.PUBLIC_URL,
     ALLOW_TEST_MODE: String(config.ALLOW_TEST_MODE),
     LOG_LEVEL: 'warn',
+    // Set only when asked: a release's worker (root) predates the variable.
+    ...(options.tasks ? { WORKER_TASKS: options.tasks } : {}),
   };
+  const polled = pollerTypes(options.tasks ?? 'all');
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
     cwd: options.root ?? repoRoot,
     env,
@@ -70,9 +74,7 @@ export async function startWorkerProcess(options: {
       async () => {
         if (hasExited(child)) throw new Error(`the worker exited early (${child.exitCode}):\n${output}`);
         const polling = await Promise.all(
-          Object.values(TASK_QUEUE_TYPES).map((taskQueueType) =>
-            pollsTaskQueue(options.temporal, config, taskQueueType, `${pid}@`),
-          ),
+          polled.map((taskQueueType) => pollsTaskQueue(options.temporal, config, taskQueueType, `${pid}@`)),
         );
         return polling.every(Boolean) ? true : undefined;
       },
@@ -84,6 +86,18 @@ export async function startWorkerProcess(options: {
     throw new Error(`${(err as Error).message}\nworker output:\n${output}`);
   }
   return { pid, output: () => output, kill };
+}
+
+/** The task queue types a worker with these WORKER_TASKS polls. */
+function pollerTypes(tasks: Config['WORKER_TASKS']): number[] {
+  if (tasks === 'workflows') return [TASK_QUEUE_TYPES.workflow];
+  if (tasks === 'activities') return [TASK_QUEUE_TYPES.activity];
+  return Object.values(TASK_QUEUE_TYPES);
+}
+
+/** Whether the process `pid` polls the stack's task queue of this type (`TASK_QUEUE_TYPES`). */
+export function pollsAs(temporal: Client, config: Config, pid: number, taskQueueType: number): Promise<boolean> {
+  return pollsTaskQueue(temporal, config, taskQueueType, `${pid}@`);
 }
 
 function hasExited(child: ChildProcess): boolean {
