@@ -183,16 +183,6 @@ async function runFleet(
   const accounts = await startStripeAccounts(shutdown);
   const intercom = await startIntercomEmulator({ port: 0, latencyMs: options['intercom-latency-ms'] });
   shutdown.add('Intercom emulator', () => intercom.close());
-  const apiPort = await freePort();
-  const config = {
-    ...environment.config,
-    PORT: apiPort,
-    PUBLIC_URL: `http://127.0.0.1:${apiPort}`,
-    STRIPE_API_BASE: accounts.url,
-    INTERCOM_API_BASE: intercom.url,
-  };
-  const api: Api = { url: config.PUBLIC_URL, adminToken: config.ADMIN_TOKEN };
-
   let seed = 0;
   const seeded = async (customers: number): Promise<FleetInstall> => {
     seed += 1;
@@ -205,6 +195,17 @@ async function runFleet(
   for (const size of sizes) fleet.push(await seeded(size));
   const alone: FleetInstall[] = [];
   for (const size of aloneSizes) alone.push(await seeded(size));
+
+  // The API's port is found only now: one found before the accounts' emulators listened could be given to one of them.
+  const apiPort = await freePort();
+  const config = {
+    ...environment.config,
+    PORT: apiPort,
+    PUBLIC_URL: `http://127.0.0.1:${apiPort}`,
+    STRIPE_API_BASE: accounts.url,
+    INTERCOM_API_BASE: intercom.url,
+  };
+  const api: Api = { url: config.PUBLIC_URL, adminToken: config.ADMIN_TOKEN };
 
   // The API first (it migrates), then two workers, each its own process as in production.
   const profileDir = options['cpu-prof-dir'];
