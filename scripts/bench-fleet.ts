@@ -353,7 +353,7 @@ async function runFleet(
       process.kill(victim.pid, 'SIGKILL');
       killed = { at: elapsed, usage };
       const replacement = `worker-${workers.length + 1}`;
-      say(`fleet: worker-${workers.length} killed (SIGKILL) at ${Math.round(elapsed)} s; starting ${replacement}`);
+      say(`fleet: worker-${victimIndex + 1} killed (SIGKILL) at ${Math.round(elapsed)} s; starting ${replacement}`);
       workers[victimIndex] = await startWorker(replacement, workerRoles[victimIndex]);
     }
     if (waiting === 0 || creationFailed || Date.now() > deadline) break;

@@ -94,10 +94,10 @@ export const configSchema = z
     /**
      * Which tasks `npm run worker` polls. `all` (one kind of process) suits one to a few workers. Every workflow
      * activation crosses the worker's main thread twice, the thread its activities run on: with activities keeping it
-     * busy (bench:fleet: event-loop lag mean 17–26 ms), a workflow task took 250–500 ms where it takes 20 alone, and a
-     * sync run evicted at its hand-over replayed 1,043 events in 11 s where they take 0.7 s (docs/scale.md). `workflows`
-     * runs workflow tasks and the local activities they start (a live change to an idle install), `activities` the
-     * rest; a deployment runs both kinds, on the same task queue.
+     * busy (bench:fleet: event-loop lag mean 17–26 ms), a workflow task took a mean 250–530 ms where it takes about
+     * 20 ms alone, and a sync run evicted at its hand-over replayed 1,043 events in 11 s where they take 0.7 s
+     * (docs/scale.md). `workflows` runs workflow tasks and the local activities they start (a live change to an idle
+     * install), `activities` the rest; a deployment runs both kinds, on the same task queue.
      */
     WORKER_TASKS: z.enum(['all', 'workflows', 'activities']).default('all'),
     /**

@@ -3,7 +3,7 @@ import { seedCustomers } from '../../emulators/stripe';
 import { syncWorkflowId } from '../../src/shared/ids';
 import { workerIdentities } from '../support/histories';
 import { chargeInIntercom, eventually, startTestStack, type TestStack } from '../support/stack';
-import { pollsAs, startWorkerProcess, TASK_QUEUE_TYPES, type WorkerProcess } from '../support/worker-process';
+import { pollsTaskQueue, startWorkerProcess, TASK_QUEUE_TYPES, type WorkerProcess } from '../support/worker-process';
 
 describe('workers split by WORKER_TASKS', function () {
   this.timeout(300_000);
@@ -24,7 +24,7 @@ describe('workers split by WORKER_TASKS', function () {
 
   it('each polls its own kind of task, and together they import an install and sync its changes', async () => {
     const { temporal } = stack.service;
-    const polls = (worker: WorkerProcess, type: number) => pollsAs(temporal, stack.config, worker.pid, type);
+    const polls = (worker: WorkerProcess, type: number) => pollsTaskQueue(temporal, stack.config, worker.pid, type);
     assert.equal(await polls(workflowsWorker, TASK_QUEUE_TYPES.activity), false, 'workflows worker polls activities');
     assert.equal(await polls(activitiesWorker, TASK_QUEUE_TYPES.workflow), false, 'activities worker polls workflows');
 

@@ -74,7 +74,7 @@ export async function startWorkerProcess(options: {
       async () => {
         if (hasExited(child)) throw new Error(`the worker exited early (${child.exitCode}):\n${output}`);
         const polling = await Promise.all(
-          polled.map((taskQueueType) => pollsTaskQueue(options.temporal, config, taskQueueType, `${pid}@`)),
+          polled.map((taskQueueType) => pollsTaskQueue(options.temporal, config, pid, taskQueueType)),
         );
         return polling.every(Boolean) ? true : undefined;
       },
@@ -95,26 +95,24 @@ function pollerTypes(tasks: Config['WORKER_TASKS']): number[] {
   return Object.values(TASK_QUEUE_TYPES);
 }
 
-/** Whether the process `pid` polls the stack's task queue of this type (`TASK_QUEUE_TYPES`). */
-export function pollsAs(temporal: Client, config: Config, pid: number, taskQueueType: number): Promise<boolean> {
-  return pollsTaskQueue(temporal, config, taskQueueType, `${pid}@`);
-}
-
 function hasExited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
-/** Whether a poller whose identity starts with `identityPrefix` (the SDK's default is `<pid>@<host>`) is listed. */
-async function pollsTaskQueue(
+/**
+ * Whether the process `pid` polls the stack's task queue of this type (`TASK_QUEUE_TYPES`): a poller whose identity
+ * (the SDK's default is `<pid>@<host>`) is its own is listed.
+ */
+export async function pollsTaskQueue(
   temporal: Client,
   config: Config,
+  pid: number,
   taskQueueType: number,
-  identityPrefix: string,
 ): Promise<boolean> {
   const response = await temporal.workflowService.describeTaskQueue({
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: { name: config.TEMPORAL_TASK_QUEUE },
     taskQueueType,
   });
-  return (response.pollers ?? []).some((poller) => poller.identity?.startsWith(identityPrefix));
+  return (response.pollers ?? []).some((poller) => poller.identity?.startsWith(`${pid}@`));
 }
